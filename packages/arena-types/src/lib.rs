@@ -6,3 +6,5 @@ without one.
 */
 
 pub mod migrate;
+pub mod market;
+pub mod settlement;
