@@ -1,1 +1,28 @@
+/*!
+Arena's local network, as a library (used by integration tests, which start their own network on
+free ports) and as the `testnet` binary (which keeps one network running for people).
 
+- [`profile`]: chain profiles (`injectived`, `wasmd`) from `profiles.toml`.
+- [`accounts`]: the deterministic, documented test accounts.
+- [`chain`] and [`evm`]: a single-validator Cosmos SDK chain and an anvil node, each a child process
+  stopped by PID.
+- [`network`]: both together, with their ports and home folder.
+- [`contracts`]: builds every CosmWasm contract to MVP wasm, checks it with `cosmwasm-check`.
+- [`deploy`]: stores and instantiates the contracts and writes the [`manifest::Manifest`].
+*/
+
+pub mod accounts;
+pub mod chain;
+pub mod contracts;
+pub mod deploy;
+pub mod error;
+pub mod evm;
+pub mod manifest;
+pub mod network;
+pub mod probe;
+pub mod process;
+pub mod profile;
+pub mod repo;
+
+pub use error::TestnetError;
+pub use network::{Network, NetworkConfig, Ports};

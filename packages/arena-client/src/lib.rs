@@ -1,1 +1,28 @@
+/*!
+Arena's chain client: everything the testnet tool, the gpu-worker and the relayer need to talk to
+a Cosmos SDK chain with CosmWasm over gRPC, built on `cosmrs` and `tonic`.
 
+- [`Signer`]: a secp256k1 key (coin type 118) from a BIP39 mnemonic, a key file or an environment
+  variable. Its `Debug` never shows the secret.
+- [`ChainConfig`]: the chain's id, gRPC endpoint, bech32 prefix, fee denom and gas price. Nothing
+  chain-specific is a constant in code, so the same client drives `injectived` and `wasmd`.
+- [`Client`]: typed smart queries, bank balances, heights, and transactions that are simulated,
+  priced, signed, broadcast and awaited until included in a block ([`TxOutcome`]).
+
+Every failure is a [`ClientError`] whose message says what happened and what to do.
+*/
+
+mod client;
+mod config;
+mod error;
+mod keys;
+mod tx;
+
+pub use client::Client;
+pub use config::{ChainConfig, GasPrice};
+pub use error::ClientError;
+pub use keys::{Signer, COSMOS_COIN_TYPE};
+pub use tx::{Event, TxOutcome};
+
+/// Re-exported so callers build messages and coins with the same `cosmrs` version as the client.
+pub use cosmrs;

@@ -1,0 +1,183 @@
+//! Signing keys. Arena's Cosmos keys are plain secp256k1 keys derived on coin type 118 (what
+//! `cosmrs` signs with); injectived accepts them beside its own eth_secp256k1 keys.
+
+use std::fmt;
+use std::path::Path;
+
+use cosmrs::bip32;
+use cosmrs::crypto::secp256k1::SigningKey;
+use cosmrs::crypto::PublicKey;
+use cosmrs::AccountId;
+
+use crate::error::ClientError;
+
+/// SLIP-44 coin type of Cosmos keys: `m/44'/118'/0'/0/index`.
+pub const COSMOS_COIN_TYPE: u32 = 118;
+
+/// A key that signs transactions, and the address it signs for.
+pub struct Signer {
+    key: SigningKey,
+    address: AccountId,
+}
+
+impl Signer {
+    /// Derives account `index` of a BIP39 mnemonic on `m/44'/118'/0'/0/index`.
+    pub fn from_mnemonic(
+        phrase: &str,
+        index: u32,
+        bech32_prefix: &str,
+    ) -> Result<Self, ClientError> {
+        // The `bip39` crate, not bip32's own mnemonic type, which takes only 24-word phrases.
+        let mnemonic =
+            bip39::Mnemonic::parse_in_normalized(bip39::Language::English, phrase.trim()).map_err(
+                |e| ClientError::Key(format!("not a valid BIP39 English mnemonic: {e}")),
+            )?;
+        let path: bip32::DerivationPath = format!("m/44'/{COSMOS_COIN_TYPE}'/0'/0/{index}")
+            .parse()
+            .map_err(|e| ClientError::Key(format!("derivation path: {e}")))?;
+        let key = SigningKey::derive_from_path(mnemonic.to_seed_normalized(""), &path)
+            .map_err(|e| ClientError::Key(format!("cannot derive key {index}: {e}")))?;
+        Self::from_signing_key(key, bech32_prefix)
+    }
+
+    /// A raw 32-byte secp256k1 secret key.
+    pub fn from_secret_bytes(secret: &[u8], bech32_prefix: &str) -> Result<Self, ClientError> {
+        let key = SigningKey::from_slice(secret)
+            .map_err(|e| ClientError::Key(format!("not a secp256k1 secret key: {e}")))?;
+        Self::from_signing_key(key, bech32_prefix)
+    }
+
+    /// Reads a key file holding either a mnemonic (account 0 is used) or a hex secret key.
+    /// The file must not be readable by group or others: a key that others can read is refused.
+    pub fn from_key_file(path: &Path, bech32_prefix: &str) -> Result<Self, ClientError> {
+        let shown = path.display();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(path)
+                .map_err(|e| ClientError::Key(format!("cannot read key file {shown}: {e}")))?
+                .permissions()
+                .mode();
+            if mode & 0o077 != 0 {
+                return Err(ClientError::Key(format!(
+                    "key file {shown} is readable by others (mode {:o}); run `chmod 600 {shown}`",
+                    mode & 0o777
+                )));
+            }
+        }
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ClientError::Key(format!("cannot read key file {shown}: {e}")))?;
+        Self::from_secret_text(&text, bech32_prefix)
+            .map_err(|e| ClientError::Key(format!("key file {shown}: {e}")))
+    }
+
+    /// Reads the key from an environment variable holding a mnemonic or a hex secret key.
+    pub fn from_env(var: &str, bech32_prefix: &str) -> Result<Self, ClientError> {
+        let text = std::env::var(var)
+            .map_err(|_| ClientError::Key(format!("environment variable {var} is not set")))?;
+        Self::from_secret_text(&text, bech32_prefix)
+            .map_err(|e| ClientError::Key(format!("${var}: {e}")))
+    }
+
+    fn from_secret_text(text: &str, bech32_prefix: &str) -> Result<Self, ClientError> {
+        let text = text.trim();
+        let hex_key = text.strip_prefix("0x").unwrap_or(text);
+        if hex_key.len() == 64 && hex_key.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let bytes = hex::decode(hex_key).map_err(|e| ClientError::Key(e.to_string()))?;
+            Self::from_secret_bytes(&bytes, bech32_prefix)
+        } else {
+            Self::from_mnemonic(text, 0, bech32_prefix)
+        }
+    }
+
+    fn from_signing_key(key: SigningKey, bech32_prefix: &str) -> Result<Self, ClientError> {
+        let address = key
+            .public_key()
+            .account_id(bech32_prefix)
+            .map_err(|e| ClientError::Key(format!("bech32 prefix {bech32_prefix:?}: {e}")))?;
+        Ok(Signer { key, address })
+    }
+
+    pub fn address(&self) -> &AccountId {
+        &self.address
+    }
+
+    pub fn public_key(&self) -> PublicKey {
+        self.key.public_key()
+    }
+
+    pub(crate) fn signing_key(&self) -> &SigningKey {
+        &self.key
+    }
+}
+
+impl fmt::Debug for Signer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Signer")
+            .field("address", &self.address.as_ref())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Anvil's and Hardhat's well-known development mnemonic; Arena's devnet uses it on coin type 118 too.
+    const DEV_MNEMONIC: &str = "test test test test test test test test test test test junk";
+
+    #[test]
+    fn mnemonic_accounts_are_deterministic_and_distinct() {
+        let a0 = Signer::from_mnemonic(DEV_MNEMONIC, 0, "inj").unwrap();
+        let a0_again = Signer::from_mnemonic(DEV_MNEMONIC, 0, "inj").unwrap();
+        let a1 = Signer::from_mnemonic(DEV_MNEMONIC, 1, "inj").unwrap();
+        assert_eq!(a0.address(), a0_again.address());
+        assert_ne!(a0.address(), a1.address());
+        assert!(a0.address().as_ref().starts_with("inj1"));
+    }
+
+    #[test]
+    fn prefix_changes_only_the_encoding() {
+        let inj = Signer::from_mnemonic(DEV_MNEMONIC, 0, "inj").unwrap();
+        let wasm = Signer::from_mnemonic(DEV_MNEMONIC, 0, "wasm").unwrap();
+        assert_eq!(inj.address().to_bytes(), wasm.address().to_bytes());
+        assert!(wasm.address().as_ref().starts_with("wasm1"));
+    }
+
+    #[test]
+    fn debug_output_hides_the_secret() {
+        let s = Signer::from_secret_bytes(&[7u8; 32], "inj").unwrap();
+        let shown = format!("{s:?}");
+        assert!(shown.contains("inj1") && !shown.contains("0707"));
+    }
+
+    #[test]
+    fn bad_mnemonic_is_refused() {
+        let err = Signer::from_mnemonic("not a mnemonic at all", 0, "inj").unwrap_err();
+        assert!(matches!(err, ClientError::Key(m) if m.contains("BIP39")));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn key_file_readable_by_others_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key");
+        std::fs::write(&path, "07".repeat(32)).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let err = Signer::from_key_file(&path, "inj").unwrap_err();
+        assert!(
+            matches!(err, ClientError::Key(ref m) if m.contains("chmod 600")),
+            "{err}"
+        );
+
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let ok = Signer::from_key_file(&path, "inj").unwrap();
+        assert_eq!(
+            ok.address(),
+            Signer::from_secret_bytes(&[7u8; 32], "inj")
+                .unwrap()
+                .address()
+        );
+    }
+}

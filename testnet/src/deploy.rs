@@ -1,0 +1,132 @@
+//! Stores and instantiates Arena's contracts and writes the manifest. Idempotent: code whose
+//! checksum is already stored under the manifest's code id is reused, and so is a contract that
+//! still runs that code.
+
+use std::collections::BTreeMap;
+
+use arena_client::{Client, Signer};
+use cosmwasm_std::Uint128;
+use cw20::{Cw20Coin, MinterResponse};
+
+use crate::accounts;
+use crate::contracts::Artifact;
+use crate::error::TestnetError;
+use crate::manifest::{DeployedContract, Manifest};
+
+/// Each test account except the deployer gets this much of the Arena token at instantiation
+/// (1,000,000 ARENA at 6 decimals).
+pub const TOKEN_BALANCE_PER_ACCOUNT: u128 = 1_000_000_000_000;
+/// Test accounts 1..=this hold Arena tokens.
+pub const TOKEN_HOLDERS: u32 = 19;
+
+/// Deploys every artifact; `previous` is the manifest of an earlier deploy to the same chain.
+pub async fn deploy(
+    client: &Client,
+    artifacts: &[Artifact],
+    previous: Option<&Manifest>,
+) -> Result<BTreeMap<String, DeployedContract>, TestnetError> {
+    let prefix = &client.config().bech32_prefix;
+    let deployer = accounts::cosmos(accounts::DEPLOYER, prefix)?;
+    let mut deployed = BTreeMap::new();
+    for artifact in artifacts {
+        let earlier = previous.and_then(|m| m.contracts.get(&artifact.package));
+        let contract = deploy_one(client, &deployer, artifact, earlier).await?;
+        tracing::info!(contract = %artifact.package, code_id = contract.code_id, address = %contract.address, "deployed");
+        deployed.insert(artifact.package.clone(), contract);
+    }
+    Ok(deployed)
+}
+
+async fn deploy_one(
+    client: &Client,
+    deployer: &Signer,
+    artifact: &Artifact,
+    earlier: Option<&DeployedContract>,
+) -> Result<DeployedContract, TestnetError> {
+    // Reuse the stored code if the chain still has these exact bytes under the recorded id.
+    let reusable_code = match earlier {
+        Some(e)
+            if e.checksum == artifact.checksum
+                && client.code_checksum(e.code_id).await?.as_deref()
+                    == Some(artifact.checksum.as_str()) =>
+        {
+            Some(e)
+        }
+        _ => None,
+    };
+    let (code_id, store_gas) = match reusable_code {
+        Some(e) => (e.code_id, e.store_gas),
+        None => {
+            let wasm = std::fs::read(&artifact.path).map_err(TestnetError::io(format!(
+                "reading {}",
+                artifact.path.display()
+            )))?;
+            let (code_id, outcome) = client.store_code(deployer, wasm).await?;
+            (code_id, outcome.gas_used)
+        }
+    };
+    if let Some(e) = reusable_code {
+        if client.contract_code_id(&e.address).await? == Some(code_id) {
+            return Ok(e.clone());
+        }
+    }
+    let (address, outcome) = instantiate(client, deployer, &artifact.package, code_id).await?;
+    Ok(DeployedContract {
+        code_id,
+        checksum: artifact.checksum.clone(),
+        address,
+        store_gas,
+        instantiate_gas: outcome.gas_used,
+    })
+}
+
+async fn instantiate(
+    client: &Client,
+    deployer: &Signer,
+    package: &str,
+    code_id: u64,
+) -> Result<(String, arena_client::TxOutcome), TestnetError> {
+    let admin = Some(deployer.address());
+    match package {
+        "arena-token" => Ok(client
+            .instantiate(
+                deployer,
+                code_id,
+                &token_instantiate_msg(client)?,
+                "arena-token",
+                admin,
+            )
+            .await?),
+        other => Err(TestnetError::Build(format!(
+            "no instantiate message known for contract {other}"
+        ))),
+    }
+}
+
+/// The Arena token: 6 decimals, every test account but the deployer funded, the deployer minter.
+pub fn token_instantiate_msg(
+    client: &Client,
+) -> Result<cw20_base::msg::InstantiateMsg, TestnetError> {
+    let prefix = &client.config().bech32_prefix;
+    let initial_balances = (1..=TOKEN_HOLDERS)
+        .map(|i| {
+            Ok(Cw20Coin {
+                address: accounts::cosmos(i, prefix)?.address().to_string(),
+                amount: Uint128::new(TOKEN_BALANCE_PER_ACCOUNT),
+            })
+        })
+        .collect::<Result<Vec<_>, TestnetError>>()?;
+    Ok(cw20_base::msg::InstantiateMsg {
+        name: "Arena Token".into(),
+        symbol: "ARENA".into(),
+        decimals: 6,
+        initial_balances,
+        mint: Some(MinterResponse {
+            minter: accounts::cosmos(accounts::DEPLOYER, prefix)?
+                .address()
+                .to_string(),
+            cap: None,
+        }),
+        marketing: None,
+    })
+}

@@ -1,0 +1,69 @@
+//! The testnet's one error type. Messages say what to do.
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum TestnetError {
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
+
+    #[error("port {port} ({what}) is already in use on 127.0.0.1. Another network may be running (`testnet status`), or pick other ports (`testnet up --help`)")]
+    PortInUse { port: u16, what: &'static str },
+
+    #[error(
+        "a network is already running from {home} ({what} pid {pid}); `testnet down` stops it"
+    )]
+    AlreadyRunning {
+        home: PathBuf,
+        what: &'static str,
+        pid: u32,
+    },
+
+    #[error("{tool} not found at {path}. {hint}")]
+    ToolMissing {
+        tool: &'static str,
+        path: PathBuf,
+        hint: &'static str,
+    },
+
+    #[error("`{command}` failed ({status}): {output}")]
+    Command {
+        command: String,
+        status: String,
+        output: String,
+    },
+
+    #[error("{what} did not become ready within {secs} s; its log is {log}")]
+    NotReady {
+        what: &'static str,
+        secs: u64,
+        log: PathBuf,
+    },
+
+    #[error("unknown chain profile {name:?}; profiles.toml defines {known}")]
+    UnknownProfile { name: String, known: String },
+
+    #[error("profiles: {0}")]
+    Profile(String),
+
+    #[error("contract build: {0}")]
+    Build(String),
+
+    #[error("manifest {path}: {reason}. Run `testnet deploy` to write it")]
+    Manifest { path: PathBuf, reason: String },
+
+    #[error(transparent)]
+    Client(#[from] arena_client::ClientError),
+}
+
+impl TestnetError {
+    pub fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Self {
+        let context = context.into();
+        move |source| TestnetError::Io { context, source }
+    }
+}

@@ -1,0 +1,298 @@
+//! `testnet`: Arena's local network. Run `testnet --help`.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use testnet::chain::ChainPorts;
+use testnet::manifest::{Endpoints, EvmDeployment, Manifest};
+use testnet::network::{self, NetworkConfig, Ports};
+use testnet::profile::{ChainProfile, DEFAULT_PROFILE};
+use testnet::{accounts, contracts, deploy, evm, repo, Network};
+
+/// Arena's local network: a single-validator CosmWasm chain and an anvil node standing in for Base
+/// Sepolia, the contract builds, and their deployment.
+///
+/// Typical use: `testnet up`, `testnet deploy`, ..., `testnet down`. Everything lives in the home
+/// folder (default: .testnet/ in the repository), which `testnet down --wipe` removes.
+#[derive(Parser)]
+#[command(version, about, long_about)]
+struct Cli {
+    /// Folder for the nodes' state, logs, PID files and the deployment manifest.
+    #[arg(long, global = true, env = "ARENA_TESTNET_HOME")]
+    home: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the chain and the EVM node (restarting on existing state if the home has one).
+    Up(UpArgs),
+    /// Stop both nodes by PID and wait for their clean exit.
+    Down {
+        /// Also delete the home folder (chain state, manifest): the next `up` starts from genesis.
+        #[arg(long)]
+        wipe: bool,
+    },
+    /// Show what runs, at which heights, and what is deployed.
+    Status,
+    /// Build every CosmWasm contract into artifacts/ (MVP wasm, checked with cosmwasm-check).
+    Build,
+    /// Build, then store and instantiate the contracts, and write the manifest.
+    Deploy,
+    /// Print the deterministic test accounts (public keys: local use only).
+    Accounts,
+    /// Query a cw20 balance of the deployed Arena token.
+    Balance {
+        /// A bech32 address, or a test account index (0..19).
+        account: String,
+    },
+}
+
+#[derive(Args)]
+struct UpArgs {
+    /// Chain profile from profiles.toml (`injectived`, or `wasmd` if you have wasmd on PATH).
+    #[arg(long, default_value = DEFAULT_PROFILE)]
+    profile: String,
+    /// A profiles file instead of the shipped testnet/profiles.toml.
+    #[arg(long)]
+    profiles_file: Option<PathBuf>,
+    #[arg(long, default_value_t = 26657)]
+    rpc_port: u16,
+    #[arg(long, default_value_t = 9090)]
+    grpc_port: u16,
+    #[arg(long, default_value_t = 1317)]
+    rest_port: u16,
+    #[arg(long, default_value_t = 26656)]
+    p2p_port: u16,
+    /// anvil's JSON-RPC port.
+    #[arg(long, default_value_t = 8545)]
+    evm_port: u16,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_target(false)
+        .init();
+    let cli = Cli::parse();
+    let home = cli.home.unwrap_or_else(repo::default_home);
+    match cli.command {
+        Command::Up(args) => up(home, args),
+        Command::Down { wipe } => down(home, wipe),
+        Command::Status => status(home).await,
+        Command::Build => build().map(drop),
+        Command::Deploy => deploy(home).await,
+        Command::Accounts => accounts_list(&home),
+        Command::Balance { account } => balance(home, &account).await,
+    }
+}
+
+fn up(home: PathBuf, a: UpArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let ports = Ports {
+        chain: ChainPorts {
+            rpc: a.rpc_port,
+            grpc: a.grpc_port,
+            rest: a.rest_port,
+            p2p: a.p2p_port,
+        },
+        evm: a.evm_port,
+    };
+    let config = NetworkConfig {
+        home: home.clone(),
+        profile_name: a.profile,
+        profiles_file: a.profiles_file,
+        ports,
+    };
+    let network = Network::start(&config)?;
+    println!(
+        "network up in {:.1} s (home {})",
+        started.elapsed().as_secs_f64(),
+        home.display()
+    );
+    println!(
+        "  chain {} RPC http://127.0.0.1:{}  gRPC {}  REST http://127.0.0.1:{}",
+        network.profile.chain_id,
+        ports.chain.rpc,
+        network.chain_config().grpc_url,
+        ports.chain.rest
+    );
+    println!(
+        "  EVM   chain id {} at {}",
+        evm::BASE_SEPOLIA_CHAIN_ID,
+        network.evm_rpc_url()
+    );
+    println!("next: `testnet deploy`; stop with `testnet down`");
+    network.detach();
+    Ok(())
+}
+
+fn down(home: PathBuf, wipe: bool) -> anyhow::Result<()> {
+    let services = network::running_services(&home);
+    if services.is_empty() {
+        println!("no network running from {}", home.display());
+    }
+    for service in services {
+        let (name, pid) = (service.name, service.pid);
+        service.stop(std::time::Duration::from_secs(15))?;
+        println!("stopped {name} (pid {pid})");
+    }
+    if wipe && home.exists() {
+        std::fs::remove_dir_all(&home).with_context(|| format!("removing {}", home.display()))?;
+        println!("removed {}", home.display());
+    }
+    Ok(())
+}
+
+async fn status(home: PathBuf) -> anyhow::Result<()> {
+    let Some(info) = network::read_info(&home) else {
+        println!(
+            "no network has been started from {} (`testnet up` starts one)",
+            home.display()
+        );
+        return Ok(());
+    };
+    let running = network::running_services(&home);
+    let pid_of = |name| running.iter().find(|s| s.name == name).map(|s| s.pid);
+    match pid_of("chain") {
+        Some(pid) => {
+            let height = testnet::probe::comet_height(info.ports.chain.rpc)
+                .map_or("?".into(), |h| h.to_string());
+            println!(
+                "chain: running (pid {pid}), height {height}, RPC port {}, gRPC port {}",
+                info.ports.chain.rpc, info.ports.chain.grpc
+            );
+        }
+        None => println!("chain: stopped"),
+    }
+    match pid_of("evm") {
+        Some(pid) => println!(
+            "evm:   running (pid {pid}), chain id {:?}, port {}",
+            testnet::probe::evm_chain_id(info.ports.evm),
+            info.ports.evm
+        ),
+        None => println!("evm:   stopped"),
+    }
+    match Manifest::read(&Manifest::path(&home)) {
+        Ok(m) => m
+            .contracts
+            .iter()
+            .for_each(|(name, c)| println!("{name}: code {} at {}", c.code_id, c.address)),
+        Err(_) => println!("nothing deployed yet (`testnet deploy`)"),
+    }
+    Ok(())
+}
+
+fn build() -> anyhow::Result<Vec<contracts::Artifact>> {
+    let started = Instant::now();
+    let artifacts = contracts::build(&[])?;
+    for a in &artifacts {
+        let state = if a.rebuilt { "built" } else { "up to date" };
+        println!(
+            "{:<14} {:>8} bytes  sha256 {}  ({state})",
+            a.package, a.size, a.checksum
+        );
+    }
+    println!(
+        "artifacts in {} ({:.1} s)",
+        contracts::artifacts_dir().display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(artifacts)
+}
+
+async fn deploy(home: PathBuf) -> anyhow::Result<()> {
+    let Some(info) = network::read_info(&home) else {
+        bail!("no network in {}: run `testnet up` first", home.display())
+    };
+    if network::running_services(&home)
+        .iter()
+        .all(|s| s.name != "chain")
+    {
+        bail!(
+            "the chain from {} is not running: run `testnet up` first",
+            home.display()
+        );
+    }
+    let artifacts = build()?;
+    let profile = ChainProfile::load(info.profiles_file.as_deref(), &info.profile_name)?;
+    let chain = network::chain_config(&profile, info.ports);
+    let client = arena_client::Client::connect(chain.clone()).await?;
+    let path = Manifest::path(&home);
+    let previous = Manifest::read(&path).ok();
+    let contracts = deploy::deploy(&client, &artifacts, previous.as_ref()).await?;
+    let p = info.ports;
+    let manifest = Manifest {
+        profile: info.profile_name,
+        denom: profile.denom.clone(),
+        endpoints: Endpoints {
+            rpc: format!("http://127.0.0.1:{}", p.chain.rpc),
+            grpc: chain.grpc_url.clone(),
+            rest: format!("http://127.0.0.1:{}", p.chain.rest),
+            evm_rpc: format!("http://127.0.0.1:{}", p.evm),
+        },
+        chain,
+        contracts,
+        evm: EvmDeployment {
+            chain_id: evm::BASE_SEPOLIA_CHAIN_ID,
+            contracts: Default::default(),
+        },
+    };
+    manifest.write(&path)?;
+    print!("{}", manifest.to_json());
+    println!("manifest written to {}", path.display());
+    Ok(())
+}
+
+fn accounts_list(home: &std::path::Path) -> anyhow::Result<()> {
+    let prefix = network::read_info(home)
+        .and_then(|i| ChainProfile::load(i.profiles_file.as_deref(), &i.profile_name).ok())
+        .map_or_else(|| "inj".to_string(), |p| p.bech32_prefix);
+    println!("mnemonic: {}", accounts::DEV_MNEMONIC);
+    println!("Cosmos (m/44'/118'/0'/0/i, secp256k1):");
+    for i in 0..accounts::COSMOS_ACCOUNTS {
+        let role = if i == accounts::DEPLOYER {
+            "  deployer, token minter"
+        } else {
+            ""
+        };
+        println!("  {i:>2} {}{role}", accounts::cosmos(i, &prefix)?.address());
+    }
+    println!("EVM (anvil's development accounts):");
+    for (i, (addr, key)) in accounts::EVM_ADDRESSES
+        .iter()
+        .zip(accounts::EVM_KEYS)
+        .enumerate()
+    {
+        println!("  {i:>2} {addr} {key}");
+    }
+    Ok(())
+}
+
+async fn balance(home: PathBuf, account: &str) -> anyhow::Result<()> {
+    let manifest = Manifest::read(&Manifest::path(&home))?;
+    let address = match account.parse::<u32>() {
+        Ok(i) => accounts::cosmos(i, &manifest.chain.bech32_prefix)?
+            .address()
+            .to_string(),
+        Err(_) => account.to_string(),
+    };
+    let client = arena_client::Client::connect(manifest.chain.clone()).await?;
+    let token = &manifest.contract("arena-token")?.address;
+    let answer: cw20::BalanceResponse = client
+        .query_contract(
+            token,
+            &cw20::Cw20QueryMsg::Balance {
+                address: address.clone(),
+            },
+        )
+        .await?;
+    println!("{address}: {} ARENA-micro", answer.balance);
+    Ok(())
+}
