@@ -17,3 +17,6 @@ pub mod error;
 pub mod msg;
 
 pub use crate::error::ContractError;
+
+#[cfg(test)]
+mod tests;

@@ -346,7 +346,11 @@ impl Client {
                 mode: BroadcastMode::Sync as i32,
             })
             .await
-            .map_err(|s| self.status_error(s))?
+            .map_err(|s| match RejectedTx::parse(s.message()) {
+                // Some chains (injectived) answer a CheckTx failure as a gRPC error, not a code.
+                Some(rejected) => rejected.into_error(signer),
+                None => self.status_error(s),
+            })?
             .into_inner()
             .tx_response
             .ok_or_else(|| {
@@ -465,22 +469,62 @@ fn check_code(r: &TxResponse, signer: &Signer) -> Result<(), ClientError> {
     if r.code == 0 {
         return Ok(());
     }
-    let sdk = r.codespace == "sdk";
-    Err(match r.code {
-        sdk_code::INSUFFICIENT_FEE if sdk => ClientError::InsufficientFee {
-            raw_log: r.raw_log.clone(),
-        },
-        sdk_code::INSUFFICIENT_FUNDS if sdk => ClientError::InsufficientFunds {
-            address: signer.address().to_string(),
-            raw_log: r.raw_log.clone(),
-        },
-        _ => ClientError::TxFailed {
-            txhash: (!r.txhash.is_empty()).then(|| r.txhash.clone()),
-            code: r.code,
-            codespace: r.codespace.clone(),
-            raw_log: r.raw_log.clone(),
-        },
-    })
+    let rejected = RejectedTx {
+        txhash: (!r.txhash.is_empty()).then(|| r.txhash.clone()),
+        code: r.code,
+        codespace: r.codespace.clone(),
+        raw_log: r.raw_log.clone(),
+    };
+    Err(rejected.into_error(signer))
+}
+
+/// A transaction the node refused or failed, however it told us.
+#[derive(Debug, PartialEq)]
+struct RejectedTx {
+    txhash: Option<String>,
+    code: u32,
+    codespace: String,
+    raw_log: String,
+}
+
+impl RejectedTx {
+    /// Reads CometBFT's `tx HASH is invalid: code=13, data=, log='...', codespace='sdk'` text.
+    fn parse(message: &str) -> Option<Self> {
+        let between = |start: &str, end: &str| {
+            let from = message.find(start)? + start.len();
+            let len = message[from..].find(end)?;
+            Some(message[from..from + len].to_string())
+        };
+        let code = between("code=", ",")?.parse().ok()?;
+        let codespace = between("codespace='", "'").unwrap_or_default();
+        let raw_log = between("log='", "', codespace").unwrap_or_else(|| message.to_string());
+        let txhash = between("tx ", " is invalid");
+        Some(RejectedTx {
+            txhash,
+            code,
+            codespace,
+            raw_log,
+        })
+    }
+
+    fn into_error(self, signer: &Signer) -> ClientError {
+        let sdk = self.codespace == "sdk";
+        match self.code {
+            sdk_code::INSUFFICIENT_FEE if sdk => ClientError::InsufficientFee {
+                raw_log: self.raw_log,
+            },
+            sdk_code::INSUFFICIENT_FUNDS if sdk => ClientError::InsufficientFunds {
+                address: signer.address().to_string(),
+                raw_log: self.raw_log,
+            },
+            _ => ClientError::TxFailed {
+                txhash: self.txhash,
+                code: self.code,
+                codespace: self.codespace,
+                raw_log: self.raw_log,
+            },
+        }
+    }
 }
 
 fn to_any(msg: impl Msg) -> Result<Any, ClientError> {
@@ -497,4 +541,32 @@ fn source_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_tx_failure_in_a_grpc_error_is_understood() {
+        let message = "broadcast error on transaction validation: tx 84D9 is invalid: code=13, data=, \
+                       log='insufficient fees; got: 1inj required: 32000000000000inj: insufficient fee', codespace='sdk'";
+        let rejected = RejectedTx::parse(message).unwrap();
+        assert_eq!(
+            rejected,
+            RejectedTx {
+                txhash: Some("84D9".into()),
+                code: 13,
+                codespace: "sdk".into(),
+                raw_log:
+                    "insufficient fees; got: 1inj required: 32000000000000inj: insufficient fee"
+                        .into()
+            }
+        );
+    }
+
+    #[test]
+    fn other_grpc_errors_are_not_mistaken_for_rejections() {
+        assert_eq!(RejectedTx::parse("transport error"), None);
+    }
 }
