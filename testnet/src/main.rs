@@ -42,7 +42,7 @@ enum Command {
     Build,
     /// Build, then store and instantiate the contracts, and write the manifest.
     Deploy,
-    /// Print the deterministic test accounts (public keys: local use only).
+    /// Print the deterministic test accounts and their well-known keys (local use only).
     Accounts,
     /// Query a cw20 balance of the deployed Arena token.
     Balance {
@@ -172,11 +172,14 @@ async fn status(home: PathBuf) -> anyhow::Result<()> {
         None => println!("chain: stopped"),
     }
     match pid_of("evm") {
-        Some(pid) => println!(
-            "evm:   running (pid {pid}), chain id {:?}, port {}",
-            testnet::probe::evm_chain_id(info.ports.evm),
-            info.ports.evm
-        ),
+        Some(pid) => {
+            let chain_id =
+                testnet::probe::evm_chain_id(info.ports.evm).map_or("?".into(), |c| c.to_string());
+            println!(
+                "evm:   running (pid {pid}), chain id {chain_id}, port {}",
+                info.ports.evm
+            )
+        }
         None => println!("evm:   stopped"),
     }
     match Manifest::read(&Manifest::path(&home)) {
