@@ -15,10 +15,11 @@ use crate::process;
 use crate::repo;
 
 /// The contracts that are built and deployed, as cargo package names.
-pub const CONTRACTS: &[&str] = &["arena-token"];
+pub const CONTRACTS: &[&str] = &["arena-token", "arena-market"];
 
 /// What the local chain's x/wasm accepts: no cosmwasm_2_2 or cosmwasm_3_0.
-pub const CHAIN_CAPABILITIES: &str = "iterator,staking,stargate,cosmwasm_1_1,cosmwasm_1_2,cosmwasm_1_3,cosmwasm_1_4,cosmwasm_2_0,cosmwasm_2_1";
+pub const CHAIN_CAPABILITIES: &str =
+    "iterator,staking,stargate,cosmwasm_1_1,cosmwasm_1_2,cosmwasm_1_3,cosmwasm_1_4,cosmwasm_2_0,cosmwasm_2_1";
 
 /// One built contract.
 #[derive(Clone, Debug)]
@@ -43,17 +44,9 @@ pub fn artifacts_dir() -> PathBuf {
 
 /// Builds `packages` (all of [`CONTRACTS`] when empty) into `artifacts/`, with `checksums.txt`.
 pub fn build(packages: &[&str]) -> Result<Vec<Artifact>, TestnetError> {
-    let packages = if packages.is_empty() {
-        CONTRACTS
-    } else {
-        packages
-    };
+    let packages = if packages.is_empty() { CONTRACTS } else { packages };
     let root = repo::root();
-    let wasm_opt = tool(
-        repo::node_bin("wasm-opt"),
-        "wasm-opt",
-        "Run scripts/setup.sh (`npm ci` installs binaryen)",
-    )?;
+    let wasm_opt = tool(repo::node_bin("wasm-opt"), "wasm-opt", "Run scripts/setup.sh (`npm ci` installs binaryen)")?;
     let check = tool(
         repo::cargo_tool("cosmwasm-check"),
         "cosmwasm-check",
@@ -83,27 +76,18 @@ pub fn build(packages: &[&str]) -> Result<Vec<Artifact>, TestnetError> {
     let mut artifacts = Vec::new();
     for package in packages {
         let stem = file_stem(package);
-        let raw = root
-            .join("target/contracts/wasm32-unknown-unknown/wasm")
-            .join(format!("{stem}.wasm"));
+        let raw = root.join("target/contracts/wasm32-unknown-unknown/wasm").join(format!("{stem}.wasm"));
         let raw_sum = sha256_file(&raw)?;
         let out = out_dir.join(format!("{stem}.wasm"));
         let stamp = out_dir.join(format!("{stem}.source-sha256"));
-        let up_to_date = out.is_file()
-            && std::fs::read_to_string(&stamp).ok().as_deref() == Some(raw_sum.as_str());
+        let up_to_date = out.is_file() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(raw_sum.as_str());
         if !up_to_date {
             optimize(&wasm_opt, &raw, &out)?;
-            process::run(
-                Command::new(&check)
-                    .args(["--available-capabilities", CHAIN_CAPABILITIES])
-                    .arg(&out),
-            )
-            .map_err(|e| TestnetError::Build(format!("{package} fails cosmwasm-check: {e}")))?;
+            process::run(Command::new(&check).args(["--available-capabilities", CHAIN_CAPABILITIES]).arg(&out))
+                .map_err(|e| TestnetError::Build(format!("{package} fails cosmwasm-check: {e}")))?;
             std::fs::write(&stamp, &raw_sum).map_err(TestnetError::io("writing build stamp"))?;
         }
-        let size = std::fs::metadata(&out)
-            .map_err(TestnetError::io("artifact"))?
-            .len();
+        let size = std::fs::metadata(&out).map_err(TestnetError::io("artifact"))?.len();
         artifacts.push(Artifact {
             package: package.to_string(),
             checksum: sha256_file(&out)?,
@@ -123,56 +107,31 @@ fn optimize(wasm_opt: &Path, raw: &Path, out: &Path) -> Result<(), TestnetError>
     process::run(
         Command::new(wasm_opt)
             .arg(raw)
-            .args([
-                "--strip-target-features",
-                "--strip-debug",
-                "--llvm-memory-copy-fill-lowering",
-            ])
-            .args([
-                "--llvm-nontrapping-fptoint-lowering",
-                "--signext-lowering",
-                "-Os",
-                "-o",
-            ])
+            .args(["--strip-target-features", "--strip-debug", "--llvm-memory-copy-fill-lowering"])
+            .args(["--llvm-nontrapping-fptoint-lowering", "--signext-lowering", "-Os", "-o"])
             .arg(&tmp),
     )
     .map_err(|e| TestnetError::Build(e.to_string()))?;
-    process::run(
-        Command::new(wasm_opt)
-            .arg(&tmp)
-            .args(["--mvp-features", "-Os", "-o"])
-            .arg(out),
-    )
-    .map_err(|e| TestnetError::Build(e.to_string()))?;
+    process::run(Command::new(wasm_opt).arg(&tmp).args(["--mvp-features", "-Os", "-o"]).arg(out))
+        .map_err(|e| TestnetError::Build(e.to_string()))?;
     std::fs::remove_file(&tmp).map_err(TestnetError::io("removing temporary wasm"))
 }
 
 /// `checksums.txt` in the format of `sha256sum` (and of cosmwasm/optimizer).
 fn write_checksums(dir: &Path) -> Result<(), TestnetError> {
     let mut lines = Vec::new();
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .map_err(TestnetError::io("reading artifacts/"))?
-        .flatten()
-        .map(|e| e.path())
-        .collect();
+    let mut entries: Vec<_> =
+        std::fs::read_dir(dir).map_err(TestnetError::io("reading artifacts/"))?.flatten().map(|e| e.path()).collect();
     entries.sort();
-    for path in entries
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
-    {
-        lines.push(format!(
-            "{}  {}",
-            sha256_file(&path)?,
-            path.file_name().unwrap().to_string_lossy()
-        ));
+    for path in entries.into_iter().filter(|p| p.extension().is_some_and(|e| e == "wasm")) {
+        lines.push(format!("{}  {}", sha256_file(&path)?, path.file_name().unwrap().to_string_lossy()));
     }
     std::fs::write(dir.join("checksums.txt"), lines.join("\n") + "\n")
         .map_err(TestnetError::io("writing checksums.txt"))
 }
 
 pub fn sha256_file(path: &Path) -> Result<String, TestnetError> {
-    let bytes =
-        std::fs::read(path).map_err(TestnetError::io(format!("reading {}", path.display())))?;
+    let bytes = std::fs::read(path).map_err(TestnetError::io(format!("reading {}", path.display())))?;
     Ok(hex::encode(Sha256::digest(bytes)))
 }
 

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use arena_client::{Client, Signer};
-use cosmwasm_std::Uint128;
+use cosmwasm_std::{Decimal, Uint128};
 use cw20::{Cw20Coin, MinterResponse};
 
 use crate::accounts;
@@ -30,7 +30,7 @@ pub async fn deploy(
     let mut deployed = BTreeMap::new();
     for artifact in artifacts {
         let earlier = previous.and_then(|m| m.contracts.get(&artifact.package));
-        let contract = deploy_one(client, &deployer, artifact, earlier).await?;
+        let contract = deploy_one(client, &deployer, artifact, earlier, &deployed).await?;
         tracing::info!(contract = %artifact.package, code_id = contract.code_id, address = %contract.address, "deployed");
         deployed.insert(artifact.package.clone(), contract);
     }
@@ -42,13 +42,13 @@ async fn deploy_one(
     deployer: &Signer,
     artifact: &Artifact,
     earlier: Option<&DeployedContract>,
+    deployed: &BTreeMap<String, DeployedContract>,
 ) -> Result<DeployedContract, TestnetError> {
     // Reuse the stored code if the chain still has these exact bytes under the recorded id.
     let reusable_code = match earlier {
         Some(e)
             if e.checksum == artifact.checksum
-                && client.code_checksum(e.code_id).await?.as_deref()
-                    == Some(artifact.checksum.as_str()) =>
+                && client.code_checksum(e.code_id).await?.as_deref() == Some(artifact.checksum.as_str()) =>
         {
             Some(e)
         }
@@ -57,10 +57,8 @@ async fn deploy_one(
     let (code_id, store_gas) = match reusable_code {
         Some(e) => (e.code_id, e.store_gas),
         None => {
-            let wasm = std::fs::read(&artifact.path).map_err(TestnetError::io(format!(
-                "reading {}",
-                artifact.path.display()
-            )))?;
+            let wasm = std::fs::read(&artifact.path)
+                .map_err(TestnetError::io(format!("reading {}", artifact.path.display())))?;
             let (code_id, outcome) = client.store_code(deployer, wasm).await?;
             (code_id, outcome.gas_used)
         }
@@ -70,7 +68,7 @@ async fn deploy_one(
             return Ok(e.clone());
         }
     }
-    let (address, outcome) = instantiate(client, deployer, &artifact.package, code_id).await?;
+    let (address, outcome) = instantiate(client, deployer, &artifact.package, code_id, deployed).await?;
     Ok(DeployedContract {
         code_id,
         checksum: artifact.checksum.clone(),
@@ -85,28 +83,38 @@ async fn instantiate(
     deployer: &Signer,
     package: &str,
     code_id: u64,
+    deployed: &BTreeMap<String, DeployedContract>,
 ) -> Result<(String, arena_client::TxOutcome), TestnetError> {
     let admin = Some(deployer.address());
-    match package {
-        "arena-token" => Ok(client
-            .instantiate(
-                deployer,
-                code_id,
-                &token_instantiate_msg(client)?,
-                "arena-token",
-                admin,
-            )
-            .await?),
-        other => Err(TestnetError::Build(format!(
-            "no instantiate message known for contract {other}"
-        ))),
+    let token = || {
+        deployed
+            .get("arena-token")
+            .map(|t| t.address.clone())
+            .ok_or_else(|| TestnetError::Build(format!("{package} needs arena-token deployed before it")))
+    };
+    let outcome = match package {
+        "arena-token" => client.instantiate(deployer, code_id, &token_instantiate_msg(client)?, package, admin).await?,
+        "arena-market" => {
+            client.instantiate(deployer, code_id, &market_instantiate_msg(deployer, &token()?), package, admin).await?
+        }
+        other => return Err(TestnetError::Build(format!("no instantiate message known for contract {other}"))),
+    };
+    Ok(outcome)
+}
+
+/// The market: the deployer may pause it; operators may keep up to half of their delegators'
+/// rewards and move their commission by at most 5 points per round.
+pub fn market_instantiate_msg(deployer: &Signer, token: &str) -> arena_types::market::msg::InstantiateMsg {
+    arena_types::market::msg::InstantiateMsg {
+        admin: Some(deployer.address().to_string()),
+        token: token.to_string(),
+        max_commission: Decimal::percent(50),
+        max_commission_change: Decimal::percent(5),
     }
 }
 
 /// The Arena token: 6 decimals, every test account but the deployer funded, the deployer minter.
-pub fn token_instantiate_msg(
-    client: &Client,
-) -> Result<cw20_base::msg::InstantiateMsg, TestnetError> {
+pub fn token_instantiate_msg(client: &Client) -> Result<cw20_base::msg::InstantiateMsg, TestnetError> {
     let prefix = &client.config().bech32_prefix;
     let initial_balances = (1..=TOKEN_HOLDERS)
         .map(|i| {
@@ -122,9 +130,7 @@ pub fn token_instantiate_msg(
         decimals: 6,
         initial_balances,
         mint: Some(MinterResponse {
-            minter: accounts::cosmos(accounts::DEPLOYER, prefix)?
-                .address()
-                .to_string(),
+            minter: accounts::cosmos(accounts::DEPLOYER, prefix)?.address().to_string(),
             cap: None,
         }),
         marketing: None,

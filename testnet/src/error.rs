@@ -7,43 +7,22 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum TestnetError {
     #[error("{context}: {source}")]
-    Io {
-        context: String,
-        source: std::io::Error,
-    },
+    Io { context: String, source: std::io::Error },
 
     #[error("port {port} ({what}) is already in use on 127.0.0.1. Another network may be running (`testnet status`), or pick other ports (`testnet up --help`)")]
     PortInUse { port: u16, what: &'static str },
 
-    #[error(
-        "a network is already running from {home} ({what} pid {pid}); `testnet down` stops it"
-    )]
-    AlreadyRunning {
-        home: PathBuf,
-        what: &'static str,
-        pid: u32,
-    },
+    #[error("a network is already running from {home} ({what} pid {pid}); `testnet down` stops it")]
+    AlreadyRunning { home: PathBuf, what: &'static str, pid: u32 },
 
     #[error("{tool} not found at {path}. {hint}")]
-    ToolMissing {
-        tool: &'static str,
-        path: PathBuf,
-        hint: &'static str,
-    },
+    ToolMissing { tool: &'static str, path: PathBuf, hint: &'static str },
 
     #[error("`{command}` failed ({status}): {output}")]
-    Command {
-        command: String,
-        status: String,
-        output: String,
-    },
+    Command { command: String, status: String, output: String },
 
     #[error("{what} did not become ready within {secs} s; its log is {log}")]
-    NotReady {
-        what: &'static str,
-        secs: u64,
-        log: PathBuf,
-    },
+    NotReady { what: &'static str, secs: u64, log: PathBuf },
 
     #[error("unknown chain profile {name:?}; profiles.toml defines {known}")]
     UnknownProfile { name: String, known: String },

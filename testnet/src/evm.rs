@@ -24,8 +24,7 @@ pub fn start(home: &Path, port: u16) -> Result<Service, TestnetError> {
         });
     }
     process::ensure_port_free(port, "EVM JSON-RPC")?;
-    std::fs::create_dir_all(home)
-        .map_err(TestnetError::io(format!("creating {}", home.display())))?;
+    std::fs::create_dir_all(home).map_err(TestnetError::io(format!("creating {}", home.display())))?;
     let mut command = Command::new(anvil);
     command
         .args(["--host", "127.0.0.1", "--port", &port.to_string()])

@@ -75,9 +75,7 @@ struct UpArgs {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_target(false)
         .init();
     let cli = Cli::parse();
@@ -96,26 +94,12 @@ async fn main() -> anyhow::Result<()> {
 fn up(home: PathBuf, a: UpArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let ports = Ports {
-        chain: ChainPorts {
-            rpc: a.rpc_port,
-            grpc: a.grpc_port,
-            rest: a.rest_port,
-            p2p: a.p2p_port,
-        },
+        chain: ChainPorts { rpc: a.rpc_port, grpc: a.grpc_port, rest: a.rest_port, p2p: a.p2p_port },
         evm: a.evm_port,
     };
-    let config = NetworkConfig {
-        home: home.clone(),
-        profile_name: a.profile,
-        profiles_file: a.profiles_file,
-        ports,
-    };
+    let config = NetworkConfig { home: home.clone(), profile_name: a.profile, profiles_file: a.profiles_file, ports };
     let network = Network::start(&config)?;
-    println!(
-        "network up in {:.1} s (home {})",
-        started.elapsed().as_secs_f64(),
-        home.display()
-    );
+    println!("network up in {:.1} s (home {})", started.elapsed().as_secs_f64(), home.display());
     println!(
         "  chain {} RPC http://127.0.0.1:{}  gRPC {}  REST http://127.0.0.1:{}",
         network.profile.chain_id,
@@ -123,11 +107,7 @@ fn up(home: PathBuf, a: UpArgs) -> anyhow::Result<()> {
         network.chain_config().grpc_url,
         ports.chain.rest
     );
-    println!(
-        "  EVM   chain id {} at {}",
-        evm::BASE_SEPOLIA_CHAIN_ID,
-        network.evm_rpc_url()
-    );
+    println!("  EVM   chain id {} at {}", evm::BASE_SEPOLIA_CHAIN_ID, network.evm_rpc_url());
     println!("next: `testnet deploy`; stop with `testnet down`");
     network.detach();
     Ok(())
@@ -152,18 +132,14 @@ fn down(home: PathBuf, wipe: bool) -> anyhow::Result<()> {
 
 async fn status(home: PathBuf) -> anyhow::Result<()> {
     let Some(info) = network::read_info(&home) else {
-        println!(
-            "no network has been started from {} (`testnet up` starts one)",
-            home.display()
-        );
+        println!("no network has been started from {} (`testnet up` starts one)", home.display());
         return Ok(());
     };
     let running = network::running_services(&home);
     let pid_of = |name| running.iter().find(|s| s.name == name).map(|s| s.pid);
     match pid_of("chain") {
         Some(pid) => {
-            let height = testnet::probe::comet_height(info.ports.chain.rpc)
-                .map_or("?".into(), |h| h.to_string());
+            let height = testnet::probe::comet_height(info.ports.chain.rpc).map_or("?".into(), |h| h.to_string());
             println!(
                 "chain: running (pid {pid}), height {height}, RPC port {}, gRPC port {}",
                 info.ports.chain.rpc, info.ports.chain.grpc
@@ -173,20 +149,13 @@ async fn status(home: PathBuf) -> anyhow::Result<()> {
     }
     match pid_of("evm") {
         Some(pid) => {
-            let chain_id =
-                testnet::probe::evm_chain_id(info.ports.evm).map_or("?".into(), |c| c.to_string());
-            println!(
-                "evm:   running (pid {pid}), chain id {chain_id}, port {}",
-                info.ports.evm
-            )
+            let chain_id = testnet::probe::evm_chain_id(info.ports.evm).map_or("?".into(), |c| c.to_string());
+            println!("evm:   running (pid {pid}), chain id {chain_id}, port {}", info.ports.evm)
         }
         None => println!("evm:   stopped"),
     }
     match Manifest::read(&Manifest::path(&home)) {
-        Ok(m) => m
-            .contracts
-            .iter()
-            .for_each(|(name, c)| println!("{name}: code {} at {}", c.code_id, c.address)),
+        Ok(m) => m.contracts.iter().for_each(|(name, c)| println!("{name}: code {} at {}", c.code_id, c.address)),
         Err(_) => println!("nothing deployed yet (`testnet deploy`)"),
     }
     Ok(())
@@ -197,16 +166,9 @@ fn build() -> anyhow::Result<Vec<contracts::Artifact>> {
     let artifacts = contracts::build(&[])?;
     for a in &artifacts {
         let state = if a.rebuilt { "built" } else { "up to date" };
-        println!(
-            "{:<14} {:>8} bytes  sha256 {}  ({state})",
-            a.package, a.size, a.checksum
-        );
+        println!("{:<14} {:>8} bytes  sha256 {}  ({state})", a.package, a.size, a.checksum);
     }
-    println!(
-        "artifacts in {} ({:.1} s)",
-        contracts::artifacts_dir().display(),
-        started.elapsed().as_secs_f64()
-    );
+    println!("artifacts in {} ({:.1} s)", contracts::artifacts_dir().display(), started.elapsed().as_secs_f64());
     Ok(artifacts)
 }
 
@@ -214,14 +176,8 @@ async fn deploy(home: PathBuf) -> anyhow::Result<()> {
     let Some(info) = network::read_info(&home) else {
         bail!("no network in {}: run `testnet up` first", home.display())
     };
-    if network::running_services(&home)
-        .iter()
-        .all(|s| s.name != "chain")
-    {
-        bail!(
-            "the chain from {} is not running: run `testnet up` first",
-            home.display()
-        );
+    if network::running_services(&home).iter().all(|s| s.name != "chain") {
+        bail!("the chain from {} is not running: run `testnet up` first", home.display());
     }
     let artifacts = build()?;
     let profile = ChainProfile::load(info.profiles_file.as_deref(), &info.profile_name)?;
@@ -242,10 +198,7 @@ async fn deploy(home: PathBuf) -> anyhow::Result<()> {
         },
         chain,
         contracts,
-        evm: EvmDeployment {
-            chain_id: evm::BASE_SEPOLIA_CHAIN_ID,
-            contracts: Default::default(),
-        },
+        evm: EvmDeployment { chain_id: evm::BASE_SEPOLIA_CHAIN_ID, contracts: Default::default() },
     };
     manifest.write(&path)?;
     print!("{}", manifest.to_json());
@@ -260,19 +213,11 @@ fn accounts_list(home: &std::path::Path) -> anyhow::Result<()> {
     println!("mnemonic: {}", accounts::DEV_MNEMONIC);
     println!("Cosmos (m/44'/118'/0'/0/i, secp256k1):");
     for i in 0..accounts::COSMOS_ACCOUNTS {
-        let role = if i == accounts::DEPLOYER {
-            "  deployer, token minter"
-        } else {
-            ""
-        };
+        let role = if i == accounts::DEPLOYER { "  deployer, token minter" } else { "" };
         println!("  {i:>2} {}{role}", accounts::cosmos(i, &prefix)?.address());
     }
     println!("EVM (anvil's development accounts):");
-    for (i, (addr, key)) in accounts::EVM_ADDRESSES
-        .iter()
-        .zip(accounts::EVM_KEYS)
-        .enumerate()
-    {
+    for (i, (addr, key)) in accounts::EVM_ADDRESSES.iter().zip(accounts::EVM_KEYS).enumerate() {
         println!("  {i:>2} {addr} {key}");
     }
     Ok(())
@@ -281,21 +226,13 @@ fn accounts_list(home: &std::path::Path) -> anyhow::Result<()> {
 async fn balance(home: PathBuf, account: &str) -> anyhow::Result<()> {
     let manifest = Manifest::read(&Manifest::path(&home))?;
     let address = match account.parse::<u32>() {
-        Ok(i) => accounts::cosmos(i, &manifest.chain.bech32_prefix)?
-            .address()
-            .to_string(),
+        Ok(i) => accounts::cosmos(i, &manifest.chain.bech32_prefix)?.address().to_string(),
         Err(_) => account.to_string(),
     };
     let client = arena_client::Client::connect(manifest.chain.clone()).await?;
     let token = &manifest.contract("arena-token")?.address;
-    let answer: cw20::BalanceResponse = client
-        .query_contract(
-            token,
-            &cw20::Cw20QueryMsg::Balance {
-                address: address.clone(),
-            },
-        )
-        .await?;
+    let answer: cw20::BalanceResponse =
+        client.query_contract(token, &cw20::Cw20QueryMsg::Balance { address: address.clone() }).await?;
     println!("{address}: {} ARENA-micro", answer.balance);
     Ok(())
 }

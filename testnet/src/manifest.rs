@@ -53,19 +53,14 @@ impl Manifest {
     }
 
     pub fn read(path: &Path) -> Result<Self, TestnetError> {
-        let text = std::fs::read_to_string(path).map_err(|e| TestnetError::Manifest {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
-        serde_json::from_str(&text).map_err(|e| TestnetError::Manifest {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| TestnetError::Manifest { path: path.to_path_buf(), reason: e.to_string() })?;
+        serde_json::from_str(&text)
+            .map_err(|e| TestnetError::Manifest { path: path.to_path_buf(), reason: e.to_string() })
     }
 
     pub fn write(&self, path: &Path) -> Result<(), TestnetError> {
-        std::fs::write(path, self.to_json())
-            .map_err(TestnetError::io(format!("writing {}", path.display())))
+        std::fs::write(path, self.to_json()).map_err(TestnetError::io(format!("writing {}", path.display())))
     }
 
     pub fn to_json(&self) -> String {
@@ -73,11 +68,9 @@ impl Manifest {
     }
 
     pub fn contract(&self, package: &str) -> Result<&DeployedContract, TestnetError> {
-        self.contracts
-            .get(package)
-            .ok_or_else(|| TestnetError::Manifest {
-                path: PathBuf::from("manifest.json"),
-                reason: format!("no contract {package} deployed"),
-            })
+        self.contracts.get(package).ok_or_else(|| TestnetError::Manifest {
+            path: PathBuf::from("manifest.json"),
+            reason: format!("no contract {package} deployed"),
+        })
     }
 }

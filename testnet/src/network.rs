@@ -22,15 +22,7 @@ pub struct Ports {
 impl Default for Ports {
     /// The documented defaults: RPC 26657, gRPC 9090, REST 1317, P2P 26656, EVM 8545.
     fn default() -> Self {
-        Ports {
-            chain: ChainPorts {
-                rpc: 26657,
-                grpc: 9090,
-                rest: 1317,
-                p2p: 26656,
-            },
-            evm: 8545,
-        }
+        Ports { chain: ChainPorts { rpc: 26657, grpc: 9090, rest: 1317, p2p: 26656 }, evm: 8545 }
     }
 }
 
@@ -41,19 +33,8 @@ impl Ports {
             .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
             .collect::<Result<Vec<_>, _>>()
             .map_err(TestnetError::io("finding free ports"))?;
-        let p: Vec<u16> = listeners
-            .iter()
-            .map(|l| l.local_addr().expect("bound").port())
-            .collect();
-        Ok(Ports {
-            chain: ChainPorts {
-                rpc: p[0],
-                grpc: p[1],
-                rest: p[2],
-                p2p: p[3],
-            },
-            evm: p[4],
-        })
+        let p: Vec<u16> = listeners.iter().map(|l| l.local_addr().expect("bound").port()).collect();
+        Ok(Ports { chain: ChainPorts { rpc: p[0], grpc: p[1], rest: p[2], p2p: p[3] }, evm: p[4] })
     }
 }
 
@@ -70,12 +51,7 @@ pub struct NetworkConfig {
 
 impl NetworkConfig {
     pub fn new(home: impl Into<PathBuf>, ports: Ports) -> Self {
-        NetworkConfig {
-            home: home.into(),
-            profile_name: DEFAULT_PROFILE.into(),
-            profiles_file: None,
-            ports,
-        }
+        NetworkConfig { home: home.into(), profile_name: DEFAULT_PROFILE.into(), profiles_file: None, ports }
     }
 }
 
@@ -101,18 +77,12 @@ impl Network {
     /// Starts (or restarts, on existing state) the chain and the EVM node.
     pub fn start(config: &NetworkConfig) -> Result<Self, TestnetError> {
         if let Some((what, pid)) = running_service(&config.home) {
-            return Err(TestnetError::AlreadyRunning {
-                home: config.home.clone(),
-                what,
-                pid,
-            });
+            return Err(TestnetError::AlreadyRunning { home: config.home.clone(), what, pid });
         }
         let profile = ChainProfile::load(config.profiles_file.as_deref(), &config.profile_name)?;
         let chain_home = config.home.join("chain");
-        std::fs::create_dir_all(&config.home).map_err(TestnetError::io(format!(
-            "creating {}",
-            config.home.display()
-        )))?;
+        std::fs::create_dir_all(&config.home)
+            .map_err(TestnetError::io(format!("creating {}", config.home.display())))?;
         tracing::info!(home = %config.home.display(), profile = %config.profile_name, "starting network");
         chain::init(&profile, &chain_home)?;
         let evm = evm::start(&config.home.join("evm"), config.ports.evm)?;
@@ -122,18 +92,9 @@ impl Network {
             profiles_file: config.profiles_file.clone(),
             ports: config.ports,
         };
-        std::fs::write(
-            info_path(&config.home),
-            serde_json::to_string_pretty(&info).expect("serializable"),
-        )
-        .map_err(TestnetError::io("writing network.json"))?;
-        Ok(Network {
-            home: config.home.clone(),
-            profile,
-            ports: config.ports,
-            chain: Some(chain),
-            evm: Some(evm),
-        })
+        std::fs::write(info_path(&config.home), serde_json::to_string_pretty(&info).expect("serializable"))
+            .map_err(TestnetError::io("writing network.json"))?;
+        Ok(Network { home: config.home.clone(), profile, ports: config.ports, chain: Some(chain), evm: Some(evm) })
     }
 
     /// How clients reach this network's chain.
@@ -158,11 +119,7 @@ impl Network {
 
     /// Leaves both nodes running after this handle is gone; `testnet down` stops them by PID.
     pub fn detach(mut self) {
-        self.chain
-            .take()
-            .into_iter()
-            .chain(self.evm.take())
-            .for_each(Service::detach);
+        self.chain.take().into_iter().chain(self.evm.take()).for_each(Service::detach);
     }
 
     /// Kills the chain node with SIGKILL and starts it again on its state, as a crash would.
@@ -201,11 +158,7 @@ pub fn running_services(home: &Path) -> Vec<Service> {
     let chain_home = home.join("chain");
     let evm_home = home.join("evm");
     [
-        Service::from_pid_file(
-            "chain",
-            chain::pid_path(&chain_home),
-            chain::log_path(&chain_home),
-        ),
+        Service::from_pid_file("chain", chain::pid_path(&chain_home), chain::log_path(&chain_home)),
         Service::from_pid_file("evm", evm::pid_path(&evm_home), evm::log_path(&evm_home)),
     ]
     .into_iter()
@@ -214,8 +167,5 @@ pub fn running_services(home: &Path) -> Vec<Service> {
 }
 
 fn running_service(home: &Path) -> Option<(&'static str, u32)> {
-    running_services(home)
-        .into_iter()
-        .next()
-        .map(|s| (s.name, s.pid))
+    running_services(home).into_iter().next().map(|s| (s.name, s.pid))
 }

@@ -8,9 +8,7 @@ use std::time::Duration;
 /// POSTs (or GETs, with `body` None) to `http://127.0.0.1:port/path` and returns the response body
 /// if the status is 200.
 pub fn http(port: u16, path: &str, body: Option<&str>) -> Option<String> {
-    let mut stream =
-        TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(500))
-            .ok()?;
+    let mut stream = TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(500)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
     let request = match body {
         Some(b) => format!(
@@ -30,19 +28,12 @@ pub fn http(port: u16, path: &str, body: Option<&str>) -> Option<String> {
 pub fn comet_height(rpc_port: u16) -> Option<u64> {
     let body = http(rpc_port, "/status", None)?;
     let json: serde_json::Value = serde_json::from_str(dechunk(&body).as_ref()).ok()?;
-    json["result"]["sync_info"]["latest_block_height"]
-        .as_str()?
-        .parse()
-        .ok()
+    json["result"]["sync_info"]["latest_block_height"].as_str()?.parse().ok()
 }
 
 /// The chain id an Ethereum JSON-RPC node reports.
 pub fn evm_chain_id(port: u16) -> Option<u64> {
-    let body = http(
-        port,
-        "/",
-        Some(r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}"#),
-    )?;
+    let body = http(port, "/", Some(r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}"#))?;
     let json: serde_json::Value = serde_json::from_str(dechunk(&body).as_ref()).ok()?;
     u64::from_str_radix(json["result"].as_str()?.trim_start_matches("0x"), 16).ok()
 }

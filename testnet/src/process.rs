@@ -29,46 +29,23 @@ impl Service {
         pid_file: PathBuf,
     ) -> Result<Self, TestnetError> {
         use std::os::unix::process::CommandExt;
-        let out =
-            File::create(&log).map_err(TestnetError::io(format!("creating {}", log.display())))?;
+        let out = File::create(&log).map_err(TestnetError::io(format!("creating {}", log.display())))?;
         let err = out.try_clone().map_err(TestnetError::io("log file"))?;
         // Own process group: a Ctrl-C meant for the caller does not reach the node half-way
         // through a block; we stop it ourselves, cleanly.
-        command
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .process_group(0);
-        let child = command.spawn().map_err(TestnetError::io(format!(
-            "starting {name} ({:?})",
-            command.get_program()
-        )))?;
+        command.stdin(Stdio::null()).stdout(out).stderr(err).process_group(0);
+        let child =
+            command.spawn().map_err(TestnetError::io(format!("starting {name} ({:?})", command.get_program())))?;
         let pid = child.id();
         std::fs::write(&pid_file, pid.to_string())
             .map_err(TestnetError::io(format!("writing {}", pid_file.display())))?;
-        Ok(Service {
-            name,
-            pid,
-            log,
-            pid_file,
-            child: Some(child),
-        })
+        Ok(Service { name, pid, log, pid_file, child: Some(child) })
     }
 
     /// The service whose PID is recorded in `pid_file`, if that process is still alive.
     pub fn from_pid_file(name: &'static str, pid_file: PathBuf, log: PathBuf) -> Option<Self> {
-        let pid: u32 = std::fs::read_to_string(&pid_file)
-            .ok()?
-            .trim()
-            .parse()
-            .ok()?;
-        is_alive(pid).then_some(Service {
-            name,
-            pid,
-            log,
-            pid_file,
-            child: None,
-        })
+        let pid: u32 = std::fs::read_to_string(&pid_file).ok()?.trim().parse().ok()?;
+        is_alive(pid).then_some(Service { name, pid, log, pid_file, child: None })
     }
 
     pub fn is_running(&mut self) -> bool {
@@ -98,11 +75,7 @@ impl Service {
         }
         signal(self.pid, libc::SIGTERM);
         if !self.reap(grace) {
-            tracing::warn!(
-                service = self.name,
-                pid = self.pid,
-                "did not exit after SIGTERM; sending SIGKILL"
-            );
+            tracing::warn!(service = self.name, pid = self.pid, "did not exit after SIGTERM; sending SIGKILL");
             signal(self.pid, libc::SIGKILL);
             self.reap(Duration::from_secs(5));
         }
@@ -149,11 +122,7 @@ fn signal(pid: u32, sig: libc::c_int) {
 pub fn is_alive(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         // Field 3 is the state; Z is a zombie that only waits to be reaped.
-        Ok(stat) => {
-            stat.rsplit_once(')')
-                .and_then(|(_, rest)| rest.split_whitespace().next())
-                != Some("Z")
-        }
+        Ok(stat) => stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().next()) != Some("Z"),
         Err(_) => false,
     }
 }
@@ -163,21 +132,10 @@ pub fn run(command: &mut Command) -> Result<String, TestnetError> {
     let shown = format!(
         "{:?} {}",
         command.get_program(),
-        command
-            .get_args()
-            .map(|a| a.to_string_lossy())
-            .collect::<Vec<_>>()
-            .join(" ")
+        command.get_args().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ")
     );
-    let output = command
-        .stdin(Stdio::null())
-        .output()
-        .map_err(TestnetError::io(format!("running {shown}")))?;
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = command.stdin(Stdio::null()).output().map_err(TestnetError::io(format!("running {shown}")))?;
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     if !output.status.success() {
         return Err(TestnetError::Command {
             command: shown,
@@ -190,9 +148,7 @@ pub fn run(command: &mut Command) -> Result<String, TestnetError> {
 
 /// Fails with [`TestnetError::PortInUse`] if something already listens on 127.0.0.1:`port`.
 pub fn ensure_port_free(port: u16, what: &'static str) -> Result<(), TestnetError> {
-    std::net::TcpListener::bind(("127.0.0.1", port))
-        .map(drop)
-        .map_err(|_| TestnetError::PortInUse { port, what })
+    std::net::TcpListener::bind(("127.0.0.1", port)).map(drop).map_err(|_| TestnetError::PortInUse { port, what })
 }
 
 /// Waits until `probe` answers true, checking that the service is still alive in between.
@@ -208,11 +164,7 @@ pub fn wait_until(
             return Ok(());
         }
         if !service.is_running() || Instant::now() > deadline {
-            return Err(TestnetError::NotReady {
-                what,
-                secs: timeout.as_secs(),
-                log: service.log.clone(),
-            });
+            return Err(TestnetError::NotReady { what, secs: timeout.as_secs(), log: service.log.clone() });
         }
         std::thread::sleep(Duration::from_millis(100));
     }

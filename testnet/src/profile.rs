@@ -41,17 +41,13 @@ impl ChainProfile {
     /// Loads `name` from `file`, or from the shipped profiles when `file` is None.
     pub fn load(file: Option<&Path>, name: &str) -> Result<Self, TestnetError> {
         let text = match file {
-            Some(f) => std::fs::read_to_string(f)
-                .map_err(TestnetError::io(format!("reading {}", f.display())))?,
+            Some(f) => std::fs::read_to_string(f).map_err(TestnetError::io(format!("reading {}", f.display())))?,
             None => DEFAULT_PROFILES.to_string(),
         };
         let mut all: BTreeMap<String, ChainProfile> =
             toml::from_str(&text).map_err(|e| TestnetError::Profile(e.to_string()))?;
         let known = all.keys().cloned().collect::<Vec<_>>().join(", ");
-        all.remove(name).ok_or(TestnetError::UnknownProfile {
-            name: name.to_string(),
-            known,
-        })
+        all.remove(name).ok_or(TestnetError::UnknownProfile { name: name.to_string(), known })
     }
 
     /// The binary to run: a path if it contains a slash, else a name found on PATH.
@@ -62,11 +58,7 @@ impl ChainProfile {
             return if path.is_file() {
                 Ok(path)
             } else {
-                Err(TestnetError::ToolMissing {
-                    tool: "chain binary",
-                    path,
-                    hint,
-                })
+                Err(TestnetError::ToolMissing { tool: "chain binary", path, hint })
             };
         }
         std::env::var_os("PATH")
@@ -74,11 +66,7 @@ impl ChainProfile {
             .flat_map(std::env::split_paths)
             .map(|dir| dir.join(&self.binary))
             .find(|p| p.is_file())
-            .ok_or(TestnetError::ToolMissing {
-                tool: "chain binary",
-                path: PathBuf::from(&self.binary),
-                hint,
-            })
+            .ok_or(TestnetError::ToolMissing { tool: "chain binary", path: PathBuf::from(&self.binary), hint })
     }
 
     pub fn library_path(&self) -> Option<PathBuf> {
@@ -93,23 +81,14 @@ mod tests {
     #[test]
     fn shipped_profiles_parse() {
         let inj = ChainProfile::load(None, "injectived").unwrap();
-        assert_eq!(
-            (inj.bech32_prefix.as_str(), inj.denom.as_str()),
-            ("inj", "inj")
-        );
+        assert_eq!((inj.bech32_prefix.as_str(), inj.denom.as_str()), ("inj", "inj"));
         let wasmd = ChainProfile::load(None, "wasmd").unwrap();
-        assert_eq!(
-            (wasmd.bech32_prefix.as_str(), wasmd.gas_price.denom()),
-            ("wasm", "ustake")
-        );
+        assert_eq!((wasmd.bech32_prefix.as_str(), wasmd.gas_price.denom()), ("wasm", "ustake"));
     }
 
     #[test]
     fn unknown_profile_names_the_known_ones() {
         let err = ChainProfile::load(None, "gaiad").unwrap_err();
-        assert!(
-            matches!(err, TestnetError::UnknownProfile { ref known, .. } if known == "injectived, wasmd"),
-            "{err}"
-        );
+        assert!(matches!(err, TestnetError::UnknownProfile { ref known, .. } if known == "injectived, wasmd"), "{err}");
     }
 }

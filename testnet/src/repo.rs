@@ -7,10 +7,7 @@ pub fn root() -> PathBuf {
     if let Some(root) = std::env::var_os("ARENA_ROOT") {
         return PathBuf::from(root);
     }
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("testnet/ lives in the repository root")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("testnet/ lives in the repository root").to_path_buf()
 }
 
 /// A path relative to the repository root (absolute paths are kept).

@@ -22,12 +22,7 @@ async fn start_devnet_with_token() -> Devnet {
     let client = Client::connect(network.chain_config()).await.unwrap();
     let mut deployed = deploy::deploy(&client, &artifacts, None).await.unwrap();
     let token = deployed.remove("arena-token").unwrap();
-    Devnet {
-        network,
-        client,
-        token,
-        _home: home,
-    }
+    Devnet { network, client, token, _home: home }
 }
 
 fn account(devnet: &Devnet, index: u32) -> Signer {
@@ -35,14 +30,8 @@ fn account(devnet: &Devnet, index: u32) -> Signer {
 }
 
 async fn token_balance(devnet: &Devnet, who: &Signer) -> u128 {
-    let query = Cw20QueryMsg::Balance {
-        address: who.address().to_string(),
-    };
-    let answer: BalanceResponse = devnet
-        .client
-        .query_contract(&devnet.token.address, &query)
-        .await
-        .unwrap();
+    let query = Cw20QueryMsg::Balance { address: who.address().to_string() };
+    let answer: BalanceResponse = devnet.client.query_contract(&devnet.token.address, &query).await.unwrap();
     answer.balance.u128()
 }
 
@@ -51,33 +40,14 @@ async fn cw20_transfer_over_grpc_moves_exactly_the_amount() {
     let devnet = start_devnet_with_token().await;
     let (alice, bob) = (account(&devnet, 1), account(&devnet, 2));
     let start = deploy::TOKEN_BALANCE_PER_ACCOUNT;
-    assert_eq!(
-        (
-            token_balance(&devnet, &alice).await,
-            token_balance(&devnet, &bob).await
-        ),
-        (start, start)
-    );
+    assert_eq!((token_balance(&devnet, &alice).await, token_balance(&devnet, &bob).await), (start, start));
 
-    let transfer = Cw20ExecuteMsg::Transfer {
-        recipient: bob.address().to_string(),
-        amount: Uint128::new(12_345),
-    };
-    let outcome = devnet
-        .client
-        .execute(&alice, &devnet.token.address, &transfer, vec![])
-        .await
-        .unwrap();
+    let transfer = Cw20ExecuteMsg::Transfer { recipient: bob.address().to_string(), amount: Uint128::new(12_345) };
+    let outcome = devnet.client.execute(&alice, &devnet.token.address, &transfer, vec![]).await.unwrap();
 
     assert!(outcome.gas_used > 0 && outcome.gas_used <= outcome.gas_wanted);
-    let wasm = outcome
-        .wasm_events()
-        .next()
-        .expect("the token emits a wasm event");
-    assert_eq!(
-        (wasm.attribute("action"), wasm.attribute("amount")),
-        (Some("transfer"), Some("12345"))
-    );
+    let wasm = outcome.wasm_events().next().expect("the token emits a wasm event");
+    assert_eq!((wasm.attribute("action"), wasm.attribute("amount")), (Some("transfer"), Some("12345")));
     assert_eq!(token_balance(&devnet, &alice).await, start - 12_345);
     assert_eq!(token_balance(&devnet, &bob).await, start + 12_345);
     devnet.network.stop().unwrap();
@@ -93,20 +63,9 @@ async fn client_errors_say_what_went_wrong() {
     };
 
     // A fee far under the node's minimum gas price.
-    let msg = devnet
-        .client
-        .execute_msg(
-            &alice,
-            &devnet.token.address,
-            &transfer(&account(&devnet, 2), 1),
-            vec![],
-        )
-        .unwrap();
-    let err = devnet
-        .client
-        .send_with_fee(&alice, vec![msg], 200_000, 1)
-        .await
-        .unwrap_err();
+    let msg =
+        devnet.client.execute_msg(&alice, &devnet.token.address, &transfer(&account(&devnet, 2), 1), vec![]).unwrap();
+    let err = devnet.client.send_with_fee(&alice, vec![msg], 200_000, 1).await.unwrap_err();
     assert!(
         matches!(err, ClientError::InsufficientFee { ref raw_log } if raw_log.contains("insufficient fee")),
         "{err}"
@@ -115,16 +74,7 @@ async fn client_errors_say_what_went_wrong() {
 
     // An account that genesis did not fund has never existed on chain.
     let stranger = account(&devnet, 100);
-    let err = devnet
-        .client
-        .execute(
-            &stranger,
-            &devnet.token.address,
-            &transfer(&alice, 1),
-            vec![],
-        )
-        .await
-        .unwrap_err();
+    let err = devnet.client.execute(&stranger, &devnet.token.address, &transfer(&alice, 1), vec![]).await.unwrap_err();
     assert!(
         matches!(err, ClientError::AccountNotFound { ref address } if address == stranger.address().as_ref()),
         "{err}"
@@ -133,42 +83,24 @@ async fn client_errors_say_what_went_wrong() {
     // A contract error surfaces the contract's own message (simulation catches it before any fee is paid).
     let err = devnet
         .client
-        .execute(
-            &alice,
-            &devnet.token.address,
-            &transfer(&stranger, u128::MAX / 2),
-            vec![],
-        )
+        .execute(&alice, &devnet.token.address, &transfer(&stranger, u128::MAX / 2), vec![])
         .await
         .unwrap_err();
-    assert!(
-        matches!(err, ClientError::Simulation(ref log) if log.contains("Overflow")),
-        "{err}"
-    );
-    assert_eq!(
-        token_balance(&devnet, &alice).await,
-        deploy::TOKEN_BALANCE_PER_ACCOUNT
-    );
+    assert!(matches!(err, ClientError::Simulation(ref log) if log.contains("Overflow")), "{err}");
+    assert_eq!(token_balance(&devnet, &alice).await, deploy::TOKEN_BALANCE_PER_ACCOUNT);
     devnet.network.stop().unwrap();
 }
 
 #[tokio::test]
 async fn unreachable_node_is_reported_with_the_url() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut config = testnet::network::chain_config(
         &testnet::profile::ChainProfile::load(None, "injectived").unwrap(),
         Ports::free().unwrap(),
     );
     config.grpc_url = format!("http://127.0.0.1:{port}");
     let err = Client::connect(config).await.unwrap_err();
-    assert!(
-        matches!(err, ClientError::NodeUnreachable { ref url, .. } if url.ends_with(&port.to_string())),
-        "{err}"
-    );
+    assert!(matches!(err, ClientError::NodeUnreachable { ref url, .. } if url.ends_with(&port.to_string())), "{err}");
     assert!(err.is_retryable());
 }
 
@@ -179,10 +111,7 @@ fn a_port_in_use_is_reported_before_anything_starts() {
     let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     ports.evm = busy.local_addr().unwrap().port();
     let err = Network::start(&NetworkConfig::new(home.path(), ports)).unwrap_err();
-    assert!(
-        matches!(err, TestnetError::PortInUse { port, what: "EVM JSON-RPC" } if port == ports.evm),
-        "{err}"
-    );
+    assert!(matches!(err, TestnetError::PortInUse { port, what: "EVM JSON-RPC" } if port == ports.evm), "{err}");
 }
 
 #[test]
@@ -194,11 +123,7 @@ fn every_artifact_passes_cosmwasm_check_with_the_chain_capabilities() {
             .output()
             .unwrap();
         let text = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            output.status.success() && text.contains("pass"),
-            "{}: {text}",
-            artifact.package
-        );
+        assert!(output.status.success() && text.contains("pass"), "{}: {text}", artifact.package);
         // MVP wasm only: the chain's wasmvm 2.1 rejects bulk-memory and friends.
         let wasm = std::fs::read(&artifact.path).unwrap();
         assert!(

@@ -3,23 +3,17 @@
 use std::time::{Duration, Instant};
 
 use cosmrs::cosmwasm::{MsgExecuteContract, MsgInstantiateContract, MsgStoreCode};
-use cosmrs::proto::cosmos::auth::v1beta1::{
-    query_client::QueryClient as AuthQuery, QueryAccountInfoRequest,
-};
-use cosmrs::proto::cosmos::bank::v1beta1::{
-    query_client::QueryClient as BankQuery, QueryBalanceRequest,
-};
+use cosmrs::proto::cosmos::auth::v1beta1::{query_client::QueryClient as AuthQuery, QueryAccountInfoRequest};
+use cosmrs::proto::cosmos::bank::v1beta1::{query_client::QueryClient as BankQuery, QueryBalanceRequest};
 use cosmrs::proto::cosmos::base::abci::v1beta1::TxResponse;
 use cosmrs::proto::cosmos::base::tendermint::v1beta1::{
     service_client::ServiceClient as NodeService, GetLatestBlockRequest,
 };
 use cosmrs::proto::cosmos::tx::v1beta1::{
-    service_client::ServiceClient as TxService, BroadcastMode, BroadcastTxRequest, GetTxRequest,
-    SimulateRequest,
+    service_client::ServiceClient as TxService, BroadcastMode, BroadcastTxRequest, GetTxRequest, SimulateRequest,
 };
 use cosmrs::proto::cosmwasm::wasm::v1::{
-    query_client::QueryClient as WasmQuery, QueryCodeRequest, QueryContractInfoRequest,
-    QuerySmartContractStateRequest,
+    query_client::QueryClient as WasmQuery, QueryCodeRequest, QueryContractInfoRequest, QuerySmartContractStateRequest,
 };
 use cosmrs::tx::{Body, Fee, Msg, SignDoc, SignerInfo};
 use cosmrs::{AccountId, Any, Coin};
@@ -48,10 +42,7 @@ pub struct Client {
 impl Client {
     /// Connects to the chain's gRPC endpoint; fails at once if nothing answers there.
     pub async fn connect(config: ChainConfig) -> Result<Self, ClientError> {
-        let unreachable = |reason: String| ClientError::NodeUnreachable {
-            url: config.grpc_url.clone(),
-            reason,
-        };
+        let unreachable = |reason: String| ClientError::NodeUnreachable { url: config.grpc_url.clone(), reason };
         let channel = Channel::from_shared(config.grpc_url.clone())
             .map_err(|e| ClientError::Config(format!("gRPC url {:?}: {e}", config.grpc_url)))?
             .connect_timeout(Duration::from_secs(5))
@@ -71,9 +62,7 @@ impl Client {
 
     /// Parses a bech32 address with this chain's prefix.
     pub fn account_id(&self, address: &str) -> Result<AccountId, ClientError> {
-        let id: AccountId = address
-            .parse()
-            .map_err(|e| ClientError::Config(format!("address {address:?}: {e}")))?;
+        let id: AccountId = address.parse().map_err(|e| ClientError::Config(format!("address {address:?}: {e}")))?;
         if id.prefix() != self.config.bech32_prefix {
             return Err(ClientError::Config(format!(
                 "address {address} has prefix {:?}, this chain uses {:?}",
@@ -96,32 +85,24 @@ impl Client {
             .and_then(|b| b.header)
             .map(|h| h.height)
             .or_else(|| block.block.and_then(|b| b.header).map(|h| h.height));
-        height
-            .map(|h| h as u64)
-            .ok_or_else(|| ClientError::Decode("latest block has no header".into()))
+        height.map(|h| h as u64).ok_or_else(|| ClientError::Decode("latest block has no header".into()))
     }
 
     /// Account number and sequence. `Query/AccountInfo` is used rather than `Query/Account`
     /// because chains like Injective wrap the base account in their own type there.
     pub async fn account_numbers(&self, address: &AccountId) -> Result<(u64, u64), ClientError> {
         let response = AuthQuery::new(self.channel.clone())
-            .account_info(QueryAccountInfoRequest {
-                address: address.to_string(),
-            })
+            .account_info(QueryAccountInfoRequest { address: address.to_string() })
             .await;
         match response {
             Ok(r) => {
-                let info = r
-                    .into_inner()
-                    .info
-                    .ok_or_else(|| ClientError::AccountNotFound {
-                        address: address.to_string(),
-                    })?;
+                let info =
+                    r.into_inner().info.ok_or_else(|| ClientError::AccountNotFound { address: address.to_string() })?;
                 Ok((info.account_number, info.sequence))
             }
-            Err(s) if s.code() == tonic::Code::NotFound => Err(ClientError::AccountNotFound {
-                address: address.to_string(),
-            }),
+            Err(s) if s.code() == tonic::Code::NotFound => {
+                Err(ClientError::AccountNotFound { address: address.to_string() })
+            }
             Err(s) => Err(self.status_error(s)),
         }
     }
@@ -129,20 +110,14 @@ impl Client {
     /// Bank balance of `address` in `denom`.
     pub async fn balance(&self, address: &str, denom: &str) -> Result<u128, ClientError> {
         let coin = BankQuery::new(self.channel.clone())
-            .balance(QueryBalanceRequest {
-                address: address.to_string(),
-                denom: denom.to_string(),
-            })
+            .balance(QueryBalanceRequest { address: address.to_string(), denom: denom.to_string() })
             .await
             .map_err(|s| self.status_error(s))?
             .into_inner()
             .balance;
         match coin {
             None => Ok(0),
-            Some(c) => c
-                .amount
-                .parse()
-                .map_err(|e| ClientError::Decode(format!("balance {:?}: {e}", c.amount))),
+            Some(c) => c.amount.parse().map_err(|e| ClientError::Decode(format!("balance {:?}: {e}", c.amount))),
         }
     }
 
@@ -152,13 +127,9 @@ impl Client {
         contract: &str,
         msg: &Q,
     ) -> Result<R, ClientError> {
-        let query_data = serde_json::to_vec(msg)
-            .map_err(|e| ClientError::Config(format!("query message: {e}")))?;
+        let query_data = serde_json::to_vec(msg).map_err(|e| ClientError::Config(format!("query message: {e}")))?;
         let data = WasmQuery::new(self.channel.clone())
-            .smart_contract_state(QuerySmartContractStateRequest {
-                address: contract.to_string(),
-                query_data,
-            })
+            .smart_contract_state(QuerySmartContractStateRequest { address: contract.to_string(), query_data })
             .await
             .map_err(|s| self.status_error(s))?
             .into_inner()
@@ -174,17 +145,9 @@ impl Client {
 
     /// Hex sha256 of the wasm stored under `code_id`, or None if there is no such code.
     pub async fn code_checksum(&self, code_id: u64) -> Result<Option<String>, ClientError> {
-        match WasmQuery::new(self.channel.clone())
-            .code(QueryCodeRequest { code_id })
-            .await
-        {
-            Ok(r) => Ok(r
-                .into_inner()
-                .code_info
-                .map(|info| hex::encode(info.data_hash))),
-            Err(s) if s.code() == tonic::Code::NotFound || s.message().contains("not found") => {
-                Ok(None)
-            }
+        match WasmQuery::new(self.channel.clone()).code(QueryCodeRequest { code_id }).await {
+            Ok(r) => Ok(r.into_inner().code_info.map(|info| hex::encode(info.data_hash))),
+            Err(s) if s.code() == tonic::Code::NotFound || s.message().contains("not found") => Ok(None),
             Err(s) => Err(self.status_error(s)),
         }
     }
@@ -192,30 +155,18 @@ impl Client {
     /// The code id a contract runs, or None if there is no contract at `address`.
     pub async fn contract_code_id(&self, address: &str) -> Result<Option<u64>, ClientError> {
         match WasmQuery::new(self.channel.clone())
-            .contract_info(QueryContractInfoRequest {
-                address: address.to_string(),
-            })
+            .contract_info(QueryContractInfoRequest { address: address.to_string() })
             .await
         {
             Ok(r) => Ok(r.into_inner().contract_info.map(|info| info.code_id)),
-            Err(s) if s.code() == tonic::Code::NotFound || s.message().contains("not found") => {
-                Ok(None)
-            }
+            Err(s) if s.code() == tonic::Code::NotFound || s.message().contains("not found") => Ok(None),
             Err(s) => Err(self.status_error(s)),
         }
     }
 
     /// Uploads wasm code; returns its code id.
-    pub async fn store_code(
-        &self,
-        signer: &Signer,
-        wasm: Vec<u8>,
-    ) -> Result<(u64, TxOutcome), ClientError> {
-        let msg = MsgStoreCode {
-            sender: signer.address().clone(),
-            wasm_byte_code: wasm,
-            instantiate_permission: None,
-        };
+    pub async fn store_code(&self, signer: &Signer, wasm: Vec<u8>) -> Result<(u64, TxOutcome), ClientError> {
+        let msg = MsgStoreCode { sender: signer.address().clone(), wasm_byte_code: wasm, instantiate_permission: None };
         let outcome = self.send(signer, vec![to_any(msg)?]).await?;
         let code_id = outcome
             .attribute("store_code", "code_id")
@@ -239,16 +190,13 @@ impl Client {
             admin: admin.cloned(),
             code_id,
             label: Some(label.to_string()),
-            msg: serde_json::to_vec(msg)
-                .map_err(|e| ClientError::Config(format!("instantiate message: {e}")))?,
+            msg: serde_json::to_vec(msg).map_err(|e| ClientError::Config(format!("instantiate message: {e}")))?,
             funds: vec![],
         };
         let outcome = self.send(signer, vec![to_any(msg)?]).await?;
         let address = outcome
             .attribute("instantiate", "_contract_address")
-            .ok_or_else(|| {
-                ClientError::Decode("instantiate event without _contract_address".into())
-            })?
+            .ok_or_else(|| ClientError::Decode("instantiate event without _contract_address".into()))?
             .to_string();
         Ok((address, outcome))
     }
@@ -261,11 +209,7 @@ impl Client {
         msg: &M,
         funds: Vec<Coin>,
     ) -> Result<TxOutcome, ClientError> {
-        self.send(
-            signer,
-            vec![self.execute_msg(signer, contract, msg, funds)?],
-        )
-        .await
+        self.send(signer, vec![self.execute_msg(signer, contract, msg, funds)?]).await
     }
 
     /// Builds (without sending) an execute message, so several can share one transaction.
@@ -279,8 +223,7 @@ impl Client {
         to_any(MsgExecuteContract {
             sender: signer.address().clone(),
             contract: self.account_id(contract)?,
-            msg: serde_json::to_vec(msg)
-                .map_err(|e| ClientError::Config(format!("execute message: {e}")))?,
+            msg: serde_json::to_vec(msg).map_err(|e| ClientError::Config(format!("execute message: {e}")))?,
             funds,
         })
     }
@@ -310,8 +253,7 @@ impl Client {
         gas_limit: u64,
         fee_amount: u128,
     ) -> Result<TxOutcome, ClientError> {
-        self.send_once(signer, &msgs, Some((gas_limit, fee_amount)))
-            .await
+        self.send_once(signer, &msgs, Some((gas_limit, fee_amount))).await
     }
 
     async fn send_once(
@@ -325,26 +267,14 @@ impl Client {
         let (gas_limit, fee_amount) = match fixed_fee {
             Some(fee) => fee,
             None => {
-                let simulated = self
-                    .simulate(signer, &body, account_number, sequence)
-                    .await?;
+                let simulated = self.simulate(signer, &body, account_number, sequence).await?;
                 let gas_limit = (simulated as f64 * self.config.gas_adjustment).ceil() as u64;
                 (gas_limit, self.config.gas_price.fee_for(gas_limit))
             }
         };
-        let tx_bytes = self.sign(
-            signer,
-            &body,
-            account_number,
-            sequence,
-            gas_limit,
-            fee_amount,
-        )?;
+        let tx_bytes = self.sign(signer, &body, account_number, sequence, gas_limit, fee_amount)?;
         let response = TxService::new(self.channel.clone())
-            .broadcast_tx(BroadcastTxRequest {
-                tx_bytes,
-                mode: BroadcastMode::Sync as i32,
-            })
+            .broadcast_tx(BroadcastTxRequest { tx_bytes, mode: BroadcastMode::Sync as i32 })
             .await
             .map_err(|s| match RejectedTx::parse(s.message()) {
                 // Some chains (injectived) answer a CheckTx failure as a gRPC error, not a code.
@@ -353,9 +283,7 @@ impl Client {
             })?
             .into_inner()
             .tx_response
-            .ok_or_else(|| {
-                ClientError::Decode("broadcast answered without a tx_response".into())
-            })?;
+            .ok_or_else(|| ClientError::Decode("broadcast answered without a tx_response".into()))?;
         check_code(&response, signer)?;
         self.wait_for_inclusion(&response.txhash, signer).await
     }
@@ -372,13 +300,10 @@ impl Client {
         let tx_bytes = self.sign(signer, body, account_number, sequence, 0, 0)?;
         #[allow(deprecated)]
         let request = SimulateRequest { tx: None, tx_bytes };
-        let response = TxService::new(self.channel.clone())
-            .simulate(request)
-            .await
-            .map_err(|s| match s.code() {
-                tonic::Code::Unavailable => self.status_error(s),
-                _ => ClientError::Simulation(s.message().to_string()),
-            })?;
+        let response = TxService::new(self.channel.clone()).simulate(request).await.map_err(|s| match s.code() {
+            tonic::Code::Unavailable => self.status_error(s),
+            _ => ClientError::Simulation(s.message().to_string()),
+        })?;
         response
             .into_inner()
             .gas_info
@@ -395,54 +320,27 @@ impl Client {
         gas_limit: u64,
         fee_amount: u128,
     ) -> Result<Vec<u8>, ClientError> {
-        let denom = self
-            .config
-            .gas_price
-            .denom()
-            .parse()
-            .map_err(|e| ClientError::Config(format!("fee denom: {e}")))?;
-        let fee = Fee::from_amount_and_gas(
-            Coin {
-                denom,
-                amount: fee_amount,
-            },
-            gas_limit,
-        );
-        let auth_info =
-            SignerInfo::single_direct(Some(signer.public_key()), sequence).auth_info(fee);
+        let denom =
+            self.config.gas_price.denom().parse().map_err(|e| ClientError::Config(format!("fee denom: {e}")))?;
+        let fee = Fee::from_amount_and_gas(Coin { denom, amount: fee_amount }, gas_limit);
+        let auth_info = SignerInfo::single_direct(Some(signer.public_key()), sequence).auth_info(fee);
         let sign_doc = SignDoc::new(
             body,
             &auth_info,
-            &self
-                .config
-                .chain_id
-                .parse()
-                .map_err(|e| ClientError::Config(format!("chain id: {e}")))?,
+            &self.config.chain_id.parse().map_err(|e| ClientError::Config(format!("chain id: {e}")))?,
             account_number,
         )
         .map_err(|e| ClientError::Key(format!("sign doc: {e}")))?;
-        let raw = sign_doc
-            .sign(signer.signing_key())
-            .map_err(|e| ClientError::Key(format!("signing: {e}")))?;
-        raw.to_bytes()
-            .map_err(|e| ClientError::Key(format!("encoding: {e}")))
+        let raw = sign_doc.sign(signer.signing_key()).map_err(|e| ClientError::Key(format!("signing: {e}")))?;
+        raw.to_bytes().map_err(|e| ClientError::Key(format!("encoding: {e}")))
     }
 
     /// Polls `GetTx` until the transaction is in a block or the inclusion timeout passes.
-    async fn wait_for_inclusion(
-        &self,
-        txhash: &str,
-        signer: &Signer,
-    ) -> Result<TxOutcome, ClientError> {
+    async fn wait_for_inclusion(&self, txhash: &str, signer: &Signer) -> Result<TxOutcome, ClientError> {
         let started = Instant::now();
         let mut service = TxService::new(self.channel.clone());
         loop {
-            match service
-                .get_tx(GetTxRequest {
-                    hash: txhash.to_string(),
-                })
-                .await
-            {
+            match service.get_tx(GetTxRequest { hash: txhash.to_string() }).await {
                 Ok(r) => {
                     if let Some(response) = r.into_inner().tx_response {
                         check_code(&response, signer)?;
@@ -499,24 +397,16 @@ impl RejectedTx {
         let codespace = between("codespace='", "'").unwrap_or_default();
         let raw_log = between("log='", "', codespace").unwrap_or_else(|| message.to_string());
         let txhash = between("tx ", " is invalid");
-        Some(RejectedTx {
-            txhash,
-            code,
-            codespace,
-            raw_log,
-        })
+        Some(RejectedTx { txhash, code, codespace, raw_log })
     }
 
     fn into_error(self, signer: &Signer) -> ClientError {
         let sdk = self.codespace == "sdk";
         match self.code {
-            sdk_code::INSUFFICIENT_FEE if sdk => ClientError::InsufficientFee {
-                raw_log: self.raw_log,
-            },
-            sdk_code::INSUFFICIENT_FUNDS if sdk => ClientError::InsufficientFunds {
-                address: signer.address().to_string(),
-                raw_log: self.raw_log,
-            },
+            sdk_code::INSUFFICIENT_FEE if sdk => ClientError::InsufficientFee { raw_log: self.raw_log },
+            sdk_code::INSUFFICIENT_FUNDS if sdk => {
+                ClientError::InsufficientFunds { address: signer.address().to_string(), raw_log: self.raw_log }
+            }
             _ => ClientError::TxFailed {
                 txhash: self.txhash,
                 code: self.code,
@@ -528,8 +418,7 @@ impl RejectedTx {
 }
 
 fn to_any(msg: impl Msg) -> Result<Any, ClientError> {
-    msg.to_any()
-        .map_err(|e| ClientError::Config(format!("encoding message: {e}")))
+    msg.to_any().map_err(|e| ClientError::Config(format!("encoding message: {e}")))
 }
 
 /// The innermost cause of a transport error is the one that says what went wrong ("Connection refused").
@@ -558,9 +447,7 @@ mod tests {
                 txhash: Some("84D9".into()),
                 code: 13,
                 codespace: "sdk".into(),
-                raw_log:
-                    "insufficient fees; got: 1inj required: 32000000000000inj: insufficient fee"
-                        .into()
+                raw_log: "insufficient fees; got: 1inj required: 32000000000000inj: insufficient fee".into()
             }
         );
     }

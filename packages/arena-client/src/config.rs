@@ -82,11 +82,11 @@ impl FromStr for GasPrice {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bad = || {
-            ClientError::Config(format!("gas price {s:?} is not an amount followed by a denom, like 160000000inj or 0.025uatom"))
+            ClientError::Config(format!(
+                "gas price {s:?} is not an amount followed by a denom, like 160000000inj or 0.025uatom"
+            ))
         };
-        let split = s
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(bad)?;
+        let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or_else(bad)?;
         let (amount, denom) = s.split_at(split);
         if amount.is_empty() || denom.is_empty() {
             return Err(bad());
@@ -95,24 +95,10 @@ impl FromStr for GasPrice {
         if frac.len() > 18 || frac.contains('.') {
             return Err(bad());
         }
-        let whole: u128 = if whole.is_empty() {
-            0
-        } else {
-            whole.parse().map_err(|_| bad())?
-        };
-        let frac_atto: u128 = if frac.is_empty() {
-            0
-        } else {
-            format!("{frac:0<18}").parse().map_err(|_| bad())?
-        };
-        let atto_amount = whole
-            .checked_mul(ATTO)
-            .and_then(|w| w.checked_add(frac_atto))
-            .ok_or_else(bad)?;
-        Ok(GasPrice {
-            atto_amount,
-            denom: denom.to_string(),
-        })
+        let whole: u128 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| bad())? };
+        let frac_atto: u128 = if frac.is_empty() { 0 } else { format!("{frac:0<18}").parse().map_err(|_| bad())? };
+        let atto_amount = whole.checked_mul(ATTO).and_then(|w| w.checked_add(frac_atto)).ok_or_else(bad)?;
+        Ok(GasPrice { atto_amount, denom: denom.to_string() })
     }
 }
 
@@ -137,9 +123,7 @@ impl Serialize for GasPrice {
 
 impl<'de> Deserialize<'de> for GasPrice {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -165,10 +149,7 @@ mod tests {
     #[test]
     fn malformed_gas_prices_are_refused() {
         for bad in ["", "inj", "160000000", "1.2.3inj", "abc"] {
-            assert!(
-                matches!(bad.parse::<GasPrice>(), Err(ClientError::Config(_))),
-                "{bad:?} was accepted"
-            );
+            assert!(matches!(bad.parse::<GasPrice>(), Err(ClientError::Config(_))), "{bad:?} was accepted");
         }
     }
 }

@@ -24,12 +24,7 @@ pub enum ClientError {
     InsufficientFunds { address: String, raw_log: String },
 
     #[error("transaction failed{}: code {code} ({codespace}): {raw_log}", txhash.as_deref().map(|h| format!(" (tx {h})")).unwrap_or_default())]
-    TxFailed {
-        txhash: Option<String>,
-        code: u32,
-        codespace: String,
-        raw_log: String,
-    },
+    TxFailed { txhash: Option<String>, code: u32, codespace: String, raw_log: String },
 
     #[error("simulation failed: {0}")]
     Simulation(String),
@@ -56,9 +51,7 @@ impl ClientError {
     pub fn is_retryable(&self) -> bool {
         match self {
             ClientError::NodeUnreachable { .. } | ClientError::InclusionTimeout { .. } => true,
-            ClientError::TxFailed {
-                code, codespace, ..
-            } => codespace == "sdk" && *code == sdk_code::WRONG_SEQUENCE,
+            ClientError::TxFailed { code, codespace, .. } => codespace == "sdk" && *code == sdk_code::WRONG_SEQUENCE,
             _ => false,
         }
     }
@@ -72,13 +65,9 @@ impl ClientError {
     pub(crate) fn from_status(url: &str, status: tonic::Status) -> Self {
         match status.code() {
             tonic::Code::Unavailable | tonic::Code::Unknown
-                if status.message().contains("transport")
-                    || status.code() == tonic::Code::Unavailable =>
+                if status.message().contains("transport") || status.code() == tonic::Code::Unavailable =>
             {
-                ClientError::NodeUnreachable {
-                    url: url.to_string(),
-                    reason: status.message().to_string(),
-                }
+                ClientError::NodeUnreachable { url: url.to_string(), reason: status.message().to_string() }
             }
             _ => ClientError::Query(format!("{}: {}", status.code(), status.message())),
         }

@@ -22,16 +22,10 @@ pub struct Signer {
 
 impl Signer {
     /// Derives account `index` of a BIP39 mnemonic on `m/44'/118'/0'/0/index`.
-    pub fn from_mnemonic(
-        phrase: &str,
-        index: u32,
-        bech32_prefix: &str,
-    ) -> Result<Self, ClientError> {
+    pub fn from_mnemonic(phrase: &str, index: u32, bech32_prefix: &str) -> Result<Self, ClientError> {
         // The `bip39` crate, not bip32's own mnemonic type, which takes only 24-word phrases.
-        let mnemonic =
-            bip39::Mnemonic::parse_in_normalized(bip39::Language::English, phrase.trim()).map_err(
-                |e| ClientError::Key(format!("not a valid BIP39 English mnemonic: {e}")),
-            )?;
+        let mnemonic = bip39::Mnemonic::parse_in_normalized(bip39::Language::English, phrase.trim())
+            .map_err(|e| ClientError::Key(format!("not a valid BIP39 English mnemonic: {e}")))?;
         let path: bip32::DerivationPath = format!("m/44'/{COSMOS_COIN_TYPE}'/0'/0/{index}")
             .parse()
             .map_err(|e| ClientError::Key(format!("derivation path: {e}")))?;
@@ -42,8 +36,8 @@ impl Signer {
 
     /// A raw 32-byte secp256k1 secret key.
     pub fn from_secret_bytes(secret: &[u8], bech32_prefix: &str) -> Result<Self, ClientError> {
-        let key = SigningKey::from_slice(secret)
-            .map_err(|e| ClientError::Key(format!("not a secp256k1 secret key: {e}")))?;
+        let key =
+            SigningKey::from_slice(secret).map_err(|e| ClientError::Key(format!("not a secp256k1 secret key: {e}")))?;
         Self::from_signing_key(key, bech32_prefix)
     }
 
@@ -67,16 +61,14 @@ impl Signer {
         }
         let text = std::fs::read_to_string(path)
             .map_err(|e| ClientError::Key(format!("cannot read key file {shown}: {e}")))?;
-        Self::from_secret_text(&text, bech32_prefix)
-            .map_err(|e| ClientError::Key(format!("key file {shown}: {e}")))
+        Self::from_secret_text(&text, bech32_prefix).map_err(|e| ClientError::Key(format!("key file {shown}: {e}")))
     }
 
     /// Reads the key from an environment variable holding a mnemonic or a hex secret key.
     pub fn from_env(var: &str, bech32_prefix: &str) -> Result<Self, ClientError> {
-        let text = std::env::var(var)
-            .map_err(|_| ClientError::Key(format!("environment variable {var} is not set")))?;
-        Self::from_secret_text(&text, bech32_prefix)
-            .map_err(|e| ClientError::Key(format!("${var}: {e}")))
+        let text =
+            std::env::var(var).map_err(|_| ClientError::Key(format!("environment variable {var} is not set")))?;
+        Self::from_secret_text(&text, bech32_prefix).map_err(|e| ClientError::Key(format!("${var}: {e}")))
     }
 
     fn from_secret_text(text: &str, bech32_prefix: &str) -> Result<Self, ClientError> {
@@ -113,9 +105,7 @@ impl Signer {
 
 impl fmt::Debug for Signer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Signer")
-            .field("address", &self.address.as_ref())
-            .finish_non_exhaustive()
+        f.debug_struct("Signer").field("address", &self.address.as_ref()).finish_non_exhaustive()
     }
 }
 
@@ -166,18 +156,10 @@ mod tests {
         std::fs::write(&path, "07".repeat(32)).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let err = Signer::from_key_file(&path, "inj").unwrap_err();
-        assert!(
-            matches!(err, ClientError::Key(ref m) if m.contains("chmod 600")),
-            "{err}"
-        );
+        assert!(matches!(err, ClientError::Key(ref m) if m.contains("chmod 600")), "{err}");
 
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         let ok = Signer::from_key_file(&path, "inj").unwrap();
-        assert_eq!(
-            ok.address(),
-            Signer::from_secret_bytes(&[7u8; 32], "inj")
-                .unwrap()
-                .address()
-        );
+        assert_eq!(ok.address(), Signer::from_secret_bytes(&[7u8; 32], "inj").unwrap().address());
     }
 }

@@ -8,6 +8,7 @@ a Cosmos SDK chain with CosmWasm over gRPC, built on `cosmrs` and `tonic`.
   chain-specific is a constant in code, so the same client drives `injectived` and `wasmd`.
 - [`Client`]: typed smart queries, bank balances, heights, and transactions that are simulated,
   priced, signed, broadcast and awaited until included in a block ([`TxOutcome`]).
+- [`MarketClient`]: the arena-market contract through its own message types.
 
 Every failure is a [`ClientError`] whose message says what happened and what to do.
 */
@@ -16,12 +17,14 @@ mod client;
 mod config;
 mod error;
 mod keys;
+mod market;
 mod tx;
 
 pub use client::Client;
 pub use config::{ChainConfig, GasPrice};
 pub use error::ClientError;
 pub use keys::{Signer, COSMOS_COIN_TYPE};
+pub use market::MarketClient;
 pub use tx::{Event, TxOutcome};
 
 /// Re-exported so callers build messages and coins with the same `cosmrs` version as the client.

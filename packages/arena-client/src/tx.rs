@@ -12,10 +12,7 @@ pub struct Event {
 
 impl Event {
     pub fn attribute(&self, key: &str) -> Option<&str> {
-        self.attributes
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.attributes.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 }
 
@@ -41,11 +38,7 @@ impl TxOutcome {
                 .iter()
                 .map(|e| Event {
                     kind: e.r#type.clone(),
-                    attributes: e
-                        .attributes
-                        .iter()
-                        .map(|a| (a.key.clone(), a.value.clone()))
-                        .collect(),
+                    attributes: e.attributes.iter().map(|a| (a.key.clone(), a.value.clone())).collect(),
                 })
                 .collect(),
         }
@@ -53,16 +46,11 @@ impl TxOutcome {
 
     /// The first value of `key` in an event of type `kind`.
     pub fn attribute(&self, kind: &str, key: &str) -> Option<&str> {
-        self.events
-            .iter()
-            .filter(|e| e.kind == kind)
-            .find_map(|e| e.attribute(key))
+        self.events.iter().filter(|e| e.kind == kind).find_map(|e| e.attribute(key))
     }
 
     /// Events a contract emitted (`wasm` events, and `wasm-<custom>` ones with the prefix removed).
     pub fn wasm_events(&self) -> impl Iterator<Item = &Event> {
-        self.events
-            .iter()
-            .filter(|e| e.kind == "wasm" || e.kind.starts_with("wasm-"))
+        self.events.iter().filter(|e| e.kind == "wasm" || e.kind.starts_with("wasm-"))
     }
 }

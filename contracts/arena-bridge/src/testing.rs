@@ -1,0 +1,11 @@
+//! cw-multi-test tests: the bridge with arena-token as its cw20, attesters signing with k256.
+
+mod suite;
+
+mod admin;
+mod attest;
+mod confirm;
+mod instantiate;
+mod queries;
+mod seal;
+mod withdraw;

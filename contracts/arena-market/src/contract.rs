@@ -1,0 +1,145 @@
+#[cfg(not(feature = "library"))]
+use cosmwasm_std::entry_point;
+use cosmwasm_std::{from_json, to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response, StdResult};
+
+use arena_types::migrate::check_upgrade;
+
+use crate::error::ContractError;
+use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, ReceiveMsg};
+use crate::state::{Config, CONFIG, NEXT_TASK_ID};
+use crate::{admin, finalize, query, round, stake, task};
+
+pub const CONTRACT_NAME: &str = "crates.io:arena-market";
+pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn instantiate(
+    deps: DepsMut,
+    _env: Env,
+    _info: MessageInfo,
+    msg: InstantiateMsg,
+) -> Result<Response, ContractError> {
+    let config = Config {
+        admin: msg.admin.map(|a| deps.api.addr_validate(&a)).transpose()?,
+        token: deps.api.addr_validate(&msg.token)?,
+        max_commission: msg.max_commission,
+        max_commission_change: msg.max_commission_change,
+        paused: false,
+    };
+    admin::validate_commission_bounds(&config)?;
+    CONFIG.save(deps.storage, &config)?;
+    NEXT_TASK_ID.save(deps.storage, &1)?;
+    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    Ok(Response::new()
+        .add_attribute("action", "instantiate")
+        .add_attribute("token", config.token)
+        .add_attribute("max_commission", config.max_commission.to_string()))
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> Result<Response, ContractError> {
+    let config = CONFIG.load(deps.storage)?;
+    let is_admin_msg = matches!(msg, ExecuteMsg::SetPaused { .. } | ExecuteMsg::UpdateAdmin { .. });
+    if config.paused && !is_admin_msg {
+        return Err(ContractError::Paused {});
+    }
+    match msg {
+        ExecuteMsg::Receive(wrapper) => {
+            if info.sender != config.token {
+                return Err(ContractError::WrongToken { expected: config.token, got: info.sender });
+            }
+            if wrapper.amount.is_zero() {
+                return Err(ContractError::ZeroAmount {});
+            }
+            let sender = deps.api.addr_validate(&wrapper.sender)?;
+            match from_json(&wrapper.msg)? {
+                ReceiveMsg::CreateTask(params) => task::execute_create_task(deps, env, sender, wrapper.amount, params),
+                ReceiveMsg::Stake { task_id, role } => {
+                    stake::execute_stake(deps, env, sender, wrapper.amount, task_id, role)
+                }
+                ReceiveMsg::Delegate { task_id, operator } => {
+                    stake::execute_delegate(deps, env, sender, wrapper.amount, task_id, operator)
+                }
+            }
+        }
+        ExecuteMsg::Submit { task_id, model_sha256, uri, metadata } => {
+            round::execute_submit(deps, env, info, task_id, model_sha256, uri, metadata)
+        }
+        ExecuteMsg::Assign { task_id, limit } => round::execute_assign(deps, env, task_id, limit),
+        ExecuteMsg::Commit { task_id, submission_id, commitment } => {
+            round::execute_commit(deps, env, info, task_id, submission_id, commitment)
+        }
+        ExecuteMsg::Reveal { task_id, submission_id, score, salt } => {
+            round::execute_reveal(deps, env, info, task_id, submission_id, score, salt)
+        }
+        ExecuteMsg::Finalize { task_id, round, limit } => finalize::execute_finalize(deps, env, task_id, round, limit),
+        ExecuteMsg::Unbond { task_id, amount } => stake::execute_unbond(deps, env, info, task_id, amount),
+        ExecuteMsg::Undelegate { task_id, operator, amount } => {
+            stake::execute_undelegate(deps, env, info, task_id, operator, amount)
+        }
+        ExecuteMsg::WithdrawUnbonded { task_id, operator } => {
+            stake::execute_withdraw_unbonded(deps, env, info, task_id, operator)
+        }
+        ExecuteMsg::SetCommission { task_id, commission } => {
+            stake::execute_set_commission(deps, env, info, task_id, commission)
+        }
+        ExecuteMsg::WithdrawDelegatorRewards { task_id, operator } => {
+            stake::execute_withdraw_delegator_rewards(deps, info, task_id, operator)
+        }
+        ExecuteMsg::Claim {} => stake::execute_claim(deps, info),
+        ExecuteMsg::SetPaused { paused } => admin::execute_set_paused(deps, info, paused),
+        ExecuteMsg::UpdateAdmin { admin } => admin::execute_update_admin(deps, info, admin),
+    }
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
+    match msg {
+        QueryMsg::Config {} => to_json_binary(&query::query_config(deps)?),
+        QueryMsg::Task { task_id } => to_json_binary(&query::query_task(deps, &env, task_id)?),
+        QueryMsg::Tasks { start_after, limit } => to_json_binary(&query::query_tasks(deps, &env, start_after, limit)?),
+        QueryMsg::Round { task_id, round } => to_json_binary(&query::query_round(deps, &env, task_id, round)?),
+        QueryMsg::Submission { task_id, submission_id } => {
+            to_json_binary(&query::query_submission(deps, task_id, submission_id)?)
+        }
+        QueryMsg::Submissions { task_id, round, start_after, limit } => {
+            to_json_binary(&query::query_submissions(deps, task_id, round, start_after, limit)?)
+        }
+        QueryMsg::Assignments { task_id, submission_id, start_after, limit } => {
+            to_json_binary(&query::query_assignments(deps, task_id, submission_id, start_after, limit)?)
+        }
+        QueryMsg::ValidatorAssignments { task_id, validator, start_after, limit } => {
+            to_json_binary(&query::query_validator_assignments(deps, task_id, validator, start_after, limit)?)
+        }
+        QueryMsg::Ranking { task_id, round, start_after, limit } => {
+            to_json_binary(&query::query_ranking(deps, task_id, round, start_after, limit)?)
+        }
+        QueryMsg::Participant { task_id, address } => {
+            to_json_binary(&query::query_participant(deps, task_id, address)?)
+        }
+        QueryMsg::Participants { task_id, start_after, limit } => {
+            to_json_binary(&query::query_participants(deps, task_id, start_after, limit)?)
+        }
+        QueryMsg::Delegation { task_id, delegator, operator } => {
+            to_json_binary(&query::query_delegation(deps, task_id, delegator, operator)?)
+        }
+        QueryMsg::Delegations { task_id, delegator, start_after, limit } => {
+            to_json_binary(&query::query_delegations(deps, task_id, delegator, start_after, limit)?)
+        }
+        QueryMsg::Rewards { address } => to_json_binary(&query::query_rewards(deps, address)?),
+        QueryMsg::SlashEvents { task_id, start_after, limit } => {
+            to_json_binary(&query::query_slash_events(deps, task_id, start_after, limit)?)
+        }
+    }
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
+    let stored = cw2::get_contract_version(deps.storage)?;
+    check_upgrade(CONTRACT_NAME, &stored.contract, &stored.version, CONTRACT_VERSION)?;
+    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    Ok(Response::new()
+        .add_attribute("action", "migrate")
+        .add_attribute("from_version", stored.version)
+        .add_attribute("to_version", CONTRACT_VERSION))
+}

@@ -1,0 +1,123 @@
+use arena_types::market::msg::Role;
+use arena_types::market::params::ParamError;
+use arena_types::market::phase::Phase;
+use cosmwasm_std::{Addr, Decimal, OverflowError, StdError, Uint128};
+use thiserror::Error;
+
+/// Everything the market refuses, with the values that explain why and what to do instead.
+#[derive(Error, Debug, PartialEq)]
+pub enum ContractError {
+    #[error("{0}")]
+    Std(#[from] StdError),
+
+    #[error("amount overflow: {0}")]
+    Overflow(#[from] OverflowError),
+
+    #[error("{0}")]
+    Migrate(#[from] arena_types::migrate::MigrateError),
+
+    #[error("invalid task parameter: {0}")]
+    InvalidParam(#[from] ParamError),
+
+    #[error("unauthorized: only {expected} may do this")]
+    Unauthorized { expected: String },
+
+    #[error("the market is paused by its admin; only queries work until it resumes")]
+    Paused {},
+
+    #[error("tokens from {got} are not accepted: the market takes only its cw20 {expected}")]
+    WrongToken { expected: Addr, got: Addr },
+
+    #[error("amount must be greater than zero")]
+    ZeroAmount {},
+
+    #[error("task {task_id} does not exist")]
+    UnknownTask { task_id: u64 },
+
+    #[error("round {round} does not exist: task {task_id} has rounds 1 to {rounds}")]
+    UnknownRound { task_id: u64, round: u32, rounds: u32 },
+
+    #[error("submission {submission_id} does not exist in task {task_id}")]
+    UnknownSubmission { task_id: u64, submission_id: u64 },
+
+    #[error("{address} is not a participant of task {task_id}: stake first")]
+    UnknownParticipant { task_id: u64, address: Addr },
+
+    #[error("task {task_id} has ended (its last round closed at {ended_at})")]
+    TaskEnded { task_id: u64, ended_at: u64 },
+
+    #[error("{address} already takes part in task {task_id} as {role:?}: one role per address per task")]
+    RoleTaken { task_id: u64, address: Addr, role: Role },
+
+    #[error("this needs the {expected:?} role; {address} is a {actual:?}")]
+    WrongRole { address: Addr, expected: Role, actual: Role },
+
+    #[error("stake of {got} is below the task's minimum of {min} for this role")]
+    StakeBelowMinimum { min: Uint128, got: Uint128 },
+
+    #[error("only {available} is staked, cannot take {requested}")]
+    InsufficientStake { available: Uint128, requested: Uint128 },
+
+    #[error("task {task_id} already has the maximum of {max} validators")]
+    ValidatorSetFull { task_id: u64, max: u32 },
+
+    #[error("cannot delegate to yourself: stake in your role instead")]
+    SelfDelegation {},
+
+    #[error("round {round} is in its {actual:?} phase; this needs the {expected:?} phase")]
+    WrongPhase { round: u32, expected: Phase, actual: Phase },
+
+    #[error("{trainer} already submitted in round {round} (submission {submission_id})")]
+    DuplicateSubmission { trainer: Addr, round: u32, submission_id: u64 },
+
+    #[error("{validator} is not assigned to submission {submission_id}")]
+    NotAssigned { validator: Addr, submission_id: u64 },
+
+    #[error("{validator} already committed on submission {submission_id}")]
+    DuplicateCommit { validator: Addr, submission_id: u64 },
+
+    #[error("{validator} never committed on submission {submission_id}: nothing to reveal")]
+    NotCommitted { validator: Addr, submission_id: u64 },
+
+    #[error("{validator} already revealed on submission {submission_id}")]
+    DuplicateReveal { validator: Addr, submission_id: u64 },
+
+    #[error("score and salt do not hash to the commitment: expected {committed}, got {computed}")]
+    CommitmentMismatch { committed: String, computed: String },
+
+    #[error("score {score} is outside [0, {max}]")]
+    ScoreOutOfRange { score: u32, max: u32 },
+
+    #[error("{field} must be 32 bytes, got {len}")]
+    BadLength { field: &'static str, len: usize },
+
+    #[error("round {round} closes at {closes_at} (now {now}): finalize it after that")]
+    RoundNotClosed { round: u32, closes_at: u64, now: u64 },
+
+    #[error("round {round} is already finalized")]
+    AlreadyFinalized { round: u32 },
+
+    #[error("rounds finalize in order: finalize round {next} first")]
+    FinalizeOutOfOrder { next: u32 },
+
+    #[error("nothing is unbonding here to withdraw")]
+    NothingToWithdraw {},
+
+    #[error("unbonding ends at {release_at} (now {now}): withdraw after that")]
+    UnbondingNotFinished { release_at: u64, now: u64 },
+
+    #[error("nothing to claim")]
+    NothingToClaim {},
+
+    #[error("commission {got} exceeds the market's maximum of {max}")]
+    CommissionTooHigh { max: Decimal, got: Decimal },
+
+    #[error("commission may change by at most {max} at a time, asked {got}")]
+    CommissionChangeTooLarge { max: Decimal, got: Decimal },
+
+    #[error("commission already changed in round {round}: change it again next round")]
+    CommissionChangeTooSoon { round: u32 },
+
+    #[error("{address} has no delegation to {operator} in task {task_id}")]
+    UnknownDelegation { task_id: u64, address: Addr, operator: Addr },
+}

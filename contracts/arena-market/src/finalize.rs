@@ -1,0 +1,352 @@
+//! Paginated finalization of a round, in four stages that each work through at most `limit`
+//! items per call:
+//!
+//! 1. `Score`, by submission id: the consensus of each submission from its (at most k) reveals,
+//!    quorum, standing of every reveal, liveness and outlier slashing, the ranking index and the
+//!    validators' reward weights.
+//! 2. `Rank`, in ranking order: rank and weight `floor(T_i * q^rank)` of each scored submission,
+//!    and their total.
+//! 3. `PayTrainers`, in ranking order: `R_t * weight / total` to each training node.
+//! 4. `PayValidators`, by address: `R_v * weight / total` to each in-consensus validator.
+//!
+//! Then the round's dust returns to the pool. Each payment goes through the operator split, so
+//! delegators receive their part through the operator's reward index.
+
+use arena_types::market::median::{classify, lower_weighted_median, meets_quorum, Standing, WeightedScore};
+use arena_types::market::msg::{FinalizeStage, SlashEvent, SlashReason, SubmissionStatus};
+use arena_types::market::rewards::{
+    pro_rata, round_emission, slash_amount, split_emission, split_operator_reward, trainer_weight,
+};
+use cosmwasm_std::{Addr, Attribute, Decimal, Decimal256, DepsMut, Env, Order, Response, Storage, Uint128};
+use cw_storage_plus::Bound;
+
+use crate::error::ContractError;
+use crate::round::{load_round, submission_assignments};
+use crate::state::{
+    load_participant, load_task, now, ranked_submission, ranking_key, save_participant, RoundState, Task, TaskState,
+    ASSIGNMENTS, PARTICIPANTS, RANKING, REWARDS, ROUNDS, SLASH_EVENTS, SUBMISSIONS, TASK_STATE, VALIDATOR_WEIGHTS,
+};
+
+pub const DEFAULT_FINALIZE_LIMIT: u32 = 50;
+pub const MAX_FINALIZE_LIMIT: u32 = 200;
+
+/// What one finalization call is working on.
+struct Work<'a> {
+    task: &'a Task,
+    state: TaskState,
+    rs: RoundState,
+    round: u32,
+    attrs: Vec<Attribute>,
+}
+
+pub fn execute_finalize(
+    deps: DepsMut,
+    env: Env,
+    task_id: u64,
+    round: u32,
+    limit: Option<u32>,
+) -> Result<Response, ContractError> {
+    let task = load_task(deps.storage, task_id)?;
+    if round == 0 || round > task.params.rounds {
+        return Err(ContractError::UnknownRound { task_id, round, rounds: task.params.rounds });
+    }
+    let state = TASK_STATE.load(deps.storage, task_id)?;
+    if round <= state.rounds_finalized {
+        return Err(ContractError::AlreadyFinalized { round });
+    }
+    if round > state.rounds_finalized + 1 {
+        return Err(ContractError::FinalizeOutOfOrder { next: state.rounds_finalized + 1 });
+    }
+    let now = now(task.schedule.clock, &env);
+    let closes_at = task.schedule.round_end(round);
+    if now < closes_at {
+        return Err(ContractError::RoundNotClosed { round, closes_at, now });
+    }
+    let rs = load_round(deps.storage, task_id, round, &state)?;
+    let mut w = Work { task: &task, state, rs, round, attrs: vec![] };
+    if w.rs.stage == FinalizeStage::Pending {
+        start(&mut w)?;
+    }
+    let mut budget = limit.unwrap_or(DEFAULT_FINALIZE_LIMIT).clamp(1, MAX_FINALIZE_LIMIT) as usize;
+    let processed = run(deps.storage, &mut w, &mut budget)?;
+    ROUNDS.save(deps.storage, (task_id, round), &w.rs)?;
+    TASK_STATE.save(deps.storage, task_id, &w.state)?;
+    Ok(Response::new()
+        .add_attribute("action", "finalize")
+        .add_attribute("task_id", task_id.to_string())
+        .add_attribute("round", round.to_string())
+        .add_attribute("processed", processed.to_string())
+        .add_attribute("stage", stage_name(&w.rs.stage))
+        .add_attributes(w.attrs))
+}
+
+fn stage_name(s: &FinalizeStage) -> &'static str {
+    match s {
+        FinalizeStage::Pending => "pending",
+        FinalizeStage::Score { .. } => "score",
+        FinalizeStage::Rank { .. } => "rank",
+        FinalizeStage::PayTrainers { .. } => "pay_trainers",
+        FinalizeStage::PayValidators { .. } => "pay_validators",
+        FinalizeStage::Done => "done",
+    }
+}
+
+/// Fixes the round's emission and its split from the pool and stake sums as they stand now.
+fn start(w: &mut Work) -> Result<(), ContractError> {
+    let p = &w.task.params;
+    let rounds_left = p.rounds - w.state.rounds_finalized;
+    let emission = round_emission(w.state.accounts.pool, rounds_left);
+    w.state.accounts.pool -= emission;
+    w.state.accounts.in_finalization = w.state.accounts.in_finalization.checked_add(emission)?;
+    let (r_v, r_t) = split_emission(emission, p.gamma, w.state.trainer_stake, w.state.validator_stake);
+    w.rs.emission = emission;
+    w.rs.validator_budget = r_v;
+    w.rs.trainer_budget = r_t;
+    w.rs.stage = FinalizeStage::Score { next_submission: w.rs.first_submission };
+    w.attrs.push(Attribute::new("emission", emission));
+    w.attrs.push(Attribute::new("validator_budget", r_v));
+    w.attrs.push(Attribute::new("trainer_budget", r_t));
+    Ok(())
+}
+
+/// Works through stages until the budget is spent or the round is done; returns items done.
+fn run(storage: &mut dyn Storage, w: &mut Work, budget: &mut usize) -> Result<usize, ContractError> {
+    let mut processed = 0;
+    let (task_id, round) = (w.task.id, w.round);
+    loop {
+        match w.rs.stage.clone() {
+            FinalizeStage::Pending => unreachable!("started above"),
+            FinalizeStage::Score { mut next_submission } => {
+                let end = w.rs.first_submission + w.rs.submissions;
+                while *budget > 0 && next_submission < end {
+                    score_submission(storage, w, next_submission)?;
+                    next_submission += 1;
+                    *budget -= 1;
+                    processed += 1;
+                }
+                w.rs.stage = if next_submission == end {
+                    FinalizeStage::Rank { after: None, rank: 0 }
+                } else {
+                    FinalizeStage::Score { next_submission }
+                };
+            }
+            FinalizeStage::Rank { after, mut rank } => {
+                let keys = ranking_page(storage, task_id, round, after, *budget)?;
+                let exhausted = keys.len() < *budget;
+                for key in &keys {
+                    let id = ranked_submission(*key);
+                    let mut sub = SUBMISSIONS.load(storage, (task_id, id))?;
+                    sub.rank = Some(rank);
+                    sub.weight = trainer_weight(sub.stake, w.task.params.q, rank);
+                    w.rs.trainer_weight_total = w.rs.trainer_weight_total.checked_add(sub.weight)?;
+                    SUBMISSIONS.save(storage, (task_id, id), &sub)?;
+                    rank += 1;
+                }
+                *budget -= keys.len();
+                processed += keys.len();
+                w.rs.stage = if exhausted {
+                    FinalizeStage::PayTrainers { after: None }
+                } else {
+                    FinalizeStage::Rank { after: keys.last().map(|k| Uint128::new(*k)), rank }
+                };
+            }
+            FinalizeStage::PayTrainers { after } => {
+                let keys = ranking_page(storage, task_id, round, after, *budget)?;
+                let exhausted = keys.len() < *budget;
+                for key in &keys {
+                    let id = ranked_submission(*key);
+                    let mut sub = SUBMISSIONS.load(storage, (task_id, id))?;
+                    let reward = pro_rata(w.rs.trainer_budget, sub.weight, w.rs.trainer_weight_total);
+                    credit_operator(storage, w, &sub.trainer, reward)?;
+                    sub.reward = reward;
+                    SUBMISSIONS.save(storage, (task_id, id), &sub)?;
+                }
+                *budget -= keys.len();
+                processed += keys.len();
+                w.rs.stage = if exhausted {
+                    FinalizeStage::PayValidators { after: None }
+                } else {
+                    FinalizeStage::PayTrainers { after: keys.last().map(|k| Uint128::new(*k)) }
+                };
+            }
+            FinalizeStage::PayValidators { after } => {
+                let page: Vec<(Addr, Uint128)> = VALIDATOR_WEIGHTS
+                    .prefix((task_id, round))
+                    .range(storage, after.as_ref().map(Bound::exclusive), None, Order::Ascending)
+                    .take(*budget)
+                    .collect::<Result<_, _>>()?;
+                let exhausted = page.len() < *budget;
+                for (validator, weight) in &page {
+                    let reward = pro_rata(w.rs.validator_budget, *weight, w.rs.validator_weight_total);
+                    credit_operator(storage, w, validator, reward)?;
+                    w.attrs.push(Attribute::new("validator_reward", format!("{validator}:{reward}")));
+                }
+                *budget -= page.len();
+                processed += page.len();
+                w.rs.stage = if exhausted {
+                    close(w);
+                    FinalizeStage::Done
+                } else {
+                    FinalizeStage::PayValidators { after: page.last().map(|(a, _)| a.clone()) }
+                };
+            }
+            FinalizeStage::Done => return Ok(processed),
+        }
+        if *budget == 0 && w.rs.stage != FinalizeStage::Done {
+            return Ok(processed);
+        }
+    }
+}
+
+/// Returns what rounding left of the emission to the pool and marks the round finalized.
+fn close(w: &mut Work) {
+    let dust = w.state.accounts.in_finalization;
+    w.state.accounts.pool += dust;
+    w.state.accounts.in_finalization = Uint128::zero();
+    w.state.rounds_finalized += 1;
+    w.attrs.push(Attribute::new("paid", w.rs.paid));
+    w.attrs.push(Attribute::new("dust", dust));
+}
+
+fn ranking_page(
+    storage: &dyn Storage,
+    task_id: u64,
+    round: u32,
+    after: Option<Uint128>,
+    limit: usize,
+) -> Result<Vec<u128>, ContractError> {
+    Ok(RANKING
+        .prefix((task_id, round))
+        .keys(storage, after.map(|a| Bound::exclusive(a.u128())), None, Order::Ascending)
+        .take(limit)
+        .collect::<Result<_, _>>()?)
+}
+
+fn score_submission(storage: &mut dyn Storage, w: &mut Work, id: u64) -> Result<(), ContractError> {
+    let (task_id, round) = (w.task.id, w.round);
+    let p = &w.task.params;
+    let mut sub = SUBMISSIONS.load(storage, (task_id, id))?;
+    let mut assignments = submission_assignments(storage, task_id, id)?;
+    let mut reveals = Vec::with_capacity(assignments.len());
+    for (validator, a) in assignments.iter_mut() {
+        match a.score {
+            Some(score) => {
+                sub.revealed_weight = sub.revealed_weight.checked_add(a.weight)?;
+                reveals.push(WeightedScore { validator: validator.to_string(), score, weight: a.weight });
+            }
+            None => {
+                a.slashed += slash(storage, w, validator, p.liveness_slash, SlashReason::Liveness, id)?;
+            }
+        }
+    }
+    let consensus = if meets_quorum(sub.revealed_weight, sub.assigned_weight, p.quorum) {
+        lower_weighted_median(&reveals)
+    } else {
+        None
+    };
+    sub.status = match consensus {
+        None => SubmissionStatus::Unscored,
+        Some(c) => {
+            for (validator, a) in assignments.iter_mut() {
+                let Some(score) = a.score else { continue };
+                let standing = classify(score, c, p.tau, p.outlier_bound);
+                a.standing = Some(standing);
+                match standing {
+                    Standing::InConsensus => {
+                        VALIDATOR_WEIGHTS.update(
+                            storage,
+                            (task_id, round, validator),
+                            |v| -> Result<_, ContractError> { Ok(v.unwrap_or_default().checked_add(a.weight)?) },
+                        )?;
+                        w.rs.validator_weight_total = w.rs.validator_weight_total.checked_add(a.weight)?;
+                    }
+                    Standing::Outlier => {
+                        a.slashed += slash(storage, w, validator, p.outlier_slash, SlashReason::Outlier, id)?;
+                    }
+                    Standing::Dissenting => {}
+                }
+            }
+            if c >= p.min_score {
+                RANKING.save(storage, (task_id, round, ranking_key(c, id)), &())?;
+                w.rs.scored += 1;
+                SubmissionStatus::Scored
+            } else {
+                SubmissionStatus::BelowMinScore
+            }
+        }
+    };
+    sub.consensus = consensus;
+    for (validator, a) in &assignments {
+        ASSIGNMENTS.save(storage, (task_id, id, validator), a)?;
+    }
+    SUBMISSIONS.save(storage, (task_id, id), &sub)?;
+    w.attrs.push(Attribute::new(
+        format!("consensus_{id}"),
+        consensus.map(|c| c.to_string()).unwrap_or_else(|| "unscored".into()),
+    ));
+    Ok(())
+}
+
+/// Takes `share` of the validator's own stake (bonded first, then what it is unbonding) back
+/// to the task pool, and records the event.
+fn slash(
+    storage: &mut dyn Storage,
+    w: &mut Work,
+    validator: &Addr,
+    share: Decimal,
+    reason: SlashReason,
+    submission_id: u64,
+) -> Result<Uint128, ContractError> {
+    let before = load_participant(storage, w.task.id, validator)?;
+    let amount = slash_amount(before.own + before.unbonding, share);
+    let from_own = amount.min(before.own);
+    let from_unbonding = amount - from_own;
+    let mut after = before.clone();
+    after.own -= from_own;
+    after.unbonding -= from_unbonding;
+    after.slashed += amount;
+    let a = &mut w.state.accounts;
+    a.stake = a.stake.checked_sub(from_own)?;
+    a.unbonding = a.unbonding.checked_sub(from_unbonding)?;
+    a.pool = a.pool.checked_add(amount)?;
+    a.slashed = a.slashed.checked_add(amount)?;
+    save_participant(storage, w.task, &mut w.state, validator, Some(&before), &mut after)?;
+    let id = w.state.next_slash_id;
+    w.state.next_slash_id += 1;
+    SLASH_EVENTS.save(
+        storage,
+        (w.task.id, id),
+        &SlashEvent { id, round: w.round, submission_id, validator: validator.clone(), reason, amount },
+    )?;
+    w.attrs.push(Attribute::new("slash", format!("{validator}:{reason:?}:{amount}").to_lowercase()));
+    Ok(amount)
+}
+
+/// Credits an operator's reward: its own part and commission to its claimable balance, its
+/// delegators' part to its reward index (and reserve), from which they withdraw pro rata.
+fn credit_operator(
+    storage: &mut dyn Storage,
+    w: &mut Work,
+    operator: &Addr,
+    amount: Uint128,
+) -> Result<(), ContractError> {
+    if amount.is_zero() {
+        return Ok(());
+    }
+    let mut p = PARTICIPANTS.load(storage, (w.task.id, operator))?;
+    let split = split_operator_reward(amount, p.own, p.delegated, w.task.params.epsilon, p.commission);
+    REWARDS.update(storage, operator, |r| -> Result<_, ContractError> {
+        Ok(r.unwrap_or_default().checked_add(split.operator)?)
+    })?;
+    if !split.delegators.is_zero() {
+        p.reward_index += Decimal256::checked_from_ratio(split.delegators, p.delegated)
+            .map_err(|e| cosmwasm_std::StdError::generic_err(e.to_string()))?;
+        p.delegator_reserve = p.delegator_reserve.checked_add(split.delegators)?;
+        PARTICIPANTS.save(storage, (w.task.id, operator), &p)?;
+    }
+    let a = &mut w.state.accounts;
+    a.in_finalization = a.in_finalization.checked_sub(amount)?;
+    a.rewarded = a.rewarded.checked_add(amount)?;
+    w.rs.paid = w.rs.paid.checked_add(amount)?;
+    Ok(())
+}

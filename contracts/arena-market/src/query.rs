@@ -1,0 +1,360 @@
+//! Typed queries: everything a worker, a UI or an auditor needs, list queries paginated.
+
+use arena_types::market::msg::{
+    AssignmentResponse, AssignmentsResponse, ConfigResponse, DelegationResponse, DelegationsResponse,
+    ParticipantResponse, ParticipantsResponse, RankEntry, RankingResponse, RewardsResponse, RoundResponse,
+    SlashEventsResponse, SubmissionResponse, SubmissionsResponse, TaskResponse, TasksResponse,
+};
+use cosmwasm_std::{Addr, Deps, Env, Order, StdError, StdResult, Uint128};
+use cw_storage_plus::Bound;
+
+use crate::round::load_round;
+use crate::stake::settle;
+use crate::state::{
+    effective, now, ranked_consensus, ranked_submission, Assignment, Participant, Submission, Task, ASSIGNMENTS,
+    CONFIG, DELEGATIONS, NEXT_TASK_ID, PARTICIPANTS, RANKING, REWARDS, ROUNDS, SLASH_EVENTS, SUBMISSIONS, TASKS,
+    TASK_STATE, VALIDATOR_ASSIGNMENTS,
+};
+
+pub const DEFAULT_LIMIT: u32 = 30;
+pub const MAX_LIMIT: u32 = 100;
+
+fn limit(l: Option<u32>) -> usize {
+    l.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize
+}
+
+fn load_task(deps: Deps, task_id: u64) -> StdResult<Task> {
+    TASKS.may_load(deps.storage, task_id)?.ok_or_else(|| StdError::not_found(format!("task {task_id}")))
+}
+
+pub fn query_config(deps: Deps) -> StdResult<ConfigResponse> {
+    let c = CONFIG.load(deps.storage)?;
+    Ok(ConfigResponse {
+        admin: c.admin,
+        token: c.token,
+        max_commission: c.max_commission,
+        max_commission_change: c.max_commission_change,
+        paused: c.paused,
+        next_task_id: NEXT_TASK_ID.load(deps.storage)?,
+    })
+}
+
+fn task_response(deps: Deps, env: &Env, task: Task) -> StdResult<TaskResponse> {
+    let s = TASK_STATE.load(deps.storage, task.id)?;
+    Ok(TaskResponse {
+        id: task.id,
+        creator: task.creator,
+        now: task.schedule.at(now(task.schedule.clock, env)),
+        params: task.params,
+        schedule: task.schedule,
+        accounts: s.accounts,
+        trainer_stake: s.trainer_stake,
+        validator_stake: s.validator_stake,
+        rounds_finalized: s.rounds_finalized,
+        trainers: s.trainers,
+        validators: s.validator_slots,
+        next_submission_id: s.next_submission_id,
+    })
+}
+
+pub fn query_task(deps: Deps, env: &Env, task_id: u64) -> StdResult<TaskResponse> {
+    let task = load_task(deps, task_id)?;
+    task_response(deps, env, task)
+}
+
+pub fn query_tasks(deps: Deps, env: &Env, start_after: Option<u64>, l: Option<u32>) -> StdResult<TasksResponse> {
+    let tasks = TASKS
+        .range(deps.storage, start_after.map(Bound::exclusive), None, Order::Ascending)
+        .take(limit(l))
+        .map(|r| r.and_then(|(_, t)| task_response(deps, env, t)))
+        .collect::<StdResult<_>>()?;
+    Ok(TasksResponse { tasks })
+}
+
+pub fn query_round(deps: Deps, env: &Env, task_id: u64, round: u32) -> StdResult<RoundResponse> {
+    let task = load_task(deps, task_id)?;
+    if round == 0 || round > task.params.rounds {
+        return Err(StdError::not_found(format!("round {round} of task {task_id}")));
+    }
+    let state = TASK_STATE.load(deps.storage, task_id)?;
+    let rs = match ROUNDS.may_load(deps.storage, (task_id, round))? {
+        Some(rs) => rs,
+        None => load_round(deps.storage, task_id, round, &state).map_err(|e| StdError::generic_err(e.to_string()))?,
+    };
+    Ok(RoundResponse {
+        task_id,
+        round,
+        phase: task.schedule.phase_of(round, now(task.schedule.clock, env)),
+        first_submission: rs.first_submission,
+        submissions: rs.submissions,
+        assigned: rs.assigned,
+        seed: rs.seed,
+        stage: rs.stage,
+        emission: rs.emission,
+        validator_budget: rs.validator_budget,
+        trainer_budget: rs.trainer_budget,
+        trainer_weight_total: rs.trainer_weight_total,
+        validator_weight_total: rs.validator_weight_total,
+        paid: rs.paid,
+        scored: rs.scored,
+        finalized: round <= state.rounds_finalized,
+    })
+}
+
+fn submission_response(task_id: u64, id: u64, s: Submission) -> SubmissionResponse {
+    SubmissionResponse {
+        id,
+        task_id,
+        round: s.round,
+        trainer: s.trainer,
+        model_sha256: s.model_sha256,
+        uri: s.uri,
+        metadata: s.metadata,
+        stake: s.stake,
+        assigned: s.assigned,
+        assigned_weight: s.assigned_weight,
+        revealed_weight: s.revealed_weight,
+        status: s.status,
+        consensus: s.consensus,
+        rank: s.rank,
+        weight: s.weight,
+        reward: s.reward,
+    }
+}
+
+pub fn query_submission(deps: Deps, task_id: u64, id: u64) -> StdResult<SubmissionResponse> {
+    let s = SUBMISSIONS
+        .may_load(deps.storage, (task_id, id))?
+        .ok_or_else(|| StdError::not_found(format!("submission {id} of task {task_id}")))?;
+    Ok(submission_response(task_id, id, s))
+}
+
+pub fn query_submissions(
+    deps: Deps,
+    task_id: u64,
+    round: Option<u32>,
+    start_after: Option<u64>,
+    l: Option<u32>,
+) -> StdResult<SubmissionsResponse> {
+    // A round's submissions are a contiguous range of ids.
+    let (mut lo, hi) = match round {
+        Some(r) => match ROUNDS.may_load(deps.storage, (task_id, r))? {
+            Some(rs) => (
+                Some(Bound::inclusive(rs.first_submission)),
+                Some(Bound::exclusive(rs.first_submission + rs.submissions)),
+            ),
+            None => return Ok(SubmissionsResponse { submissions: vec![] }),
+        },
+        None => (None, None),
+    };
+    if let Some(after) = start_after {
+        let after_bound = match &lo {
+            Some(Bound::Inclusive((first, _))) if *first > after => Bound::inclusive(*first),
+            _ => Bound::exclusive(after),
+        };
+        lo = Some(after_bound);
+    }
+    let submissions = SUBMISSIONS
+        .prefix(task_id)
+        .range(deps.storage, lo, hi, Order::Ascending)
+        .take(limit(l))
+        .map(|r| r.map(|(id, s)| submission_response(task_id, id, s)))
+        .collect::<StdResult<_>>()?;
+    Ok(SubmissionsResponse { submissions })
+}
+
+fn assignment_response(submission_id: u64, validator: Addr, a: Assignment) -> AssignmentResponse {
+    AssignmentResponse {
+        submission_id,
+        validator,
+        weight: a.weight,
+        commitment: a.commitment,
+        score: a.score,
+        standing: a.standing,
+        slashed: a.slashed,
+    }
+}
+
+pub fn query_assignments(
+    deps: Deps,
+    task_id: u64,
+    submission_id: u64,
+    start_after: Option<String>,
+    l: Option<u32>,
+) -> StdResult<AssignmentsResponse> {
+    let start = start_after.map(|a| deps.api.addr_validate(&a)).transpose()?;
+    let assignments = ASSIGNMENTS
+        .prefix((task_id, submission_id))
+        .range(deps.storage, start.as_ref().map(Bound::exclusive), None, Order::Ascending)
+        .take(limit(l))
+        .map(|r| r.map(|(v, a)| assignment_response(submission_id, v, a)))
+        .collect::<StdResult<_>>()?;
+    Ok(AssignmentsResponse { assignments })
+}
+
+pub fn query_validator_assignments(
+    deps: Deps,
+    task_id: u64,
+    validator: String,
+    start_after: Option<u64>,
+    l: Option<u32>,
+) -> StdResult<AssignmentsResponse> {
+    let validator = deps.api.addr_validate(&validator)?;
+    let assignments = VALIDATOR_ASSIGNMENTS
+        .prefix((task_id, &validator))
+        .keys(deps.storage, start_after.map(Bound::exclusive), None, Order::Ascending)
+        .take(limit(l))
+        .map(|r| {
+            r.and_then(|id| {
+                let a = ASSIGNMENTS.load(deps.storage, (task_id, id, &validator))?;
+                Ok(assignment_response(id, validator.clone(), a))
+            })
+        })
+        .collect::<StdResult<_>>()?;
+    Ok(AssignmentsResponse { assignments })
+}
+
+pub fn query_ranking(
+    deps: Deps,
+    task_id: u64,
+    round: u32,
+    start_after: Option<u32>,
+    l: Option<u32>,
+) -> StdResult<RankingResponse> {
+    // Ranks are assigned during finalization; the index is in rank order, so skip by position.
+    let skip = start_after.map(|r| r as usize + 1).unwrap_or(0);
+    let ranking = RANKING
+        .prefix((task_id, round))
+        .keys(deps.storage, None, None, Order::Ascending)
+        .enumerate()
+        .skip(skip)
+        .take(limit(l))
+        .map(|(rank, r)| {
+            r.and_then(|key| {
+                let id = ranked_submission(key);
+                let s = SUBMISSIONS.load(deps.storage, (task_id, id))?;
+                Ok(RankEntry {
+                    rank: rank as u32,
+                    submission_id: id,
+                    trainer: s.trainer,
+                    consensus: ranked_consensus(key),
+                })
+            })
+        })
+        .collect::<StdResult<_>>()?;
+    Ok(RankingResponse { ranking })
+}
+
+fn participant_response(task: &Task, address: Addr, p: Participant) -> ParticipantResponse {
+    ParticipantResponse {
+        task_id: task.id,
+        effective: effective(&task.params, &p),
+        address,
+        role: p.role,
+        own: p.own,
+        delegated: p.delegated,
+        unbonding: p.unbonding,
+        unbonding_release: p.release_at,
+        commission: p.commission,
+        slot: p.slot,
+        sampling_weight: p.sampling_weight,
+        reward_index: p.reward_index,
+        slashed: p.slashed,
+    }
+}
+
+pub fn query_participant(deps: Deps, task_id: u64, address: String) -> StdResult<ParticipantResponse> {
+    let task = load_task(deps, task_id)?;
+    let address = deps.api.addr_validate(&address)?;
+    let p = PARTICIPANTS
+        .may_load(deps.storage, (task_id, &address))?
+        .ok_or_else(|| StdError::not_found(format!("participant {address} of task {task_id}")))?;
+    Ok(participant_response(&task, address, p))
+}
+
+pub fn query_participants(
+    deps: Deps,
+    task_id: u64,
+    start_after: Option<String>,
+    l: Option<u32>,
+) -> StdResult<ParticipantsResponse> {
+    let task = load_task(deps, task_id)?;
+    let start = start_after.map(|a| deps.api.addr_validate(&a)).transpose()?;
+    let participants = PARTICIPANTS
+        .prefix(task_id)
+        .range(deps.storage, start.as_ref().map(Bound::exclusive), None, Order::Ascending)
+        .take(limit(l))
+        .map(|r| r.map(|(a, p)| participant_response(&task, a, p)))
+        .collect::<StdResult<_>>()?;
+    Ok(ParticipantsResponse { participants })
+}
+
+fn delegation_response(deps: Deps, task_id: u64, delegator: Addr, operator: Addr) -> StdResult<DelegationResponse> {
+    let mut d = DELEGATIONS
+        .may_load(deps.storage, (task_id, &delegator, &operator))?
+        .ok_or_else(|| StdError::not_found(format!("delegation {delegator} -> {operator}")))?;
+    let p = PARTICIPANTS.load(deps.storage, (task_id, &operator))?;
+    settle(&mut d, &p).map_err(|e| StdError::generic_err(e.to_string()))?;
+    Ok(DelegationResponse {
+        task_id,
+        delegator,
+        operator,
+        amount: d.amount,
+        pending_rewards: d.pending,
+        unbonding: d.unbonding,
+        unbonding_release: d.release_at,
+    })
+}
+
+pub fn query_delegation(
+    deps: Deps,
+    task_id: u64,
+    delegator: String,
+    operator: String,
+) -> StdResult<DelegationResponse> {
+    let delegator = deps.api.addr_validate(&delegator)?;
+    let operator = deps.api.addr_validate(&operator)?;
+    delegation_response(deps, task_id, delegator, operator)
+}
+
+pub fn query_delegations(
+    deps: Deps,
+    task_id: u64,
+    delegator: String,
+    start_after: Option<String>,
+    l: Option<u32>,
+) -> StdResult<DelegationsResponse> {
+    let delegator = deps.api.addr_validate(&delegator)?;
+    let start = start_after.map(|a| deps.api.addr_validate(&a)).transpose()?;
+    let operators: Vec<Addr> = DELEGATIONS
+        .prefix((task_id, &delegator))
+        .keys(deps.storage, start.as_ref().map(Bound::exclusive), None, Order::Ascending)
+        .take(limit(l))
+        .collect::<StdResult<_>>()?;
+    let delegations = operators
+        .into_iter()
+        .map(|op| delegation_response(deps, task_id, delegator.clone(), op))
+        .collect::<StdResult<_>>()?;
+    Ok(DelegationsResponse { delegations })
+}
+
+pub fn query_rewards(deps: Deps, address: String) -> StdResult<RewardsResponse> {
+    let address = deps.api.addr_validate(&address)?;
+    let claimable = REWARDS.may_load(deps.storage, &address)?.unwrap_or(Uint128::zero());
+    Ok(RewardsResponse { address, claimable })
+}
+
+pub fn query_slash_events(
+    deps: Deps,
+    task_id: u64,
+    start_after: Option<u64>,
+    l: Option<u32>,
+) -> StdResult<SlashEventsResponse> {
+    let events = SLASH_EVENTS
+        .prefix(task_id)
+        .range(deps.storage, start_after.map(Bound::exclusive), None, Order::Ascending)
+        .take(limit(l))
+        .map(|r| r.map(|(_, e)| e))
+        .collect::<StdResult<_>>()?;
+    Ok(SlashEventsResponse { events })
+}

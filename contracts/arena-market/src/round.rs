@@ -1,0 +1,310 @@
+//! One round's work: submissions, validator assignment, commits and reveals.
+
+use arena_types::market::commitment::{assignment_seed, mix_salt, next_round_seed, score_commitment, MAX_SCORE};
+use arena_types::market::msg::{FinalizeStage, ModelMetadata, Role, SubmissionStatus};
+use arena_types::market::params::{digest, text, validate_metadata, MAX_URI_LEN};
+use arena_types::market::phase::Phase;
+use arena_types::market::sampling::sample_slots;
+use cosmwasm_std::{Addr, DepsMut, Env, HexBinary, MessageInfo, Order, Response, StdError, Storage, Uint128};
+
+use crate::error::ContractError;
+use crate::state::{
+    effective, find_slot, load_participant, load_task, min_stake, now, Assignment, RoundState, Submission, Task,
+    TaskState, ASSIGNMENTS, PARTICIPANTS, ROUNDS, SEEDS, SUBMISSIONS, TASK_STATE, TRAINER_SUBMISSIONS,
+    VALIDATOR_ASSIGNMENTS, VALIDATOR_SLOTS,
+};
+
+/// Default and most submissions one `Assign` call samples validators for.
+pub const DEFAULT_ASSIGN_LIMIT: u32 = 10;
+pub const MAX_ASSIGN_LIMIT: u32 = 100;
+
+/// A round's state; a round nobody has touched yet starts at the next submission id, which is
+/// right because rounds never overlap: all of round r's submissions come before round r+1's.
+pub fn load_round(
+    storage: &dyn Storage,
+    task_id: u64,
+    round: u32,
+    state: &TaskState,
+) -> Result<RoundState, ContractError> {
+    Ok(ROUNDS.may_load(storage, (task_id, round))?.unwrap_or(RoundState {
+        first_submission: state.next_submission_id,
+        submissions: 0,
+        assigned: 0,
+        seed: None,
+        stage: FinalizeStage::Pending,
+        emission: Uint128::zero(),
+        validator_budget: Uint128::zero(),
+        trainer_budget: Uint128::zero(),
+        trainer_weight_total: Uint128::zero(),
+        validator_weight_total: Uint128::zero(),
+        paid: Uint128::zero(),
+        scored: 0,
+    }))
+}
+
+fn load_submission(storage: &dyn Storage, task_id: u64, submission_id: u64) -> Result<Submission, ContractError> {
+    SUBMISSIONS
+        .may_load(storage, (task_id, submission_id))?
+        .ok_or(ContractError::UnknownSubmission { task_id, submission_id })
+}
+
+/// Fails unless `round` is the current round and in `expected` phase.
+fn assert_phase(task: &Task, env: &Env, round: u32, expected: Phase) -> Result<(), ContractError> {
+    let actual = task.schedule.phase_of(round, now(task.schedule.clock, env));
+    if actual != expected {
+        return Err(ContractError::WrongPhase { round, expected, actual });
+    }
+    Ok(())
+}
+
+fn bytes32(field: &'static str, value: &HexBinary) -> Result<[u8; 32], ContractError> {
+    value.to_array::<32>().map_err(|_| ContractError::BadLength { field, len: value.len() })
+}
+
+pub fn execute_submit(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    task_id: u64,
+    model_sha256: HexBinary,
+    uri: String,
+    metadata: ModelMetadata,
+) -> Result<Response, ContractError> {
+    let task = load_task(deps.storage, task_id)?;
+    let p = load_participant(deps.storage, task_id, &info.sender)?;
+    if p.role != Role::Trainer {
+        return Err(ContractError::WrongRole { address: info.sender, expected: Role::Trainer, actual: p.role });
+    }
+    let min = min_stake(&task.params, Role::Trainer);
+    if p.own < min {
+        return Err(ContractError::StakeBelowMinimum { min, got: p.own });
+    }
+    let round = task.schedule.at(now(task.schedule.clock, &env)).round;
+    assert_phase(&task, &env, round, Phase::Submission)?;
+    if let Some(submission_id) = TRAINER_SUBMISSIONS.may_load(deps.storage, (task_id, round, &info.sender))? {
+        return Err(ContractError::DuplicateSubmission { trainer: info.sender, round, submission_id });
+    }
+    digest("model_sha256", &model_sha256)?;
+    text("uri", &uri, MAX_URI_LEN)?;
+    validate_metadata(&task.params.model, &metadata)?;
+
+    let mut state = TASK_STATE.load(deps.storage, task_id)?;
+    let mut round_state = load_round(deps.storage, task_id, round, &state)?;
+    let id = state.next_submission_id;
+    state.next_submission_id += 1;
+    round_state.submissions += 1;
+    let submission = Submission {
+        round,
+        trainer: info.sender.clone(),
+        model_sha256: model_sha256.clone(),
+        uri,
+        metadata,
+        stake: effective(&task.params, &p),
+        assigned: false,
+        assigned_weight: Uint128::zero(),
+        revealed_weight: Uint128::zero(),
+        status: SubmissionStatus::Pending,
+        consensus: None,
+        rank: None,
+        weight: Uint128::zero(),
+        reward: Uint128::zero(),
+    };
+    SUBMISSIONS.save(deps.storage, (task_id, id), &submission)?;
+    TRAINER_SUBMISSIONS.save(deps.storage, (task_id, round, &info.sender), &id)?;
+    ROUNDS.save(deps.storage, (task_id, round), &round_state)?;
+    TASK_STATE.save(deps.storage, task_id, &state)?;
+    Ok(Response::new()
+        .add_attribute("action", "submit")
+        .add_attribute("task_id", task_id.to_string())
+        .add_attribute("round", round.to_string())
+        .add_attribute("submission_id", id.to_string())
+        .add_attribute("trainer", info.sender)
+        .add_attribute("model_sha256", model_sha256.to_hex()))
+}
+
+/// The seed of `round`, rolling the task's seed forward (once per round) with the salts
+/// revealed since the last roll.
+fn round_seed(storage: &mut dyn Storage, task_id: u64, round: u32) -> Result<[u8; 32], ContractError> {
+    let mut seeds = SEEDS.load(storage, task_id)?;
+    let mut seed = bytes32("seed", &seeds.seed)?;
+    if seeds.seed_round < round {
+        let mix = bytes32("mix", &seeds.mix)?;
+        seed = next_round_seed(&seed, &mix, round);
+        seeds.seed = HexBinary::from(seed);
+        seeds.mix = HexBinary::from([0u8; 32]);
+        seeds.seed_round = round;
+        SEEDS.save(storage, task_id, &seeds)?;
+    }
+    Ok(seed)
+}
+
+/// Samples the validators of one submission and records the assignments; returns how many.
+fn assign_submission(
+    storage: &mut dyn Storage,
+    task: &Task,
+    state: &TaskState,
+    round: u32,
+    seed: &[u8; 32],
+    submission_id: u64,
+) -> Result<usize, ContractError> {
+    let mut sub = load_submission(storage, task.id, submission_id)?;
+    let sub_seed = assignment_seed(task.id, round, submission_id, seed);
+    let slots = {
+        let storage: &dyn Storage = storage;
+        let slot_weight = |slot: u32| -> Result<u128, StdError> {
+            let addr = VALIDATOR_SLOTS.load(storage, (task.id, slot))?;
+            Ok(PARTICIPANTS.load(storage, (task.id, &addr))?.sampling_weight.u128())
+        };
+        sample_slots(
+            &sub_seed,
+            task.params.validators_per_submission,
+            state.validator_slots,
+            state.sampling_total.u128(),
+            slot_weight,
+            |point| find_slot(storage, task.id, point),
+        )?
+    };
+    let mut total = Uint128::zero();
+    for slot in &slots {
+        let validator = VALIDATOR_SLOTS.load(storage, (task.id, *slot))?;
+        let p = PARTICIPANTS.load(storage, (task.id, &validator))?;
+        let weight = effective(&task.params, &p);
+        total = total.checked_add(weight)?;
+        ASSIGNMENTS.save(
+            storage,
+            (task.id, submission_id, &validator),
+            &Assignment { weight, commitment: None, score: None, standing: None, slashed: Uint128::zero() },
+        )?;
+        VALIDATOR_ASSIGNMENTS.save(storage, (task.id, &validator, submission_id), &())?;
+    }
+    sub.assigned = true;
+    sub.assigned_weight = total;
+    SUBMISSIONS.save(storage, (task.id, submission_id), &sub)?;
+    Ok(slots.len())
+}
+
+pub fn execute_assign(deps: DepsMut, env: Env, task_id: u64, limit: Option<u32>) -> Result<Response, ContractError> {
+    let task = load_task(deps.storage, task_id)?;
+    let round = task.schedule.at(now(task.schedule.clock, &env)).round;
+    assert_phase(&task, &env, round, Phase::Commit)?;
+    let state = TASK_STATE.load(deps.storage, task_id)?;
+    let mut rs = load_round(deps.storage, task_id, round, &state)?;
+    let seed = match &rs.seed {
+        Some(s) => bytes32("seed", s)?,
+        None => {
+            let s = round_seed(deps.storage, task_id, round)?;
+            rs.seed = Some(HexBinary::from(s));
+            s
+        }
+    };
+    let limit = limit.unwrap_or(DEFAULT_ASSIGN_LIMIT).min(MAX_ASSIGN_LIMIT) as u64;
+    let mut resp = Response::new()
+        .add_attribute("action", "assign")
+        .add_attribute("task_id", task_id.to_string())
+        .add_attribute("round", round.to_string());
+    let end = (rs.assigned + limit).min(rs.submissions);
+    for i in rs.assigned..end {
+        let submission_id = rs.first_submission + i;
+        let n = assign_submission(deps.storage, &task, &state, round, &seed, submission_id)?;
+        resp = resp.add_attribute(format!("submission_{submission_id}"), n.to_string());
+    }
+    rs.assigned = end;
+    ROUNDS.save(deps.storage, (task_id, round), &rs)?;
+    Ok(resp.add_attribute("assigned_through", rs.assigned.to_string()))
+}
+
+fn load_assignment(
+    storage: &dyn Storage,
+    task_id: u64,
+    submission_id: u64,
+    validator: &Addr,
+) -> Result<Assignment, ContractError> {
+    ASSIGNMENTS
+        .may_load(storage, (task_id, submission_id, validator))?
+        .ok_or_else(|| ContractError::NotAssigned { validator: validator.clone(), submission_id })
+}
+
+pub fn execute_commit(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    task_id: u64,
+    submission_id: u64,
+    commitment: HexBinary,
+) -> Result<Response, ContractError> {
+    let task = load_task(deps.storage, task_id)?;
+    let sub = load_submission(deps.storage, task_id, submission_id)?;
+    assert_phase(&task, &env, sub.round, Phase::Commit)?;
+    let mut a = load_assignment(deps.storage, task_id, submission_id, &info.sender)?;
+    if a.commitment.is_some() {
+        return Err(ContractError::DuplicateCommit { validator: info.sender, submission_id });
+    }
+    bytes32("commitment", &commitment)?;
+    a.commitment = Some(commitment.clone());
+    ASSIGNMENTS.save(deps.storage, (task_id, submission_id, &info.sender), &a)?;
+    Ok(Response::new()
+        .add_attribute("action", "commit")
+        .add_attribute("task_id", task_id.to_string())
+        .add_attribute("round", sub.round.to_string())
+        .add_attribute("submission_id", submission_id.to_string())
+        .add_attribute("validator", info.sender)
+        .add_attribute("commitment", commitment.to_hex()))
+}
+
+pub fn execute_reveal(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    task_id: u64,
+    submission_id: u64,
+    score: u32,
+    salt: HexBinary,
+) -> Result<Response, ContractError> {
+    let task = load_task(deps.storage, task_id)?;
+    let sub = load_submission(deps.storage, task_id, submission_id)?;
+    assert_phase(&task, &env, sub.round, Phase::Reveal)?;
+    let mut a = load_assignment(deps.storage, task_id, submission_id, &info.sender)?;
+    let committed = match &a.commitment {
+        None => return Err(ContractError::NotCommitted { validator: info.sender, submission_id }),
+        Some(c) => c.clone(),
+    };
+    if a.score.is_some() {
+        return Err(ContractError::DuplicateReveal { validator: info.sender, submission_id });
+    }
+    if score > MAX_SCORE {
+        return Err(ContractError::ScoreOutOfRange { score, max: MAX_SCORE });
+    }
+    let salt = bytes32("salt", &salt)?;
+    let computed = score_commitment(task_id, sub.round, submission_id, info.sender.as_str(), score, &salt);
+    if committed.as_slice() != computed {
+        return Err(ContractError::CommitmentMismatch {
+            committed: committed.to_hex(),
+            computed: HexBinary::from(computed).to_hex(),
+        });
+    }
+    a.score = Some(score);
+    ASSIGNMENTS.save(deps.storage, (task_id, submission_id, &info.sender), &a)?;
+    // The salt joins the randomness of the next round's assignment.
+    let mut seeds = SEEDS.load(deps.storage, task_id)?;
+    seeds.mix = HexBinary::from(mix_salt(&bytes32("mix", &seeds.mix)?, &salt));
+    SEEDS.save(deps.storage, task_id, &seeds)?;
+    Ok(Response::new()
+        .add_attribute("action", "reveal")
+        .add_attribute("task_id", task_id.to_string())
+        .add_attribute("round", sub.round.to_string())
+        .add_attribute("submission_id", submission_id.to_string())
+        .add_attribute("validator", info.sender)
+        .add_attribute("score", score.to_string()))
+}
+
+/// The assignments of one submission (at most k), in validator-address order.
+pub fn submission_assignments(
+    storage: &dyn Storage,
+    task_id: u64,
+    submission_id: u64,
+) -> Result<Vec<(Addr, Assignment)>, ContractError> {
+    Ok(ASSIGNMENTS
+        .prefix((task_id, submission_id))
+        .range(storage, None, None, Order::Ascending)
+        .collect::<Result<_, _>>()?)
+}

@@ -1,0 +1,418 @@
+//! Each kind of bad input, its own test, its own error.
+
+use arena_types::market::msg::{ExecuteMsg, ReceiveMsg, Role};
+use arena_types::market::params::ParamError;
+use arena_types::market::phase::Phase;
+use cosmwasm_std::{to_json_binary, Decimal, HexBinary, Uint128};
+use cw20::Cw20ReceiveMsg;
+use cw_multi_test::Executor;
+
+use super::helpers::*;
+use crate::ContractError;
+
+/// A task with 2 trainers and 3 validators (k = 3), one submission assigned, in the commit phase.
+fn committing() -> (Suite, u64, u64, Vec<cosmwasm_std::Addr>, Vec<cosmwasm_std::Addr>) {
+    let (mut suite, task, start, ts, vs) = running_task(default_params(), 2, 3);
+    suite.submit(&ts[0], task, 1).unwrap();
+    suite.advance_to(at(start, 1, COMMIT));
+    suite.assign(task, None).unwrap();
+    (suite, task, start, ts, vs)
+}
+
+#[test]
+fn submitting_outside_the_submission_phase_fails() {
+    let (mut suite, task, _start, ts, _vs) = committing();
+    let err = suite.submit(&ts[1], task, 2).unwrap_err();
+    assert_eq!(err, ContractError::WrongPhase { round: 1, expected: Phase::Submission, actual: Phase::Commit });
+}
+
+#[test]
+fn committing_outside_the_commit_phase_fails() {
+    let (mut suite, task, start, _ts, vs) = committing();
+    suite.advance_to(at(start, 1, REVEAL));
+    let err = suite.commit(&vs[0], task, 1, 500_000).unwrap_err();
+    assert_eq!(err, ContractError::WrongPhase { round: 1, expected: Phase::Commit, actual: Phase::Reveal });
+}
+
+#[test]
+fn revealing_in_the_commit_phase_fails() {
+    let (mut suite, task, _start, _ts, vs) = committing();
+    suite.commit(&vs[0], task, 1, 500_000).unwrap();
+    let err = suite.reveal(&vs[0], task, 1, 500_000).unwrap_err();
+    assert_eq!(err, ContractError::WrongPhase { round: 1, expected: Phase::Reveal, actual: Phase::Commit });
+}
+
+#[test]
+fn assigning_outside_the_commit_phase_fails() {
+    let (mut suite, task, _start, _ts, _vs) = running_task(default_params(), 1, 3);
+    let err = suite.assign(task, None).unwrap_err();
+    assert_eq!(err, ContractError::WrongPhase { round: 1, expected: Phase::Commit, actual: Phase::Submission });
+}
+
+#[test]
+fn only_the_admin_pauses() {
+    let (mut suite, _task, _start, ts, _vs) = running_task(default_params(), 1, 1);
+    let err = suite.execute(&ts[0], &ExecuteMsg::SetPaused { paused: true }).unwrap_err();
+    assert_eq!(err, ContractError::Unauthorized { expected: suite.admin.to_string() });
+}
+
+#[test]
+fn a_paused_market_refuses_everything_but_the_admin() {
+    let (mut suite, task, _start, ts, _vs) = running_task(default_params(), 1, 1);
+    let admin = suite.admin.clone();
+    suite.execute(&admin, &ExecuteMsg::SetPaused { paused: true }).unwrap();
+    assert_eq!(suite.submit(&ts[0], task, 1).unwrap_err(), ContractError::Paused {});
+    suite.execute(&admin, &ExecuteMsg::SetPaused { paused: false }).unwrap();
+    suite.submit(&ts[0], task, 1).unwrap();
+}
+
+#[test]
+fn a_validator_cannot_submit() {
+    let (mut suite, task, _start, _ts, vs) = running_task(default_params(), 1, 1);
+    let err = suite.submit(&vs[0], task, 1).unwrap_err();
+    assert_eq!(
+        err,
+        ContractError::WrongRole { address: vs[0].clone(), expected: Role::Trainer, actual: Role::Validator }
+    );
+}
+
+#[test]
+fn a_stranger_cannot_submit() {
+    let (mut suite, task, _start, _ts, _vs) = running_task(default_params(), 1, 1);
+    let stranger = suite.addr("delegator0");
+    let err = suite.submit(&stranger, task, 1).unwrap_err();
+    assert_eq!(err, ContractError::UnknownParticipant { task_id: task, address: stranger });
+}
+
+#[test]
+fn a_second_submission_in_a_round_fails() {
+    let (mut suite, task, _start, ts, _vs) = running_task(default_params(), 1, 1);
+    suite.submit(&ts[0], task, 1).unwrap();
+    let err = suite.submit(&ts[0], task, 2).unwrap_err();
+    assert_eq!(err, ContractError::DuplicateSubmission { trainer: ts[0].clone(), round: 1, submission_id: 1 });
+}
+
+#[test]
+fn a_second_commit_fails() {
+    let (mut suite, task, _start, _ts, vs) = committing();
+    suite.commit(&vs[0], task, 1, 500_000).unwrap();
+    let err = suite.commit(&vs[0], task, 1, 600_000).unwrap_err();
+    assert_eq!(err, ContractError::DuplicateCommit { validator: vs[0].clone(), submission_id: 1 });
+}
+
+#[test]
+fn a_second_reveal_fails() {
+    let (mut suite, task, start, _ts, vs) = committing();
+    suite.commit(&vs[0], task, 1, 500_000).unwrap();
+    suite.advance_to(at(start, 1, REVEAL));
+    suite.reveal(&vs[0], task, 1, 500_000).unwrap();
+    let err = suite.reveal(&vs[0], task, 1, 500_000).unwrap_err();
+    assert_eq!(err, ContractError::DuplicateReveal { validator: vs[0].clone(), submission_id: 1 });
+}
+
+#[test]
+fn a_reveal_that_does_not_match_its_commit_fails() {
+    let (mut suite, task, start, _ts, vs) = committing();
+    suite.commit(&vs[0], task, 1, 500_000).unwrap();
+    suite.advance_to(at(start, 1, REVEAL));
+    let err = suite.reveal(&vs[0], task, 1, 500_001).unwrap_err();
+    assert!(matches!(err, ContractError::CommitmentMismatch { .. }), "{err:?}");
+}
+
+#[test]
+fn a_reveal_without_a_commit_fails() {
+    let (mut suite, task, start, _ts, vs) = committing();
+    suite.advance_to(at(start, 1, REVEAL));
+    let err = suite.reveal(&vs[0], task, 1, 500_000).unwrap_err();
+    assert_eq!(err, ContractError::NotCommitted { validator: vs[0].clone(), submission_id: 1 });
+}
+
+#[test]
+fn an_unassigned_validator_cannot_commit_or_reveal() {
+    // 4 validators, k = 3: one of them is left out.
+    let (mut suite, task, start, ts, vs) = running_task(default_params(), 1, 4);
+    suite.submit(&ts[0], task, 1).unwrap();
+    suite.advance_to(at(start, 1, COMMIT));
+    suite.assign(task, None).unwrap();
+    let assigned = suite.assigned_validators(task, 1);
+    let outsider = vs.iter().find(|v| !assigned.contains(v)).unwrap().clone();
+    let err = suite.commit(&outsider, task, 1, 1).unwrap_err();
+    let expected = ContractError::NotAssigned { validator: outsider.clone(), submission_id: 1 };
+    assert_eq!(err, expected);
+    suite.advance_to(at(start, 1, REVEAL));
+    assert_eq!(suite.reveal(&outsider, task, 1, 1).unwrap_err(), expected);
+}
+
+#[test]
+fn a_score_above_the_scale_fails() {
+    let (mut suite, task, start, _ts, vs) = committing();
+    suite.commit(&vs[0], task, 1, 1_000_001).unwrap();
+    suite.advance_to(at(start, 1, REVEAL));
+    let err = suite.reveal(&vs[0], task, 1, 1_000_001).unwrap_err();
+    assert_eq!(err, ContractError::ScoreOutOfRange { score: 1_000_001, max: 1_000_000 });
+}
+
+#[test]
+fn a_short_commitment_fails() {
+    let (mut suite, task, _start, _ts, vs) = committing();
+    let err = suite
+        .execute(
+            &vs[0],
+            &ExecuteMsg::Commit { task_id: task, submission_id: 1, commitment: HexBinary::from([0u8; 31]) },
+        )
+        .unwrap_err();
+    assert_eq!(err, ContractError::BadLength { field: "commitment", len: 31 });
+}
+
+#[test]
+fn a_stake_below_the_minimum_fails() {
+    let (mut suite, task, _start, _ts, _vs) = running_task(default_params(), 0, 0);
+    let who = suite.addr("delegator0");
+    let err = suite.stake(&who, task, Role::Validator, 99).unwrap_err();
+    assert_eq!(err, ContractError::StakeBelowMinimum { min: Uint128::new(100), got: Uint128::new(99) });
+}
+
+#[test]
+fn one_role_per_address_per_task() {
+    let (mut suite, task, _start, ts, _vs) = running_task(default_params(), 1, 0);
+    let err = suite.stake(&ts[0], task, Role::Validator, 500).unwrap_err();
+    assert_eq!(err, ContractError::RoleTaken { task_id: task, address: ts[0].clone(), role: Role::Trainer });
+}
+
+#[test]
+fn tokens_of_another_cw20_are_refused() {
+    let mut suite = Suite::new(&["alice"]);
+    let alice = suite.addr("alice");
+    let code = suite.app.store_code(Box::new(cw_multi_test::ContractWrapper::new(
+        arena_token::contract::execute,
+        arena_token::contract::instantiate,
+        arena_token::contract::query,
+    )));
+    let fake = suite
+        .app
+        .instantiate_contract(
+            code,
+            alice.clone(),
+            &arena_token::msg::InstantiateMsg {
+                name: "Fake Token".into(),
+                symbol: "FAKE".into(),
+                decimals: 6,
+                initial_balances: vec![cw20::Cw20Coin { address: alice.to_string(), amount: Uint128::new(1_000) }],
+                mint: None,
+                marketing: None,
+            },
+            &[],
+            "fake",
+            None,
+        )
+        .unwrap();
+    let err = suite
+        .app
+        .execute_contract(
+            alice.clone(),
+            fake.clone(),
+            &cw20::Cw20ExecuteMsg::Send {
+                contract: suite.market.to_string(),
+                amount: Uint128::new(1_000),
+                msg: to_json_binary(&ReceiveMsg::CreateTask(default_params())).unwrap(),
+            },
+            &[],
+        )
+        .map_err(contract_err)
+        .unwrap_err();
+    assert_eq!(err, ContractError::WrongToken { expected: suite.token.clone(), got: fake });
+}
+
+/// The token contract itself calling the hook directly with a forged amount.
+fn forged_receive(suite: &mut Suite, amount: Uint128, hook: &ReceiveMsg) -> Result<(), ContractError> {
+    let token = suite.token.clone();
+    let sender = suite.addr("creator");
+    suite
+        .execute(
+            &token,
+            &ExecuteMsg::Receive(Cw20ReceiveMsg {
+                sender: sender.to_string(),
+                amount,
+                msg: to_json_binary(hook).unwrap(),
+            }),
+        )
+        .map(|_| ())
+}
+
+#[test]
+fn a_zero_amount_is_refused() {
+    let mut suite = Suite::new(&["creator"]);
+    let err = forged_receive(&mut suite, Uint128::zero(), &ReceiveMsg::CreateTask(default_params())).unwrap_err();
+    assert_eq!(err, ContractError::ZeroAmount {});
+}
+
+#[test]
+fn unbonding_zero_is_refused() {
+    let (mut suite, task, _start, ts, _vs) = running_task(default_params(), 1, 0);
+    let err = suite.execute(&ts[0], &ExecuteMsg::Unbond { task_id: task, amount: Uint128::zero() }).unwrap_err();
+    assert_eq!(err, ContractError::ZeroAmount {});
+}
+
+#[test]
+fn an_overflowing_amount_is_refused() {
+    let mut suite = Suite::new(&["creator"]);
+    forged_receive(&mut suite, Uint128::MAX, &ReceiveMsg::CreateTask(default_params())).unwrap();
+    let err =
+        forged_receive(&mut suite, Uint128::MAX, &ReceiveMsg::Stake { task_id: 1, role: Role::Validator }).unwrap_err();
+    assert!(matches!(err, ContractError::Overflow(_)), "{err:?}");
+}
+
+#[test]
+fn an_unknown_task_is_refused() {
+    let mut suite = Suite::new(&["alice"]);
+    let alice = suite.addr("alice");
+    let err = suite.stake(&alice, 7, Role::Trainer, 500).unwrap_err();
+    assert_eq!(err, ContractError::UnknownTask { task_id: 7 });
+}
+
+#[test]
+fn an_unknown_round_is_refused() {
+    let (mut suite, task, _start, _ts, _vs) = running_task(default_params(), 0, 0);
+    for round in [0, 4] {
+        let err = suite.finalize(task, round, None).unwrap_err();
+        assert_eq!(err, ContractError::UnknownRound { task_id: task, round, rounds: 3 });
+    }
+}
+
+#[test]
+fn an_unknown_submission_is_refused() {
+    let (mut suite, task, _start, _ts, vs) = committing();
+    let err = suite
+        .execute(
+            &vs[0],
+            &ExecuteMsg::Commit { task_id: task, submission_id: 42, commitment: HexBinary::from([0u8; 32]) },
+        )
+        .unwrap_err();
+    assert_eq!(err, ContractError::UnknownSubmission { task_id: task, submission_id: 42 });
+}
+
+#[test]
+fn finalizing_twice_fails() {
+    let (mut suite, task, start, _ts, _vs) = running_task(default_params(), 1, 1);
+    suite.advance_to(at(start, 1, END));
+    suite.finalize_all(task, 1, 50);
+    let err = suite.finalize(task, 1, None).unwrap_err();
+    assert_eq!(err, ContractError::AlreadyFinalized { round: 1 });
+}
+
+#[test]
+fn finalizing_an_open_round_fails() {
+    let (mut suite, task, start, _ts, _vs) = running_task(default_params(), 1, 1);
+    suite.advance_to(at(start, 1, REVEAL));
+    let err = suite.finalize(task, 1, None).unwrap_err();
+    assert_eq!(
+        err,
+        ContractError::RoundNotClosed { round: 1, closes_at: at(start, 1, END), now: at(start, 1, REVEAL) }
+    );
+}
+
+#[test]
+fn finalizing_out_of_order_fails() {
+    let (mut suite, task, start, _ts, _vs) = running_task(default_params(), 1, 1);
+    suite.advance_to(at(start, 2, END));
+    let err = suite.finalize(task, 2, None).unwrap_err();
+    assert_eq!(err, ContractError::FinalizeOutOfOrder { next: 1 });
+}
+
+#[test]
+fn withdrawing_before_unbonding_ends_fails() {
+    let (mut suite, task, _start, ts, _vs) = running_task(default_params(), 1, 0);
+    suite.execute(&ts[0], &ExecuteMsg::Unbond { task_id: task, amount: Uint128::new(1_000) }).unwrap();
+    let unbonded_at = suite.height();
+    suite.advance_blocks(19);
+    let withdraw = ExecuteMsg::WithdrawUnbonded { task_id: task, operator: None };
+    let err = suite.execute(&ts[0], &withdraw).unwrap_err();
+    assert_eq!(err, ContractError::UnbondingNotFinished { release_at: unbonded_at + 20, now: unbonded_at + 19 });
+    suite.advance_blocks(1);
+    let before = suite.balance(&ts[0]);
+    suite.execute(&ts[0], &withdraw).unwrap();
+    assert_eq!(suite.balance(&ts[0]), before + 1_000);
+    assert_eq!(suite.execute(&ts[0], &withdraw).unwrap_err(), ContractError::NothingToWithdraw {});
+}
+
+#[test]
+fn unbonding_below_the_minimum_fails() {
+    let (mut suite, task, _start, ts, _vs) = running_task(default_params(), 1, 0);
+    let err = suite.execute(&ts[0], &ExecuteMsg::Unbond { task_id: task, amount: Uint128::new(901) }).unwrap_err();
+    assert_eq!(err, ContractError::StakeBelowMinimum { min: Uint128::new(100), got: Uint128::new(99) });
+}
+
+#[test]
+fn unbonding_more_than_staked_fails() {
+    let (mut suite, task, _start, ts, _vs) = running_task(default_params(), 1, 0);
+    let err = suite.execute(&ts[0], &ExecuteMsg::Unbond { task_id: task, amount: Uint128::new(1_001) }).unwrap_err();
+    assert_eq!(
+        err,
+        ContractError::InsufficientStake { available: Uint128::new(1_000), requested: Uint128::new(1_001) }
+    );
+}
+
+#[test]
+fn invalid_task_parameters_are_refused_with_the_field() {
+    let mut suite = Suite::new(&["creator"]);
+    let creator = suite.addr("creator");
+    let mut params = default_params();
+    params.q = Decimal::percent(101);
+    let err = suite.create_task(&creator, 1_000, params).unwrap_err();
+    assert_eq!(
+        err,
+        ContractError::InvalidParam(ParamError::OutOfRange {
+            field: "q",
+            min: "0.000001".into(),
+            max: "1".into(),
+            got: "1.01".into()
+        })
+    );
+}
+
+#[test]
+fn a_submission_outside_the_model_constraints_fails() {
+    let (mut suite, task, _start, ts, _vs) = running_task(default_params(), 1, 0);
+    let mut metadata = metadata();
+    metadata.parameters = 2_000_000;
+    let err = suite
+        .execute(
+            &ts[0],
+            &ExecuteMsg::Submit {
+                task_id: task,
+                model_sha256: HexBinary::from([9u8; 32]),
+                uri: "file://m".into(),
+                metadata,
+            },
+        )
+        .unwrap_err();
+    assert_eq!(
+        err,
+        ContractError::InvalidParam(ParamError::ModelTooLarge { field: "parameters", max: 1_000_000, got: 2_000_000 })
+    );
+}
+
+#[test]
+fn staking_after_the_task_ended_fails() {
+    let (mut suite, task, start, _ts, _vs) = running_task(default_params(), 0, 0);
+    suite.advance_to(at(start, 3, END));
+    let who = suite.addr("delegator0");
+    let err = suite.stake(&who, task, Role::Trainer, 500).unwrap_err();
+    assert_eq!(err, ContractError::TaskEnded { task_id: task, ended_at: at(start, 3, END) });
+}
+
+#[test]
+fn claiming_nothing_fails() {
+    let mut suite = Suite::new(&["alice"]);
+    let alice = suite.addr("alice");
+    assert_eq!(suite.claim(&alice).unwrap_err(), ContractError::NothingToClaim {});
+}
+
+#[test]
+fn migrating_keeps_the_version_rule() {
+    let mut suite = Suite::new(&["alice"]);
+    let admin = suite.admin.clone();
+    let market = suite.market.clone();
+    let code = suite.app.contract_data(&market).unwrap().code_id;
+    suite.app.migrate_contract(admin, market, &arena_types::market::msg::MigrateMsg {}, code).unwrap();
+}

@@ -1,0 +1,384 @@
+//! A suite with the token and the market deployed, and verb-named helpers to drive them.
+
+use arena_types::market::commitment::score_commitment;
+use arena_types::market::msg::{
+    AssignmentsResponse, DataCommitment, DelegationResponse, ExecuteMsg, InstantiateMsg, Metric, ModelConstraints,
+    ModelMetadata, ParticipantResponse, Phases, QueryMsg, ReceiveMsg, RewardsResponse, Role, RoundResponse,
+    SlashEventsResponse, SubmissionResponse, TaskParams, TaskResponse,
+};
+use arena_types::market::phase::Clock;
+use cosmwasm_std::{to_json_binary, Addr, Decimal, Empty, HexBinary, Uint128};
+use cw20::{BalanceResponse, Cw20Coin, Cw20ExecuteMsg};
+use cw_multi_test::{App, AppResponse, Contract, ContractWrapper, Executor};
+
+use crate::ContractError;
+
+/// Every named account starts with this many tokens.
+pub const START_BALANCE: u128 = 1_000_000;
+
+fn token_contract() -> Box<dyn Contract<Empty>> {
+    Box::new(ContractWrapper::new(
+        arena_token::contract::execute,
+        arena_token::contract::instantiate,
+        arena_token::contract::query,
+    ))
+}
+
+fn market_contract() -> Box<dyn Contract<Empty>> {
+    Box::new(
+        ContractWrapper::new(crate::contract::execute, crate::contract::instantiate, crate::contract::query)
+            .with_migrate(crate::contract::migrate),
+    )
+}
+
+pub struct Suite {
+    pub app: App,
+    pub token: Addr,
+    pub market: Addr,
+    pub admin: Addr,
+}
+
+/// The parameters most tests use: 3 rounds of 10 + 5 + 5 blocks, k = 3.
+pub fn default_params() -> TaskParams {
+    TaskParams {
+        metric: Metric {
+            name: "accuracy_ppm".into(),
+            description: "top-1 accuracy on the evaluation set, in parts per million".into(),
+        },
+        training_data: DataCommitment { uri: "file://data/train.bin".into(), sha256: HexBinary::from([1u8; 32]) },
+        evaluation_data: DataCommitment { uri: "file://data/eval.bin".into(), sha256: HexBinary::from([2u8; 32]) },
+        model: ModelConstraints { family: "mlp".into(), max_parameters: 1_000_000, max_file_bytes: 4_000_000 },
+        rounds: 3,
+        phases: Phases { clock: Clock::Height, submission: 10, commit: 5, reveal: 5, unbonding: 20 },
+        validators_per_submission: 3,
+        min_trainer_stake: Uint128::new(100),
+        min_validator_stake: Uint128::new(100),
+        quorum: Decimal::percent(50),
+        tau: 20_000,
+        outlier_bound: 100_000,
+        min_score: 0,
+        gamma: Decimal::percent(10),
+        q: Decimal::percent(50),
+        beta: Decimal::one(),
+        epsilon: Decimal::percent(50),
+        liveness_slash: Decimal::percent(10),
+        outlier_slash: Decimal::percent(20),
+    }
+}
+
+/// The salt a test validator uses on a submission.
+pub fn salt_for(validator: &Addr, submission_id: u64) -> [u8; 32] {
+    let mut salt = [0u8; 32];
+    let b = validator.as_bytes();
+    salt[..8].copy_from_slice(&submission_id.to_be_bytes());
+    let n = b.len().min(24);
+    salt[8..8 + n].copy_from_slice(&b[b.len() - n..]);
+    salt
+}
+
+/// The model metadata every test trainer submits.
+pub fn metadata() -> ModelMetadata {
+    ModelMetadata { family: "mlp".into(), parameters: 101_770, file_bytes: 407_080, notes: None }
+}
+
+/// The typed error inside a failed execution (the market's, even behind a cw20 hook).
+pub fn contract_err(e: anyhow::Error) -> ContractError {
+    match e.downcast::<ContractError>() {
+        Ok(err) => err,
+        Err(e) => panic!("not a market error: {e:?}"),
+    }
+}
+
+impl Suite {
+    /// Deploys the token (each of `accounts` funded with START_BALANCE) and the market.
+    pub fn new(accounts: &[&str]) -> Suite {
+        let mut app = App::default();
+        let admin = app.api().addr_make("admin");
+        let token_code = app.store_code(token_contract());
+        let market_code = app.store_code(market_contract());
+        let mut initial_balances: Vec<Cw20Coin> = accounts
+            .iter()
+            .map(|a| Cw20Coin { address: app.api().addr_make(a).to_string(), amount: Uint128::new(START_BALANCE) })
+            .collect();
+        initial_balances.push(Cw20Coin { address: admin.to_string(), amount: Uint128::new(START_BALANCE) });
+        let token = app
+            .instantiate_contract(
+                token_code,
+                admin.clone(),
+                &arena_token::msg::InstantiateMsg {
+                    name: "Arena Token".into(),
+                    symbol: "ARENA".into(),
+                    decimals: 6,
+                    initial_balances,
+                    mint: None,
+                    marketing: None,
+                },
+                &[],
+                "arena-token",
+                None,
+            )
+            .unwrap();
+        let market = app
+            .instantiate_contract(
+                market_code,
+                admin.clone(),
+                &InstantiateMsg {
+                    admin: Some(admin.to_string()),
+                    token: token.to_string(),
+                    max_commission: Decimal::percent(50),
+                    max_commission_change: Decimal::percent(10),
+                },
+                &[],
+                "arena-market",
+                Some(admin.to_string()),
+            )
+            .unwrap();
+        Suite { app, token, market, admin }
+    }
+
+    pub fn addr(&self, name: &str) -> Addr {
+        self.app.api().addr_make(name)
+    }
+
+    pub fn height(&self) -> u64 {
+        self.app.block_info().height
+    }
+
+    pub fn advance_blocks(&mut self, n: u64) {
+        self.app.update_block(|b| {
+            b.height += n;
+            b.time = b.time.plus_seconds(5 * n);
+        });
+    }
+
+    /// Moves to the first block of `round`'s `phase` (0 submission, 1 commit, 2 reveal, 3 the
+    /// round's end) for a task created at `start` with the default phase lengths.
+    pub fn advance_to(&mut self, height: u64) {
+        let h = self.height();
+        assert!(height >= h, "cannot go back from {h} to {height}");
+        self.advance_blocks(height - h);
+    }
+
+    pub fn execute(&mut self, sender: &Addr, msg: &ExecuteMsg) -> Result<AppResponse, ContractError> {
+        self.app.execute_contract(sender.clone(), self.market.clone(), msg, &[]).map_err(contract_err)
+    }
+
+    /// Sends `amount` of the token to the market with `hook`.
+    pub fn send(&mut self, sender: &Addr, amount: u128, hook: &ReceiveMsg) -> Result<AppResponse, ContractError> {
+        self.app
+            .execute_contract(
+                sender.clone(),
+                self.token.clone(),
+                &Cw20ExecuteMsg::Send {
+                    contract: self.market.to_string(),
+                    amount: Uint128::new(amount),
+                    msg: to_json_binary(hook).unwrap(),
+                },
+                &[],
+            )
+            .map_err(contract_err)
+    }
+
+    pub fn create_task(&mut self, creator: &Addr, pool: u128, params: TaskParams) -> Result<u64, ContractError> {
+        let res = self.send(creator, pool, &ReceiveMsg::CreateTask(params))?;
+        Ok(attr(&res, "task_id").parse().unwrap())
+    }
+
+    pub fn stake(&mut self, who: &Addr, task_id: u64, role: Role, amount: u128) -> Result<AppResponse, ContractError> {
+        self.send(who, amount, &ReceiveMsg::Stake { task_id, role })
+    }
+
+    pub fn delegate(
+        &mut self,
+        who: &Addr,
+        task_id: u64,
+        operator: &Addr,
+        amount: u128,
+    ) -> Result<AppResponse, ContractError> {
+        self.send(who, amount, &ReceiveMsg::Delegate { task_id, operator: operator.to_string() })
+    }
+
+    /// Submits a model whose hash is derived from `tag`; returns the submission id.
+    pub fn submit(&mut self, trainer: &Addr, task_id: u64, tag: u8) -> Result<u64, ContractError> {
+        let res = self.execute(
+            trainer,
+            &ExecuteMsg::Submit {
+                task_id,
+                model_sha256: HexBinary::from([tag; 32]),
+                uri: format!("file://models/{tag}.safetensors"),
+                metadata: metadata(),
+            },
+        )?;
+        Ok(attr(&res, "submission_id").parse().unwrap())
+    }
+
+    pub fn assign(&mut self, task_id: u64, limit: Option<u32>) -> Result<AppResponse, ContractError> {
+        let anyone = self.addr("cranker");
+        self.execute(&anyone, &ExecuteMsg::Assign { task_id, limit })
+    }
+
+    pub fn commit(
+        &mut self,
+        validator: &Addr,
+        task_id: u64,
+        submission_id: u64,
+        score: u32,
+    ) -> Result<AppResponse, ContractError> {
+        let round = self.submission(task_id, submission_id).round;
+        let c = score_commitment(
+            task_id,
+            round,
+            submission_id,
+            validator.as_str(),
+            score,
+            &salt_for(validator, submission_id),
+        );
+        self.execute(validator, &ExecuteMsg::Commit { task_id, submission_id, commitment: HexBinary::from(c) })
+    }
+
+    pub fn reveal(
+        &mut self,
+        validator: &Addr,
+        task_id: u64,
+        submission_id: u64,
+        score: u32,
+    ) -> Result<AppResponse, ContractError> {
+        self.execute(
+            validator,
+            &ExecuteMsg::Reveal {
+                task_id,
+                submission_id,
+                score,
+                salt: HexBinary::from(salt_for(validator, submission_id)),
+            },
+        )
+    }
+
+    pub fn finalize(&mut self, task_id: u64, round: u32, limit: Option<u32>) -> Result<AppResponse, ContractError> {
+        let anyone = self.addr("cranker");
+        self.execute(&anyone, &ExecuteMsg::Finalize { task_id, round, limit })
+    }
+
+    /// Cranks finalization of `round` until done; returns the number of calls it took.
+    pub fn finalize_all(&mut self, task_id: u64, round: u32, limit: u32) -> u32 {
+        let mut calls = 0;
+        loop {
+            let res = self.finalize(task_id, round, Some(limit)).unwrap();
+            calls += 1;
+            if attr(&res, "stage") == "done" {
+                return calls;
+            }
+        }
+    }
+
+    pub fn claim(&mut self, who: &Addr) -> Result<AppResponse, ContractError> {
+        self.execute(who, &ExecuteMsg::Claim {})
+    }
+
+    pub fn balance(&self, who: &Addr) -> u128 {
+        let r: BalanceResponse = self
+            .app
+            .wrap()
+            .query_wasm_smart(&self.token, &cw20::Cw20QueryMsg::Balance { address: who.to_string() })
+            .unwrap();
+        r.balance.u128()
+    }
+
+    fn query<T: cosmwasm_schema::serde::de::DeserializeOwned>(&self, msg: &QueryMsg) -> T {
+        self.app.wrap().query_wasm_smart(&self.market, msg).unwrap()
+    }
+
+    pub fn task(&self, task_id: u64) -> TaskResponse {
+        self.query(&QueryMsg::Task { task_id })
+    }
+
+    pub fn round(&self, task_id: u64, round: u32) -> RoundResponse {
+        self.query(&QueryMsg::Round { task_id, round })
+    }
+
+    pub fn submission(&self, task_id: u64, submission_id: u64) -> SubmissionResponse {
+        self.query(&QueryMsg::Submission { task_id, submission_id })
+    }
+
+    pub fn assignments(&self, task_id: u64, submission_id: u64) -> AssignmentsResponse {
+        self.query(&QueryMsg::Assignments { task_id, submission_id, start_after: None, limit: None })
+    }
+
+    /// The validators assigned to a submission.
+    pub fn assigned_validators(&self, task_id: u64, submission_id: u64) -> Vec<Addr> {
+        self.assignments(task_id, submission_id).assignments.into_iter().map(|a| a.validator).collect()
+    }
+
+    pub fn participant(&self, task_id: u64, who: &Addr) -> ParticipantResponse {
+        self.query(&QueryMsg::Participant { task_id, address: who.to_string() })
+    }
+
+    pub fn delegation(&self, task_id: u64, delegator: &Addr, operator: &Addr) -> DelegationResponse {
+        self.query(&QueryMsg::Delegation { task_id, delegator: delegator.to_string(), operator: operator.to_string() })
+    }
+
+    pub fn rewards(&self, who: &Addr) -> u128 {
+        let r: RewardsResponse = self.query(&QueryMsg::Rewards { address: who.to_string() });
+        r.claimable.u128()
+    }
+
+    pub fn slash_events(&self, task_id: u64) -> SlashEventsResponse {
+        self.query(&QueryMsg::SlashEvents { task_id, start_after: None, limit: Some(100) })
+    }
+
+    /// Checks the task's books: entered = pool + in_finalization + stake + unbonding +
+    /// rewarded + withdrawn.
+    pub fn assert_books_balance(&self, task_id: u64) {
+        let a = self.task(task_id).accounts;
+        assert_eq!(
+            a.entered,
+            a.pool + a.in_finalization + a.stake + a.unbonding + a.rewarded + a.withdrawn,
+            "books of task {task_id} do not balance: {a:?}"
+        );
+    }
+}
+
+/// The value of the first attribute named `key` in any event of a response.
+pub fn attr(res: &AppResponse, key: &str) -> String {
+    res.events
+        .iter()
+        .flat_map(|e| e.attributes.iter())
+        .find(|a| a.key == key)
+        .unwrap_or_else(|| panic!("no attribute {key} in {:?}", res.events))
+        .value
+        .clone()
+}
+
+/// Offsets into a round with the default phase lengths (10 + 5 + 5 blocks).
+pub const SUBMIT: u64 = 0;
+pub const COMMIT: u64 = 10;
+pub const REVEAL: u64 = 15;
+pub const END: u64 = 20;
+
+/// The height of `offset` into `round` of a task created at height `start` (default phases).
+pub fn at(start: u64, round: u32, offset: u64) -> u64 {
+    start + u64::from(round - 1) * END + offset
+}
+
+/// A task with `trainers` and `validators` staked (1_000 each), created by "creator" with a
+/// pool of 30_000; returns (suite, task id, creation height, trainers, validators).
+pub fn running_task(params: TaskParams, trainers: usize, validators: usize) -> (Suite, u64, u64, Vec<Addr>, Vec<Addr>) {
+    let mut names: Vec<String> = vec!["creator".into()];
+    names.extend((0..trainers).map(|i| format!("trainer{i}")));
+    names.extend((0..validators).map(|i| format!("validator{i}")));
+    names.extend((0..3).map(|i| format!("delegator{i}")));
+    let refs: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
+    let mut suite = Suite::new(&refs);
+    let creator = suite.addr("creator");
+    let start = suite.height();
+    let task = suite.create_task(&creator, 30_000, params).unwrap();
+    let ts: Vec<Addr> = (0..trainers).map(|i| suite.addr(&format!("trainer{i}"))).collect();
+    let vs: Vec<Addr> = (0..validators).map(|i| suite.addr(&format!("validator{i}"))).collect();
+    for t in &ts {
+        suite.stake(t, task, Role::Trainer, 1_000).unwrap();
+    }
+    for v in &vs {
+        suite.stake(v, task, Role::Validator, 1_000).unwrap();
+    }
+    (suite, task, start, ts, vs)
+}

@@ -1,0 +1,8 @@
+//! Multi-contract tests: the market against the real arena-token (cw20-base) in cw-multi-test.
+
+mod bad_input;
+mod delegation;
+mod helpers;
+mod round;
+mod slashing;
+mod whole_task;

@@ -1,0 +1,215 @@
+//! Typed access to the arena-market contract: its own message types, sent through [`Client`].
+//!
+//! Stakes, delegations and new tasks move cw20 tokens, so they are cw20 `Send`s to the token
+//! contract carrying the market's [`ReceiveMsg`]; everything else executes on the market directly.
+
+use arena_types::market::msg::{
+    AssignmentsResponse, ExecuteMsg, QueryMsg, ReceiveMsg, RewardsResponse, Role, RoundResponse, SubmissionResponse,
+    SubmissionsResponse, TaskParams, TaskResponse,
+};
+use arena_types::market::phase::{Phase, RoundPhase};
+use cosmwasm_std::{to_json_binary, Uint128};
+use cw20::Cw20ExecuteMsg;
+use serde::de::DeserializeOwned;
+
+use crate::client::Client;
+use crate::error::ClientError;
+use crate::keys::Signer;
+use crate::tx::TxOutcome;
+
+/// How often [`MarketClient::wait_for_phase`] looks: about one devnet block.
+const PHASE_POLL: std::time::Duration = std::time::Duration::from_millis(250);
+
+fn phase_order(phase: Phase) -> u8 {
+    match phase {
+        Phase::Submission => 0,
+        Phase::Commit => 1,
+        Phase::Reveal => 2,
+        Phase::Closed => 3,
+    }
+}
+
+/// The market contract and the cw20 token it accepts.
+#[derive(Clone, Debug)]
+pub struct MarketClient {
+    client: Client,
+    market: String,
+    token: String,
+}
+
+impl MarketClient {
+    pub fn new(client: Client, market: impl Into<String>, token: impl Into<String>) -> Self {
+        MarketClient { client, market: market.into(), token: token.into() }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn address(&self) -> &str {
+        &self.market
+    }
+
+    /// Executes a market message.
+    pub async fn execute(&self, signer: &Signer, msg: &ExecuteMsg) -> Result<TxOutcome, ClientError> {
+        self.client.execute(signer, &self.market, msg, vec![]).await
+    }
+
+    /// Several market messages of one signer in one transaction (e.g. a validator's commits).
+    pub async fn execute_many(&self, signer: &Signer, msgs: &[ExecuteMsg]) -> Result<TxOutcome, ClientError> {
+        let msgs = msgs
+            .iter()
+            .map(|m| self.client.execute_msg(signer, &self.market, m, vec![]))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.client.send(signer, msgs).await
+    }
+
+    /// Sends `amount` of the token to the market with a hook message (new task, stake, delegation).
+    pub async fn send_tokens(
+        &self,
+        signer: &Signer,
+        amount: u128,
+        hook: &ReceiveMsg,
+    ) -> Result<TxOutcome, ClientError> {
+        let msg = Cw20ExecuteMsg::Send {
+            contract: self.market.clone(),
+            amount: Uint128::new(amount),
+            msg: to_json_binary(hook).map_err(|e| ClientError::Config(format!("hook message: {e}")))?,
+        };
+        self.client.execute(signer, &self.token, &msg, vec![]).await
+    }
+
+    /// Creates a task funded with `pool`; returns its id (from the contract's `task_id` attribute).
+    pub async fn create_task(
+        &self,
+        signer: &Signer,
+        pool: u128,
+        params: TaskParams,
+    ) -> Result<(u64, TxOutcome), ClientError> {
+        let outcome = self.send_tokens(signer, pool, &ReceiveMsg::CreateTask(params)).await?;
+        let task_id = outcome
+            .wasm_events()
+            .find_map(|e| e.attribute("task_id"))
+            .ok_or_else(|| ClientError::Decode("create_task emitted no task_id".into()))?
+            .parse()
+            .map_err(|e| ClientError::Decode(format!("task_id: {e}")))?;
+        Ok((task_id, outcome))
+    }
+
+    /// Joins `task_id` in `role` with `amount` of stake (or adds to it).
+    pub async fn stake(
+        &self,
+        signer: &Signer,
+        task_id: u64,
+        role: Role,
+        amount: u128,
+    ) -> Result<TxOutcome, ClientError> {
+        self.send_tokens(signer, amount, &ReceiveMsg::Stake { task_id, role }).await
+    }
+
+    /// Delegates `amount` to `operator` in `task_id`.
+    pub async fn delegate(
+        &self,
+        signer: &Signer,
+        task_id: u64,
+        operator: &str,
+        amount: u128,
+    ) -> Result<TxOutcome, ClientError> {
+        self.send_tokens(signer, amount, &ReceiveMsg::Delegate { task_id, operator: operator.to_string() }).await
+    }
+
+    /// A market query answered as `R`.
+    pub async fn query<R: DeserializeOwned>(&self, msg: &QueryMsg) -> Result<R, ClientError> {
+        self.client.query_contract(&self.market, msg).await
+    }
+
+    pub async fn task(&self, task_id: u64) -> Result<TaskResponse, ClientError> {
+        self.query(&QueryMsg::Task { task_id }).await
+    }
+
+    pub async fn round(&self, task_id: u64, round: u32) -> Result<RoundResponse, ClientError> {
+        self.query(&QueryMsg::Round { task_id, round }).await
+    }
+
+    pub async fn submission(&self, task_id: u64, submission_id: u64) -> Result<SubmissionResponse, ClientError> {
+        self.query(&QueryMsg::Submission { task_id, submission_id }).await
+    }
+
+    /// One page of a round's submissions.
+    pub async fn submissions(
+        &self,
+        task_id: u64,
+        round: u32,
+        start_after: Option<u64>,
+        limit: u32,
+    ) -> Result<SubmissionsResponse, ClientError> {
+        self.query(&QueryMsg::Submissions { task_id, round: Some(round), start_after, limit: Some(limit) }).await
+    }
+
+    /// One page of the submissions `validator` is assigned to.
+    pub async fn validator_assignments(
+        &self,
+        task_id: u64,
+        validator: &str,
+        start_after: Option<u64>,
+        limit: u32,
+    ) -> Result<AssignmentsResponse, ClientError> {
+        self.query(&QueryMsg::ValidatorAssignments {
+            task_id,
+            validator: validator.to_string(),
+            start_after,
+            limit: Some(limit),
+        })
+        .await
+    }
+
+    pub async fn claimable(&self, address: &str) -> Result<u128, ClientError> {
+        let r: RewardsResponse = self.query(&QueryMsg::Rewards { address: address.to_string() }).await?;
+        Ok(r.claimable.u128())
+    }
+
+    /// Cranks finalization of `round` page by page until it is done; returns each page's outcome.
+    pub async fn finalize_round(
+        &self,
+        signer: &Signer,
+        task_id: u64,
+        round: u32,
+        page: u32,
+    ) -> Result<Vec<TxOutcome>, ClientError> {
+        let mut pages = Vec::new();
+        while !self.round(task_id, round).await?.finalized {
+            pages.push(self.execute(signer, &ExecuteMsg::Finalize { task_id, round, limit: Some(page) }).await?);
+        }
+        Ok(pages)
+    }
+
+    /// Waits until `task_id` is in `round`'s `phase` (or later), sleeping about a block between
+    /// looks; returns the phase it found. Works for tasks clocked by height or by time.
+    pub async fn wait_for_phase(&self, task_id: u64, round: u32, phase: Phase) -> Result<RoundPhase, ClientError> {
+        loop {
+            let now = self.task(task_id).await?.now;
+            if (now.round, phase_order(now.phase)) >= (round, phase_order(phase)) {
+                return Ok(now);
+            }
+            tokio::time::sleep(PHASE_POLL).await;
+        }
+    }
+
+    /// Cranks assignment of the current round until every submission has its validators.
+    pub async fn assign_all(
+        &self,
+        signer: &Signer,
+        task_id: u64,
+        round: u32,
+        page: u32,
+    ) -> Result<Vec<TxOutcome>, ClientError> {
+        let mut pages = Vec::new();
+        loop {
+            let r = self.round(task_id, round).await?;
+            if r.assigned >= r.submissions {
+                return Ok(pages);
+            }
+            pages.push(self.execute(signer, &ExecuteMsg::Assign { task_id, limit: Some(page) }).await?);
+        }
+    }
+}

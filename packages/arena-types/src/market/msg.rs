@@ -1,0 +1,465 @@
+//! The arena-market contract's messages and responses. Amounts are cw20 units of the market's
+//! token; heights/times are in the task's [`Clock`]; scores are integers in `[0, 1_000_000]`.
+
+use cosmwasm_schema::{cw_serde, QueryResponses};
+use cosmwasm_std::{Addr, Decimal, Decimal256, HexBinary, Uint128};
+use cw20::Cw20ReceiveMsg;
+
+use super::median::Standing;
+use super::phase::{Clock, Phase, RoundPhase, Schedule};
+
+#[cw_serde]
+pub struct InstantiateMsg {
+    /// May pause the market in an emergency and hand the role on; `None` leaves it ungoverned.
+    pub admin: Option<String>,
+    /// The only cw20 contract the market accepts stakes and pools in, and pays out in.
+    pub token: String,
+    /// Highest commission an operator may charge its delegators.
+    pub max_commission: Decimal,
+    /// Largest change of commission in one step; an operator may change it once per round.
+    pub max_commission_change: Decimal,
+}
+
+#[cw_serde]
+pub enum ExecuteMsg {
+    /// cw20 `Send` hook: the token contract forwards a [`ReceiveMsg`] with the sent amount.
+    Receive(Cw20ReceiveMsg),
+    /// A training node commits to its model for the current round (submission phase).
+    Submit {
+        task_id: u64,
+        /// sha256 of the model file (safetensors), 32 bytes.
+        model_sha256: HexBinary,
+        /// Where validators fetch the model (`file://` or `http(s)://`).
+        uri: String,
+        metadata: ModelMetadata,
+    },
+    /// Crank: samples the validators of up to `limit` unassigned submissions of the
+    /// current round (default 10, at most 100). Allowed in the commit phase; anyone may call it.
+    /// Submissions nobody assigned by the end of the commit phase are unscored, unslashed.
+    Assign { task_id: u64, limit: Option<u32> },
+    /// An assigned validator commits to its score (commit phase): see
+    /// [`crate::market::commitment::score_commitment`].
+    Commit {
+        task_id: u64,
+        submission_id: u64,
+        /// The 32-byte commitment.
+        commitment: HexBinary,
+    },
+    /// An assigned validator reveals the score and the 32-byte salt it committed to (reveal phase).
+    Reveal { task_id: u64, submission_id: u64, score: u32, salt: HexBinary },
+    /// Crank: finalizes up to `limit` (default 50, at most 200) items of `round`, which must be
+    /// closed and the oldest unfinalized round (rounds finalize in order, as each one's emission
+    /// depends on the pool the previous one left). Anyone may call it until the round's stage
+    /// is `done`.
+    Finalize { task_id: u64, round: u32, limit: Option<u32> },
+    /// Starts unbonding `amount` of the sender's own stake. What remains must be 0 or at least
+    /// the task's minimum stake for the sender's role.
+    Unbond { task_id: u64, amount: Uint128 },
+    /// Starts unbonding `amount` of the sender's delegation to `operator`.
+    Undelegate { task_id: u64, operator: String, amount: Uint128 },
+    /// Pays out unbonded stake whose delay has passed: the sender's own stake, or its
+    /// delegation to `operator` when given.
+    WithdrawUnbonded { task_id: u64, operator: Option<String> },
+    /// An operator (training node or validator) sets the commission it keeps from its
+    /// delegators' part of its rewards.
+    SetCommission { task_id: u64, commission: Decimal },
+    /// Moves the sender's accrued rewards as a delegator of `operator` into its claimable balance.
+    WithdrawDelegatorRewards { task_id: u64, operator: String },
+    /// Pays the sender's whole claimable balance in cw20 on this chain.
+    Claim {},
+    /// Admin: stops (or resumes) every state change but admin ones.
+    SetPaused { paused: bool },
+    /// Admin: hands the admin role on, or renounces it with `None`.
+    UpdateAdmin { admin: Option<String> },
+}
+
+/// What a cw20 `Send` to the market does with the tokens.
+#[cw_serde]
+// Parsed once per message and never stored as an enum: boxing the large variant would only make
+// every client write `Box::new`.
+#[allow(clippy::large_enum_variant)]
+pub enum ReceiveMsg {
+    /// The tokens become the reward pool of a new task with these parameters.
+    CreateTask(TaskParams),
+    /// Joins a task in `role` (or adds to the stake held in that role).
+    Stake { task_id: u64, role: Role },
+    /// Delegates the tokens to `operator`, a training node or validator of the task.
+    Delegate { task_id: u64, operator: String },
+}
+
+#[cw_serde]
+#[derive(Copy, Eq)]
+pub enum Role {
+    Trainer,
+    Validator,
+}
+
+/// Where a data set lives and the sha256 every worker checks it against.
+#[cw_serde]
+pub struct DataCommitment {
+    pub uri: String,
+    pub sha256: HexBinary,
+}
+
+/// What models a task accepts.
+#[cw_serde]
+pub struct ModelConstraints {
+    /// Model family name, e.g. "mlp-784-128-10"; a submission must name the same.
+    pub family: String,
+    pub max_parameters: u64,
+    pub max_file_bytes: u64,
+}
+
+/// A submitted model's description, checked against the task's [`ModelConstraints`].
+#[cw_serde]
+pub struct ModelMetadata {
+    pub family: String,
+    pub parameters: u64,
+    pub file_bytes: u64,
+    /// Free text for humans (hyper-parameters, notes), at most 256 bytes.
+    pub notes: Option<String>,
+}
+
+/// How validators score: the name of the metric and how it maps onto [0, 1_000_000].
+#[cw_serde]
+pub struct Metric {
+    pub name: String,
+    pub description: String,
+}
+
+/// Phase lengths and the unbonding delay, all counted in `clock` units.
+#[cw_serde]
+pub struct Phases {
+    pub clock: Clock,
+    pub submission: u64,
+    pub commit: u64,
+    pub reveal: u64,
+    /// How long unbonded stake waits before it can be withdrawn; at least one round, so stake
+    /// backing a round's work stays slashable until that round has closed.
+    pub unbonding: u64,
+}
+
+/// Everything a task creator chooses; validated by [`crate::market::params::validate_task_params`].
+#[cw_serde]
+pub struct TaskParams {
+    pub metric: Metric,
+    pub training_data: DataCommitment,
+    pub evaluation_data: DataCommitment,
+    pub model: ModelConstraints,
+    pub rounds: u32,
+    pub phases: Phases,
+    /// k: validators sampled per submission.
+    pub validators_per_submission: u32,
+    pub min_trainer_stake: Uint128,
+    pub min_validator_stake: Uint128,
+    /// Share of the assigned weight that must reveal for a submission to be scored, in (0, 1].
+    pub quorum: Decimal,
+    /// A reveal within tau of the consensus score is in consensus (e.g. 20_000 = 2 points).
+    pub tau: u32,
+    /// A reveal further than this from consensus is an outlier and slashed (>= tau).
+    pub outlier_bound: u32,
+    /// Scored submissions below this consensus score get no reward.
+    pub min_score: u32,
+    /// Validators' floor share of an emission, in [0, 1/2].
+    pub gamma: Decimal,
+    /// Rank decay of trainer rewards, in (0, 1].
+    pub q: Decimal,
+    /// Exponent of stake in the sampling weight: one of 1, 0.75, 0.5, 0.25.
+    pub beta: Decimal,
+    /// Weight of delegated stake in an operator's effective stake, in [0, 1].
+    pub epsilon: Decimal,
+    /// Share of own stake lost per assigned submission not revealed, in [0, 1].
+    pub liveness_slash: Decimal,
+    /// Share of own stake lost per outlier reveal, in [0, 1].
+    pub outlier_slash: Decimal,
+}
+
+#[cw_serde]
+pub struct MigrateMsg {}
+
+#[cw_serde]
+#[derive(QueryResponses)]
+pub enum QueryMsg {
+    /// The market's configuration.
+    #[returns(ConfigResponse)]
+    Config {},
+    /// One task: its parameters, schedule, state and current phase.
+    #[returns(TaskResponse)]
+    Task { task_id: u64 },
+    /// Tasks by id.
+    #[returns(TasksResponse)]
+    Tasks { start_after: Option<u64>, limit: Option<u32> },
+    /// A round's state (assignment and finalization progress, emission, payouts).
+    #[returns(RoundResponse)]
+    Round { task_id: u64, round: u32 },
+    /// One submission with its consensus, rank and reward once finalized.
+    #[returns(SubmissionResponse)]
+    Submission { task_id: u64, submission_id: u64 },
+    /// Submissions by id, optionally only those of one round.
+    #[returns(SubmissionsResponse)]
+    Submissions { task_id: u64, round: Option<u32>, start_after: Option<u64>, limit: Option<u32> },
+    /// The validators assigned to a submission with their commits, reveals and standing.
+    #[returns(AssignmentsResponse)]
+    Assignments { task_id: u64, submission_id: u64, start_after: Option<String>, limit: Option<u32> },
+    /// The submissions a validator is assigned to, by submission id.
+    #[returns(AssignmentsResponse)]
+    ValidatorAssignments { task_id: u64, validator: String, start_after: Option<u64>, limit: Option<u32> },
+    /// A round's ranking of rewarded submissions, best first.
+    #[returns(RankingResponse)]
+    Ranking { task_id: u64, round: u32, start_after: Option<u32>, limit: Option<u32> },
+    /// One participant (training node or validator) of a task.
+    #[returns(ParticipantResponse)]
+    Participant { task_id: u64, address: String },
+    /// A task's participants by address.
+    #[returns(ParticipantsResponse)]
+    Participants { task_id: u64, start_after: Option<String>, limit: Option<u32> },
+    /// One delegation, with its rewards accrued up to now.
+    #[returns(DelegationResponse)]
+    Delegation { task_id: u64, delegator: String, operator: String },
+    /// A delegator's delegations in a task, by operator.
+    #[returns(DelegationsResponse)]
+    Delegations { task_id: u64, delegator: String, start_after: Option<String>, limit: Option<u32> },
+    /// What an account can claim now.
+    #[returns(RewardsResponse)]
+    Rewards { address: String },
+    /// A task's slashing events, oldest first.
+    #[returns(SlashEventsResponse)]
+    SlashEvents { task_id: u64, start_after: Option<u64>, limit: Option<u32> },
+}
+
+#[cw_serde]
+pub struct ConfigResponse {
+    pub admin: Option<Addr>,
+    pub token: Addr,
+    pub max_commission: Decimal,
+    pub max_commission_change: Decimal,
+    pub paused: bool,
+    pub next_task_id: u64,
+}
+
+/// The money of a task. Invariant: `entered = pool + in_finalization + stake + unbonding +
+/// rewarded + withdrawn`.
+#[cw_serde]
+#[derive(Default)]
+pub struct TaskAccounts {
+    /// Everything that entered the contract for this task: the pool, stakes and delegations.
+    pub entered: Uint128,
+    /// Not yet emitted: future rounds' rewards, dust and slashed stake.
+    pub pool: Uint128,
+    /// The emission of the round being finalized, not yet paid.
+    pub in_finalization: Uint128,
+    /// Bonded own stake and delegations.
+    pub stake: Uint128,
+    /// Own stake and delegations waiting out their unbonding delay.
+    pub unbonding: Uint128,
+    /// Credited as rewards (to accounts, or to operators' delegator reserves).
+    pub rewarded: Uint128,
+    /// Unbonded stake paid back.
+    pub withdrawn: Uint128,
+    /// Total slashed so far (already back in `pool`).
+    pub slashed: Uint128,
+}
+
+#[cw_serde]
+pub struct TaskResponse {
+    pub id: u64,
+    pub creator: Addr,
+    pub params: TaskParams,
+    pub schedule: Schedule,
+    pub now: RoundPhase,
+    pub accounts: TaskAccounts,
+    /// sum of trainers' effective stakes T_i.
+    pub trainer_stake: Uint128,
+    /// sum of validators' effective stakes S_j.
+    pub validator_stake: Uint128,
+    /// Rounds fully finalized (they finalize in order).
+    pub rounds_finalized: u32,
+    pub trainers: u32,
+    pub validators: u32,
+    pub next_submission_id: u64,
+}
+
+#[cw_serde]
+pub struct TasksResponse {
+    pub tasks: Vec<TaskResponse>,
+}
+
+/// Where a round's finalization stands.
+#[cw_serde]
+pub enum FinalizeStage {
+    /// Not started.
+    Pending,
+    /// Computing each submission's consensus, slashing, and ranking.
+    Score { next_submission: u64 },
+    /// Assigning ranks and weights in rank order. `after` is the last ranking key done:
+    /// `(u32::MAX - consensus) << 64 | submission id`.
+    Rank { after: Option<Uint128>, rank: u32 },
+    /// Paying training nodes in rank order (`after` as in `Rank`).
+    PayTrainers { after: Option<Uint128> },
+    /// Paying validators by address.
+    PayValidators { after: Option<Addr> },
+    /// Done; dust returned to the pool.
+    Done,
+}
+
+#[cw_serde]
+pub struct RoundResponse {
+    pub task_id: u64,
+    pub round: u32,
+    pub phase: Phase,
+    pub first_submission: u64,
+    pub submissions: u64,
+    pub assigned: u64,
+    /// The seed validators are sampled from, fixed at the round's first assignment.
+    pub seed: Option<HexBinary>,
+    pub stage: FinalizeStage,
+    pub emission: Uint128,
+    pub validator_budget: Uint128,
+    pub trainer_budget: Uint128,
+    pub trainer_weight_total: Uint128,
+    pub validator_weight_total: Uint128,
+    pub paid: Uint128,
+    pub scored: u64,
+    pub finalized: bool,
+}
+
+#[cw_serde]
+#[derive(Copy, Eq)]
+pub enum SubmissionStatus {
+    /// Waiting for validators or finalization.
+    Pending,
+    /// Fewer than quorum revealed (or none was assigned): no reward, no penalty.
+    Unscored,
+    /// Consensus below the task's minimum score: no reward.
+    BelowMinScore,
+    /// Consensus reached; ranked and rewarded.
+    Scored,
+}
+
+#[cw_serde]
+pub struct SubmissionResponse {
+    pub id: u64,
+    pub task_id: u64,
+    pub round: u32,
+    pub trainer: Addr,
+    pub model_sha256: HexBinary,
+    pub uri: String,
+    pub metadata: ModelMetadata,
+    /// The trainer's effective stake T_i when it submitted.
+    pub stake: Uint128,
+    pub assigned: bool,
+    pub assigned_weight: Uint128,
+    pub revealed_weight: Uint128,
+    pub status: SubmissionStatus,
+    pub consensus: Option<u32>,
+    pub rank: Option<u32>,
+    pub weight: Uint128,
+    pub reward: Uint128,
+}
+
+#[cw_serde]
+pub struct SubmissionsResponse {
+    pub submissions: Vec<SubmissionResponse>,
+}
+
+#[cw_serde]
+pub struct AssignmentResponse {
+    pub submission_id: u64,
+    pub validator: Addr,
+    /// The validator's effective stake S_j when assigned: its weight in the median and quorum.
+    pub weight: Uint128,
+    pub commitment: Option<HexBinary>,
+    pub score: Option<u32>,
+    pub standing: Option<Standing>,
+    pub slashed: Uint128,
+}
+
+#[cw_serde]
+pub struct AssignmentsResponse {
+    pub assignments: Vec<AssignmentResponse>,
+}
+
+#[cw_serde]
+pub struct RankEntry {
+    pub rank: u32,
+    pub submission_id: u64,
+    pub trainer: Addr,
+    pub consensus: u32,
+}
+
+#[cw_serde]
+pub struct RankingResponse {
+    pub ranking: Vec<RankEntry>,
+}
+
+#[cw_serde]
+pub struct ParticipantResponse {
+    pub task_id: u64,
+    pub address: Addr,
+    pub role: Role,
+    pub own: Uint128,
+    pub delegated: Uint128,
+    /// Own stake + epsilon * delegated.
+    pub effective: Uint128,
+    pub unbonding: Uint128,
+    pub unbonding_release: u64,
+    pub commission: Decimal,
+    /// Validators only: their slot in the sampling tree and their sampling weight S^beta.
+    pub slot: Option<u32>,
+    pub sampling_weight: Uint128,
+    /// Cumulative delegator rewards per delegated token.
+    pub reward_index: Decimal256,
+    pub slashed: Uint128,
+}
+
+#[cw_serde]
+pub struct ParticipantsResponse {
+    pub participants: Vec<ParticipantResponse>,
+}
+
+#[cw_serde]
+pub struct DelegationResponse {
+    pub task_id: u64,
+    pub delegator: Addr,
+    pub operator: Addr,
+    pub amount: Uint128,
+    /// Rewards accrued and not yet moved to the claimable balance.
+    pub pending_rewards: Uint128,
+    pub unbonding: Uint128,
+    pub unbonding_release: u64,
+}
+
+#[cw_serde]
+pub struct DelegationsResponse {
+    pub delegations: Vec<DelegationResponse>,
+}
+
+#[cw_serde]
+pub struct RewardsResponse {
+    pub address: Addr,
+    pub claimable: Uint128,
+}
+
+#[cw_serde]
+#[derive(Copy, Eq)]
+pub enum SlashReason {
+    /// Assigned and did not reveal (with or without a commit).
+    Liveness,
+    /// Revealed further than the outlier bound from consensus.
+    Outlier,
+}
+
+#[cw_serde]
+pub struct SlashEvent {
+    pub id: u64,
+    pub round: u32,
+    pub submission_id: u64,
+    pub validator: Addr,
+    pub reason: SlashReason,
+    pub amount: Uint128,
+}
+
+#[cw_serde]
+pub struct SlashEventsResponse {
+    pub events: Vec<SlashEvent>,
+}

@@ -1,0 +1,245 @@
+//! Validation of a task's parameters and of a submission's model metadata, as pure functions:
+//! the contract refuses exactly what these refuse, and a UI can check a form before sending it.
+
+use cosmwasm_std::{Decimal, HexBinary};
+use thiserror::Error;
+
+use super::commitment::MAX_SCORE;
+use super::msg::{DataCommitment, ModelConstraints, ModelMetadata, TaskParams};
+use super::sampling::stake_power;
+
+/// Most rounds a task may run.
+pub const MAX_ROUNDS: u32 = 1_000;
+/// Most validators per submission: bounds the work of a finalization page (k reads per item).
+pub const MAX_VALIDATORS_PER_SUBMISSION: u32 = 32;
+/// Longest URI accepted (data sets, models).
+pub const MAX_URI_LEN: usize = 512;
+/// Longest name or short text field.
+pub const MAX_NAME_LEN: usize = 64;
+/// Longest description or notes field.
+pub const MAX_TEXT_LEN: usize = 256;
+
+/// Why task parameters or model metadata were refused.
+#[derive(Error, Debug, PartialEq, Eq)]
+pub enum ParamError {
+    #[error("{field} must be between {min} and {max}, got {got}")]
+    OutOfRange { field: &'static str, min: String, max: String, got: String },
+
+    #[error("{field} must not be empty")]
+    Empty { field: &'static str },
+
+    #[error("{field} is {len} bytes long; at most {max} are allowed")]
+    TooLong { field: &'static str, len: usize, max: usize },
+
+    #[error("{field} must be a sha256 digest of 32 bytes, got {len} bytes")]
+    BadDigest { field: &'static str, len: usize },
+
+    #[error("beta {got} is not supported: use 1, 0.75, 0.5 or 0.25 (computed exactly with integer square roots)")]
+    UnsupportedBeta { got: Decimal },
+
+    #[error("outlier_bound {outlier_bound} must be at least tau {tau}")]
+    OutlierBelowTau { tau: u32, outlier_bound: u32 },
+
+    #[error("unbonding ({unbonding}) must last at least one round ({round_length}) so staked work stays slashable")]
+    UnbondingTooShort { unbonding: u64, round_length: u64 },
+
+    #[error("model family {got:?} does not match the task's {expected:?}")]
+    WrongModelFamily { expected: String, got: String },
+
+    #[error("{field} {got} exceeds the task's limit of {max}")]
+    ModelTooLarge { field: &'static str, max: u64, got: u64 },
+}
+
+fn range<T: PartialOrd + ToString>(field: &'static str, got: T, min: T, max: T) -> Result<(), ParamError> {
+    if got < min || got > max {
+        return Err(ParamError::OutOfRange { field, min: min.to_string(), max: max.to_string(), got: got.to_string() });
+    }
+    Ok(())
+}
+
+/// Refuses an empty or over-long text field.
+pub fn text(field: &'static str, value: &str, max: usize) -> Result<(), ParamError> {
+    if value.trim().is_empty() {
+        return Err(ParamError::Empty { field });
+    }
+    if value.len() > max {
+        return Err(ParamError::TooLong { field, len: value.len(), max });
+    }
+    Ok(())
+}
+
+/// Refuses anything but a 32-byte digest.
+pub fn digest(field: &'static str, value: &HexBinary) -> Result<(), ParamError> {
+    if value.len() != 32 {
+        return Err(ParamError::BadDigest { field, len: value.len() });
+    }
+    Ok(())
+}
+
+fn data(uri_field: &'static str, sha_field: &'static str, d: &DataCommitment) -> Result<(), ParamError> {
+    text(uri_field, &d.uri, MAX_URI_LEN)?;
+    digest(sha_field, &d.sha256)
+}
+
+fn model(m: &ModelConstraints) -> Result<(), ParamError> {
+    text("model.family", &m.family, MAX_NAME_LEN)?;
+    range("model.max_parameters", m.max_parameters, 1, u64::MAX)?;
+    range("model.max_file_bytes", m.max_file_bytes, 1, u64::MAX)
+}
+
+/// Checks every task parameter; the first problem found is returned.
+pub fn validate_task_params(p: &TaskParams) -> Result<(), ParamError> {
+    text("metric.name", &p.metric.name, MAX_NAME_LEN)?;
+    text("metric.description", &p.metric.description, MAX_TEXT_LEN)?;
+    data("training_data.uri", "training_data.sha256", &p.training_data)?;
+    data("evaluation_data.uri", "evaluation_data.sha256", &p.evaluation_data)?;
+    model(&p.model)?;
+    range("rounds", p.rounds, 1, MAX_ROUNDS)?;
+    // Phase lengths of 1..=10^9 blocks or seconds: long enough to act in, short enough that a
+    // schedule of MAX_ROUNDS rounds cannot overflow a u64.
+    let max_phase = 1_000_000_000u64;
+    range("phases.submission", p.phases.submission, 1, max_phase)?;
+    range("phases.commit", p.phases.commit, 1, max_phase)?;
+    range("phases.reveal", p.phases.reveal, 1, max_phase)?;
+    let round_length = p.phases.submission + p.phases.commit + p.phases.reveal;
+    if p.phases.unbonding < round_length {
+        return Err(ParamError::UnbondingTooShort { unbonding: p.phases.unbonding, round_length });
+    }
+    range("phases.unbonding", p.phases.unbonding, round_length, 10 * max_phase)?;
+    range("validators_per_submission", p.validators_per_submission, 1, MAX_VALIDATORS_PER_SUBMISSION)?;
+    range("min_trainer_stake", p.min_trainer_stake.u128(), 1, u128::MAX)?;
+    range("min_validator_stake", p.min_validator_stake.u128(), 1, u128::MAX)?;
+    let zero = Decimal::zero();
+    let one = Decimal::one();
+    range("quorum", p.quorum, Decimal::from_ratio(1u128, 1_000_000u128), one)?;
+    range("tau", p.tau, 0, MAX_SCORE)?;
+    range("outlier_bound", p.outlier_bound, 0, MAX_SCORE)?;
+    if p.outlier_bound < p.tau {
+        return Err(ParamError::OutlierBelowTau { tau: p.tau, outlier_bound: p.outlier_bound });
+    }
+    range("min_score", p.min_score, 0, MAX_SCORE)?;
+    range("gamma", p.gamma, zero, Decimal::percent(50))?;
+    range("q", p.q, Decimal::from_ratio(1u128, 1_000_000u128), one)?;
+    if stake_power(cosmwasm_std::Uint128::one(), p.beta).is_none() {
+        return Err(ParamError::UnsupportedBeta { got: p.beta });
+    }
+    range("epsilon", p.epsilon, zero, one)?;
+    range("liveness_slash", p.liveness_slash, zero, one)?;
+    range("outlier_slash", p.outlier_slash, zero, one)?;
+    Ok(())
+}
+
+/// Checks a submitted model's metadata against the task's constraints.
+pub fn validate_metadata(c: &ModelConstraints, m: &ModelMetadata) -> Result<(), ParamError> {
+    if m.family != c.family {
+        return Err(ParamError::WrongModelFamily { expected: c.family.clone(), got: m.family.clone() });
+    }
+    if m.parameters > c.max_parameters {
+        return Err(ParamError::ModelTooLarge { field: "parameters", max: c.max_parameters, got: m.parameters });
+    }
+    if m.file_bytes > c.max_file_bytes {
+        return Err(ParamError::ModelTooLarge { field: "file_bytes", max: c.max_file_bytes, got: m.file_bytes });
+    }
+    if let Some(notes) = &m.notes {
+        if notes.len() > MAX_TEXT_LEN {
+            return Err(ParamError::TooLong { field: "metadata.notes", len: notes.len(), max: MAX_TEXT_LEN });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::market::msg::{Metric, Phases};
+    use crate::market::phase::Clock;
+    use cosmwasm_std::Uint128;
+
+    /// A realistic demo task: MNIST-sized MLP, 3 rounds of 20 + 10 + 10 blocks, k = 3.
+    pub fn demo_params() -> TaskParams {
+        TaskParams {
+            metric: Metric {
+                name: "accuracy_ppm".into(),
+                description: "top-1 accuracy on the evaluation set, in parts per million".into(),
+            },
+            training_data: DataCommitment { uri: "file://data/train.bin".into(), sha256: HexBinary::from([1u8; 32]) },
+            evaluation_data: DataCommitment { uri: "file://data/eval.bin".into(), sha256: HexBinary::from([2u8; 32]) },
+            model: ModelConstraints {
+                family: "mlp-784-128-10".into(),
+                max_parameters: 200_000,
+                max_file_bytes: 1_000_000,
+            },
+            rounds: 3,
+            phases: Phases { clock: Clock::Height, submission: 20, commit: 10, reveal: 10, unbonding: 40 },
+            validators_per_submission: 3,
+            min_trainer_stake: Uint128::new(100),
+            min_validator_stake: Uint128::new(100),
+            quorum: Decimal::percent(50),
+            tau: 20_000,
+            outlier_bound: 100_000,
+            min_score: 0,
+            gamma: Decimal::percent(10),
+            q: Decimal::percent(80),
+            beta: Decimal::percent(50),
+            epsilon: Decimal::percent(50),
+            liveness_slash: Decimal::percent(5),
+            outlier_slash: Decimal::percent(10),
+        }
+    }
+
+    #[test]
+    fn demo_params_are_valid() {
+        assert_eq!(validate_task_params(&demo_params()), Ok(()));
+    }
+
+    #[test]
+    fn each_bad_parameter_is_named() {
+        let mut p = demo_params();
+        p.rounds = 0;
+        assert!(matches!(validate_task_params(&p), Err(ParamError::OutOfRange { field: "rounds", .. })));
+        let mut p = demo_params();
+        p.gamma = Decimal::percent(51);
+        assert!(matches!(validate_task_params(&p), Err(ParamError::OutOfRange { field: "gamma", .. })));
+        let mut p = demo_params();
+        p.beta = Decimal::percent(60);
+        assert_eq!(validate_task_params(&p), Err(ParamError::UnsupportedBeta { got: Decimal::percent(60) }));
+        let mut p = demo_params();
+        p.training_data.sha256 = HexBinary::from([1u8; 31]);
+        assert_eq!(validate_task_params(&p), Err(ParamError::BadDigest { field: "training_data.sha256", len: 31 }));
+        let mut p = demo_params();
+        p.outlier_bound = 10;
+        assert_eq!(validate_task_params(&p), Err(ParamError::OutlierBelowTau { tau: 20_000, outlier_bound: 10 }));
+        let mut p = demo_params();
+        p.phases.unbonding = 39;
+        assert_eq!(validate_task_params(&p), Err(ParamError::UnbondingTooShort { unbonding: 39, round_length: 40 }));
+        let mut p = demo_params();
+        p.metric.name = " ".into();
+        assert_eq!(validate_task_params(&p), Err(ParamError::Empty { field: "metric.name" }));
+        let mut p = demo_params();
+        p.quorum = Decimal::zero();
+        assert!(matches!(validate_task_params(&p), Err(ParamError::OutOfRange { field: "quorum", .. })));
+        let mut p = demo_params();
+        p.validators_per_submission = 33;
+        assert!(matches!(
+            validate_task_params(&p),
+            Err(ParamError::OutOfRange { field: "validators_per_submission", .. })
+        ));
+    }
+
+    #[test]
+    fn metadata_must_fit_the_constraints() {
+        let c = demo_params().model;
+        let ok =
+            ModelMetadata { family: "mlp-784-128-10".into(), parameters: 101_770, file_bytes: 407_080, notes: None };
+        assert_eq!(validate_metadata(&c, &ok), Ok(()));
+        let mut m = ok.clone();
+        m.family = "cnn".into();
+        assert!(matches!(validate_metadata(&c, &m), Err(ParamError::WrongModelFamily { .. })));
+        let mut m = ok;
+        m.parameters = 200_001;
+        assert_eq!(
+            validate_metadata(&c, &m),
+            Err(ParamError::ModelTooLarge { field: "parameters", max: 200_000, got: 200_001 })
+        );
+    }
+}

@@ -1,0 +1,199 @@
+//! One whole arena-market round on a real local chain, driven over gRPC through arena-client:
+//! create a task, stake, submit, assign, commit, reveal, finalize, claim; then consensus and
+//! rewards are checked against the formulas of arena-types and the token balances on chain.
+
+use std::collections::BTreeMap;
+
+use arena_client::{Client, MarketClient, Signer};
+use arena_types::market::commitment::score_commitment;
+use arena_types::market::median::{lower_weighted_median, Standing, WeightedScore};
+use arena_types::market::msg::{
+    AssignmentsResponse, DataCommitment, ExecuteMsg, Metric, ModelConstraints, ModelMetadata, Phases, QueryMsg, Role,
+    SubmissionStatus, TaskParams,
+};
+use arena_types::market::phase::{Clock, Phase};
+use cosmwasm_std::{Decimal, HexBinary, Uint128};
+use cw20::{BalanceResponse, Cw20QueryMsg};
+use futures::future::join_all;
+use testnet::network::{NetworkConfig, Ports};
+use testnet::{accounts, contracts, deploy, Network};
+
+const POOL: u128 = 10_000_000;
+const STAKE: u128 = 1_000_000;
+
+fn params() -> TaskParams {
+    TaskParams {
+        metric: Metric { name: "accuracy_ppm".into(), description: "top-1 accuracy in parts per million".into() },
+        training_data: DataCommitment {
+            uri: "file://data/digits-train.csv".into(),
+            sha256: HexBinary::from([1u8; 32]),
+        },
+        evaluation_data: DataCommitment {
+            uri: "file://data/digits-eval.csv".into(),
+            sha256: HexBinary::from([2u8; 32]),
+        },
+        model: ModelConstraints { family: "mlp-64-10".into(), max_parameters: 100_000, max_file_bytes: 1_000_000 },
+        rounds: 1,
+        // Long enough (in ~0.2 s blocks) for the transactions of each phase on a 2-core machine.
+        phases: Phases { clock: Clock::Height, submission: 60, commit: 40, reveal: 40, unbonding: 140 },
+        validators_per_submission: 3,
+        min_trainer_stake: Uint128::new(1_000),
+        min_validator_stake: Uint128::new(1_000),
+        quorum: Decimal::percent(50),
+        tau: 20_000,
+        outlier_bound: 100_000,
+        min_score: 0,
+        gamma: Decimal::percent(10),
+        q: Decimal::percent(80),
+        beta: Decimal::percent(50),
+        epsilon: Decimal::percent(50),
+        liveness_slash: Decimal::percent(5),
+        outlier_slash: Decimal::percent(10),
+    }
+}
+
+#[tokio::test]
+async fn a_whole_round_reaches_consensus_and_pays_by_formula() {
+    let home = tempfile::tempdir().unwrap();
+    let network = Network::start(&NetworkConfig::new(home.path(), Ports::free().unwrap())).unwrap();
+    let artifacts = contracts::build(&["arena-token", "arena-market"]).unwrap();
+    let client = Client::connect(network.chain_config()).await.unwrap();
+    let deployed = deploy::deploy(&client, &artifacts, None).await.unwrap();
+    let token = deployed["arena-token"].address.clone();
+    let market = MarketClient::new(client.clone(), &deployed["arena-market"].address, &token);
+    let prefix = client.config().bech32_prefix.clone();
+    let account = |i| accounts::cosmos(i, &prefix).unwrap();
+
+    let creator = account(1);
+    let trainers: Vec<Signer> = (2..=4).map(account).collect();
+    let validators: Vec<Signer> = (5..=9).map(account).collect();
+    // What each trainer's model truly scores; the last validator lies and reports 50_000 for every model.
+    let true_score = [910_000u32, 850_000, 400_000];
+    let liar = validators[4].address().to_string();
+
+    let (task_id, _) = market.create_task(&creator, POOL, params()).await.unwrap();
+    // Different accounts: their transactions go into blocks side by side.
+    let joins = trainers
+        .iter()
+        .map(|t| market.stake(t, task_id, Role::Trainer, STAKE))
+        .chain(validators.iter().map(|v| market.stake(v, task_id, Role::Validator, STAKE)));
+    for r in join_all(joins).await {
+        r.unwrap();
+    }
+
+    let mut submission_of = BTreeMap::new();
+    for (i, t) in trainers.iter().enumerate() {
+        let submit = ExecuteMsg::Submit {
+            task_id,
+            model_sha256: HexBinary::from([10 + i as u8; 32]),
+            uri: format!("file://models/{i}.safetensors"),
+            metadata: ModelMetadata { family: "mlp-64-10".into(), parameters: 1_000, file_bytes: 10_000, notes: None },
+        };
+        let outcome = market.execute(t, &submit).await.unwrap();
+        let id: u64 = outcome.wasm_events().find_map(|e| e.attribute("submission_id")).unwrap().parse().unwrap();
+        submission_of.insert(id, i);
+    }
+
+    market.wait_for_phase(task_id, 1, Phase::Commit).await.unwrap();
+    market.assign_all(&creator, task_id, 1, 50).await.unwrap();
+
+    // Each validator commits to all its assignments in one transaction, then reveals them in one.
+    let mut reveals: BTreeMap<String, Vec<ExecuteMsg>> = BTreeMap::new();
+    let mut commits: Vec<(&Signer, Vec<ExecuteMsg>)> = Vec::new();
+    for (j, v) in validators.iter().enumerate() {
+        let address = v.address().to_string();
+        let assigned: AssignmentsResponse = market.validator_assignments(task_id, &address, None, 100).await.unwrap();
+        let mut batch = Vec::new();
+        for a in assigned.assignments {
+            let score =
+                if address == liar { 50_000 } else { true_score[submission_of[&a.submission_id]] + j as u32 * 1_000 };
+            let salt = [j as u8 + 1; 32];
+            let commitment = score_commitment(task_id, 1, a.submission_id, &address, score, &salt);
+            batch.push(ExecuteMsg::Commit {
+                task_id,
+                submission_id: a.submission_id,
+                commitment: HexBinary::from(commitment),
+            });
+            reveals.entry(address.clone()).or_default().push(ExecuteMsg::Reveal {
+                task_id,
+                submission_id: a.submission_id,
+                score,
+                salt: HexBinary::from(salt),
+            });
+        }
+        if !batch.is_empty() {
+            commits.push((v, batch));
+        }
+    }
+    for r in join_all(commits.iter().map(|(v, batch)| market.execute_many(v, batch))).await {
+        r.unwrap();
+    }
+
+    market.wait_for_phase(task_id, 1, Phase::Reveal).await.unwrap();
+    let reveal_txs =
+        validators.iter().filter_map(|v| reveals.get(v.address().as_ref()).map(|msgs| market.execute_many(v, msgs)));
+    let mut reveal_gas = Vec::new();
+    for r in join_all(reveal_txs).await {
+        reveal_gas.push(r.unwrap().gas_used);
+    }
+
+    market.wait_for_phase(task_id, 1, Phase::Closed).await.unwrap();
+    market.finalize_round(&creator, task_id, 1, 50).await.unwrap();
+
+    // Consensus: recompute each submission's lower weighted median from the revealed scores on chain.
+    let round = market.round(task_id, 1).await.unwrap();
+    assert!(round.finalized);
+    let mut ranked = Vec::new();
+    for (&id, &i) in &submission_of {
+        let s = market.submission(task_id, id).await.unwrap();
+        let a: AssignmentsResponse = market
+            .query(&QueryMsg::Assignments { task_id, submission_id: id, start_after: None, limit: None })
+            .await
+            .unwrap();
+        assert_eq!(a.assignments.len(), 3, "k validators per submission");
+        let revealed: Vec<WeightedScore> = a
+            .assignments
+            .iter()
+            .map(|x| WeightedScore { validator: x.validator.to_string(), score: x.score.unwrap(), weight: x.weight })
+            .collect();
+        let consensus = lower_weighted_median(&revealed).unwrap();
+        assert_eq!((s.status, s.consensus), (SubmissionStatus::Scored, Some(consensus)));
+        // The honest validators hold the majority of every submission's weight, so consensus is one of their scores.
+        assert!(consensus.abs_diff(true_score[i]) <= 4_000, "submission {id}: consensus {consensus}");
+        for x in &a.assignments {
+            let expected = if x.validator.as_str() == liar { Standing::Outlier } else { Standing::InConsensus };
+            assert_eq!(x.standing, Some(expected), "{} on submission {id}", x.validator);
+        }
+        ranked.push((s.rank.unwrap(), i, s.reward.u128()));
+    }
+    ranked.sort();
+    assert_eq!(ranked.iter().map(|r| r.1).collect::<Vec<_>>(), vec![0, 1, 2], "ranked by consensus score");
+    assert!(ranked[0].2 > ranked[1].2 && ranked[1].2 > ranked[2].2, "rank-geometric rewards: {ranked:?}");
+
+    // Money: everything the round paid is claimable by exactly the participants, and claiming pays it in cw20.
+    let mut claimable = 0u128;
+    for who in trainers.iter().chain(&validators) {
+        claimable += market.claimable(who.address().as_ref()).await.unwrap();
+    }
+    assert_eq!(claimable, round.paid.u128());
+    assert_eq!(market.claimable(&liar).await.unwrap(), 0, "an outlier on every reveal earns nothing");
+    let task = market.task(task_id).await.unwrap();
+    assert!(task.accounts.slashed.u128() > 0, "the liar was slashed");
+    let a = task.accounts;
+    assert_eq!(a.entered, a.pool + a.in_finalization + a.stake + a.unbonding + a.rewarded + a.withdrawn);
+
+    let best = &trainers[0];
+    let before = cw20_balance(&client, &token, best).await;
+    let owed = market.claimable(best.address().as_ref()).await.unwrap();
+    market.execute(best, &ExecuteMsg::Claim {}).await.unwrap();
+    assert_eq!(cw20_balance(&client, &token, best).await, before + owed);
+    assert_eq!(market.claimable(best.address().as_ref()).await.unwrap(), 0);
+    eprintln!("reveal transactions (all of one validator's reveals each): gas {reveal_gas:?}");
+    network.stop().unwrap();
+}
+
+async fn cw20_balance(client: &Client, token: &str, who: &Signer) -> u128 {
+    let r: BalanceResponse =
+        client.query_contract(token, &Cw20QueryMsg::Balance { address: who.address().to_string() }).await.unwrap();
+    r.balance.u128()
+}
