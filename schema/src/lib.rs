@@ -18,7 +18,27 @@ pub fn schemas() -> Vec<(&'static str, String)> {
             migrate: MigrateMsg,
         }
     };
-    vec![("arena-token", render(token))]
+    let market = {
+        use arena_types::market::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
+        generate_api! {
+            name: "arena-market",
+            instantiate: InstantiateMsg,
+            execute: ExecuteMsg,
+            query: QueryMsg,
+            migrate: MigrateMsg,
+        }
+    };
+    let bridge = {
+        use arena_types::settlement::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
+        generate_api! {
+            name: "arena-bridge",
+            instantiate: InstantiateMsg,
+            execute: ExecuteMsg,
+            query: QueryMsg,
+            migrate: MigrateMsg,
+        }
+    };
+    vec![("arena-token", render(token)), ("arena-market", render(market)), ("arena-bridge", render(bridge))]
 }
 
 fn render(api: cosmwasm_schema::Api) -> String {

@@ -47,3 +47,10 @@ pub const EVM_ADDRESSES: [&str; 10] = [
     "0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f",
     "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720",
 ];
+
+/// The devnet's relayers as (Cosmos account index, EVM key index): each confirms batches with
+/// its Cosmos account and attests with its EVM key, an attester on both chains.
+pub const RELAYERS: [(u32, usize); 3] = [(17, 1), (18, 2), (19, 3)];
+
+/// Distinct attester signatures a batch needs before it can be posted on the EVM side.
+pub const ATTESTATION_THRESHOLD: u32 = 2;

@@ -15,7 +15,7 @@ use crate::process;
 use crate::repo;
 
 /// The contracts that are built and deployed, as cargo package names.
-pub const CONTRACTS: &[&str] = &["arena-token", "arena-market"];
+pub const CONTRACTS: &[&str] = &["arena-token", "arena-market", "arena-bridge"];
 
 /// What the local chain's x/wasm accepts: no cosmwasm_2_2 or cosmwasm_3_0.
 pub const CHAIN_CAPABILITIES: &str =

@@ -97,6 +97,9 @@ async fn instantiate(
         "arena-market" => {
             client.instantiate(deployer, code_id, &market_instantiate_msg(deployer, &token()?), package, admin).await?
         }
+        "arena-bridge" => {
+            client.instantiate(deployer, code_id, &bridge_instantiate_msg(client, &token()?)?, package, admin).await?
+        }
         other => return Err(TestnetError::Build(format!("no instantiate message known for contract {other}"))),
     };
     Ok(outcome)
@@ -111,6 +114,35 @@ pub fn market_instantiate_msg(deployer: &Signer, token: &str) -> arena_types::ma
         max_commission: Decimal::percent(50),
         max_commission_change: Decimal::percent(5),
     }
+}
+
+/// The bridge: the devnet's three relayers attest, two of them suffice; a batch seals at 100
+/// withdrawals or when the oldest has waited 50 blocks (~10 s). The EVM settlement address is set
+/// once the EVM contracts are deployed.
+pub fn bridge_instantiate_msg(
+    client: &Client,
+    token: &str,
+) -> Result<arena_types::settlement::msg::InstantiateMsg, TestnetError> {
+    use arena_types::settlement::msg::{Attester, BatchPolicy, InstantiateMsg};
+    let prefix = &client.config().bech32_prefix;
+    let attesters = accounts::RELAYERS
+        .iter()
+        .map(|&(cosmos, evm)| {
+            Ok(Attester {
+                evm_address: accounts::EVM_ADDRESSES[evm].to_string(),
+                operator: accounts::cosmos(cosmos, prefix)?.address().to_string(),
+            })
+        })
+        .collect::<Result<Vec<_>, TestnetError>>()?;
+    Ok(InstantiateMsg {
+        admin: accounts::cosmos(accounts::DEPLOYER, prefix)?.address().to_string(),
+        token: token.to_string(),
+        attesters,
+        threshold: accounts::ATTESTATION_THRESHOLD,
+        evm_chain_id: crate::evm::BASE_SEPOLIA_CHAIN_ID,
+        evm_settlement: None,
+        batch_policy: BatchPolicy { max_leaves: 100, max_age_blocks: 50 },
+    })
 }
 
 /// The Arena token: 6 decimals, every test account but the deployer funded, the deployer minter.
