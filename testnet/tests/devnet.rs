@@ -1,6 +1,7 @@
 //! Integration tests against a real local network: each test starts its own chain and anvil on
 //! free ports in a temporary folder; dropping the network stops both, also when a test fails.
 
+use arena_client::cosmrs;
 use arena_client::{Client, ClientError, Signer};
 use cosmwasm_std::Uint128;
 use cw20::{BalanceResponse, Cw20ExecuteMsg, Cw20QueryMsg};
@@ -136,4 +137,30 @@ fn every_artifact_passes_cosmwasm_check_with_the_chain_capabilities() {
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test]
+async fn client_reconnects_after_the_node_is_killed_and_restarted() {
+    let home = tempfile::tempdir().unwrap();
+    let mut network = Network::start(&NetworkConfig::new(home.path(), Ports::free().unwrap())).unwrap();
+    let client = Client::connect(network.chain_config()).await.unwrap();
+    let before = client.latest_height().await.unwrap();
+
+    network.restart_chain().unwrap();
+
+    // The same client (and its HTTP/2 channel) carries on once the node is back.
+    let after =
+        arena_client::retry("height", arena_client::default_backoff(), || client.latest_height()).await.unwrap();
+    assert!(after >= before, "the chain resumed at {after}, before the kill it was at {before}");
+    let (alice, bob) = (accounts::cosmos(1, "inj").unwrap(), accounts::cosmos(2, "inj").unwrap());
+    let denom = client.config().gas_price.denom().to_string();
+    let bob_before = client.balance(bob.address().as_ref(), &denom).await.unwrap();
+    let send = cosmrs::bank::MsgSend {
+        from_address: alice.address().clone(),
+        to_address: bob.address().clone(),
+        amount: vec![cosmrs::Coin { denom: denom.parse().unwrap(), amount: 7 }],
+    };
+    client.send(&alice, vec![cosmrs::tx::Msg::to_any(&send).unwrap()]).await.unwrap();
+    assert_eq!(client.balance(bob.address().as_ref(), &denom).await.unwrap(), bob_before + 7);
+    network.stop().unwrap();
 }

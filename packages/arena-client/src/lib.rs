@@ -18,6 +18,7 @@ mod config;
 mod error;
 mod keys;
 mod market;
+mod retry;
 mod tx;
 
 pub use client::Client;
@@ -25,6 +26,7 @@ pub use config::{ChainConfig, GasPrice};
 pub use error::ClientError;
 pub use keys::{Signer, COSMOS_COIN_TYPE};
 pub use market::MarketClient;
+pub use retry::{default_backoff, retry};
 pub use tx::{Event, TxOutcome};
 
 /// Re-exported so callers build messages and coins with the same `cosmrs` version as the client.
