@@ -16,13 +16,14 @@
 //! Per-message figures come from transactions holding that one message; the rest of the work
 //! goes in batched transactions to save time, whose gas per message is reported beside them.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use arena_client::cosmrs::bank::MsgSend;
 use arena_client::cosmrs::tx::Msg;
-use arena_client::cosmrs::{Any, Coin};
+use arena_client::cosmrs::{Any, Coin, Denom};
 use arena_client::{Client, ClientError, MarketClient, Signer, TxOutcome};
 use arena_types::market::commitment::score_commitment;
 use arena_types::market::msg::{
@@ -207,9 +208,9 @@ struct Bench {
     delegator: Signer,
     trainers: Vec<Signer>,
     concurrency: usize,
-    tasks_created: u64,
+    tasks_created: Cell<u64>,
     /// Blocks of work per item seen so far (submission: per trainer; commit/reveal: per assignment).
-    rate: [f64; 3],
+    rate: Cell<[f64; 3]>,
 }
 
 fn now_utc() -> String {
@@ -300,7 +301,8 @@ async fn bench_on(
     let prefix = client.config().bech32_prefix.clone();
     let account = |i| accounts::cosmos(i, &prefix);
     let max_k = *ks.iter().max().unwrap_or(&3) as usize;
-    let validators: Vec<Signer> = (2..2 + 2 * max_k as u32).map(account).collect::<std::result::Result<_, _>>()?;
+    let validators: Vec<Signer> =
+        (2..2 + 2 * max_k as u32).map(|i| account(i)).collect::<std::result::Result<_, _>>()?;
     if validators.len() > 18 {
         return Err("at most 18 genesis-funded validator accounts (2..19)".into());
     }
@@ -308,7 +310,7 @@ async fn bench_on(
     let delegator = derive(DELEGATOR_INDEX)?;
     let trainers: Vec<Signer> =
         (0..max_n as u32).map(|i| derive(FIRST_TRAINER_INDEX + i)).collect::<std::result::Result<_, _>>()?;
-    let mut bench = Bench {
+    let bench = Bench {
         client,
         token: token.clone(),
         market,
@@ -317,8 +319,8 @@ async fn bench_on(
         delegator,
         trainers,
         concurrency,
-        tasks_created: 0,
-        rate: [0.0; 3],
+        tasks_created: Cell::new(0),
+        rate: Cell::new([0.0; 3]),
     };
     let t = Instant::now();
     bench.fund(&token, sizes, ks.len()).await?;
@@ -334,7 +336,7 @@ async fn bench_on(
         let t = Instant::now();
         eprintln!("task: {n} submissions, k = {k}, {} validators", 2 * k);
         let mut report = TaskReport {
-            previous_tasks: bench.tasks_created,
+            previous_tasks: bench.tasks_created.get(),
             submissions: n,
             k,
             validators: 2 * k as usize,
@@ -366,7 +368,7 @@ impl Bench {
         let tasks_per_trainer = (sizes.len() * ks + 1) as u128;
         let mut receivers: Vec<&Signer> = self.trainers.iter().collect();
         receivers.push(&self.delegator);
-        let denom = self.client.config().gas_price.denom().parse()?;
+        let denom: Denom = self.client.config().gas_price.denom().parse().map_err(|e| format!("fee denom: {e}"))?;
         for chunk in receivers.chunks(100) {
             let mut msgs: Vec<Any> = Vec::new();
             for r in chunk {
@@ -375,7 +377,7 @@ impl Bench {
                     to_address: r.address().clone(),
                     amount: vec![Coin { denom: Clone::clone(&denom), amount: 10u128.pow(19) }],
                 };
-                msgs.push(send.to_any()?);
+                msgs.push(send.to_any().map_err(|e| format!("bank send: {e}"))?);
                 let mint = Cw20ExecuteMsg::Mint {
                     recipient: r.address().to_string(),
                     amount: Uint128::new(STAKE * (tasks_per_trainer + 1) * 2),
@@ -401,7 +403,10 @@ impl Bench {
                 to_address: s.address().clone(),
                 amount: vec![Coin { denom: Clone::clone(&denom), amount: 1 }],
             };
-            async move { self.client.send(s, vec![msg.to_any()?]).await }
+            async move {
+                let any = msg.to_any().map_err(|e| ClientError::Config(format!("bank send: {e}")))?;
+                self.client.send(s, vec![any]).await
+            }
         });
         for r in join_all(sends).await {
             r?;
@@ -411,6 +416,7 @@ impl Bench {
 
     /// Phase lengths in blocks: fixed for small rounds, else scaled from the work rate seen so far.
     fn phases(&self, n: usize, k: u32) -> Phases {
+        let rate = self.rate.get();
         let items = [n as f64, (n * k as usize) as f64, (n * k as usize) as f64];
         let floor: [u64; 3] = if n <= 10 {
             [50, 40, 40]
@@ -421,9 +427,9 @@ impl Bench {
         };
         let mut len = [0u64; 3];
         for i in 0..3 {
-            let scaled = (self.rate[i] * items[i] * 1.6).ceil() as u64 + 40;
+            let scaled = (rate[i] * items[i] * 1.6).ceil() as u64 + 40;
             len[i] = if n <= 100 { floor[i].max(scaled) } else { scaled.max(floor[i] / 2).max(60) };
-            if self.rate[i] == 0.0 {
+            if rate[i] == 0.0 {
                 len[i] = floor[i];
             }
         }
@@ -431,20 +437,22 @@ impl Bench {
         Phases { clock: Clock::Height, submission: len[0], commit: len[1], reveal: len[2], unbonding: round }
     }
 
-    fn note_rate(&mut self, i: usize, blocks: u64, items: usize) {
+    fn note_rate(&self, i: usize, blocks: u64, items: usize) {
         // Ten items are too few to tell the rate from the fixed latency.
         if items >= 100 {
-            self.rate[i] = self.rate[i].max(blocks as f64 / items as f64);
+            let mut rate = self.rate.get();
+            rate[i] = rate[i].max(blocks as f64 / items as f64);
+            self.rate.set(rate);
         }
     }
 
-    async fn task(&mut self, n: usize, k: u32, r: &mut TaskReport) -> Result<()> {
+    async fn task(&self, n: usize, k: u32, r: &mut TaskReport) -> Result<()> {
         let market = self.market.clone();
         let validators = &self.validators[..2 * k as usize];
         let trainers = &self.trainers[..n];
         let phases = self.phases(n, k);
         let (task_id, created) = market.create_task(&self.creator, POOL, params(k, phases.clone())).await?;
-        self.tasks_created += 1;
+        self.tasks_created.set(self.tasks_created.get() + 1);
         r.task_id = task_id;
         r.create_task = created.gas_used;
         let start = created.height;
@@ -490,9 +498,11 @@ impl Bench {
             .await?
             .gas_used;
         let last = n.saturating_sub(SINGLE_TRAINERS).max(first);
+        let m = &market;
         let bulk: Vec<(usize, u64)> = stream::iter((first..last).map(|i| {
             let t = &trainers[i];
             async move {
+                let market = m;
                 let stake = self.stake_msg(t, task_id)?;
                 let submit = self.client.execute_msg(t, market.address(), &submit_msg(task_id, i), vec![])?;
                 let o = self.client.send(t, vec![stake, submit]).await?;
@@ -568,13 +578,21 @@ impl Bench {
             .collect();
         r.finalize_max = r.finalize_pages.iter().map(|p| p.gas).max().unwrap_or(0);
 
-        // Claims: the best training node, and validator 0 (its own part and commission).
+        // Claims: the best training node, and the first validator with something to claim.
         let best: RankingResponse =
             market.query(&QueryMsg::Ranking { task_id, round: 1, start_after: None, limit: Some(1) }).await?;
         let best = best.ranking.first().ok_or("nobody was ranked")?.trainer.to_string();
         let best = trainers.iter().find(|t| t.address().to_string() == best).ok_or("ranked trainer unknown")?;
         r.claim_trainer = market.execute(best, &ExecuteMsg::Claim {}).await?.gas_used;
-        r.claim_validator = market.execute(v0, &ExecuteMsg::Claim {}).await?.gas_used;
+        let mut paid_validator = None;
+        for v in validators {
+            if market.claimable(v.address().as_ref()).await? > 0 {
+                paid_validator = Some(v);
+                break;
+            }
+        }
+        let paid_validator = paid_validator.ok_or("no validator has anything to claim")?;
+        r.claim_validator = market.execute(paid_validator, &ExecuteMsg::Claim {}).await?.gas_used;
 
         // Training node 0's unbonded half, once its delay has passed.
         let p: arena_types::market::msg::ParticipantResponse =

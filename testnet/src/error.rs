@@ -33,9 +33,6 @@ pub enum TestnetError {
     #[error("contract build: {0}")]
     Build(String),
 
-    #[error("manifest {path}: {reason}. Run `testnet deploy` to write it")]
-    Manifest { path: PathBuf, reason: String },
-
     #[error(transparent)]
     Client(#[from] arena_client::ClientError),
 }

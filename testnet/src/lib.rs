@@ -8,16 +8,17 @@ free ports) and as the `testnet` binary (which keeps one network running for peo
   stopped by PID.
 - [`network`]: both together, with their ports and home folder.
 - [`contracts`]: builds every CosmWasm contract to MVP wasm, checks it with `cosmwasm-check`.
-- [`deploy`]: stores and instantiates the contracts and writes the [`manifest::Manifest`].
+- [`deploy`]: stores and instantiates the contracts; `testnet deploy` writes the [`manifest::Manifest`].
 */
 
 pub mod accounts;
+/// The manifest type lives in arena-client, which every part that reads it already uses.
+pub use arena_client::manifest;
 pub mod chain;
 pub mod contracts;
 pub mod deploy;
 pub mod error;
 pub mod evm;
-pub mod manifest;
 pub mod network;
 pub mod probe;
 pub mod process;

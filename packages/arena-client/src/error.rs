@@ -43,6 +43,9 @@ pub enum ClientError {
 
     #[error("config: {0}")]
     Config(String),
+
+    #[error("manifest {path}: {reason}. `testnet deploy` writes it for the local network")]
+    Manifest { path: std::path::PathBuf, reason: String },
 }
 
 impl ClientError {

@@ -1,12 +1,13 @@
-//! The deployment manifest: everything another part needs to find and talk to the deployed network.
+//! The deployment manifest that `testnet deploy` writes: everything another part (worker,
+//! relayer, scripts) needs to find and talk to the deployed network.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use arena_client::ChainConfig;
 use serde::{Deserialize, Serialize};
 
-use crate::error::TestnetError;
+use crate::config::ChainConfig;
+use crate::error::ClientError;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Manifest {
@@ -52,23 +53,24 @@ impl Manifest {
         home.join("manifest.json")
     }
 
-    pub fn read(path: &Path) -> Result<Self, TestnetError> {
+    pub fn read(path: &Path) -> Result<Self, ClientError> {
         let text = std::fs::read_to_string(path)
-            .map_err(|e| TestnetError::Manifest { path: path.to_path_buf(), reason: e.to_string() })?;
+            .map_err(|e| ClientError::Manifest { path: path.to_path_buf(), reason: e.to_string() })?;
         serde_json::from_str(&text)
-            .map_err(|e| TestnetError::Manifest { path: path.to_path_buf(), reason: e.to_string() })
+            .map_err(|e| ClientError::Manifest { path: path.to_path_buf(), reason: e.to_string() })
     }
 
-    pub fn write(&self, path: &Path) -> Result<(), TestnetError> {
-        std::fs::write(path, self.to_json()).map_err(TestnetError::io(format!("writing {}", path.display())))
+    pub fn write(&self, path: &Path) -> Result<(), ClientError> {
+        std::fs::write(path, self.to_json())
+            .map_err(|e| ClientError::Manifest { path: path.to_path_buf(), reason: format!("cannot write: {e}") })
     }
 
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("manifest serializes") + "\n"
     }
 
-    pub fn contract(&self, package: &str) -> Result<&DeployedContract, TestnetError> {
-        self.contracts.get(package).ok_or_else(|| TestnetError::Manifest {
+    pub fn contract(&self, package: &str) -> Result<&DeployedContract, ClientError> {
+        self.contracts.get(package).ok_or_else(|| ClientError::Manifest {
             path: PathBuf::from("manifest.json"),
             reason: format!("no contract {package} deployed"),
         })
