@@ -87,6 +87,7 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> R
             stake::execute_withdraw_delegator_rewards(deps, info, task_id, operator)
         }
         ExecuteMsg::Claim {} => stake::execute_claim(deps, info),
+        ExecuteMsg::ReclaimPool { task_id } => task::execute_reclaim_pool(deps, info, task_id),
         ExecuteMsg::SetPaused { paused } => admin::execute_set_paused(deps, info, paused),
         ExecuteMsg::UpdateAdmin { admin } => admin::execute_update_admin(deps, info, admin),
     }

@@ -109,6 +109,9 @@ pub enum ContractError {
     #[error("nothing to claim")]
     NothingToClaim {},
 
+    #[error("task {task_id} has finalized {finalized} of its {rounds} rounds: reclaim the pool after the last")]
+    TaskNotFinished { task_id: u64, finalized: u32, rounds: u32 },
+
     #[error("commission {got} exceeds the market's maximum of {max}")]
     CommissionTooHigh { max: Decimal, got: Decimal },
 

@@ -7,10 +7,12 @@
 //! 2. `Rank`, in ranking order: rank and weight `floor(T_i * q^rank)` of each scored submission,
 //!    and their total.
 //! 3. `PayTrainers`, in ranking order: `R_t * weight / total` to each training node.
-//! 4. `PayValidators`, by address: `R_v * weight / total` to each in-consensus validator.
+//! 4. `PayValidators`, by validator slot: `R_v * weight / total` to each in-consensus validator.
 //!
 //! Then the round's dust returns to the pool. Each payment goes through the operator split, so
 //! delegators receive their part through the operator's reward index.
+
+use std::collections::BTreeMap;
 
 use arena_types::market::median::{classify, lower_weighted_median, meets_quorum, Standing, WeightedScore};
 use arena_types::market::msg::{FinalizeStage, SlashEvent, SlashReason, SubmissionStatus};
@@ -24,7 +26,8 @@ use crate::error::ContractError;
 use crate::round::{load_round, submission_assignments};
 use crate::state::{
     load_participant, load_task, now, ranked_submission, ranking_key, save_participant, RoundState, Task, TaskState,
-    ASSIGNMENTS, PARTICIPANTS, RANKING, REWARDS, ROUNDS, SLASH_EVENTS, SUBMISSIONS, TASK_STATE, VALIDATOR_WEIGHTS,
+    ASSIGNMENTS, PARTICIPANTS, RANKING, RESULTS, REWARDS, ROUNDS, SLASH_EVENTS, SUBMISSIONS, TASK_STATE,
+    VALIDATOR_SLOTS, VALIDATOR_WEIGHTS,
 };
 
 pub const DEFAULT_FINALIZE_LIMIT: u32 = 50;
@@ -37,6 +40,9 @@ struct Work<'a> {
     rs: RoundState,
     round: u32,
     attrs: Vec<Attribute>,
+    /// Validators' reward weights earned in this call, written once per validator at the end of
+    /// the scoring page rather than once per reveal.
+    weights: BTreeMap<u32, Uint128>,
 }
 
 pub fn execute_finalize(
@@ -62,8 +68,8 @@ pub fn execute_finalize(
     if now < closes_at {
         return Err(ContractError::RoundNotClosed { round, closes_at, now });
     }
-    let rs = load_round(deps.storage, task_id, round, &state)?;
-    let mut w = Work { task: &task, state, rs, round, attrs: vec![] };
+    let rs = load_round(deps.storage, task_id, round)?;
+    let mut w = Work { task: &task, state, rs, round, attrs: vec![], weights: BTreeMap::new() };
     if w.rs.stage == FinalizeStage::Pending {
         start(&mut w)?;
     }
@@ -124,6 +130,7 @@ fn run(storage: &mut dyn Storage, w: &mut Work, budget: &mut usize) -> Result<us
                     *budget -= 1;
                     processed += 1;
                 }
+                flush_weights(storage, w)?;
                 w.rs.stage = if next_submission == end {
                     FinalizeStage::Rank { after: None, rank: 0 }
                 } else {
@@ -135,11 +142,12 @@ fn run(storage: &mut dyn Storage, w: &mut Work, budget: &mut usize) -> Result<us
                 let exhausted = keys.len() < *budget;
                 for key in &keys {
                     let id = ranked_submission(*key);
-                    let mut sub = SUBMISSIONS.load(storage, (task_id, id))?;
-                    sub.rank = Some(rank);
-                    sub.weight = trainer_weight(sub.stake, w.task.params.q, rank);
-                    w.rs.trainer_weight_total = w.rs.trainer_weight_total.checked_add(sub.weight)?;
-                    SUBMISSIONS.save(storage, (task_id, id), &sub)?;
+                    let sub = SUBMISSIONS.load(storage, (task_id, id))?;
+                    let mut res = RESULTS.load(storage, (task_id, id))?;
+                    res.rank = Some(rank);
+                    res.weight = trainer_weight(sub.stake, w.task.params.q, rank);
+                    w.rs.trainer_weight_total = w.rs.trainer_weight_total.checked_add(res.weight)?;
+                    RESULTS.save(storage, (task_id, id), &res)?;
                     rank += 1;
                 }
                 *budget -= keys.len();
@@ -155,11 +163,12 @@ fn run(storage: &mut dyn Storage, w: &mut Work, budget: &mut usize) -> Result<us
                 let exhausted = keys.len() < *budget;
                 for key in &keys {
                     let id = ranked_submission(*key);
-                    let mut sub = SUBMISSIONS.load(storage, (task_id, id))?;
-                    let reward = pro_rata(w.rs.trainer_budget, sub.weight, w.rs.trainer_weight_total);
+                    let sub = SUBMISSIONS.load(storage, (task_id, id))?;
+                    let mut res = RESULTS.load(storage, (task_id, id))?;
+                    let reward = pro_rata(w.rs.trainer_budget, res.weight, w.rs.trainer_weight_total);
                     credit_operator(storage, w, &sub.trainer, reward)?;
-                    sub.reward = reward;
-                    SUBMISSIONS.save(storage, (task_id, id), &sub)?;
+                    res.reward = reward;
+                    RESULTS.save(storage, (task_id, id), &res)?;
                 }
                 *budget -= keys.len();
                 processed += keys.len();
@@ -170,15 +179,16 @@ fn run(storage: &mut dyn Storage, w: &mut Work, budget: &mut usize) -> Result<us
                 };
             }
             FinalizeStage::PayValidators { after } => {
-                let page: Vec<(Addr, Uint128)> = VALIDATOR_WEIGHTS
+                let page: Vec<(u32, Uint128)> = VALIDATOR_WEIGHTS
                     .prefix((task_id, round))
-                    .range(storage, after.as_ref().map(Bound::exclusive), None, Order::Ascending)
+                    .range(storage, after.map(Bound::exclusive), None, Order::Ascending)
                     .take(*budget)
                     .collect::<Result<_, _>>()?;
                 let exhausted = page.len() < *budget;
-                for (validator, weight) in &page {
+                for (slot, weight) in &page {
+                    let validator = VALIDATOR_SLOTS.load(storage, (task_id, *slot))?;
                     let reward = pro_rata(w.rs.validator_budget, *weight, w.rs.validator_weight_total);
-                    credit_operator(storage, w, validator, reward)?;
+                    credit_operator(storage, w, &validator, reward)?;
                     w.attrs.push(Attribute::new("validator_reward", format!("{validator}:{reward}")));
                 }
                 *budget -= page.len();
@@ -187,7 +197,7 @@ fn run(storage: &mut dyn Storage, w: &mut Work, budget: &mut usize) -> Result<us
                     close(w);
                     FinalizeStage::Done
                 } else {
-                    FinalizeStage::PayValidators { after: page.last().map(|(a, _)| a.clone()) }
+                    FinalizeStage::PayValidators { after: page.last().map(|(slot, _)| *slot) }
                 };
             }
             FinalizeStage::Done => return Ok(processed),
@@ -196,6 +206,16 @@ fn run(storage: &mut dyn Storage, w: &mut Work, budget: &mut usize) -> Result<us
             return Ok(processed);
         }
     }
+}
+
+/// Adds the reward weights gathered while scoring to the validators' stored weights.
+fn flush_weights(storage: &mut dyn Storage, w: &mut Work) -> Result<(), ContractError> {
+    for (slot, weight) in std::mem::take(&mut w.weights) {
+        VALIDATOR_WEIGHTS.update(storage, (w.task.id, w.round, slot), |v| -> Result<_, ContractError> {
+            Ok(v.unwrap_or_default().checked_add(weight)?)
+        })?;
+    }
+    Ok(())
 }
 
 /// Returns what rounding left of the emission to the pool and marks the round finalized.
@@ -225,43 +245,42 @@ fn ranking_page(
 fn score_submission(storage: &mut dyn Storage, w: &mut Work, id: u64) -> Result<(), ContractError> {
     let (task_id, round) = (w.task.id, w.round);
     let p = &w.task.params;
-    let mut sub = SUBMISSIONS.load(storage, (task_id, id))?;
-    let mut assignments = submission_assignments(storage, task_id, id)?;
+    let mut res = RESULTS.load(storage, (task_id, id))?;
+    let assignments = submission_assignments(storage, task_id, id)?;
     let mut reveals = Vec::with_capacity(assignments.len());
-    for (validator, a) in assignments.iter_mut() {
+    // Assignments are written back only when slashed: that is all finalization changes in them.
+    let mut slashed: Vec<(&Addr, Uint128)> = vec![];
+    for (validator, a) in &assignments {
         match a.score {
             Some(score) => {
-                sub.revealed_weight = sub.revealed_weight.checked_add(a.weight)?;
+                res.revealed_weight = res.revealed_weight.checked_add(a.weight)?;
                 reveals.push(WeightedScore { validator: validator.to_string(), score, weight: a.weight });
             }
             None => {
-                a.slashed += slash(storage, w, validator, p.liveness_slash, SlashReason::Liveness, id)?;
+                let amount = slash(storage, w, validator, p.liveness_slash, SlashReason::Liveness, id)?;
+                slashed.push((validator, amount));
             }
         }
     }
-    let consensus = if meets_quorum(sub.revealed_weight, sub.assigned_weight, p.quorum) {
+    let consensus = if meets_quorum(res.revealed_weight, res.assigned_weight, p.quorum) {
         lower_weighted_median(&reveals)
     } else {
         None
     };
-    sub.status = match consensus {
+    res.status = match consensus {
         None => SubmissionStatus::Unscored,
         Some(c) => {
-            for (validator, a) in assignments.iter_mut() {
+            for (validator, a) in &assignments {
                 let Some(score) = a.score else { continue };
-                let standing = classify(score, c, p.tau, p.outlier_bound);
-                a.standing = Some(standing);
-                match standing {
+                match classify(score, c, p.tau, p.outlier_bound) {
                     Standing::InConsensus => {
-                        VALIDATOR_WEIGHTS.update(
-                            storage,
-                            (task_id, round, validator),
-                            |v| -> Result<_, ContractError> { Ok(v.unwrap_or_default().checked_add(a.weight)?) },
-                        )?;
+                        let pending = w.weights.entry(a.slot).or_default();
+                        *pending = pending.checked_add(a.weight)?;
                         w.rs.validator_weight_total = w.rs.validator_weight_total.checked_add(a.weight)?;
                     }
                     Standing::Outlier => {
-                        a.slashed += slash(storage, w, validator, p.outlier_slash, SlashReason::Outlier, id)?;
+                        let amount = slash(storage, w, validator, p.outlier_slash, SlashReason::Outlier, id)?;
+                        slashed.push((validator, amount));
                     }
                     Standing::Dissenting => {}
                 }
@@ -275,11 +294,13 @@ fn score_submission(storage: &mut dyn Storage, w: &mut Work, id: u64) -> Result<
             }
         }
     };
-    sub.consensus = consensus;
-    for (validator, a) in &assignments {
-        ASSIGNMENTS.save(storage, (task_id, id, validator), a)?;
+    res.consensus = consensus;
+    for (validator, amount) in slashed {
+        let mut a = ASSIGNMENTS.load(storage, (task_id, id, validator))?;
+        a.slashed = amount;
+        ASSIGNMENTS.save(storage, (task_id, id, validator), &a)?;
     }
-    SUBMISSIONS.save(storage, (task_id, id), &sub)?;
+    RESULTS.save(storage, (task_id, id), &res)?;
     w.attrs.push(Attribute::new(
         format!("consensus_{id}"),
         consensus.map(|c| c.to_string()).unwrap_or_else(|| "unscored".into()),

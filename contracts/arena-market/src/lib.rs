@@ -11,13 +11,36 @@ The formulas live in [`arena_types::market`]; this crate applies them to chain s
 - [x] commit-reveal scores; lower stake-weighted median; quorum; in-consensus/outlier standing
 - [x] paginated finalization anyone can crank: slashing, ranking, trainer and validator rewards,
   delegator rewards through a per-operator reward index
-- [x] claims in cw20 on this chain
+- [x] claims in cw20 on this chain; the creator reclaims the pool's remainder after the last round
 - [ ] withdraw to an EVM address: comes with the arena-bridge contract
 - [x] admin limited to pausing and handing the role on; cw2 migration
 
-Bounded gas: `Assign` samples with a Fenwick tree over validator slots (log2 of 4096 reads per
-draw), `Finalize` works on at most `limit` items per call, and no message iterates the
-participants of a task or the past rounds.
+## Decisions the design left open
+
+- **Schedule.** Round 1 opens when the task is created; rounds follow back to back, each
+  `submission + commit + reveal` long, in blocks or seconds. Stakes and delegations are taken
+  until the last round closes.
+- **Assignment** is a crank, `Assign { limit }`, callable by anyone during the commit phase; it
+  samples per submission with a Fenwick tree over validator slots (at most 4096 validators per
+  task), so its cost is `limit * k * 16 * 13` reads at worst, whatever the validator count. A
+  submission nobody assigned is unscored and nobody is slashed for it.
+- **Round seed.** Round 1: `sha256("arena-seed" || task || height || time)`. Every reveal folds its
+  salt into a running mix; the first `Assign` of round r fixes `seed_r = sha256(seed_prev || mix ||
+  r)`. Submission seeds are `sha256(task || round || submission || seed_r)`.
+- **Weights are snapshots.** A validator's weight in a submission's median and quorum is its
+  effective stake when it was assigned; a trainer's `T_i` is its effective stake when it
+  submitted; the emission split uses the stake sums when the round's finalization starts.
+  An operator counts only while its own stake is at least its role's minimum.
+- **Finalization** runs rounds in order (each emission is `pool / rounds left`), in four stages of
+  at most `limit` items per call: score, rank, pay trainers, pay validators (see [`finalize`]).
+- **Slashing** takes the share from the validator's own stake including what it is unbonding
+  (bonded first), so unbonding does not escape a round's penalties; unbonding lasts at least one
+  round. Delegations are never slashed.
+- **Delegator rewards** go through a reward index per operator (rewards per delegated token),
+  so paying an operator costs the same however many delegators it has; delegators are paid pro
+  rata of their delegations at the time the round is paid.
+- **Books.** Per task: `entered = pool + in_finalization + stake + unbonding + rewarded +
+  withdrawn + reclaimed`, checked by the tests after every round.
 */
 
 pub mod admin;

@@ -1,5 +1,6 @@
 //! Typed queries: everything a worker, a UI or an auditor needs, list queries paginated.
 
+use arena_types::market::median::classify;
 use arena_types::market::msg::{
     AssignmentResponse, AssignmentsResponse, ConfigResponse, DelegationResponse, DelegationsResponse,
     ParticipantResponse, ParticipantsResponse, RankEntry, RankingResponse, RewardsResponse, RoundResponse,
@@ -11,9 +12,9 @@ use cw_storage_plus::Bound;
 use crate::round::load_round;
 use crate::stake::settle;
 use crate::state::{
-    effective, now, ranked_consensus, ranked_submission, Assignment, Participant, Submission, Task, ASSIGNMENTS,
-    CONFIG, DELEGATIONS, NEXT_TASK_ID, PARTICIPANTS, RANKING, REWARDS, ROUNDS, SLASH_EVENTS, SUBMISSIONS, TASKS,
-    TASK_STATE, VALIDATOR_ASSIGNMENTS,
+    effective, now, ranked_consensus, ranked_submission, Assignment, Participant, Submission, SubmissionResult, Task,
+    ASSIGNMENTS, CONFIG, DELEGATIONS, NEXT_SUBMISSION_IDS, NEXT_TASK_ID, PARTICIPANTS, RANKING, RESULTS, REWARDS,
+    ROUNDS, SLASH_EVENTS, SUBMISSIONS, TASKS, TASK_STATE, VALIDATOR_ASSIGNMENTS,
 };
 
 pub const DEFAULT_LIMIT: u32 = 30;
@@ -53,7 +54,7 @@ fn task_response(deps: Deps, env: &Env, task: Task) -> StdResult<TaskResponse> {
         rounds_finalized: s.rounds_finalized,
         trainers: s.trainers,
         validators: s.validator_slots,
-        next_submission_id: s.next_submission_id,
+        next_submission_id: NEXT_SUBMISSION_IDS.load(deps.storage, task.id)?,
     })
 }
 
@@ -79,7 +80,7 @@ pub fn query_round(deps: Deps, env: &Env, task_id: u64, round: u32) -> StdResult
     let state = TASK_STATE.load(deps.storage, task_id)?;
     let rs = match ROUNDS.may_load(deps.storage, (task_id, round))? {
         Some(rs) => rs,
-        None => load_round(deps.storage, task_id, round, &state).map_err(|e| StdError::generic_err(e.to_string()))?,
+        None => load_round(deps.storage, task_id, round).map_err(|e| StdError::generic_err(e.to_string()))?,
     };
     Ok(RoundResponse {
         task_id,
@@ -101,7 +102,7 @@ pub fn query_round(deps: Deps, env: &Env, task_id: u64, round: u32) -> StdResult
     })
 }
 
-fn submission_response(task_id: u64, id: u64, s: Submission) -> SubmissionResponse {
+fn submission_response(task_id: u64, id: u64, s: Submission, r: SubmissionResult) -> SubmissionResponse {
     SubmissionResponse {
         id,
         task_id,
@@ -111,14 +112,14 @@ fn submission_response(task_id: u64, id: u64, s: Submission) -> SubmissionRespon
         uri: s.uri,
         metadata: s.metadata,
         stake: s.stake,
-        assigned: s.assigned,
-        assigned_weight: s.assigned_weight,
-        revealed_weight: s.revealed_weight,
-        status: s.status,
-        consensus: s.consensus,
-        rank: s.rank,
-        weight: s.weight,
-        reward: s.reward,
+        assigned: r.assigned,
+        assigned_weight: r.assigned_weight,
+        revealed_weight: r.revealed_weight,
+        status: r.status,
+        consensus: r.consensus,
+        rank: r.rank,
+        weight: r.weight,
+        reward: r.reward,
     }
 }
 
@@ -126,7 +127,8 @@ pub fn query_submission(deps: Deps, task_id: u64, id: u64) -> StdResult<Submissi
     let s = SUBMISSIONS
         .may_load(deps.storage, (task_id, id))?
         .ok_or_else(|| StdError::not_found(format!("submission {id} of task {task_id}")))?;
-    Ok(submission_response(task_id, id, s))
+    let r = RESULTS.load(deps.storage, (task_id, id))?;
+    Ok(submission_response(task_id, id, s, r))
 }
 
 pub fn query_submissions(
@@ -158,19 +160,32 @@ pub fn query_submissions(
         .prefix(task_id)
         .range(deps.storage, lo, hi, Order::Ascending)
         .take(limit(l))
-        .map(|r| r.map(|(id, s)| submission_response(task_id, id, s)))
+        .map(|r| {
+            r.and_then(|(id, s)| Ok(submission_response(task_id, id, s, RESULTS.load(deps.storage, (task_id, id))?)))
+        })
         .collect::<StdResult<_>>()?;
     Ok(SubmissionsResponse { submissions })
 }
 
-fn assignment_response(submission_id: u64, validator: Addr, a: Assignment) -> AssignmentResponse {
+/// An assignment with its standing, derived from its score and the submission's consensus.
+fn assignment_response(
+    task: &Task,
+    result: &SubmissionResult,
+    submission_id: u64,
+    validator: Addr,
+    a: Assignment,
+) -> AssignmentResponse {
+    let standing = match (a.score, result.consensus) {
+        (Some(score), Some(c)) => Some(classify(score, c, task.params.tau, task.params.outlier_bound)),
+        _ => None,
+    };
     AssignmentResponse {
         submission_id,
         validator,
         weight: a.weight,
         commitment: a.commitment,
         score: a.score,
-        standing: a.standing,
+        standing,
         slashed: a.slashed,
     }
 }
@@ -182,12 +197,14 @@ pub fn query_assignments(
     start_after: Option<String>,
     l: Option<u32>,
 ) -> StdResult<AssignmentsResponse> {
+    let task = load_task(deps, task_id)?;
+    let result = RESULTS.may_load(deps.storage, (task_id, submission_id))?.unwrap_or_else(SubmissionResult::pending);
     let start = start_after.map(|a| deps.api.addr_validate(&a)).transpose()?;
     let assignments = ASSIGNMENTS
         .prefix((task_id, submission_id))
         .range(deps.storage, start.as_ref().map(Bound::exclusive), None, Order::Ascending)
         .take(limit(l))
-        .map(|r| r.map(|(v, a)| assignment_response(submission_id, v, a)))
+        .map(|r| r.map(|(v, a)| assignment_response(&task, &result, submission_id, v, a)))
         .collect::<StdResult<_>>()?;
     Ok(AssignmentsResponse { assignments })
 }
@@ -199,6 +216,7 @@ pub fn query_validator_assignments(
     start_after: Option<u64>,
     l: Option<u32>,
 ) -> StdResult<AssignmentsResponse> {
+    let task = load_task(deps, task_id)?;
     let validator = deps.api.addr_validate(&validator)?;
     let assignments = VALIDATOR_ASSIGNMENTS
         .prefix((task_id, &validator))
@@ -207,7 +225,8 @@ pub fn query_validator_assignments(
         .map(|r| {
             r.and_then(|id| {
                 let a = ASSIGNMENTS.load(deps.storage, (task_id, id, &validator))?;
-                Ok(assignment_response(id, validator.clone(), a))
+                let result = RESULTS.load(deps.storage, (task_id, id))?;
+                Ok(assignment_response(&task, &result, id, validator.clone(), a))
             })
         })
         .collect::<StdResult<_>>()?;
@@ -259,6 +278,7 @@ fn participant_response(task: &Task, address: Addr, p: Participant) -> Participa
         slot: p.slot,
         sampling_weight: p.sampling_weight,
         reward_index: p.reward_index,
+        delegator_reserve: p.delegator_reserve,
         slashed: p.slashed,
     }
 }

@@ -1,17 +1,17 @@
 //! One round's work: submissions, validator assignment, commits and reveals.
 
 use arena_types::market::commitment::{assignment_seed, mix_salt, next_round_seed, score_commitment, MAX_SCORE};
-use arena_types::market::msg::{FinalizeStage, ModelMetadata, Role, SubmissionStatus};
+use arena_types::market::msg::{FinalizeStage, ModelMetadata, Role};
 use arena_types::market::params::{digest, text, validate_metadata, MAX_URI_LEN};
-use arena_types::market::phase::Phase;
+use arena_types::market::phase::{Phase, Schedule};
 use arena_types::market::sampling::sample_slots;
-use cosmwasm_std::{Addr, DepsMut, Env, HexBinary, MessageInfo, Order, Response, StdError, Storage, Uint128};
+use cosmwasm_std::{Addr, Binary, DepsMut, Env, HexBinary, MessageInfo, Order, Response, StdError, Storage, Uint128};
 
 use crate::error::ContractError;
 use crate::state::{
-    effective, find_slot, load_participant, load_task, min_stake, now, Assignment, RoundState, Submission, Task,
-    TaskState, ASSIGNMENTS, PARTICIPANTS, ROUNDS, SEEDS, SUBMISSIONS, TASK_STATE, TRAINER_SUBMISSIONS,
-    VALIDATOR_ASSIGNMENTS, VALIDATOR_SLOTS,
+    effective, find_slot, load_participant, load_schedule, load_task, min_stake, now, Assignment, RoundState,
+    Submission, SubmissionResult, Task, TaskState, ASSIGNMENTS, NEXT_SUBMISSION_IDS, PARTICIPANTS, RESULTS, ROUNDS,
+    SALT_MIX, SEEDS, SUBMISSIONS, TASK_STATE, TRAINER_SUBMISSIONS, VALIDATOR_ASSIGNMENTS, VALIDATOR_SLOTS,
 };
 
 /// Default and most submissions one `Assign` call samples validators for.
@@ -20,14 +20,13 @@ pub const MAX_ASSIGN_LIMIT: u32 = 100;
 
 /// A round's state; a round nobody has touched yet starts at the next submission id, which is
 /// right because rounds never overlap: all of round r's submissions come before round r+1's.
-pub fn load_round(
-    storage: &dyn Storage,
-    task_id: u64,
-    round: u32,
-    state: &TaskState,
-) -> Result<RoundState, ContractError> {
-    Ok(ROUNDS.may_load(storage, (task_id, round))?.unwrap_or(RoundState {
-        first_submission: state.next_submission_id,
+pub fn load_round(storage: &dyn Storage, task_id: u64, round: u32) -> Result<RoundState, ContractError> {
+    if let Some(rs) = ROUNDS.may_load(storage, (task_id, round))? {
+        return Ok(rs);
+    }
+    let first_submission = NEXT_SUBMISSION_IDS.load(storage, task_id)?;
+    Ok(RoundState {
+        first_submission,
         submissions: 0,
         assigned: 0,
         seed: None,
@@ -39,18 +38,12 @@ pub fn load_round(
         validator_weight_total: Uint128::zero(),
         paid: Uint128::zero(),
         scored: 0,
-    }))
-}
-
-fn load_submission(storage: &dyn Storage, task_id: u64, submission_id: u64) -> Result<Submission, ContractError> {
-    SUBMISSIONS
-        .may_load(storage, (task_id, submission_id))?
-        .ok_or(ContractError::UnknownSubmission { task_id, submission_id })
+    })
 }
 
 /// Fails unless `round` is the current round and in `expected` phase.
-fn assert_phase(task: &Task, env: &Env, round: u32, expected: Phase) -> Result<(), ContractError> {
-    let actual = task.schedule.phase_of(round, now(task.schedule.clock, env));
+fn assert_phase(schedule: &Schedule, env: &Env, round: u32, expected: Phase) -> Result<(), ContractError> {
+    let actual = schedule.phase_of(round, now(schedule.clock, env));
     if actual != expected {
         return Err(ContractError::WrongPhase { round, expected, actual });
     }
@@ -80,7 +73,7 @@ pub fn execute_submit(
         return Err(ContractError::StakeBelowMinimum { min, got: p.own });
     }
     let round = task.schedule.at(now(task.schedule.clock, &env)).round;
-    assert_phase(&task, &env, round, Phase::Submission)?;
+    assert_phase(&task.schedule, &env, round, Phase::Submission)?;
     if let Some(submission_id) = TRAINER_SUBMISSIONS.may_load(deps.storage, (task_id, round, &info.sender))? {
         return Err(ContractError::DuplicateSubmission { trainer: info.sender, round, submission_id });
     }
@@ -88,10 +81,9 @@ pub fn execute_submit(
     text("uri", &uri, MAX_URI_LEN)?;
     validate_metadata(&task.params.model, &metadata)?;
 
-    let mut state = TASK_STATE.load(deps.storage, task_id)?;
-    let mut round_state = load_round(deps.storage, task_id, round, &state)?;
-    let id = state.next_submission_id;
-    state.next_submission_id += 1;
+    let mut round_state = load_round(deps.storage, task_id, round)?;
+    let id = NEXT_SUBMISSION_IDS.load(deps.storage, task_id)?;
+    NEXT_SUBMISSION_IDS.save(deps.storage, task_id, &(id + 1))?;
     round_state.submissions += 1;
     let submission = Submission {
         round,
@@ -100,19 +92,11 @@ pub fn execute_submit(
         uri,
         metadata,
         stake: effective(&task.params, &p),
-        assigned: false,
-        assigned_weight: Uint128::zero(),
-        revealed_weight: Uint128::zero(),
-        status: SubmissionStatus::Pending,
-        consensus: None,
-        rank: None,
-        weight: Uint128::zero(),
-        reward: Uint128::zero(),
     };
     SUBMISSIONS.save(deps.storage, (task_id, id), &submission)?;
+    RESULTS.save(deps.storage, (task_id, id), &SubmissionResult::pending())?;
     TRAINER_SUBMISSIONS.save(deps.storage, (task_id, round, &info.sender), &id)?;
     ROUNDS.save(deps.storage, (task_id, round), &round_state)?;
-    TASK_STATE.save(deps.storage, task_id, &state)?;
     Ok(Response::new()
         .add_attribute("action", "submit")
         .add_attribute("task_id", task_id.to_string())
@@ -122,23 +106,29 @@ pub fn execute_submit(
         .add_attribute("model_sha256", model_sha256.to_hex()))
 }
 
+/// The salts revealed since the last seed, folded.
+fn load_mix(storage: &dyn Storage, task_id: u64) -> Result<[u8; 32], ContractError> {
+    let mix = SALT_MIX.load(storage, task_id)?;
+    mix.to_array::<32>().map_err(|_| ContractError::BadLength { field: "mix", len: mix.len() })
+}
+
 /// The seed of `round`, rolling the task's seed forward (once per round) with the salts
 /// revealed since the last roll.
 fn round_seed(storage: &mut dyn Storage, task_id: u64, round: u32) -> Result<[u8; 32], ContractError> {
     let mut seeds = SEEDS.load(storage, task_id)?;
     let mut seed = bytes32("seed", &seeds.seed)?;
     if seeds.seed_round < round {
-        let mix = bytes32("mix", &seeds.mix)?;
+        let mix = load_mix(storage, task_id)?;
         seed = next_round_seed(&seed, &mix, round);
         seeds.seed = HexBinary::from(seed);
-        seeds.mix = HexBinary::from([0u8; 32]);
         seeds.seed_round = round;
         SEEDS.save(storage, task_id, &seeds)?;
+        SALT_MIX.save(storage, task_id, &Binary::from([0u8; 32]))?;
     }
     Ok(seed)
 }
 
-/// Samples the validators of one submission and records the assignments; returns how many.
+/// Samples the validators of one submission and records the assignments; returns them.
 fn assign_submission(
     storage: &mut dyn Storage,
     task: &Task,
@@ -146,8 +136,7 @@ fn assign_submission(
     round: u32,
     seed: &[u8; 32],
     submission_id: u64,
-) -> Result<usize, ContractError> {
-    let mut sub = load_submission(storage, task.id, submission_id)?;
+) -> Result<Vec<Addr>, ContractError> {
     let sub_seed = assignment_seed(task.id, round, submission_id, seed);
     let slots = {
         let storage: &dyn Storage = storage;
@@ -165,6 +154,7 @@ fn assign_submission(
         )?
     };
     let mut total = Uint128::zero();
+    let mut validators = Vec::with_capacity(slots.len());
     for slot in &slots {
         let validator = VALIDATOR_SLOTS.load(storage, (task.id, *slot))?;
         let p = PARTICIPANTS.load(storage, (task.id, &validator))?;
@@ -173,22 +163,22 @@ fn assign_submission(
         ASSIGNMENTS.save(
             storage,
             (task.id, submission_id, &validator),
-            &Assignment { weight, commitment: None, score: None, standing: None, slashed: Uint128::zero() },
+            &Assignment { round, slot: *slot, weight, commitment: None, score: None, slashed: Uint128::zero() },
         )?;
         VALIDATOR_ASSIGNMENTS.save(storage, (task.id, &validator, submission_id), &())?;
+        validators.push(validator);
     }
-    sub.assigned = true;
-    sub.assigned_weight = total;
-    SUBMISSIONS.save(storage, (task.id, submission_id), &sub)?;
-    Ok(slots.len())
+    let result = SubmissionResult { assigned: true, assigned_weight: total, ..SubmissionResult::pending() };
+    RESULTS.save(storage, (task.id, submission_id), &result)?;
+    Ok(validators)
 }
 
 pub fn execute_assign(deps: DepsMut, env: Env, task_id: u64, limit: Option<u32>) -> Result<Response, ContractError> {
     let task = load_task(deps.storage, task_id)?;
     let round = task.schedule.at(now(task.schedule.clock, &env)).round;
-    assert_phase(&task, &env, round, Phase::Commit)?;
+    assert_phase(&task.schedule, &env, round, Phase::Commit)?;
     let state = TASK_STATE.load(deps.storage, task_id)?;
-    let mut rs = load_round(deps.storage, task_id, round, &state)?;
+    let mut rs = load_round(deps.storage, task_id, round)?;
     let seed = match &rs.seed {
         Some(s) => bytes32("seed", s)?,
         None => {
@@ -205,8 +195,10 @@ pub fn execute_assign(deps: DepsMut, env: Env, task_id: u64, limit: Option<u32>)
     let end = (rs.assigned + limit).min(rs.submissions);
     for i in rs.assigned..end {
         let submission_id = rs.first_submission + i;
-        let n = assign_submission(deps.storage, &task, &state, round, &seed, submission_id)?;
-        resp = resp.add_attribute(format!("submission_{submission_id}"), n.to_string());
+        // One `assigned` attribute per validator, "<submission id>:<validator>", for watchers.
+        for v in assign_submission(deps.storage, &task, &state, round, &seed, submission_id)? {
+            resp = resp.add_attribute("assigned", format!("{submission_id}:{v}"));
+        }
     }
     rs.assigned = end;
     ROUNDS.save(deps.storage, (task_id, round), &rs)?;
@@ -219,9 +211,14 @@ fn load_assignment(
     submission_id: u64,
     validator: &Addr,
 ) -> Result<Assignment, ContractError> {
-    ASSIGNMENTS
-        .may_load(storage, (task_id, submission_id, validator))?
-        .ok_or_else(|| ContractError::NotAssigned { validator: validator.clone(), submission_id })
+    match ASSIGNMENTS.may_load(storage, (task_id, submission_id, validator))? {
+        Some(a) => Ok(a),
+        // Only on the error path: tell a wrong id from a missing assignment.
+        None if !SUBMISSIONS.has(storage, (task_id, submission_id)) => {
+            Err(ContractError::UnknownSubmission { task_id, submission_id })
+        }
+        None => Err(ContractError::NotAssigned { validator: validator.clone(), submission_id }),
+    }
 }
 
 pub fn execute_commit(
@@ -232,10 +229,9 @@ pub fn execute_commit(
     submission_id: u64,
     commitment: HexBinary,
 ) -> Result<Response, ContractError> {
-    let task = load_task(deps.storage, task_id)?;
-    let sub = load_submission(deps.storage, task_id, submission_id)?;
-    assert_phase(&task, &env, sub.round, Phase::Commit)?;
+    let schedule = load_schedule(deps.storage, task_id)?;
     let mut a = load_assignment(deps.storage, task_id, submission_id, &info.sender)?;
+    assert_phase(&schedule, &env, a.round, Phase::Commit)?;
     if a.commitment.is_some() {
         return Err(ContractError::DuplicateCommit { validator: info.sender, submission_id });
     }
@@ -245,7 +241,7 @@ pub fn execute_commit(
     Ok(Response::new()
         .add_attribute("action", "commit")
         .add_attribute("task_id", task_id.to_string())
-        .add_attribute("round", sub.round.to_string())
+        .add_attribute("round", a.round.to_string())
         .add_attribute("submission_id", submission_id.to_string())
         .add_attribute("validator", info.sender)
         .add_attribute("commitment", commitment.to_hex()))
@@ -260,10 +256,9 @@ pub fn execute_reveal(
     score: u32,
     salt: HexBinary,
 ) -> Result<Response, ContractError> {
-    let task = load_task(deps.storage, task_id)?;
-    let sub = load_submission(deps.storage, task_id, submission_id)?;
-    assert_phase(&task, &env, sub.round, Phase::Reveal)?;
+    let schedule = load_schedule(deps.storage, task_id)?;
     let mut a = load_assignment(deps.storage, task_id, submission_id, &info.sender)?;
+    assert_phase(&schedule, &env, a.round, Phase::Reveal)?;
     let committed = match &a.commitment {
         None => return Err(ContractError::NotCommitted { validator: info.sender, submission_id }),
         Some(c) => c.clone(),
@@ -275,7 +270,7 @@ pub fn execute_reveal(
         return Err(ContractError::ScoreOutOfRange { score, max: MAX_SCORE });
     }
     let salt = bytes32("salt", &salt)?;
-    let computed = score_commitment(task_id, sub.round, submission_id, info.sender.as_str(), score, &salt);
+    let computed = score_commitment(task_id, a.round, submission_id, info.sender.as_str(), score, &salt);
     if committed.as_slice() != computed {
         return Err(ContractError::CommitmentMismatch {
             committed: committed.to_hex(),
@@ -285,13 +280,12 @@ pub fn execute_reveal(
     a.score = Some(score);
     ASSIGNMENTS.save(deps.storage, (task_id, submission_id, &info.sender), &a)?;
     // The salt joins the randomness of the next round's assignment.
-    let mut seeds = SEEDS.load(deps.storage, task_id)?;
-    seeds.mix = HexBinary::from(mix_salt(&bytes32("mix", &seeds.mix)?, &salt));
-    SEEDS.save(deps.storage, task_id, &seeds)?;
+    let mix = mix_salt(&load_mix(deps.storage, task_id)?, &salt);
+    SALT_MIX.save(deps.storage, task_id, &Binary::from(mix))?;
     Ok(Response::new()
         .add_attribute("action", "reveal")
         .add_attribute("task_id", task_id.to_string())
-        .add_attribute("round", sub.round.to_string())
+        .add_attribute("round", a.round.to_string())
         .add_attribute("submission_id", submission_id.to_string())
         .add_attribute("validator", info.sender)
         .add_attribute("score", score.to_string()))

@@ -1,7 +1,6 @@
 //! Every item the market stores, and the few helpers that must run on each change of a stake so
 //! that totals and the sampling tree never drift from the participants they summarize.
 
-use arena_types::market::median::Standing;
 use arena_types::market::msg::{
     FinalizeStage, ModelMetadata, Role, SlashEvent, SubmissionStatus, TaskAccounts, TaskParams,
 };
@@ -11,7 +10,7 @@ use arena_types::market::sampling::{fenwick_find, fenwick_update, stake_power};
 use cosmwasm_schema::cw_serde;
 use std::cell::RefCell;
 
-use cosmwasm_std::{Addr, Decimal, Decimal256, Env, HexBinary, StdError, StdResult, Storage, Uint128};
+use cosmwasm_std::{Addr, Binary, Decimal, Decimal256, Env, HexBinary, StdError, StdResult, Storage, Uint128};
 use cw_storage_plus::{Item, Map};
 
 use crate::error::ContractError;
@@ -51,17 +50,15 @@ pub struct TaskState {
     pub validator_slots: u32,
     pub trainers: u32,
     pub rounds_finalized: u32,
-    pub next_submission_id: u64,
     pub next_slash_id: u64,
 }
 
-/// The randomness of a task: the seed of round `seed_round`, and the salts revealed since,
-/// folded into `mix` ([`arena_types::market::commitment::mix_salt`]).
+/// The randomness of a task: the seed of round `seed_round`. The salts revealed since are
+/// folded into [`SALT_MIX`] ([`arena_types::market::commitment::mix_salt`]).
 #[cw_serde]
 pub struct Seeds {
     pub seed_round: u32,
     pub seed: HexBinary,
-    pub mix: HexBinary,
 }
 
 /// A training node or validator of a task; also an operator others may delegate to.
@@ -111,6 +108,7 @@ pub struct RoundState {
     pub scored: u64,
 }
 
+/// What a training node submitted; never changes once saved.
 #[cw_serde]
 pub struct Submission {
     pub round: u32,
@@ -118,7 +116,14 @@ pub struct Submission {
     pub model_sha256: HexBinary,
     pub uri: String,
     pub metadata: ModelMetadata,
+    /// The trainer's effective stake T_i when it submitted.
     pub stake: Uint128,
+}
+
+/// What assignment and finalization find out about a submission, stored apart from it so that
+/// the finalization writes only these few bytes.
+#[cw_serde]
+pub struct SubmissionResult {
     pub assigned: bool,
     pub assigned_weight: Uint128,
     pub revealed_weight: Uint128,
@@ -129,20 +134,49 @@ pub struct Submission {
     pub reward: Uint128,
 }
 
+impl SubmissionResult {
+    pub fn pending() -> Self {
+        SubmissionResult {
+            assigned: false,
+            assigned_weight: Uint128::zero(),
+            revealed_weight: Uint128::zero(),
+            status: SubmissionStatus::Pending,
+            consensus: None,
+            rank: None,
+            weight: Uint128::zero(),
+            reward: Uint128::zero(),
+        }
+    }
+}
+
 #[cw_serde]
 pub struct Assignment {
+    /// The submission's round, kept here so commit and reveal need not load the submission.
+    pub round: u32,
+    /// The validator's sampling slot: keys its reward weight compactly.
+    pub slot: u32,
     pub weight: Uint128,
     pub commitment: Option<HexBinary>,
     pub score: Option<u32>,
-    pub standing: Option<Standing>,
+    /// Slashed for this assignment (liveness or outlier). Its standing is not stored: it follows
+    /// from the score and the submission's consensus ([`arena_types::market::median::classify`]).
     pub slashed: Uint128,
 }
 
 pub const CONFIG: Item<Config> = Item::new("config_v1");
 pub const NEXT_TASK_ID: Item<u64> = Item::new("next_task_id_v1");
 pub const TASKS: Map<u64, Task> = Map::new("tasks_v1");
+/// task -> its schedule, a copy of `Task::schedule` small enough for commit and reveal to read
+/// without the task's parameters.
+pub const SCHEDULES: Map<u64, Schedule> = Map::new("schedules_v1");
 pub const TASK_STATE: Map<u64, TaskState> = Map::new("task_state_v1");
 pub const SEEDS: Map<u64, Seeds> = Map::new("seeds_v1");
+/// task -> the 32-byte mix of the salts revealed since the last seed. Apart from [`SEEDS`] so a
+/// reveal writes only these bytes.
+pub const SALT_MIX: Map<u64, Binary> = Map::new("salt_mix_v1");
+/// task -> the id its next submission gets (ids run on across rounds). Apart from the task state
+/// so a submission writes only this number.
+pub const NEXT_SUBMISSION_IDS: Map<u64, u64> = Map::new("next_submission_id_v1");
 /// (task, address) -> participant.
 pub const PARTICIPANTS: Map<(u64, &Addr), Participant> = Map::new("participants_v1");
 /// (task, slot) -> validator.
@@ -155,6 +189,8 @@ pub const DELEGATIONS: Map<(u64, &Addr, &Addr), Delegation> = Map::new("delegati
 pub const ROUNDS: Map<(u64, u32), RoundState> = Map::new("rounds_v1");
 /// (task, submission id) -> submission.
 pub const SUBMISSIONS: Map<(u64, u64), Submission> = Map::new("submissions_v1");
+/// (task, submission id) -> what assignment and finalization found.
+pub const RESULTS: Map<(u64, u64), SubmissionResult> = Map::new("submission_results_v1");
 /// (task, round, trainer) -> its submission id: one submission per trainer per round.
 pub const TRAINER_SUBMISSIONS: Map<(u64, u32, &Addr), u64> = Map::new("trainer_submissions_v1");
 /// (task, submission id, validator) -> assignment with its commit and reveal.
@@ -164,8 +200,8 @@ pub const VALIDATOR_ASSIGNMENTS: Map<(u64, &Addr, u64), ()> = Map::new("validato
 /// (task, round, [`ranking_key`]): iterating it gives the ranking, best first, ties to the
 /// earlier submission.
 pub const RANKING: Map<(u64, u32, u128), ()> = Map::new("ranking_v1");
-/// (task, round, validator) -> its reward weight (sum of S_j over in-consensus reveals).
-pub const VALIDATOR_WEIGHTS: Map<(u64, u32, &Addr), Uint128> = Map::new("validator_weights_v1");
+/// (task, round, validator slot) -> its reward weight (sum of S_j over in-consensus reveals).
+pub const VALIDATOR_WEIGHTS: Map<(u64, u32, u32), Uint128> = Map::new("validator_weights_v1");
 /// address -> claimable rewards (all tasks pay in the same cw20).
 pub const REWARDS: Map<&Addr, Uint128> = Map::new("rewards_v1");
 /// (task, event id) -> slashing event.
@@ -173,6 +209,10 @@ pub const SLASH_EVENTS: Map<(u64, u64), SlashEvent> = Map::new("slash_events_v1"
 
 pub fn load_task(storage: &dyn Storage, task_id: u64) -> Result<Task, ContractError> {
     TASKS.may_load(storage, task_id)?.ok_or(ContractError::UnknownTask { task_id })
+}
+
+pub fn load_schedule(storage: &dyn Storage, task_id: u64) -> Result<Schedule, ContractError> {
+    SCHEDULES.may_load(storage, task_id)?.ok_or(ContractError::UnknownTask { task_id })
 }
 
 pub fn load_participant(storage: &dyn Storage, task_id: u64, address: &Addr) -> Result<Participant, ContractError> {

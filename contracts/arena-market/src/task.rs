@@ -4,10 +4,14 @@ use arena_types::market::commitment::initial_seed;
 use arena_types::market::msg::{TaskAccounts, TaskParams};
 use arena_types::market::params::validate_task_params;
 use arena_types::market::phase::Schedule;
-use cosmwasm_std::{Addr, DepsMut, Env, HexBinary, Response, Uint128};
+use cosmwasm_std::{Addr, Binary, DepsMut, Env, HexBinary, MessageInfo, Response, Uint128};
 
 use crate::error::ContractError;
-use crate::state::{now, Seeds, Task, TaskState, NEXT_TASK_ID, SEEDS, TASKS, TASK_STATE};
+use crate::stake::transfer;
+use crate::state::{
+    load_task, now, Seeds, Task, TaskState, CONFIG, NEXT_SUBMISSION_IDS, NEXT_TASK_ID, SALT_MIX, SCHEDULES, SEEDS,
+    TASKS, TASK_STATE,
+};
 
 pub fn execute_create_task(
     deps: DepsMut,
@@ -31,6 +35,9 @@ pub fn execute_create_task(
     };
     let task = Task { id, creator: creator.clone(), params, schedule };
     TASKS.save(deps.storage, id, &task)?;
+    NEXT_SUBMISSION_IDS.save(deps.storage, id, &1)?;
+    SALT_MIX.save(deps.storage, id, &Binary::from([0u8; 32]))?;
+    SCHEDULES.save(deps.storage, id, &schedule)?;
     TASK_STATE.save(
         deps.storage,
         id,
@@ -42,16 +49,11 @@ pub fn execute_create_task(
             validator_slots: 0,
             trainers: 0,
             rounds_finalized: 0,
-            next_submission_id: 1,
             next_slash_id: 1,
         },
     )?;
     let seed = initial_seed(id, env.block.height, env.block.time.nanos());
-    SEEDS.save(
-        deps.storage,
-        id,
-        &Seeds { seed_round: 1, seed: HexBinary::from(seed), mix: HexBinary::from([0u8; 32]) },
-    )?;
+    SEEDS.save(deps.storage, id, &Seeds { seed_round: 1, seed: HexBinary::from(seed) })?;
     Ok(Response::new()
         .add_attribute("action", "create_task")
         .add_attribute("task_id", id.to_string())
@@ -60,4 +62,33 @@ pub fn execute_create_task(
         .add_attribute("rounds", task.params.rounds.to_string())
         .add_attribute("metric", task.params.metric.name)
         .add_attribute("start", schedule.start.to_string()))
+}
+
+pub fn execute_reclaim_pool(deps: DepsMut, info: MessageInfo, task_id: u64) -> Result<Response, ContractError> {
+    let task = load_task(deps.storage, task_id)?;
+    if info.sender != task.creator {
+        return Err(ContractError::Unauthorized { expected: task.creator.to_string() });
+    }
+    let mut state = TASK_STATE.load(deps.storage, task_id)?;
+    if state.rounds_finalized < task.params.rounds {
+        return Err(ContractError::TaskNotFinished {
+            task_id,
+            finalized: state.rounds_finalized,
+            rounds: task.params.rounds,
+        });
+    }
+    let amount = state.accounts.pool;
+    if amount.is_zero() {
+        return Err(ContractError::NothingToClaim {});
+    }
+    state.accounts.pool = Uint128::zero();
+    state.accounts.reclaimed = state.accounts.reclaimed.checked_add(amount)?;
+    TASK_STATE.save(deps.storage, task_id, &state)?;
+    let config = CONFIG.load(deps.storage)?;
+    Ok(Response::new()
+        .add_message(transfer(&config.token, &info.sender, amount)?)
+        .add_attribute("action", "reclaim_pool")
+        .add_attribute("task_id", task_id.to_string())
+        .add_attribute("creator", info.sender)
+        .add_attribute("amount", amount))
 }

@@ -241,8 +241,10 @@ fn forged_receive(suite: &mut Suite, amount: Uint128, hook: &ReceiveMsg) -> Resu
 
 #[test]
 fn a_zero_amount_is_refused() {
+    // cw20-base forwards a Send of 0 to the hook: the market must refuse it itself.
     let mut suite = Suite::new(&["creator"]);
-    let err = forged_receive(&mut suite, Uint128::zero(), &ReceiveMsg::CreateTask(default_params())).unwrap_err();
+    let creator = suite.addr("creator");
+    let err = suite.send(&creator, 0, &ReceiveMsg::CreateTask(default_params())).unwrap_err();
     assert_eq!(err, ContractError::ZeroAmount {});
 }
 
@@ -415,4 +417,34 @@ fn migrating_keeps_the_version_rule() {
     let market = suite.market.clone();
     let code = suite.app.contract_data(&market).unwrap().code_id;
     suite.app.migrate_contract(admin, market, &arena_types::market::msg::MigrateMsg {}, code).unwrap();
+}
+
+#[test]
+fn reclaiming_the_pool_before_the_last_round_is_finalized_fails() {
+    let (mut suite, task, start, _ts, _vs) = running_task(default_params(), 0, 0);
+    let creator = suite.addr("creator");
+    suite.advance_to(at(start, 1, END));
+    suite.finalize_all(task, 1, 50);
+    let err = suite.execute(&creator, &ExecuteMsg::ReclaimPool { task_id: task }).unwrap_err();
+    assert_eq!(err, ContractError::TaskNotFinished { task_id: task, finalized: 1, rounds: 3 });
+}
+
+#[test]
+fn only_the_creator_reclaims_the_pool() {
+    let (mut suite, task, _start, ts, _vs) = running_task(default_params(), 1, 0);
+    let creator = suite.addr("creator");
+    let err = suite.execute(&ts[0], &ExecuteMsg::ReclaimPool { task_id: task }).unwrap_err();
+    assert_eq!(err, ContractError::Unauthorized { expected: creator.to_string() });
+}
+
+#[test]
+fn a_former_admin_loses_the_role() {
+    let mut suite = Suite::new(&["alice"]);
+    let (admin, alice) = (suite.admin.clone(), suite.addr("alice"));
+    suite.execute(&admin, &ExecuteMsg::UpdateAdmin { admin: Some(alice.to_string()) }).unwrap();
+    let err = suite.execute(&admin, &ExecuteMsg::SetPaused { paused: true }).unwrap_err();
+    assert_eq!(err, ContractError::Unauthorized { expected: alice.to_string() });
+    suite.execute(&alice, &ExecuteMsg::UpdateAdmin { admin: None }).unwrap();
+    let err = suite.execute(&alice, &ExecuteMsg::SetPaused { paused: true }).unwrap_err();
+    assert_eq!(err, ContractError::Unauthorized { expected: "no one (the market has no admin)".into() });
 }

@@ -327,12 +327,12 @@ impl Suite {
     }
 
     /// Checks the task's books: entered = pool + in_finalization + stake + unbonding +
-    /// rewarded + withdrawn.
+    /// rewarded + withdrawn + reclaimed.
     pub fn assert_books_balance(&self, task_id: u64) {
         let a = self.task(task_id).accounts;
         assert_eq!(
             a.entered,
-            a.pool + a.in_finalization + a.stake + a.unbonding + a.rewarded + a.withdrawn,
+            a.pool + a.in_finalization + a.stake + a.unbonding + a.rewarded + a.withdrawn + a.reclaimed,
             "books of task {task_id} do not balance: {a:?}"
         );
     }

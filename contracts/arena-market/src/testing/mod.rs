@@ -3,6 +3,8 @@
 mod bad_input;
 mod delegation;
 mod helpers;
+mod queries;
 mod round;
+mod scale;
 mod slashing;
 mod whole_task;

@@ -17,6 +17,21 @@ fn sampling_assigns_k_distinct_validators_per_submission() {
     // Two pages of two submissions each.
     let res = suite.assign(task, Some(2)).unwrap();
     assert_eq!(attr(&res, "assigned_through"), "2");
+    let announced: Vec<String> = res
+        .events
+        .iter()
+        .flat_map(|e| e.attributes.iter())
+        .filter(|a| a.key == "assigned")
+        .map(|a| a.value.clone())
+        .collect();
+    let mut expected: Vec<String> = vec![];
+    for id in 1..=2u64 {
+        expected.extend(suite.assigned_validators(task, id).iter().map(|v| format!("{id}:{v}")));
+    }
+    let mut announced_sorted = announced.clone();
+    announced_sorted.sort();
+    expected.sort();
+    assert_eq!(announced_sorted, expected);
     suite.assign(task, Some(2)).unwrap();
     assert_eq!(suite.round(task, 1).assigned, 4);
     let seed = suite.round(task, 1).seed.expect("seed fixed at first assignment");

@@ -4,7 +4,8 @@
 //! The expected numbers come from an independent integer model of the formulas (emission =
 //! pool / rounds left; R_v = floor(R * (gamma*(T+S) + (1-2gamma)*S) / (T+S)); trainer weight
 //! floor(T_i * q^rank); pro-rata floors; operator split floor(r * eD/(own+eD)) * (1-sigma);
-//! slashes floor(share * own)), not from this crate's code. Per round:
+//! slashes floor(share * own)), not from this crate's code: `testdata/whole_task_model.py`,
+//! whose output these are. Per round:
 //!
 //! | round | emission | sum T | sum S | R_v   | R_t   | paid   | pool after |
 //! |-------|----------|-------|-------|-------|-------|--------|------------|
@@ -208,5 +209,12 @@ fn three_rounds_pay_everyone_as_computed_by_hand() {
     assert_eq!(s.balance(&s.market.clone()), 825);
     let a = s.task(task).accounts;
     assert_eq!((a.stake.u128(), a.unbonding.u128()), (0, 0));
+    s.assert_books_balance(task);
+    // The creator takes the pool's remainder back; only the reserve's 1 of rounding stays.
+    let creator = s.addr("creator");
+    s.execute(&creator, &ExecuteMsg::ReclaimPool { task_id: task }).unwrap();
+    assert_eq!(s.balance(&creator), 970_824);
+    assert_eq!(s.balance(&s.market.clone()), 1);
+    assert_eq!(s.task(task).accounts.reclaimed.u128(), 824);
     s.assert_books_balance(task);
 }

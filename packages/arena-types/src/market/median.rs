@@ -162,17 +162,13 @@ mod tests {
         /// The median does not depend on the order of the reveals.
         #[test]
         fn median_ignores_input_order(
-            r in reveals("v", 0, 1_000_000, 1..20),
-            rotation in 0usize..20,
+            (r, shuffled) in reveals("v", 0, 1_000_000, 1..20)
+                .prop_flat_map(|r| (Just(r.clone()), Just(r).prop_shuffle())),
         ) {
-            let expected = lower_weighted_median(&r);
+            prop_assert_eq!(lower_weighted_median(&shuffled), lower_weighted_median(&r));
             let mut reversed = r.clone();
             reversed.reverse();
-            prop_assert_eq!(lower_weighted_median(&reversed), expected);
-            let mut rotated = r.clone();
-            let len = rotated.len();
-            rotated.rotate_left(rotation % len);
-            prop_assert_eq!(lower_weighted_median(&rotated), expected);
+            prop_assert_eq!(lower_weighted_median(&reversed), lower_weighted_median(&r));
         }
     }
 }

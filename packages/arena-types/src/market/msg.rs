@@ -67,6 +67,9 @@ pub enum ExecuteMsg {
     WithdrawDelegatorRewards { task_id: u64, operator: String },
     /// Pays the sender's whole claimable balance in cw20 on this chain.
     Claim {},
+    /// The task's creator takes back what its pool still holds (rounding dust, stake slashed in
+    /// the last round) once every round is finalized.
+    ReclaimPool { task_id: u64 },
     /// Admin: stops (or resumes) every state change but admin ones.
     SetPaused { paused: bool },
     /// Admin: hands the admin role on, or renounces it with `None`.
@@ -238,7 +241,7 @@ pub struct ConfigResponse {
 }
 
 /// The money of a task. Invariant: `entered = pool + in_finalization + stake + unbonding +
-/// rewarded + withdrawn`.
+/// rewarded + withdrawn + reclaimed`.
 #[cw_serde]
 #[derive(Default)]
 pub struct TaskAccounts {
@@ -256,6 +259,8 @@ pub struct TaskAccounts {
     pub rewarded: Uint128,
     /// Unbonded stake paid back.
     pub withdrawn: Uint128,
+    /// What the creator took back from the pool after the last round.
+    pub reclaimed: Uint128,
     /// Total slashed so far (already back in `pool`).
     pub slashed: Uint128,
 }
@@ -296,8 +301,8 @@ pub enum FinalizeStage {
     Rank { after: Option<Uint128>, rank: u32 },
     /// Paying training nodes in rank order (`after` as in `Rank`).
     PayTrainers { after: Option<Uint128> },
-    /// Paying validators by address.
-    PayValidators { after: Option<Addr> },
+    /// Paying validators in the order of their sampling slots (`after`: the last slot paid).
+    PayValidators { after: Option<u32> },
     /// Done; dust returned to the pool.
     Done,
 }
@@ -409,6 +414,9 @@ pub struct ParticipantResponse {
     pub sampling_weight: Uint128,
     /// Cumulative delegator rewards per delegated token.
     pub reward_index: Decimal256,
+    /// Credited to its delegators and not yet withdrawn by them (with at most one unit per
+    /// delegator per payment of rounding that stays here).
+    pub delegator_reserve: Uint128,
     pub slashed: Uint128,
 }
 
@@ -462,4 +470,94 @@ pub struct SlashEvent {
 #[cw_serde]
 pub struct SlashEventsResponse {
     pub events: Vec<SlashEvent>,
+}
+
+#[cfg(test)]
+mod tests {
+    //! Pins the JSON the chain client and the gpu-worker send, so a change of shape fails here.
+
+    use super::*;
+    use crate::market::phase::Clock;
+    use cosmwasm_std::to_json_string;
+
+    #[test]
+    fn execute_messages_have_the_documented_json() {
+        let salt = HexBinary::from([0xabu8; 32]);
+        let cases: Vec<(ExecuteMsg, &str)> = vec![
+            (
+                ExecuteMsg::Submit {
+                    task_id: 1,
+                    model_sha256: HexBinary::from([0x11u8; 32]),
+                    uri: "file://models/a.safetensors".into(),
+                    metadata: ModelMetadata {
+                        family: "mlp".into(),
+                        parameters: 101_770,
+                        file_bytes: 407_080,
+                        notes: None,
+                    },
+                },
+                r#"{"submit":{"task_id":1,"model_sha256":"1111111111111111111111111111111111111111111111111111111111111111","uri":"file://models/a.safetensors","metadata":{"family":"mlp","parameters":101770,"file_bytes":407080,"notes":null}}}"#,
+            ),
+            (ExecuteMsg::Assign { task_id: 1, limit: Some(10) }, r#"{"assign":{"task_id":1,"limit":10}}"#),
+            (
+                ExecuteMsg::Commit { task_id: 1, submission_id: 2, commitment: salt.clone() },
+                r#"{"commit":{"task_id":1,"submission_id":2,"commitment":"abababababababababababababababababababababababababababababababab"}}"#,
+            ),
+            (
+                ExecuteMsg::Reveal { task_id: 1, submission_id: 2, score: 912_345, salt },
+                r#"{"reveal":{"task_id":1,"submission_id":2,"score":912345,"salt":"abababababababababababababababababababababababababababababababab"}}"#,
+            ),
+            (
+                ExecuteMsg::Finalize { task_id: 1, round: 1, limit: Some(50) },
+                r#"{"finalize":{"task_id":1,"round":1,"limit":50}}"#,
+            ),
+            (ExecuteMsg::Claim {}, r#"{"claim":{}}"#),
+            (
+                ExecuteMsg::Unbond { task_id: 1, amount: Uint128::new(500) },
+                r#"{"unbond":{"task_id":1,"amount":"500"}}"#,
+            ),
+        ];
+        for (msg, json) in cases {
+            assert_eq!(to_json_string(&msg).unwrap(), json);
+        }
+    }
+
+    #[test]
+    fn the_api_schema_renders_with_every_response() {
+        let api = cosmwasm_schema::generate_api! {
+            name: "arena-market",
+            instantiate: InstantiateMsg,
+            execute: ExecuteMsg,
+            query: QueryMsg,
+            migrate: MigrateMsg,
+        }
+        .render();
+        let json = api.to_string().unwrap();
+        for response in ["TaskResponse", "RoundResponse", "AssignmentsResponse", "SlashEventsResponse"] {
+            assert!(json.contains(response), "{response} missing from the schema");
+        }
+        // The cw20 hook's own messages are part of the API too.
+        let receive = cosmwasm_schema::schema_for!(ReceiveMsg);
+        assert!(serde_json::to_string(&receive).unwrap().contains("create_task"));
+    }
+
+    #[test]
+    fn receive_hooks_have_the_documented_json() {
+        assert_eq!(
+            to_json_string(&ReceiveMsg::Stake { task_id: 1, role: Role::Validator }).unwrap(),
+            r#"{"stake":{"task_id":1,"role":"validator"}}"#
+        );
+        assert_eq!(
+            to_json_string(&ReceiveMsg::Delegate { task_id: 1, operator: "arena1op".into() }).unwrap(),
+            r#"{"delegate":{"task_id":1,"operator":"arena1op"}}"#
+        );
+        let phases = Phases { clock: Clock::Height, submission: 20, commit: 10, reveal: 10, unbonding: 40 };
+        assert_eq!(
+            to_json_string(&phases).unwrap(),
+            r#"{"clock":"height","submission":20,"commit":10,"reveal":10,"unbonding":40}"#
+        );
+        let create = to_json_string(&ReceiveMsg::CreateTask(crate::market::params::tests::demo_params())).unwrap();
+        assert!(create.starts_with(r#"{"create_task":{"metric":{"name":"accuracy_ppm","#), "{create}");
+        assert!(create.contains(r#""quorum":"0.5","tau":20000,"outlier_bound":100000,"min_score":0,"gamma":"0.1","q":"0.8","beta":"0.5","epsilon":"0.5","liveness_slash":"0.05","outlier_slash":"0.1"}}"#), "{create}");
+    }
 }

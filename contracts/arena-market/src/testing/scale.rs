@@ -1,0 +1,82 @@
+//! A larger round: 60 training nodes, 40 validators, k = 5 sampled by stake, mixed behaviour,
+//! finalized in small pages. Checks what must hold whatever the numbers: every token is
+//! accounted for, and the contract holds exactly what its books say.
+
+use arena_types::market::msg::{ParticipantsResponse, QueryMsg, Role, SubmissionStatus};
+
+use super::helpers::*;
+
+#[test]
+fn a_large_round_keeps_every_token_accounted_for() {
+    let mut params = default_params();
+    params.validators_per_submission = 5;
+    params.beta = cosmwasm_std::Decimal::percent(50);
+    let (mut suite, task, start, ts, vs) = running_task(params, 60, 40);
+    // Uneven validator stakes, so sampling by S^beta has something to weigh.
+    for (i, v) in vs.iter().enumerate() {
+        suite.stake(v, task, Role::Validator, 1_000 * (i as u128 % 7) + 1).unwrap();
+    }
+    let d0 = suite.addr("delegator0");
+    suite.delegate(&d0, task, &vs[7], 5_000).unwrap();
+    suite.delegate(&d0, task, &ts[3], 5_000).unwrap();
+    for (i, t) in ts.iter().enumerate() {
+        suite.submit(t, task, i as u8).unwrap();
+    }
+    suite.advance_to(at(start, 1, COMMIT));
+    while suite.round(task, 1).assigned < 60 {
+        suite.assign(task, Some(7)).unwrap();
+    }
+    // Validator j scores submission id as 300_000 + 10_000 * (id % 50), except: every 9th
+    // validator stays silent, every 13th is far off.
+    let score = |id: u64, j: usize| {
+        if j % 13 == 12 {
+            5_000
+        } else {
+            300_000 + 10_000 * (id % 50) as u32
+        }
+    };
+    let mut assignments = vec![];
+    for id in 1..=60u64 {
+        let assigned = suite.assigned_validators(task, id);
+        assert!(!assigned.is_empty() && assigned.len() <= 5);
+        for v in assigned {
+            let j = vs.iter().position(|x| *x == v).unwrap();
+            if j % 9 != 8 {
+                suite.commit(&v, task, id, score(id, j)).unwrap();
+                assignments.push((id, v, j));
+            }
+        }
+    }
+    suite.advance_to(at(start, 1, REVEAL));
+    for (id, v, j) in &assignments {
+        suite.reveal(v, task, *id, score(*id, *j)).unwrap();
+    }
+    suite.advance_to(at(start, 1, END));
+    let calls = suite.finalize_all(task, 1, 7);
+    assert!(calls > 20, "{calls} calls");
+    suite.assert_books_balance(task);
+
+    let round = suite.round(task, 1);
+    // The pool lost what was paid and gained what was slashed; dust went back into it.
+    let a = suite.task(task).accounts;
+    assert_eq!(a.pool.u128(), 30_000 - round.paid.u128() + a.slashed.u128());
+    assert!(round.paid.u128() <= round.emission.u128());
+    let scored = (1..=60u64).filter(|id| suite.submission(task, *id).status == SubmissionStatus::Scored).count();
+    assert_eq!(scored as u64, round.scored);
+    assert!(scored > 40, "only {scored} scored");
+
+    // Rewarded = what accounts can claim + what delegators can still withdraw.
+    let a = suite.task(task).accounts;
+    let participants: ParticipantsResponse = suite
+        .app
+        .wrap()
+        .query_wasm_smart(&suite.market, &QueryMsg::Participants { task_id: task, start_after: None, limit: Some(100) })
+        .unwrap();
+    assert_eq!(participants.participants.len(), 100);
+    let claimable: u128 = ts.iter().chain(&vs).map(|x| suite.rewards(x)).sum();
+    let reserves: u128 = participants.participants.iter().map(|p| p.delegator_reserve.u128()).sum();
+    assert_eq!(a.rewarded.u128(), claimable + reserves);
+    // The contract holds exactly what entered it, nothing having left yet.
+    assert_eq!(suite.balance(&suite.market.clone()), a.entered.u128());
+    assert!(a.slashed.u128() > 0);
+}

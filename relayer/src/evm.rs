@@ -1,0 +1,19 @@
+//! The EVM side of settlement: ArenaSettlement and ArenaToken on Base Sepolia.
+//!
+//! - [`bindings`]: `sol!` bindings generated from `contracts/evm/artifacts/*.json`, the artifacts
+//!   `node contracts/evm/compile.mjs` writes and the repository commits.
+//! - [`attest`]: the EIP-712 `Batch` attesters sign, hashed and signed with alloy's own EIP-712
+//!   implementation, and the signer ordering `postBatch` requires.
+//! - [`EvmClient`]: one signer's connection to a deployed settlement contract, over alloy's
+//!   `DynProvider`.
+//! - [`EvmError`]: every failure, with revert data decoded into the contracts' custom errors and an
+//!   [`EvmError::is_retryable`] predicate for the settlement loop.
+
+pub mod attest;
+pub mod bindings;
+mod client;
+mod error;
+
+pub use attest::Batch;
+pub use client::{ClaimLeaf, Deployment, EvmClient, EvmConfig, PostOutcome, PostedBatch, SettlementParams, TxOutcome};
+pub use error::EvmError;

@@ -1,0 +1,537 @@
+//! ArenaSettlement and ArenaToken through alloy against a real anvil (chain id 84532).
+//!
+//! Trees come from the reference implementation (npm @openzeppelin/merkle-tree), digests from
+//! alloy's EIP-712, signatures from anvil's dev keys. Every refusal asserts the concrete custom
+//! error the contract reverts with.
+
+mod support;
+
+use alloy::primitives::{Address, Bytes, Signature, B256, U256};
+use alloy::providers::Provider;
+use alloy::signers::local::PrivateKeySigner;
+use arena_relayer::evm::attest::{order_by_signer, sign_batch};
+use arena_relayer::evm::bindings::ArenaSettlement::{self, ArenaSettlementErrors};
+use arena_relayer::evm::bindings::ArenaToken::{self, ArenaTokenErrors};
+use arena_relayer::evm::{Batch, ClaimLeaf, EvmClient, EvmConfig, EvmError, PostOutcome, SettlementParams};
+use support::{config, dev_key, leaves, oz_tree, total, Fixture, OzTree, CHAIN_ID};
+
+/// The settlement error inside `error`, or a panic naming what came instead.
+fn settlement_error(error: EvmError) -> ArenaSettlementErrors {
+    match error {
+        EvmError::Settlement(e) => e,
+        other => panic!("expected an ArenaSettlement custom error, got: {other}"),
+    }
+}
+
+/// A batch header for `tree` over `leaves`.
+fn header(batch_id: u64, tree: &OzTree, leaves: &[ClaimLeaf]) -> Batch {
+    Batch { batchId: batch_id, root: tree.root, total: total(leaves), count: leaves.len() as u32 }
+}
+
+/// Signatures of `signers` over `batch`, ordered by signer as the contract wants.
+fn signed(client: &EvmClient, batch: &Batch, signers: &[&PrivateKeySigner]) -> Vec<Signature> {
+    let signatures: Vec<Signature> = signers.iter().map(|s| client.sign_batch(s, batch).unwrap()).collect();
+    order_by_signer(client.batch_digest(batch), &signatures).unwrap()
+}
+
+/// Builds batch `batch_id` of `count` leaves and posts it with attesters 1 and 2.
+async fn post(fx: &Fixture, batch_id: u64, count: u32) -> (Vec<ClaimLeaf>, OzTree) {
+    let leaves = leaves(batch_id, count);
+    let tree = oz_tree(&leaves);
+    let batch = header(batch_id, &tree, &leaves);
+    let signatures = signed(&fx.owner, &batch, &[&fx.attesters[0], &fx.attesters[1]]);
+    let outcome = fx.owner.post_batch(&batch, &signatures).await.unwrap();
+    assert!(matches!(outcome, PostOutcome::Posted(_)), "{outcome:?}");
+    (leaves, tree)
+}
+
+#[tokio::test]
+async fn deployment_wires_token_to_settlement() {
+    let fx = Fixture::new().await;
+    let token = ArenaToken::new(fx.owner.token_address(), fx.owner.provider().clone());
+    assert_eq!(token.settlement().call().await.unwrap(), fx.owner.settlement_address());
+    assert_eq!(token.decimals().call().await.unwrap(), 6);
+    assert_eq!(fx.owner.threshold().await.unwrap(), 2);
+    for attester in &fx.attesters {
+        assert!(fx.owner.is_attester(attester.address()).await.unwrap());
+    }
+    assert!(!fx.owner.is_attester(fx.owner.signer_address()).await.unwrap());
+}
+
+#[tokio::test]
+async fn alloy_digest_equals_contract_digest() {
+    let fx = Fixture::new().await;
+    let settlement = ArenaSettlement::new(fx.owner.settlement_address(), fx.owner.provider().clone());
+    let batch = Batch { batchId: 9, root: B256::repeat_byte(0xab), total: U256::from(12_345u64), count: 3 };
+    let on_chain = settlement.batchDigest(batch.batchId, batch.root, batch.total, batch.count).call().await.unwrap();
+    assert_eq!(on_chain, fx.owner.batch_digest(&batch));
+}
+
+#[tokio::test]
+async fn threshold_met_posts_the_batch_and_emits_batch_posted() {
+    let fx = Fixture::new().await;
+    let leaves = leaves(1, 5);
+    let tree = oz_tree(&leaves);
+    let batch = header(1, &tree, &leaves);
+    let signatures = signed(&fx.owner, &batch, &[&fx.attesters[2], &fx.attesters[0]]);
+    assert!(!fx.owner.is_posted(1).await.unwrap());
+
+    let PostOutcome::Posted(tx) = fx.owner.post_batch(&batch, &signatures).await.unwrap() else {
+        panic!("expected this relayer to post");
+    };
+
+    assert!(fx.owner.is_posted(1).await.unwrap());
+    let posted = fx.owner.batch(1).await.unwrap();
+    assert_eq!((posted.root, posted.total, posted.claimed, posted.count), (tree.root, total(&leaves), U256::ZERO, 5));
+    let receipt = fx.owner.provider().get_transaction_receipt(tx.tx_hash).await.unwrap().unwrap();
+    let events: Vec<ArenaSettlement::BatchPosted> = receipt
+        .inner
+        .logs()
+        .iter()
+        .filter_map(|log| log.log_decode::<ArenaSettlement::BatchPosted>().ok())
+        .map(|log| log.inner.data)
+        .collect();
+    assert_eq!(
+        events,
+        vec![ArenaSettlement::BatchPosted {
+            batchId: 1,
+            root: tree.root,
+            total: total(&leaves),
+            count: 5,
+            poster: fx.owner.signer_address(),
+        }]
+    );
+}
+
+#[tokio::test]
+async fn threshold_not_met_is_refused() {
+    let fx = Fixture::new().await;
+    let leaves = leaves(1, 3);
+    let tree = oz_tree(&leaves);
+    let batch = header(1, &tree, &leaves);
+    let signatures = signed(&fx.owner, &batch, &[&fx.attesters[0]]);
+    let error = fx.owner.post_batch(&batch, &signatures).await.unwrap_err();
+    assert_eq!(
+        settlement_error(error),
+        ArenaSettlementErrors::InsufficientSignatures(ArenaSettlement::InsufficientSignatures {
+            provided: U256::from(1),
+            required: U256::from(2),
+        })
+    );
+    assert!(!fx.owner.is_posted(1).await.unwrap());
+}
+
+#[tokio::test]
+async fn non_attester_signature_is_refused() {
+    let fx = Fixture::new().await;
+    let outsider = dev_key(&fx.anvil, 5);
+    let leaves = leaves(1, 3);
+    let tree = oz_tree(&leaves);
+    let batch = header(1, &tree, &leaves);
+    let signatures = signed(&fx.owner, &batch, &[&fx.attesters[0], &outsider]);
+    let error = fx.owner.post_batch(&batch, &signatures).await.unwrap_err();
+    assert_eq!(
+        settlement_error(error),
+        ArenaSettlementErrors::UnknownAttester(ArenaSettlement::UnknownAttester { account: outsider.address() })
+    );
+}
+
+#[tokio::test]
+async fn duplicate_signer_is_refused() {
+    let fx = Fixture::new().await;
+    let leaves = leaves(1, 3);
+    let tree = oz_tree(&leaves);
+    let batch = header(1, &tree, &leaves);
+    let one = fx.owner.sign_batch(&fx.attesters[0], &batch).unwrap();
+    let error = fx.owner.post_batch(&batch, &[one, one]).await.unwrap_err();
+    assert_eq!(
+        settlement_error(error),
+        ArenaSettlementErrors::DuplicateSigner(ArenaSettlement::DuplicateSigner { signer: fx.attesters[0].address() })
+    );
+}
+
+#[tokio::test]
+async fn unsorted_signers_are_refused() {
+    let fx = Fixture::new().await;
+    let leaves = leaves(1, 3);
+    let tree = oz_tree(&leaves);
+    let batch = header(1, &tree, &leaves);
+    let mut signatures = signed(&fx.owner, &batch, &[&fx.attesters[0], &fx.attesters[1]]);
+    signatures.reverse();
+    let digest = fx.owner.batch_digest(&batch);
+    let first = signatures[0].recover_address_from_prehash(&digest).unwrap();
+    let second = signatures[1].recover_address_from_prehash(&digest).unwrap();
+    assert!(first > second);
+    let error = fx.owner.post_batch(&batch, &signatures).await.unwrap_err();
+    assert_eq!(
+        settlement_error(error),
+        ArenaSettlementErrors::SignersNotAscending(ArenaSettlement::SignersNotAscending {
+            signer: second,
+            previous: first,
+        })
+    );
+}
+
+#[tokio::test]
+async fn malformed_signature_is_refused() {
+    let fx = Fixture::new().await;
+    let settlement = ArenaSettlement::new(fx.owner.settlement_address(), fx.owner.provider().clone());
+    let leaves = leaves(1, 2);
+    let tree = oz_tree(&leaves);
+    let batch = header(1, &tree, &leaves);
+    let good: Vec<Bytes> = signed(&fx.owner, &batch, &[&fx.attesters[0], &fx.attesters[1]])
+        .iter()
+        .map(|s| Bytes::from(s.as_bytes().to_vec()))
+        .collect();
+    // 64 bytes: a signature missing its v.
+    let short = Bytes::from(good[1][..64].to_vec());
+    let error = settlement
+        .postBatch(1, batch.root, batch.total, batch.count, vec![good[0].clone(), short])
+        .call()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.as_decoded_interface_error::<ArenaSettlementErrors>(),
+        Some(ArenaSettlementErrors::InvalidSignature(ArenaSettlement::InvalidSignature { index: U256::from(1) }))
+    );
+}
+
+#[tokio::test]
+async fn signature_over_another_chain_recovers_a_non_attester() {
+    let fx = Fixture::new().await;
+    let leaves = leaves(1, 2);
+    let tree = oz_tree(&leaves);
+    let batch = header(1, &tree, &leaves);
+    let settlement = fx.owner.settlement_address();
+    // Signed for Base mainnet (8453) instead of 84532: the digest differs, so the recovered
+    // address is some unrelated key.
+    let signatures: Vec<Signature> =
+        fx.attesters[..2].iter().map(|a| sign_batch(a, 8453, settlement, &batch).unwrap()).collect();
+    let ordered = order_by_signer(fx.owner.batch_digest(&batch), &signatures).unwrap();
+    let error = fx.owner.post_batch(&batch, &ordered).await.unwrap_err();
+    assert!(
+        matches!(settlement_error(error), ArenaSettlementErrors::UnknownAttester(_)),
+        "a signature for another chain must not count"
+    );
+}
+
+#[tokio::test]
+async fn replayed_batch_id_is_refused_by_the_contract_and_is_success_for_the_client() {
+    let fx = Fixture::new().await;
+    let (leaves, tree) = post(&fx, 4, 3).await;
+    let batch = header(4, &tree, &leaves);
+    let signatures = signed(&fx.owner, &batch, &[&fx.attesters[1], &fx.attesters[2]]);
+
+    // The contract refuses the batch id a second time...
+    let settlement = ArenaSettlement::new(fx.owner.settlement_address(), fx.owner.provider().clone());
+    let raw: Vec<Bytes> = signatures.iter().map(|s| Bytes::from(s.as_bytes().to_vec())).collect();
+    let error = settlement.postBatch(4, batch.root, batch.total, batch.count, raw).call().await.unwrap_err();
+    assert_eq!(
+        error.as_decoded_interface_error::<ArenaSettlementErrors>(),
+        Some(ArenaSettlementErrors::BatchAlreadyPosted(ArenaSettlement::BatchAlreadyPosted { batchId: 4 }))
+    );
+    // ...which a relayer that lost the race takes as done.
+    let other = fx.client(2).await;
+    assert_eq!(other.post_batch(&batch, &signatures).await.unwrap(), PostOutcome::AlreadyPosted);
+}
+
+#[tokio::test]
+async fn batch_id_posted_with_another_root_is_a_conflict() {
+    let fx = Fixture::new().await;
+    let (_, posted_tree) = post(&fx, 4, 3).await;
+    let other_leaves = leaves(4, 4);
+    let other_tree = oz_tree(&other_leaves);
+    let batch = header(4, &other_tree, &other_leaves);
+    let signatures = signed(&fx.owner, &batch, &[&fx.attesters[0], &fx.attesters[1]]);
+    let error = fx.owner.post_batch(&batch, &signatures).await.unwrap_err();
+    assert!(!error.is_retryable());
+    match error {
+        EvmError::ConflictingBatch { batch_id, posted, ours } => {
+            assert_eq!((batch_id, posted, ours), (4, posted_tree.root, other_tree.root));
+        }
+        other => panic!("expected ConflictingBatch, got: {other}"),
+    }
+}
+
+#[tokio::test]
+async fn racing_relayers_post_once_and_both_succeed() {
+    let fx = Fixture::new().await;
+    let leaves = leaves(6, 8);
+    let tree = oz_tree(&leaves);
+    let batch = header(6, &tree, &leaves);
+    let signatures = signed(&fx.owner, &batch, &[&fx.attesters[0], &fx.attesters[2]]);
+    let (a, b) = (fx.client(1).await, fx.client(2).await);
+    let (ra, rb) = tokio::join!(a.post_batch(&batch, &signatures), b.post_batch(&batch, &signatures));
+    let outcomes = [ra.unwrap(), rb.unwrap()];
+    let posted = outcomes.iter().filter(|o| matches!(o, PostOutcome::Posted(_))).count();
+    let already = outcomes.iter().filter(|o| **o == PostOutcome::AlreadyPosted).count();
+    assert_eq!((posted, already), (1, 1), "{outcomes:?}");
+}
+
+#[tokio::test]
+async fn claims_mint_each_leaf_to_its_recipient() {
+    let fx = Fixture::new().await;
+    let (leaves, tree) = post(&fx, 2, 7).await;
+    // Anyone may send a claim; the tokens go to the leaf's recipient.
+    let sender = fx.client(6).await;
+    for (leaf, proof) in leaves.iter().zip(&tree.proofs) {
+        assert!(!sender.is_claimed(2, leaf.index).await.unwrap());
+        sender.claim(leaf, proof).await.unwrap();
+        assert!(sender.is_claimed(2, leaf.index).await.unwrap());
+        assert_eq!(sender.balance_of(leaf.recipient).await.unwrap(), leaf.amount);
+    }
+    assert_eq!(sender.balance_of(sender.signer_address()).await.unwrap(), U256::ZERO);
+    assert_eq!(fx.owner.batch(2).await.unwrap().claimed, total(&leaves));
+}
+
+#[tokio::test]
+async fn bad_proof_is_refused() {
+    let fx = Fixture::new().await;
+    let (leaves, tree) = post(&fx, 3, 4).await;
+    // Leaf 0 with leaf 1's proof.
+    let error = fx.owner.claim(&leaves[0], &tree.proofs[1]).await.unwrap_err();
+    assert_eq!(
+        settlement_error(error),
+        ArenaSettlementErrors::InvalidProof(ArenaSettlement::InvalidProof { batchId: 3, index: 0 })
+    );
+}
+
+#[tokio::test]
+async fn wrong_amount_is_refused() {
+    let fx = Fixture::new().await;
+    let (leaves, tree) = post(&fx, 3, 4).await;
+    let inflated = ClaimLeaf { amount: leaves[2].amount + U256::from(1), ..leaves[2] };
+    let error = fx.owner.claim(&inflated, &tree.proofs[2]).await.unwrap_err();
+    assert_eq!(
+        settlement_error(error),
+        ArenaSettlementErrors::InvalidProof(ArenaSettlement::InvalidProof { batchId: 3, index: 2 })
+    );
+    assert_eq!(fx.owner.balance_of(leaves[2].recipient).await.unwrap(), U256::ZERO);
+}
+
+#[tokio::test]
+async fn double_claim_is_refused() {
+    let fx = Fixture::new().await;
+    let (leaves, tree) = post(&fx, 3, 4).await;
+    fx.owner.claim(&leaves[1], &tree.proofs[1]).await.unwrap();
+    let error = fx.owner.claim(&leaves[1], &tree.proofs[1]).await.unwrap_err();
+    assert_eq!(
+        settlement_error(error),
+        ArenaSettlementErrors::AlreadyClaimed(ArenaSettlement::AlreadyClaimed { batchId: 3, index: 1 })
+    );
+    assert_eq!(fx.owner.balance_of(leaves[1].recipient).await.unwrap(), leaves[1].amount);
+}
+
+#[tokio::test]
+async fn claim_on_unposted_batch_is_refused() {
+    let fx = Fixture::new().await;
+    let leaves = leaves(8, 2);
+    let tree = oz_tree(&leaves);
+    let error = fx.owner.claim(&leaves[0], &tree.proofs[0]).await.unwrap_err();
+    assert_eq!(
+        settlement_error(error),
+        ArenaSettlementErrors::BatchNotPosted(ArenaSettlement::BatchNotPosted { batchId: 8 })
+    );
+}
+
+#[tokio::test]
+async fn claims_beyond_the_signed_total_are_refused() {
+    let fx = Fixture::new().await;
+    // Attesters that signed a total below the sum of the leaves: the contract still never pays
+    // more than the total.
+    let leaves = leaves(5, 2);
+    let tree = oz_tree(&leaves);
+    let short_total = leaves[0].amount + leaves[1].amount - U256::from(1);
+    let batch = Batch { batchId: 5, root: tree.root, total: short_total, count: 2 };
+    let signatures = signed(&fx.owner, &batch, &[&fx.attesters[0], &fx.attesters[1]]);
+    fx.owner.post_batch(&batch, &signatures).await.unwrap();
+    fx.owner.claim(&leaves[0], &tree.proofs[0]).await.unwrap();
+    let error = fx.owner.claim(&leaves[1], &tree.proofs[1]).await.unwrap_err();
+    assert_eq!(
+        settlement_error(error),
+        ArenaSettlementErrors::ClaimExceedsTotal(ArenaSettlement::ClaimExceedsTotal {
+            batchId: 5,
+            amount: leaves[1].amount,
+            remaining: leaves[1].amount - U256::from(1),
+        })
+    );
+}
+
+#[tokio::test]
+async fn only_the_settlement_can_mint() {
+    let fx = Fixture::new().await;
+    let outsider = fx.client(4).await;
+    let token = ArenaToken::new(outsider.token_address(), outsider.provider().clone());
+    let error = token.mint(outsider.signer_address(), U256::from(1)).send().await.unwrap_err();
+    assert_eq!(
+        error.as_decoded_interface_error::<ArenaTokenErrors>(),
+        Some(ArenaTokenErrors::OnlySettlement(ArenaToken::OnlySettlement { caller: outsider.signer_address() }))
+    );
+    // Not even the settlement's owner.
+    let owner = fx.owner.signer_address();
+    let error = token.mint(owner, U256::from(1)).from(owner).call().await.unwrap_err();
+    assert_eq!(
+        error.as_decoded_interface_error::<ArenaTokenErrors>(),
+        Some(ArenaTokenErrors::OnlySettlement(ArenaToken::OnlySettlement { caller: owner }))
+    );
+    assert_eq!(outsider.balance_of(outsider.signer_address()).await.unwrap(), U256::ZERO);
+}
+
+#[tokio::test]
+async fn non_owner_cannot_update_attesters() {
+    let fx = Fixture::new().await;
+    let attester = fx.client(1).await;
+    let newcomer = dev_key(&fx.anvil, 7).address();
+    let error = attester.update_attesters(&[newcomer], &[], 2).await.unwrap_err();
+    assert_eq!(
+        settlement_error(error),
+        ArenaSettlementErrors::OwnableUnauthorizedAccount(ArenaSettlement::OwnableUnauthorizedAccount {
+            account: attester.signer_address(),
+        })
+    );
+    assert!(!fx.owner.is_attester(newcomer).await.unwrap());
+}
+
+#[tokio::test]
+async fn owner_rotates_attesters_and_threshold() {
+    let fx = Fixture::new().await;
+    let newcomer = dev_key(&fx.anvil, 7);
+    let removed = fx.attesters[0].address();
+    fx.owner.update_attesters(&[newcomer.address()], &[removed], 3).await.unwrap();
+    assert!(fx.owner.is_attester(newcomer.address()).await.unwrap());
+    assert!(!fx.owner.is_attester(removed).await.unwrap());
+    assert_eq!(fx.owner.threshold().await.unwrap(), 3);
+
+    // The removed attester no longer counts; the new set posts with all three.
+    let leaves = leaves(1, 2);
+    let tree = oz_tree(&leaves);
+    let batch = header(1, &tree, &leaves);
+    let stale = signed(&fx.owner, &batch, &[&fx.attesters[0], &fx.attesters[1], &fx.attesters[2]]);
+    let error = fx.owner.post_batch(&batch, &stale).await.unwrap_err();
+    assert_eq!(
+        settlement_error(error),
+        ArenaSettlementErrors::UnknownAttester(ArenaSettlement::UnknownAttester { account: removed })
+    );
+    let fresh = signed(&fx.owner, &batch, &[&newcomer, &fx.attesters[1], &fx.attesters[2]]);
+    assert!(matches!(fx.owner.post_batch(&batch, &fresh).await.unwrap(), PostOutcome::Posted(_)));
+}
+
+#[tokio::test]
+async fn threshold_above_the_attester_count_is_refused() {
+    let fx = Fixture::new().await;
+    let error = fx.owner.update_attesters(&[], &[], 4).await.unwrap_err();
+    assert_eq!(
+        settlement_error(error),
+        ArenaSettlementErrors::InvalidThreshold(ArenaSettlement::InvalidThreshold {
+            threshold: U256::from(4),
+            attesterCount: U256::from(3),
+        })
+    );
+}
+
+#[tokio::test]
+async fn zero_threshold_is_refused() {
+    let fx = Fixture::new().await;
+    let error = fx.owner.update_attesters(&[], &[], 0).await.unwrap_err();
+    assert_eq!(
+        settlement_error(error),
+        ArenaSettlementErrors::InvalidThreshold(ArenaSettlement::InvalidThreshold {
+            threshold: U256::ZERO,
+            attesterCount: U256::from(3),
+        })
+    );
+}
+
+#[tokio::test]
+async fn registering_an_attester_twice_is_refused() {
+    let fx = Fixture::new().await;
+    let existing = fx.attesters[1].address();
+    let error = fx.owner.update_attesters(&[existing], &[], 2).await.unwrap_err();
+    assert_eq!(
+        settlement_error(error),
+        ArenaSettlementErrors::AttesterAlreadyRegistered(ArenaSettlement::AttesterAlreadyRegistered {
+            account: existing
+        })
+    );
+}
+
+#[tokio::test]
+async fn deploying_with_a_threshold_above_the_set_is_refused() {
+    let anvil = support::spawn_anvil();
+    let deployer = dev_key(&anvil, 0);
+    let params = SettlementParams {
+        owner: deployer.address(),
+        attesters: vec![dev_key(&anvil, 1).address()],
+        threshold: 2,
+        token_name: "Arena".into(),
+        token_symbol: "ARENA".into(),
+    };
+    let error = EvmClient::deploy(config(&anvil), deployer, &params).await.unwrap_err();
+    assert_eq!(
+        settlement_error(error),
+        ArenaSettlementErrors::InvalidThreshold(ArenaSettlement::InvalidThreshold {
+            threshold: U256::from(2),
+            attesterCount: U256::from(1),
+        })
+    );
+}
+
+#[tokio::test]
+async fn connecting_to_the_wrong_chain_is_refused() {
+    let fx = Fixture::new().await;
+    let config = EvmConfig::new(fx.anvil.endpoint(), 8453);
+    let error = EvmClient::connect(config, dev_key(&fx.anvil, 1), fx.owner.settlement_address()).await.unwrap_err();
+    assert!(matches!(error, EvmError::WrongChain { expected: 8453, actual: CHAIN_ID }), "{error}");
+    assert!(!error.is_retryable());
+}
+
+#[tokio::test]
+async fn unreachable_node_is_a_retryable_error() {
+    // Start an anvil to learn a free port, then stop it: nothing listens there any more.
+    let endpoint = support::spawn_anvil().endpoint();
+    let error = EvmClient::connect(EvmConfig::new(endpoint, CHAIN_ID), PrivateKeySigner::random(), Address::ZERO)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, EvmError::Rpc(_)), "{error}");
+    assert!(error.is_retryable(), "{error}");
+}
+
+#[tokio::test]
+async fn a_send_refused_at_estimation_does_not_block_the_next_one() {
+    let fx = Fixture::new().await;
+    let leaves = leaves(3, 2);
+    let tree = oz_tree(&leaves);
+    // Refused before broadcast: no transaction, so no nonce may be used up.
+    fx.owner.claim(&leaves[0], &tree.proofs[0]).await.unwrap_err();
+    // The same key's next transactions land.
+    post(&fx, 3, 2).await;
+    fx.owner.claim(&leaves[0], &tree.proofs[0]).await.unwrap();
+    assert_eq!(fx.owner.balance_of(leaves[0].recipient).await.unwrap(), leaves[0].amount);
+}
+
+#[tokio::test]
+async fn receipts_wait_for_the_confirmation_depth() {
+    // Blocks every second, as on a real chain, instead of one block per transaction.
+    let anvil = alloy::node_bindings::Anvil::at(support::anvil_path()).chain_id(CHAIN_ID).block_time(1).spawn();
+    let deployer = dev_key(&anvil, 0);
+    let attesters: Vec<PrivateKeySigner> = (1..=2).map(|i| dev_key(&anvil, i)).collect();
+    let params = SettlementParams {
+        owner: deployer.address(),
+        attesters: attesters.iter().map(|a| a.address()).collect(),
+        threshold: 2,
+        token_name: "Arena".into(),
+        token_symbol: "ARENA".into(),
+    };
+    let deep = EvmConfig { confirmations: 3, ..config(&anvil) };
+    let (client, deployment) = EvmClient::deploy(deep, deployer, &params).await.unwrap();
+    assert!(client.block_number().await.unwrap() >= deployment.tx.block_number + 2);
+
+    let leaves = leaves(1, 2);
+    let tree = oz_tree(&leaves);
+    let batch = header(1, &tree, &leaves);
+    let signatures = signed(&client, &batch, &[&attesters[0], &attesters[1]]);
+    let PostOutcome::Posted(tx) = client.post_batch(&batch, &signatures).await.unwrap() else {
+        panic!("expected this relayer to post");
+    };
+    assert!(client.block_number().await.unwrap() >= tx.block_number + 2);
+}
