@@ -7,7 +7,7 @@
 use arena_client::{ClientError, Signer};
 
 /// Anvil's and Hardhat's well-known development mnemonic.
-pub const DEV_MNEMONIC: &str = "test test test test test test test test test test test junk";
+pub use arena_client::DEVNET_MNEMONIC as DEV_MNEMONIC;
 
 /// How many Cosmos accounts genesis funds.
 pub const COSMOS_ACCOUNTS: u32 = 20;

@@ -157,9 +157,13 @@ pub fn start(profile: &ChainProfile, home: &Path, ports: ChainPorts) -> Result<S
     let mut command = node(profile, home)?;
     command.arg("start").args(&profile.start_args);
     let mut service = Service::spawn("chain", command, log_path(home), pid_path(home))?;
+    // Ready means producing blocks with gRPC up. After a restart CometBFT reports the old height
+    // at once, before the app answers queries, so wait for a height this process produced.
+    let mut first_seen = None;
     process::wait_until(&mut service, "chain node", Duration::from_secs(60), || {
-        probe::comet_height(ports.rpc).is_some_and(|h| h >= 2)
-            && std::net::TcpStream::connect(("127.0.0.1", ports.grpc)).is_ok()
+        let Some(height) = probe::comet_height(ports.rpc) else { return false };
+        let first = *first_seen.get_or_insert(height);
+        height > first && height >= 2 && std::net::TcpStream::connect(("127.0.0.1", ports.grpc)).is_ok()
     })?;
     Ok(service)
 }

@@ -15,7 +15,8 @@ use crate::process;
 use crate::repo;
 
 /// The contracts that are built and deployed, as cargo package names.
-pub const CONTRACTS: &[&str] = &["arena-token", "arena-market", "arena-bridge"];
+/// In deployment order: the market takes the token's and the bridge's addresses.
+pub const CONTRACTS: &[&str] = &["arena-token", "arena-bridge", "arena-market"];
 
 /// What the local chain's x/wasm accepts: no cosmwasm_2_2 or cosmwasm_3_0.
 pub const CHAIN_CAPABILITIES: &str =
@@ -55,15 +56,7 @@ pub fn build(packages: &[&str]) -> Result<Vec<Artifact>, TestnetError> {
 
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut command = Command::new(cargo);
-    command.current_dir(&root).args([
-        "build",
-        "--profile",
-        "wasm",
-        "--lib",
-        "--locked",
-        "--target",
-        "wasm32-unknown-unknown",
-    ]);
+    command.current_dir(&root).args(["build", "--profile", "wasm", "--lib", "--target", "wasm32-unknown-unknown"]);
     for p in packages {
         command.args(["-p", p]);
     }

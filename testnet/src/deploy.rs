@@ -95,7 +95,19 @@ async fn instantiate(
     let outcome = match package {
         "arena-token" => client.instantiate(deployer, code_id, &token_instantiate_msg(client)?, package, admin).await?,
         "arena-market" => {
-            client.instantiate(deployer, code_id, &market_instantiate_msg(deployer, &token()?), package, admin).await?
+            client
+                .instantiate(
+                    deployer,
+                    code_id,
+                    &market_instantiate_msg(
+                        deployer,
+                        &token()?,
+                        deployed.get("arena-bridge").map(|b| b.address.as_str()),
+                    ),
+                    package,
+                    admin,
+                )
+                .await?
         }
         "arena-bridge" => {
             client.instantiate(deployer, code_id, &bridge_instantiate_msg(client, &token()?)?, package, admin).await?
@@ -105,12 +117,18 @@ async fn instantiate(
     Ok(outcome)
 }
 
-/// The market: the deployer may pause it; operators may keep up to half of their delegators'
+/// The market, paying withdrawals to the EVM side through the bridge (when deployed before it):
+/// the deployer may pause it; operators may keep up to half of their delegators'
 /// rewards and move their commission by at most 5 points per round.
-pub fn market_instantiate_msg(deployer: &Signer, token: &str) -> arena_types::market::msg::InstantiateMsg {
+pub fn market_instantiate_msg(
+    deployer: &Signer,
+    token: &str,
+    bridge: Option<&str>,
+) -> arena_types::market::msg::InstantiateMsg {
     arena_types::market::msg::InstantiateMsg {
         admin: Some(deployer.address().to_string()),
         token: token.to_string(),
+        bridge: bridge.map(str::to_string),
         max_commission: Decimal::percent(50),
         max_commission_change: Decimal::percent(5),
     }
@@ -167,4 +185,68 @@ pub fn token_instantiate_msg(client: &Client) -> Result<cw20_base::msg::Instanti
         }),
         marketing: None,
     })
+}
+
+/// Deploys ArenaSettlement (which deploys ArenaToken) on the EVM node with the devnet relayers'
+/// EVM keys as attesters, unless `previous` names a settlement contract that is still there.
+/// Returns the contracts by name, as the manifest records them.
+pub async fn deploy_evm(
+    evm_rpc_url: &str,
+    previous: Option<&Manifest>,
+) -> Result<BTreeMap<String, String>, TestnetError> {
+    use alloy::primitives::Address;
+    use alloy::signers::local::PrivateKeySigner;
+    use arena_relayer::evm::{EvmClient, EvmConfig, SettlementParams};
+
+    let evm_error = |e: arena_relayer::evm::EvmError| TestnetError::Evm(e.to_string());
+    let config = EvmConfig::new(evm_rpc_url, crate::evm::BASE_SEPOLIA_CHAIN_ID);
+    let deployer: PrivateKeySigner = accounts::EVM_KEYS[0].parse().expect("anvil key 0 is a valid key");
+    if let Some(settlement) = previous.and_then(|m| m.evm.contracts.get(SETTLEMENT)) {
+        let address: Address =
+            settlement.parse().map_err(|e| TestnetError::Evm(format!("manifest {SETTLEMENT}: {e}")))?;
+        // Connecting reads token() from the contract: it fails if nothing is deployed there.
+        if let Ok(client) = EvmClient::connect(config.clone(), deployer.clone(), address).await {
+            return Ok(evm_contracts(client.settlement_address(), client.token_address()));
+        }
+    }
+    let params = SettlementParams {
+        owner: deployer.address(),
+        attesters: accounts::RELAYERS
+            .iter()
+            .map(|&(_, evm)| accounts::EVM_ADDRESSES[evm].parse().expect("valid address"))
+            .collect(),
+        threshold: accounts::ATTESTATION_THRESHOLD,
+        token_name: "Arena Token".into(),
+        token_symbol: "ARENA".into(),
+    };
+    let (_, deployment) = EvmClient::deploy(config, deployer, &params).await.map_err(evm_error)?;
+    tracing::info!(settlement = %deployment.settlement, token = %deployment.token, gas = deployment.tx.gas_used, "deployed EVM contracts");
+    Ok(evm_contracts(deployment.settlement, deployment.token))
+}
+
+/// The manifest's name of the EVM settlement contract.
+pub const SETTLEMENT: &str = "ArenaSettlement";
+/// The manifest's name of the EVM reward token.
+pub const EVM_TOKEN: &str = "ArenaToken";
+
+fn evm_contracts(
+    settlement: alloy::primitives::Address,
+    token: alloy::primitives::Address,
+) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (SETTLEMENT.to_string(), settlement.to_checksum(None)),
+        (EVM_TOKEN.to_string(), token.to_checksum(None)),
+    ])
+}
+
+/// Points the bridge's EIP-712 domain at the EVM settlement contract, unless it already is.
+pub async fn connect_bridge_to_evm(client: &Client, bridge: &str, settlement: &str) -> Result<(), TestnetError> {
+    use arena_types::settlement::msg::{ConfigResponse, ExecuteMsg, QueryMsg};
+    let config: ConfigResponse = client.query_contract(bridge, &QueryMsg::Config {}).await?;
+    if config.evm_settlement.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(settlement)) {
+        return Ok(());
+    }
+    let admin = accounts::cosmos(accounts::DEPLOYER, &client.config().bech32_prefix)?;
+    client.execute(&admin, bridge, &ExecuteMsg::SetEvmSettlement { address: settlement.to_string() }, vec![]).await?;
+    Ok(())
 }

@@ -33,6 +33,9 @@ pub enum TestnetError {
     #[error("contract build: {0}")]
     Build(String),
 
+    #[error("EVM node: {0}")]
+    Evm(String),
+
     #[error(transparent)]
     Client(#[from] arena_client::ClientError),
 }

@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use testnet::chain::ChainPorts;
-use testnet::manifest::{Endpoints, EvmDeployment, Manifest};
+use testnet::manifest::Manifest;
 use testnet::network::{self, NetworkConfig, Ports};
 use testnet::profile::{ChainProfile, DEFAULT_PROFILE};
 use testnet::{accounts, contracts, deploy, evm, repo, Network};
@@ -187,19 +187,12 @@ async fn deploy(home: PathBuf) -> anyhow::Result<()> {
     let previous = Manifest::read(&path).ok();
     let contracts = deploy::deploy(&client, &artifacts, previous.as_ref()).await?;
     let p = info.ports;
-    let manifest = Manifest {
-        profile: info.profile_name,
-        denom: profile.denom.clone(),
-        endpoints: Endpoints {
-            rpc: format!("http://127.0.0.1:{}", p.chain.rpc),
-            grpc: chain.grpc_url.clone(),
-            rest: format!("http://127.0.0.1:{}", p.chain.rest),
-            evm_rpc: format!("http://127.0.0.1:{}", p.evm),
-        },
-        chain,
-        contracts,
-        evm: EvmDeployment { chain_id: evm::BASE_SEPOLIA_CHAIN_ID, contracts: Default::default() },
-    };
+    let evm_rpc = format!("http://127.0.0.1:{}", p.evm);
+    let evm_contracts = deploy::deploy_evm(&evm_rpc, previous.as_ref()).await?;
+    if let Some(bridge) = contracts.get("arena-bridge") {
+        deploy::connect_bridge_to_evm(&client, &bridge.address, &evm_contracts[deploy::SETTLEMENT]).await?;
+    }
+    let manifest = network::manifest(&info.profile_name, &profile, info.ports, contracts, evm_contracts);
     manifest.write(&path)?;
     print!("{}", manifest.to_json());
     println!("manifest written to {}", path.display());

@@ -1,8 +1,10 @@
 //! The whole local network: the Cosmos chain and the EVM node, started and stopped together.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use arena_client::manifest::{DeployedContract, Endpoints, EvmDeployment, Manifest};
 use arena_client::ChainConfig;
 use serde::{Deserialize, Serialize};
 
@@ -67,6 +69,7 @@ pub struct NetworkInfo {
 #[derive(Debug)]
 pub struct Network {
     pub home: PathBuf,
+    pub profile_name: String,
     pub profile: ChainProfile,
     pub ports: Ports,
     chain: Option<Service>,
@@ -94,12 +97,28 @@ impl Network {
         };
         std::fs::write(info_path(&config.home), serde_json::to_string_pretty(&info).expect("serializable"))
             .map_err(TestnetError::io("writing network.json"))?;
-        Ok(Network { home: config.home.clone(), profile, ports: config.ports, chain: Some(chain), evm: Some(evm) })
+        Ok(Network {
+            home: config.home.clone(),
+            profile_name: config.profile_name.clone(),
+            profile,
+            ports: config.ports,
+            chain: Some(chain),
+            evm: Some(evm),
+        })
     }
 
     /// How clients reach this network's chain.
     pub fn chain_config(&self) -> ChainConfig {
         chain_config(&self.profile, self.ports)
+    }
+
+    /// The manifest of `contracts` deployed on this network.
+    pub fn manifest(
+        &self,
+        contracts: BTreeMap<String, DeployedContract>,
+        evm_contracts: BTreeMap<String, String>,
+    ) -> Manifest {
+        manifest(&self.profile_name, &self.profile, self.ports, contracts, evm_contracts)
     }
 
     pub fn evm_rpc_url(&self) -> String {
@@ -130,6 +149,30 @@ impl Network {
         }
         self.chain = Some(chain::start(&self.profile, &chain_home, self.ports.chain)?);
         Ok(())
+    }
+}
+
+/// The manifest of contracts deployed on a network with this profile and these ports.
+pub fn manifest(
+    profile_name: &str,
+    profile: &ChainProfile,
+    ports: Ports,
+    contracts: BTreeMap<String, DeployedContract>,
+    evm_contracts: BTreeMap<String, String>,
+) -> Manifest {
+    let chain = chain_config(profile, ports);
+    Manifest {
+        profile: profile_name.to_string(),
+        denom: profile.denom.clone(),
+        endpoints: Endpoints {
+            rpc: format!("http://127.0.0.1:{}", ports.chain.rpc),
+            grpc: chain.grpc_url.clone(),
+            rest: format!("http://127.0.0.1:{}", ports.chain.rest),
+            evm_rpc: format!("http://127.0.0.1:{}", ports.evm),
+        },
+        chain,
+        contracts,
+        evm: EvmDeployment { chain_id: evm::BASE_SEPOLIA_CHAIN_ID, contracts: evm_contracts },
     }
 }
 

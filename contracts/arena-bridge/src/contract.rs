@@ -20,7 +20,8 @@ use crate::msg::{
     AttestationResponse, AttestationsResponse, Attester, BatchPolicy, BatchResponse, BatchStatus,
     BatchesResponse, ConfigResponse, ExecuteMsg, InstantiateMsg, LeafResponse, LeavesResponse,
     MigrateMsg, OutboxResponse, ProofResponse, QueryMsg, ReceiveMsg, WithdrawalResponse,
-    WithdrawalsResponse, DEFAULT_LIMIT, MAX_ATTESTERS, MAX_BATCH_LEAVES, MAX_LIMIT,
+    WithdrawalsResponse, DEFAULT_LIMIT, MAX_ATTESTERS, MAX_BATCH_LEAVES, MAX_BATCH_TOTAL,
+    MAX_LIMIT,
 };
 use crate::state::{
     Attestation, AttesterEntry, AttesterSet, Batch, Config, Leaf, Outbox, Withdrawal, ATTESTATIONS,
@@ -142,6 +143,13 @@ pub fn execute_withdraw(
     if recipient == EvmAddress::default() {
         return Err(ContractError::ZeroRecipient {});
     }
+    // No batch could ever hold it: it would stay queued and block the queue behind it.
+    if amount > MAX_BATCH_TOTAL {
+        return Err(ContractError::WithdrawalTooLarge {
+            amount,
+            max: MAX_BATCH_TOTAL,
+        });
+    }
     let mut outbox = OUTBOX.load(deps.storage)?;
     let id = outbox.next_withdrawal_id;
     QUEUE.save(
@@ -189,6 +197,26 @@ fn check_sealable(
     })
 }
 
+/// The longest prefix of `queued` whose total is at most [`MAX_BATCH_TOTAL`], the most the
+/// settlement contract can post. First in first out: a withdrawal that does not fit ends the
+/// batch (later, smaller ones wait behind it) and opens the next one. Every queued withdrawal is
+/// at most the cap (`execute_withdraw` refuses larger ones), so the prefix is never empty.
+fn within_total_cap(mut queued: Vec<(u64, Withdrawal)>) -> Vec<(u64, Withdrawal)> {
+    let mut total = Uint128::zero();
+    let fits = queued
+        .iter()
+        .take_while(|(_, w)| match total.checked_add(w.amount) {
+            Ok(sum) if sum <= MAX_BATCH_TOTAL => {
+                total = sum;
+                true
+            }
+            _ => false,
+        })
+        .count();
+    queued.truncate(fits);
+    queued
+}
+
 fn oldest_queued(storage: &dyn Storage) -> StdResult<Option<Withdrawal>> {
     QUEUE
         .range(storage, None, None, Order::Ascending)
@@ -212,10 +240,11 @@ pub fn execute_seal_batch(deps: DepsMut, env: Env) -> Result<Response, ContractE
     )?;
 
     // At most one batch's worth is read: the gas of a seal is bounded by max_leaves.
-    let taken: Vec<(u64, Withdrawal)> = QUEUE
+    let candidates: Vec<(u64, Withdrawal)> = QUEUE
         .range(deps.storage, None, None, Order::Ascending)
         .take(config.batch_policy.max_leaves as usize)
         .collect::<StdResult<_>>()?;
+    let taken = within_total_cap(candidates);
     let batch_id = outbox.next_batch_id;
     let mut total = Uint128::zero();
     let mut leaves = Vec::with_capacity(taken.len());

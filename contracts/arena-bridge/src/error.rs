@@ -1,6 +1,6 @@
 use arena_types::migrate::MigrateError;
 use arena_types::settlement::SettlementError;
-use cosmwasm_std::{Addr, OverflowError, StdError};
+use cosmwasm_std::{Addr, OverflowError, StdError, Uint128};
 use thiserror::Error;
 
 /// Every way a bridge message can fail. Messages carry the values involved and say what to do.
@@ -39,6 +39,9 @@ pub enum ContractError {
 
     #[error("the bridge is paused: withdrawals, sealing and attestations resume when the admin unpauses it")]
     Paused {},
+
+    #[error("a withdrawal of {amount} is more than one batch may hold ({max}, the EVM settlement contract's uint112 total); withdraw it in parts of at most {max}")]
+    WithdrawalTooLarge { amount: Uint128, max: Uint128 },
 
     #[error("nothing is queued: a batch needs at least one withdrawal")]
     NothingQueued {},

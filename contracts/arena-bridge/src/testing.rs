@@ -8,4 +8,5 @@ mod confirm;
 mod instantiate;
 mod queries;
 mod seal;
+mod total_cap;
 mod withdraw;

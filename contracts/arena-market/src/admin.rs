@@ -1,4 +1,5 @@
-//! The admin's whole power: pause in an emergency and hand the role on. Nothing economic.
+//! The admin's whole power: pause in an emergency, hand the role on, and name the bridge that
+//! `WithdrawToEvm` sends to. Nothing economic: no balance, stake or parameter moves.
 
 use cosmwasm_std::{Decimal, DepsMut, MessageInfo, Response};
 
@@ -44,4 +45,16 @@ pub fn execute_update_admin(
     Ok(Response::new()
         .add_attribute("action", "update_admin")
         .add_attribute("admin", config.admin.map(|a| a.to_string()).unwrap_or_default()))
+}
+
+/// Names the arena-bridge contract `WithdrawToEvm` sends to. Every later withdrawal to an EVM
+/// address goes there, so only the admin may change it; withdrawals already queued in the old
+/// bridge stay there.
+pub fn execute_set_bridge(deps: DepsMut, info: MessageInfo, bridge: String) -> Result<Response, ContractError> {
+    let mut config = CONFIG.load(deps.storage)?;
+    assert_admin(&config, &info)?;
+    let bridge = deps.api.addr_validate(&bridge)?;
+    config.bridge = Some(bridge.clone());
+    CONFIG.save(deps.storage, &config)?;
+    Ok(Response::new().add_attribute("action", "set_bridge").add_attribute("bridge", bridge))
 }

@@ -25,6 +25,7 @@ pub fn instantiate(
         max_commission: msg.max_commission,
         max_commission_change: msg.max_commission_change,
         paused: false,
+        bridge: msg.bridge.map(|b| deps.api.addr_validate(&b)).transpose()?,
     };
     admin::validate_commission_bounds(&config)?;
     CONFIG.save(deps.storage, &config)?;
@@ -33,13 +34,16 @@ pub fn instantiate(
     Ok(Response::new()
         .add_attribute("action", "instantiate")
         .add_attribute("token", config.token)
-        .add_attribute("max_commission", config.max_commission.to_string()))
+        .add_attribute("max_commission", config.max_commission.to_string())
+        .add_attribute("bridge", config.bridge.map(String::from).unwrap_or_default()))
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> Result<Response, ContractError> {
     let config = CONFIG.load(deps.storage)?;
-    let is_admin_msg = matches!(msg, ExecuteMsg::SetPaused { .. } | ExecuteMsg::UpdateAdmin { .. });
+    // Admin messages work while paused: replacing a broken bridge is part of an emergency.
+    let is_admin_msg =
+        matches!(msg, ExecuteMsg::SetPaused { .. } | ExecuteMsg::UpdateAdmin { .. } | ExecuteMsg::SetBridge { .. });
     if config.paused && !is_admin_msg {
         return Err(ContractError::Paused {});
     }
@@ -87,9 +91,11 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> R
             stake::execute_withdraw_delegator_rewards(deps, info, task_id, operator)
         }
         ExecuteMsg::Claim {} => stake::execute_claim(deps, info),
+        ExecuteMsg::WithdrawToEvm { evm_recipient } => stake::execute_withdraw_to_evm(deps, info, evm_recipient),
         ExecuteMsg::ReclaimPool { task_id } => task::execute_reclaim_pool(deps, info, task_id),
         ExecuteMsg::SetPaused { paused } => admin::execute_set_paused(deps, info, paused),
         ExecuteMsg::UpdateAdmin { admin } => admin::execute_update_admin(deps, info, admin),
+        ExecuteMsg::SetBridge { bridge } => admin::execute_set_bridge(deps, info, bridge),
     }
 }
 

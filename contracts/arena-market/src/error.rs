@@ -1,6 +1,7 @@
 use arena_types::market::msg::Role;
 use arena_types::market::params::ParamError;
 use arena_types::market::phase::Phase;
+use arena_types::settlement::SettlementError;
 use cosmwasm_std::{Addr, Decimal, OverflowError, StdError, Uint128};
 use thiserror::Error;
 
@@ -123,4 +124,15 @@ pub enum ContractError {
 
     #[error("{address} has no delegation to {operator} in task {task_id}")]
     UnknownDelegation { task_id: u64, address: Addr, operator: Addr },
+
+    #[error("no bridge is configured, so nothing can be withdrawn to an EVM address yet: the admin sets one with `set_bridge`; `claim` pays on this chain meanwhile")]
+    NoBridge {},
+
+    #[error("invalid EVM recipient: {0}")]
+    InvalidEvmRecipient(#[from] SettlementError),
+
+    #[error(
+        "cannot withdraw to the EVM zero address (tokens minted there are lost); give the recipient's EVM address"
+    )]
+    ZeroEvmRecipient {},
 }

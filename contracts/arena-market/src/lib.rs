@@ -12,8 +12,9 @@ The formulas live in [`arena_types::market`]; this crate applies them to chain s
 - [x] paginated finalization anyone can crank: slashing, ranking, trainer and validator rewards,
   delegator rewards through a per-operator reward index
 - [x] claims in cw20 on this chain; the creator reclaims the pool's remainder after the last round
-- [ ] withdraw to an EVM address: comes with the arena-bridge contract
-- [x] admin limited to pausing and handing the role on; cw2 migration
+- [x] withdraw to an EVM address: `WithdrawToEvm` sends the claimable balance to arena-bridge
+  with its `withdraw` hook (the recipient is checked here first); the admin names the bridge
+- [x] admin limited to pausing, handing the role on and naming the bridge; cw2 migration
 
 ## Decisions the design left open
 

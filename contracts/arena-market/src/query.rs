@@ -37,6 +37,7 @@ pub fn query_config(deps: Deps) -> StdResult<ConfigResponse> {
         max_commission_change: c.max_commission_change,
         paused: c.paused,
         next_task_id: NEXT_TASK_ID.load(deps.storage)?,
+        bridge: c.bridge,
     })
 }
 

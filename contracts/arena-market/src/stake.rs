@@ -2,6 +2,8 @@
 
 use arena_types::market::msg::Role;
 use arena_types::market::phase::Phase;
+use arena_types::settlement::msg::ReceiveMsg as BridgeReceiveMsg;
+use arena_types::settlement::EvmAddress;
 use cosmwasm_std::{
     to_json_binary, Addr, Decimal, Decimal256, DepsMut, Env, MessageInfo, Response, StdError, Storage, Uint128,
     Uint256, WasmMsg,
@@ -341,16 +343,59 @@ pub fn execute_withdraw_delegator_rewards(
         .add_attribute("amount", amount))
 }
 
-pub fn execute_claim(deps: DepsMut, info: MessageInfo) -> Result<Response, ContractError> {
-    let amount = REWARDS.may_load(deps.storage, &info.sender)?.unwrap_or_default();
+/// Empties `who`'s claimable balance and returns it; refuses an empty one.
+fn take_claimable(storage: &mut dyn Storage, who: &Addr) -> Result<Uint128, ContractError> {
+    let amount = REWARDS.may_load(storage, who)?.unwrap_or_default();
     if amount.is_zero() {
         return Err(ContractError::NothingToClaim {});
     }
-    REWARDS.remove(deps.storage, &info.sender);
+    REWARDS.remove(storage, who);
+    Ok(amount)
+}
+
+pub fn execute_claim(deps: DepsMut, info: MessageInfo) -> Result<Response, ContractError> {
+    let amount = take_claimable(deps.storage, &info.sender)?;
     let config = CONFIG.load(deps.storage)?;
     Ok(Response::new()
         .add_message(transfer(&config.token, &info.sender, amount)?)
         .add_attribute("action", "claim")
         .add_attribute("address", info.sender)
         .add_attribute("amount", amount))
+}
+
+/// Pays the sender's whole claimable balance to `evm_recipient` through the bridge: a cw20 `Send`
+/// of it to the bridge with the bridge's `withdraw` hook, so the bridge queues it with the
+/// market as sender. The recipient is checked here first, so a bad one fails with the market's
+/// error and nothing moves; if the bridge refuses anyway (paused), the whole transaction fails
+/// and the balance stays claimable.
+pub fn execute_withdraw_to_evm(
+    deps: DepsMut,
+    info: MessageInfo,
+    evm_recipient: String,
+) -> Result<Response, ContractError> {
+    let config = CONFIG.load(deps.storage)?;
+    let bridge = config.bridge.ok_or(ContractError::NoBridge {})?;
+    let recipient = EvmAddress::parse(&evm_recipient)?;
+    if recipient == EvmAddress::default() {
+        return Err(ContractError::ZeroEvmRecipient {});
+    }
+    let amount = take_claimable(deps.storage, &info.sender)?;
+    // The checksummed form: the bridge parses it again and it always passes.
+    let hook = BridgeReceiveMsg::Withdraw { evm_recipient: recipient.to_string() };
+    let send = WasmMsg::Execute {
+        contract_addr: config.token.to_string(),
+        msg: to_json_binary(&Cw20ExecuteMsg::Send {
+            contract: bridge.to_string(),
+            amount,
+            msg: to_json_binary(&hook)?,
+        })?,
+        funds: vec![],
+    };
+    Ok(Response::new()
+        .add_message(send)
+        .add_attribute("action", "withdraw_to_evm")
+        .add_attribute("address", info.sender)
+        .add_attribute("evm_recipient", recipient.to_string())
+        .add_attribute("amount", amount)
+        .add_attribute("bridge", bridge))
 }

@@ -26,6 +26,10 @@ pub struct Config {
     pub max_commission: Decimal,
     pub max_commission_change: Decimal,
     pub paused: bool,
+    /// The arena-bridge contract `WithdrawToEvm` sends to. Stored configs from before it existed
+    /// have no such field and read as `None`.
+    #[serde(default)]
+    pub bridge: Option<Addr>,
 }
 
 /// What never changes after creation.

@@ -14,6 +14,10 @@ use crate::error::ClientError;
 /// SLIP-44 coin type of Cosmos keys: `m/44'/118'/0'/0/index`.
 pub const COSMOS_COIN_TYPE: u32 = 118;
 
+/// The local devnet's development mnemonic (anvil's and Hardhat's, well known): its accounts are
+/// funded in the devnet's genesis. Public knowledge: never hold anything of value under it.
+pub const DEVNET_MNEMONIC: &str = "test test test test test test test test test test test junk";
+
 /// A key that signs transactions, and the address it signs for.
 pub struct Signer {
     key: SigningKey,
@@ -113,8 +117,7 @@ impl fmt::Debug for Signer {
 mod tests {
     use super::*;
 
-    /// Anvil's and Hardhat's well-known development mnemonic; Arena's devnet uses it on coin type 118 too.
-    const DEV_MNEMONIC: &str = "test test test test test test test test test test test junk";
+    const DEV_MNEMONIC: &str = DEVNET_MNEMONIC;
 
     #[test]
     fn mnemonic_accounts_are_deterministic_and_distinct() {

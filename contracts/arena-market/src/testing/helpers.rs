@@ -127,6 +127,7 @@ impl Suite {
                     token: token.to_string(),
                     max_commission: Decimal::percent(50),
                     max_commission_change: Decimal::percent(10),
+                    bridge: None,
                 },
                 &[],
                 "arena-market",

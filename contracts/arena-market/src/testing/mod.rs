@@ -8,3 +8,4 @@ mod round;
 mod scale;
 mod slashing;
 mod whole_task;
+mod withdraw_to_evm;

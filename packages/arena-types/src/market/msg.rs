@@ -18,6 +18,10 @@ pub struct InstantiateMsg {
     pub max_commission: Decimal,
     /// Largest change of commission in one step; an operator may change it once per round.
     pub max_commission_change: Decimal,
+    /// The arena-bridge contract `WithdrawToEvm` sends rewards to. May be left out (older
+    /// deployments' JSON has no such field) and set later by the admin with `SetBridge`.
+    #[serde(default)]
+    pub bridge: Option<String>,
 }
 
 #[cw_serde]
@@ -67,6 +71,13 @@ pub enum ExecuteMsg {
     WithdrawDelegatorRewards { task_id: u64, operator: String },
     /// Pays the sender's whole claimable balance in cw20 on this chain.
     Claim {},
+    /// Pays the sender's whole claimable balance to `evm_recipient` on the EVM side: a cw20
+    /// `Send` to the configured bridge with the bridge's `withdraw` hook, queued there with the
+    /// market as its sender.
+    WithdrawToEvm {
+        /// `0x` + 40 hex digits, EIP-55 checksummed or all one case; not the zero address.
+        evm_recipient: String,
+    },
     /// The task's creator takes back what its pool still holds (rounding dust, stake slashed in
     /// the last round) once every round is finalized.
     ReclaimPool { task_id: u64 },
@@ -74,6 +85,8 @@ pub enum ExecuteMsg {
     SetPaused { paused: bool },
     /// Admin: hands the admin role on, or renounces it with `None`.
     UpdateAdmin { admin: Option<String> },
+    /// Admin: sets the arena-bridge contract that `WithdrawToEvm` sends to.
+    SetBridge { bridge: String },
 }
 
 /// What a cw20 `Send` to the market does with the tokens.
@@ -238,6 +251,8 @@ pub struct ConfigResponse {
     pub max_commission_change: Decimal,
     pub paused: bool,
     pub next_task_id: u64,
+    /// The arena-bridge contract `WithdrawToEvm` sends to; `None` until the admin sets one.
+    pub bridge: Option<Addr>,
 }
 
 /// The money of a task. Invariant: `entered = pool + in_finalization + stake + unbonding +
@@ -513,6 +528,11 @@ mod tests {
             ),
             (ExecuteMsg::Claim {}, r#"{"claim":{}}"#),
             (
+                ExecuteMsg::WithdrawToEvm { evm_recipient: "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed".into() },
+                r#"{"withdraw_to_evm":{"evm_recipient":"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"}}"#,
+            ),
+            (ExecuteMsg::SetBridge { bridge: "arena1bridge".into() }, r#"{"set_bridge":{"bridge":"arena1bridge"}}"#),
+            (
                 ExecuteMsg::Unbond { task_id: 1, amount: Uint128::new(500) },
                 r#"{"unbond":{"task_id":1,"amount":"500"}}"#,
             ),
@@ -520,6 +540,19 @@ mod tests {
         for (msg, json) in cases {
             assert_eq!(to_json_string(&msg).unwrap(), json);
         }
+    }
+
+    #[test]
+    fn instantiate_json_without_a_bridge_still_parses() {
+        // The JSON deployments sent before the bridge existed.
+        let old = r#"{"admin":null,"token":"arena1token","max_commission":"0.5","max_commission_change":"0.05"}"#;
+        let msg: InstantiateMsg = cosmwasm_std::from_json(old).unwrap();
+        assert_eq!(msg.bridge, None);
+        assert_eq!(msg.token, "arena1token");
+        let with = r#"{"admin":null,"token":"arena1token","max_commission":"0.5","max_commission_change":"0.05","bridge":"arena1bridge"}"#;
+        let msg: InstantiateMsg = cosmwasm_std::from_json(with).unwrap();
+        assert_eq!(msg.bridge.as_deref(), Some("arena1bridge"));
+        assert_eq!(to_json_string(&msg).unwrap(), with);
     }
 
     #[test]

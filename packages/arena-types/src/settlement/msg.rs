@@ -24,6 +24,10 @@ use super::merkle::{verify_proof, WithdrawalLeaf};
 /// The most leaves one batch may hold: sealing, and the proof query, touch every leaf of a
 /// batch, so this bounds their gas.
 pub const MAX_BATCH_LEAVES: u32 = 1000;
+/// The largest total one batch may hold: 2^112 - 1, the most the settlement contract's packed
+/// `uint112 total` stores (it refuses to post a batch above it). Sealing stops adding leaves
+/// before a batch would pass it, and a single withdrawal above it is refused when queued.
+pub const MAX_BATCH_TOTAL: Uint128 = Uint128::new((1u128 << 112) - 1);
 /// The most attesters the set may hold: attesting reads one record per attester.
 pub const MAX_ATTESTERS: u32 = 32;
 /// Page size of list queries when `limit` is not given.
@@ -72,7 +76,8 @@ pub enum ExecuteMsg {
     /// cw20 hook: the accepted token's `send` with a [`ReceiveMsg`] queues a withdrawal.
     Receive(Cw20ReceiveMsg),
     /// Anyone: seal the oldest queued withdrawals (up to `max_leaves`, first in first out) into
-    /// the next batch, once the batch policy allows it.
+    /// the next batch, once the batch policy allows it. A batch stops before the withdrawal that
+    /// would take its total past [`MAX_BATCH_TOTAL`]; that one opens the next batch.
     SealBatch {},
     /// Anyone may relay it; it counts for the attester the signature recovers to.
     Attest {
@@ -357,6 +362,13 @@ mod tests {
         );
         batch.root = "0xab".to_string();
         assert!(matches!(batch.header(), Err(SettlementError::MalformedHex { expected_len: 32, .. })));
+    }
+
+    #[test]
+    fn the_batch_total_cap_is_the_settlement_contracts_uint112() {
+        assert_eq!(MAX_BATCH_TOTAL.u128(), 5_192_296_858_534_827_628_530_496_329_220_095);
+        assert_eq!(MAX_BATCH_TOTAL.u128().count_ones(), 112);
+        assert_eq!(MAX_BATCH_TOTAL.u128() >> 112, 0);
     }
 
     #[test]

@@ -1,0 +1,146 @@
+//! The compute kernels: one WGSL file per family under `kernels/`, one pipeline per entry point, and
+//! next to each file the Rust that checks shapes and builds its dispatches ([`Op`]s). Ops are
+//! recorded many to a compute pass and many passes to a submission; wgpu orders the dispatches that
+//! share buffers.
+
+mod batch;
+mod host;
+mod layers;
+mod matmul;
+mod optimizer;
+mod reduce;
+
+use std::num::NonZeroU64;
+
+pub(crate) use batch::{advance, gather, GatherShape};
+pub(crate) use layers::{act_backward, bias_act, bias_grad, softmax_xent};
+pub(crate) use matmul::matmul;
+pub use matmul::{MatmulShape, MatmulVariant};
+pub use optimizer::OptimizerParams;
+pub(crate) use optimizer::{adam, sgd};
+pub(crate) use reduce::{sum_f32, sum_u32};
+
+use crate::device::Gpu;
+
+/// Every pipeline the worker compiles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Kernel {
+    MatmulBlocked,
+    MatmulTiled,
+    BiasAct,
+    ActBackward,
+    BiasGrad,
+    SoftmaxXent,
+    Sgd,
+    Adam,
+    SumF32,
+    SumU32,
+    Gather,
+    Advance,
+}
+
+impl Kernel {
+    /// The WGSL source and entry point.
+    pub(crate) fn source(self) -> (&'static str, &'static str) {
+        const MATMUL_BLOCKED: &str = include_str!("kernels/matmul_blocked.wgsl");
+        const MATMUL_TILED: &str = include_str!("kernels/matmul_tiled.wgsl");
+        const ACTIVATION: &str = include_str!("kernels/activation.wgsl");
+        const BIAS_GRAD: &str = include_str!("kernels/bias_grad.wgsl");
+        const SOFTMAX_XENT: &str = include_str!("kernels/softmax_xent.wgsl");
+        const OPTIMIZER: &str = include_str!("kernels/optimizer.wgsl");
+        const REDUCE: &str = include_str!("kernels/reduce.wgsl");
+        const BATCH: &str = include_str!("kernels/batch.wgsl");
+        match self {
+            Kernel::MatmulBlocked => (MATMUL_BLOCKED, "main"),
+            Kernel::MatmulTiled => (MATMUL_TILED, "main"),
+            Kernel::BiasAct => (ACTIVATION, "bias_act"),
+            Kernel::ActBackward => (ACTIVATION, "act_backward"),
+            Kernel::BiasGrad => (BIAS_GRAD, "bias_grad"),
+            Kernel::SoftmaxXent => (SOFTMAX_XENT, "softmax_xent"),
+            Kernel::Sgd => (OPTIMIZER, "sgd"),
+            Kernel::Adam => (OPTIMIZER, "adam"),
+            Kernel::SumF32 => (REDUCE, "sum_f32"),
+            Kernel::SumU32 => (REDUCE, "sum_u32"),
+            Kernel::Gather => (BATCH, "gather"),
+            Kernel::Advance => (BATCH, "advance"),
+        }
+    }
+}
+
+/// A range of 4-byte elements (f32 or u32) inside a buffer.
+#[derive(Clone, Copy)]
+pub(crate) struct Slice<'a> {
+    pub(crate) buffer: &'a wgpu::Buffer,
+    /// In elements; times 4 it must be a multiple of the storage offset alignment (256 bytes covers
+    /// every adapter).
+    pub(crate) offset: usize,
+    pub(crate) len: usize,
+}
+
+impl<'a> Slice<'a> {
+    pub(crate) fn new(buffer: &'a wgpu::Buffer, offset: usize, len: usize) -> Self {
+        Slice { buffer, offset, len }
+    }
+
+    fn binding(&self) -> wgpu::BindingResource<'a> {
+        wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+            buffer: self.buffer,
+            offset: (self.offset * 4) as u64,
+            size: NonZeroU64::new((self.len.max(1) * 4) as u64),
+        })
+    }
+}
+
+/// One dispatch: a pipeline, its bound buffers, and the workgroup counts.
+pub(crate) struct Op {
+    pipeline: wgpu::ComputePipeline,
+    bind_group: wgpu::BindGroup,
+    groups: [u32; 3],
+}
+
+impl Op {
+    /// Builds a dispatch. `params` go to a uniform at binding 0 (none when empty); `bindings` are
+    /// (binding number, storage range).
+    fn new(gpu: &Gpu, kernel: Kernel, params: &[u32], bindings: &[(u32, Slice)], groups: [u32; 3]) -> Op {
+        let pipeline = gpu.pipeline(kernel);
+        let uniform = (!params.is_empty()).then(|| gpu.uniform(params));
+        let mut entries: Vec<wgpu::BindGroupEntry> = bindings
+            .iter()
+            .map(|(binding, slice)| wgpu::BindGroupEntry { binding: *binding, resource: slice.binding() })
+            .collect();
+        if let Some(uniform) = &uniform {
+            entries.push(wgpu::BindGroupEntry { binding: 0, resource: uniform.as_entire_binding() });
+        }
+        let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(kernel.source().1),
+            layout: &pipeline.get_bind_group_layout(0),
+            entries: &entries,
+        });
+        Op { pipeline, bind_group, groups }
+    }
+
+    pub(crate) fn record(&self, pass: &mut wgpu::ComputePass<'_>) {
+        pass.set_pipeline(&self.pipeline);
+        pass.set_bind_group(0, &self.bind_group, &[]);
+        pass.dispatch_workgroups(self.groups[0], self.groups[1], self.groups[2]);
+    }
+}
+
+/// Records `ops` in order into one compute pass.
+pub(crate) fn record(encoder: &mut wgpu::CommandEncoder, ops: &[&Op]) {
+    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes: None });
+    for op in ops {
+        op.record(&mut pass);
+    }
+}
+
+/// Workgroup counts covering `n` elements at 256 per workgroup, spilling into y past the 65,535
+/// limit of one dimension (the shaders flatten gid.x + gid.y * groups.x * 256).
+fn grid(n: usize) -> [u32; 3] {
+    let groups = n.div_ceil(256).max(1);
+    if groups <= 65_535 {
+        [groups as u32, 1, 1]
+    } else {
+        [65_535, groups.div_ceil(65_535) as u32, 1]
+    }
+}

@@ -1,0 +1,92 @@
+// C = A * B with workgroup-memory tiling: the variant for real GPUs, where a tile loaded once into
+// workgroup memory serves 64 rows or columns and global-memory bandwidth is what limits.
+//
+// Same parameters, strides and 64 x 64 output tile (16 x 16 invocations, 4 x 4 each) as
+// matmul_blocked.wgsl. The k dimension is walked in slices of 16: each invocation loads 4 elements of
+// A and 4 of B into workgroup memory (zero beyond the matrix edges, and 0 * 0 adds exactly nothing),
+// then accumulates over the slice. Every element is still summed over k in increasing order from 0.0.
+
+struct Params {
+    m: u32,
+    n: u32,
+    k: u32,
+    a_row_stride: u32,
+    a_col_stride: u32,
+    b_row_stride: u32,
+    b_col_stride: u32,
+    _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> c: array<f32>;
+
+const TK: u32 = 16u;
+// a_tile[kk][r]: the slice of A transposed, so the inner loop reads it along r like b_tile.
+var<workgroup> a_tile: array<array<f32, 64>, TK>;
+var<workgroup> b_tile: array<array<f32, 64>, TK>;
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let tile_row = wg.y * 64u;
+    let tile_col = wg.x * 64u;
+    let flat = lid.y * 16u + lid.x; // 0..256
+    var acc0 = vec4<f32>(0.0);
+    var acc1 = vec4<f32>(0.0);
+    var acc2 = vec4<f32>(0.0);
+    var acc3 = vec4<f32>(0.0);
+    let slices = (p.k + TK - 1u) / TK;
+    for (var s = 0u; s < slices; s++) {
+        let k0 = s * TK;
+        // 64 x 16 elements of each matrix, 4 per invocation.
+        for (var e = 0u; e < 4u; e++) {
+            let idx = flat + 256u * e;
+            let r = idx / TK;
+            let kk = idx % TK;
+            let ar = tile_row + r;
+            let ak = k0 + kk;
+            var av = 0.0;
+            if (ar < p.m && ak < p.k) {
+                av = a[ar * p.a_row_stride + ak * p.a_col_stride];
+            }
+            a_tile[kk][r] = av;
+            let bkk = idx / 64u;
+            let bc = idx % 64u;
+            let bk = k0 + bkk;
+            let bcol = tile_col + bc;
+            var bv = 0.0;
+            if (bk < p.k && bcol < p.n) {
+                bv = b[bk * p.b_row_stride + bcol * p.b_col_stride];
+            }
+            b_tile[bkk][bc] = bv;
+        }
+        workgroupBarrier();
+        for (var kk = 0u; kk < TK; kk++) {
+            let bv = vec4<f32>(b_tile[kk][lid.x], b_tile[kk][lid.x + 16u], b_tile[kk][lid.x + 32u], b_tile[kk][lid.x + 48u]);
+            acc0 = acc0 + a_tile[kk][lid.y] * bv;
+            acc1 = acc1 + a_tile[kk][lid.y + 16u] * bv;
+            acc2 = acc2 + a_tile[kk][lid.y + 32u] * bv;
+            acc3 = acc3 + a_tile[kk][lid.y + 48u] * bv;
+        }
+        workgroupBarrier();
+    }
+    let row0 = tile_row + lid.y;
+    let col0 = tile_col + lid.x;
+    store_row(row0, col0, acc0);
+    store_row(row0 + 16u, col0, acc1);
+    store_row(row0 + 32u, col0, acc2);
+    store_row(row0 + 48u, col0, acc3);
+}
+
+fn store_row(row: u32, col0: u32, v: vec4<f32>) {
+    if (row >= p.m) {
+        return;
+    }
+    for (var j = 0u; j < 4u; j++) {
+        let col = col0 + 16u * j;
+        if (col < p.n) {
+            c[row * p.n + col] = v[j];
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! The node's subcommands (`run`, `serve`, `status`, `rewards`, `claim`), called from main.rs.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use crate::Backend;
+use arena_types::market::msg::ExecuteMsg;
+
+use crate::node::config::{NodeConfig, NodeRole};
+use crate::node::context::Node;
+use crate::node::error::NodeError;
+use crate::node::journal::Journal;
+use crate::node::store::ModelStore;
+use crate::node::{serve, trainer, validator};
+
+/// `gpu-worker run`: the node works its role until its task is over (or Ctrl-C).
+pub async fn run(config: &Path, role: Option<NodeRole>, backend: Backend) -> Result<(), NodeError> {
+    let mut config = NodeConfig::load(config)?;
+    if let Some(role) = role {
+        config.role = role;
+    }
+    let role = config.role;
+    let node = Node::connect(config).await?;
+    tracing::info!(address = %node.address(), task = node.task_id(), ?role, "node starting");
+    let work = async {
+        match role {
+            NodeRole::Trainer => trainer::run(node, backend).await,
+            NodeRole::Validator => validator::run(node, backend).await,
+        }
+    };
+    tokio::select! {
+        result = work => result,
+        _ = tokio::signal::ctrl_c() => {
+            // Safe at any instant: the journal is written before each commit, the chain is the record.
+            tracing::info!("interrupted; stopping");
+            Ok(())
+        }
+    }
+}
+
+/// `gpu-worker serve`: offers the store's models over HTTP.
+pub async fn serve(store: &Path, listen: SocketAddr) -> Result<(), NodeError> {
+    let store = ModelStore::open(store)?;
+    serve::serve(store, listen).await.map_err(|e| NodeError::Config { path: "--listen".into(), reason: e.to_string() })
+}
+
+/// `gpu-worker status`: the node's task, stake, pending work and rewards.
+pub async fn status(config: &Path) -> Result<(), NodeError> {
+    let node = Node::connect(NodeConfig::load(config)?).await?;
+    let task = node.task().await?;
+    println!("account   {}", node.address());
+    println!(
+        "task      {} ({}): round {}/{} in {:?} until {} ({:?}), {} rounds finalized",
+        task.id,
+        task.params.metric.name,
+        task.now.round,
+        task.params.rounds,
+        task.now.phase,
+        task.now.ends_at,
+        task.params.phases.clock,
+        task.rounds_finalized
+    );
+    match node.participant().await? {
+        Some(p) => println!(
+            "stake     {:?}: own {}, delegated {}, effective {}, unbonding {}, slashed {}",
+            p.role, p.own, p.delegated, p.effective, p.unbonding, p.slashed
+        ),
+        None => println!("stake     not joined ({:?} by config)", node.config.role),
+    }
+    if node.config.role == NodeRole::Validator {
+        let journal = Journal::open(node.config.state_dir.join("journal"))?;
+        let pending = journal.load(task.id, task.now.round)?;
+        println!("journal   {} scores recorded for round {}", pending.len(), task.now.round);
+    }
+    println!("rewards   {} claimable", node.market.claimable(&node.address()).await?);
+    Ok(())
+}
+
+/// `gpu-worker rewards`: what the account can claim.
+pub async fn rewards(config: &Path) -> Result<(), NodeError> {
+    let node = Node::connect(NodeConfig::load(config)?).await?;
+    println!("{}: {} claimable", node.address(), node.market.claimable(&node.address()).await?);
+    Ok(())
+}
+
+/// `gpu-worker claim`: pays the claimable rewards out in cw20 on the Cosmos chain.
+pub async fn claim(config: &Path) -> Result<(), NodeError> {
+    let node = Node::connect(NodeConfig::load(config)?).await?;
+    let amount = node.market.claimable(&node.address()).await?;
+    if amount == 0 {
+        println!("{}: nothing to claim", node.address());
+        return Ok(());
+    }
+    let outcome = node.market.execute(&node.signer, &ExecuteMsg::Claim {}).await?;
+    println!("{}: claimed {amount} (tx {})", node.address(), outcome.txhash);
+    Ok(())
+}

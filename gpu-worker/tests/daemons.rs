@@ -1,0 +1,282 @@
+//! Worker nodes as people run them: `gpu-worker run` processes (trainers and validators) working a
+//! task on a real local chain, on lavapipe where there is no GPU. Each test owns its network and
+//! its processes; both are stopped when the test ends, pass or fail.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use arena_client::{Client, MarketClient};
+use arena_types::market::msg::{
+    AssignmentsResponse, DataCommitment, ExecuteMsg, Metric, ModelConstraints, ModelMetadata, Phases, QueryMsg,
+    SlashEventsResponse, SubmissionStatus, TaskParams,
+};
+use arena_types::market::phase::{Clock, Phase};
+use cosmwasm_std::{Decimal, HexBinary, Uint128};
+use testnet::network::{NetworkConfig, Ports};
+use testnet::process::Service;
+use testnet::{accounts, contracts, deploy, repo, Network};
+
+const STAKE: u64 = 1_000_000;
+
+struct Arena {
+    network: Network,
+    home: tempfile::TempDir,
+    market: MarketClient,
+    manifest: PathBuf,
+    task_id: u64,
+}
+
+fn data_sha256(path: &str) -> HexBinary {
+    HexBinary::from_hex(&gpu_worker::node::store::sha256_file(&repo::root().join(path)).unwrap()).unwrap()
+}
+
+/// The digits task: train on the first 1,438 rows, score accuracy on the last 359. Phases in
+/// ~0.2 s blocks, long enough for lavapipe on 2 cores to train and evaluate small models.
+fn digits_task(min_score: u32) -> TaskParams {
+    TaskParams {
+        metric: Metric { name: "accuracy_ppm".into(), description: "top-1 accuracy on digits-eval.csv, ppm".into() },
+        training_data: DataCommitment {
+            uri: "file://data/digits-train.csv".into(),
+            sha256: data_sha256("data/digits-train.csv"),
+        },
+        evaluation_data: DataCommitment {
+            uri: "file://data/digits-eval.csv".into(),
+            sha256: data_sha256("data/digits-eval.csv"),
+        },
+        model: ModelConstraints { family: "mlp".into(), max_parameters: 1_000_000, max_file_bytes: 10_000_000 },
+        rounds: 1,
+        phases: Phases { clock: Clock::Height, submission: 150, commit: 120, reveal: 80, unbonding: 400 },
+        validators_per_submission: 3,
+        min_trainer_stake: Uint128::new(1_000),
+        min_validator_stake: Uint128::new(1_000),
+        quorum: Decimal::percent(50),
+        tau: 20_000,
+        outlier_bound: 100_000,
+        min_score,
+        gamma: Decimal::percent(10),
+        q: Decimal::percent(80),
+        beta: Decimal::percent(50),
+        epsilon: Decimal::percent(50),
+        liveness_slash: Decimal::percent(5),
+        outlier_slash: Decimal::percent(10),
+    }
+}
+
+async fn start_arena(params: TaskParams) -> Arena {
+    let home = tempfile::tempdir().unwrap();
+    let network = Network::start(&NetworkConfig::new(home.path().join("net"), Ports::free().unwrap())).unwrap();
+    let artifacts = contracts::build(&["arena-token", "arena-market"]).unwrap();
+    let client = Client::connect(network.chain_config()).await.unwrap();
+    let deployed = deploy::deploy(&client, &artifacts, None).await.unwrap();
+    let manifest = home.path().join("manifest.json");
+    network.manifest(deployed.clone(), Default::default()).write(&manifest).unwrap();
+    let market = MarketClient::new(client, &deployed["arena-market"].address, &deployed["arena-token"].address);
+    let creator = accounts::cosmos(1, "inj").unwrap();
+    let (task_id, _) = market.create_task(&creator, 10_000_000, params).await.unwrap();
+    Arena { network, home, market, manifest, task_id }
+}
+
+impl Arena {
+    fn state_dir(&self, account: u32) -> PathBuf {
+        self.home.path().join(format!("node-{account}"))
+    }
+
+    /// Writes the config of the node of devnet account `account`, returns its path.
+    fn node_config(&self, account: u32, role: &str, model: &str) -> PathBuf {
+        let path = self.home.path().join(format!("node-{account}.toml"));
+        let text = format!(
+            "manifest = {manifest:?}\ntask_id = {task}\nrole = \"{role}\"\nstake = {STAKE}\nstate_dir = {state:?}\n\
+             data_root = {root:?}\npoll_ms = 300\n[key]\ndevnet_account = {account}\n\
+             [trainer]\nmodel = \"{model}\"\nepochs = 5\nbatch_size = 64\nlearning_rate = 0.003\noptimizer = \"adam\"\nseed = {account}\n",
+            manifest = self.manifest,
+            task = self.task_id,
+            state = self.state_dir(account),
+            root = repo::root(),
+        );
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// Starts `gpu-worker run` for a node; its log is `node-<account>.log`.
+    fn spawn_node(&self, account: u32, config: &Path) -> Service {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_gpu-worker"));
+        command.args(["run", "--config"]).arg(config).env("RUST_LOG", "info,wgpu_core=warn,wgpu_hal=warn,naga=warn");
+        let log = self.home.path().join(format!("node-{account}.log"));
+        Service::spawn("gpu-worker", command, log, self.home.path().join(format!("node-{account}.pid"))).unwrap()
+    }
+
+    async fn wait_until_finalized(&self, timeout: Duration) {
+        let started = Instant::now();
+        while !self.market.round(self.task_id, 1).await.map(|r| r.finalized).unwrap_or(false) {
+            assert!(
+                started.elapsed() < timeout,
+                "round 1 was not finalized within {timeout:?}; node logs in {}",
+                self.home.path().display()
+            );
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+}
+
+impl Drop for Arena {
+    /// A failing test shows what the nodes said.
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        for entry in std::fs::read_dir(self.home.path()).into_iter().flatten().flatten() {
+            if entry.path().extension().is_some_and(|e| e == "log") {
+                eprintln!("--- {} ---\n{}", entry.path().display(), testnet::process::log_tail(&entry.path(), 30));
+            }
+        }
+    }
+}
+
+/// The task, asked until the restarted node answers (its first answers may be errors).
+async fn arena_task_after_restart(arena: &Arena) -> arena_types::market::msg::TaskResponse {
+    let started = Instant::now();
+    loop {
+        match arena.market.task(arena.task_id).await {
+            Ok(task) => return task,
+            Err(e) => {
+                assert!(started.elapsed() < Duration::from_secs(30), "the restarted chain does not answer: {e}");
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+        }
+    }
+}
+
+/// `gpu-worker eval --json`'s score of a model file, run as a user would.
+fn eval_score(model: &Path) -> u32 {
+    let output = Command::new(env!("CARGO_BIN_EXE_gpu-worker"))
+        .args(["eval", "--json", "--data"])
+        .arg(repo::root().join("data/digits-eval.csv"))
+        .arg("--model")
+        .arg(model)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    json["score_ppm"].as_u64().unwrap() as u32
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_trainers_and_three_validators_finish_a_round() {
+    let arena = start_arena(digits_task(0)).await;
+    let mut nodes = Vec::new();
+    for (account, model) in [(2, "mlp:32"), (3, "mlp")] {
+        nodes.push(arena.spawn_node(account, &arena.node_config(account, "trainer", model)));
+    }
+    for account in [5, 6, 7] {
+        nodes.push(arena.spawn_node(account, &arena.node_config(account, "validator", "")));
+    }
+    arena.wait_until_finalized(Duration::from_secs(300)).await;
+
+    let round = arena.market.round(arena.task_id, 1).await.unwrap();
+    let submissions = arena.market.submissions(arena.task_id, 1, None, 10).await.unwrap().submissions;
+    assert_eq!(submissions.len(), 2, "one submission per trainer");
+    for s in &submissions {
+        // The consensus of three honest validators is exactly what `gpu-worker eval` says.
+        let model = arena.state_dir(5).join(format!("models/{}.safetensors", s.model_sha256.to_hex()));
+        assert_eq!(s.consensus, Some(eval_score(&model)), "submission {}", s.id);
+        assert_eq!(s.status, SubmissionStatus::Scored);
+    }
+    // Rewards: the better model ranks first and earns more; all that was paid is claimable.
+    let (best, worst) = if submissions[0].consensus > submissions[1].consensus {
+        (&submissions[0], &submissions[1])
+    } else {
+        (&submissions[1], &submissions[0])
+    };
+    assert_eq!((best.rank, worst.rank), (Some(0), Some(1)));
+    assert!(best.reward > worst.reward && worst.reward > Uint128::zero());
+    let mut claimable = 0;
+    for account in [2, 3, 5, 6, 7] {
+        claimable +=
+            arena.market.claimable(accounts::cosmos(account, "inj").unwrap().address().as_ref()).await.unwrap();
+    }
+    assert_eq!(claimable, round.paid.u128());
+
+    // `gpu-worker claim` pays a trainer's rewards out in cw20.
+    let trainer = accounts::cosmos(2, "inj").unwrap();
+    let owed = arena.market.claimable(trainer.address().as_ref()).await.unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_gpu-worker"))
+        .args(["claim", "--config"])
+        .arg(arena.node_config(2, "trainer", "mlp:32"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(arena.market.claimable(trainer.address().as_ref()).await.unwrap(), 0);
+    assert!(owed > 0);
+    drop(nodes);
+    drop(arena); // stops the chain and anvil
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_validator_a_restarted_chain_and_a_corrupted_model() {
+    // min_score 1: a model that scores 0 gets nothing.
+    let mut arena = start_arena(digits_task(1)).await;
+    let mut nodes = Vec::new();
+    nodes.push(arena.spawn_node(2, &arena.node_config(2, "trainer", "mlp:32")));
+    let validator_config = arena.node_config(5, "validator", "");
+    let mut victim = Some(arena.spawn_node(5, &validator_config));
+    for account in [6, 7] {
+        nodes.push(arena.spawn_node(account, &arena.node_config(account, "validator", "")));
+    }
+
+    // A cheating trainer commits to a hash its file does not have.
+    let cheater = accounts::cosmos(3, "inj").unwrap();
+    arena.market.stake(&cheater, arena.task_id, arena_types::market::msg::Role::Trainer, STAKE.into()).await.unwrap();
+    let file = arena.home.path().join("corrupted.safetensors");
+    std::fs::write(&file, b"not the committed model").unwrap();
+    let submit = ExecuteMsg::Submit {
+        task_id: arena.task_id,
+        model_sha256: HexBinary::from([7u8; 32]),
+        uri: format!("file://{}", file.display()),
+        metadata: ModelMetadata { family: "mlp".into(), parameters: 650, file_bytes: 23, notes: None },
+    };
+    let outcome = arena.market.execute(&cheater, &submit).await.unwrap();
+    let cheat_id: u64 = outcome.wasm_events().find_map(|e| e.attribute("submission_id")).unwrap().parse().unwrap();
+
+    // Once validator 5 has committed, SIGKILL it, restart the chain node, then restart the validator.
+    let victim_address = accounts::cosmos(5, "inj").unwrap().address().to_string();
+    let started = Instant::now();
+    loop {
+        let mine: AssignmentsResponse =
+            arena.market.validator_assignments(arena.task_id, &victim_address, None, 10).await.unwrap();
+        if !mine.assignments.is_empty() && mine.assignments.iter().all(|a| a.commitment.is_some()) {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(240), "validator 5 never committed");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    victim.take().unwrap().kill();
+    arena.network.restart_chain().unwrap();
+    let now = arena_task_after_restart(&arena).await.now;
+    assert!(
+        now.phase == Phase::Commit || now.phase == Phase::Reveal,
+        "restarted before the reveal phase ended: {now:?}"
+    );
+    nodes.push(arena.spawn_node(5, &validator_config));
+    arena.wait_until_finalized(Duration::from_secs(300)).await;
+
+    // The killed validator revealed after its restart: no liveness slash, every reveal counted.
+    let mine: AssignmentsResponse =
+        arena.market.validator_assignments(arena.task_id, &victim_address, None, 10).await.unwrap();
+    assert!(mine.assignments.iter().all(|a| a.score.is_some()), "{mine:?}");
+    let slashes: SlashEventsResponse = arena
+        .market
+        .query(&QueryMsg::SlashEvents { task_id: arena.task_id, start_after: None, limit: None })
+        .await
+        .unwrap();
+    assert!(slashes.events.is_empty(), "{slashes:?}");
+    // The corrupted model scored 0 with every validator, and earns nothing.
+    let cheat = arena.market.submission(arena.task_id, cheat_id).await.unwrap();
+    assert_eq!(
+        (cheat.consensus, cheat.status, cheat.reward),
+        (Some(0), SubmissionStatus::BelowMinScore, Uint128::zero())
+    );
+    assert_eq!(arena.market.claimable(cheater.address().as_ref()).await.unwrap(), 0);
+    drop(nodes);
+    drop(arena); // stops the chain and anvil
+}
