@@ -421,7 +421,7 @@ impl Bench {
         let floor: [u64; 3] = if n <= 10 {
             [50, 40, 40]
         } else if n <= 100 {
-            [160, 120, 120]
+            [120, 100, 100]
         } else {
             [(n as u64) * 3 / 5, (n as u64) * k as u64 / 10, (n as u64) * k as u64 / 10]
         };
@@ -735,72 +735,102 @@ fn goals(tasks: &[TaskReport]) -> BTreeMap<String, String> {
     g
 }
 
+fn kgas(x: u64) -> String {
+    if x == 0 {
+        "–".to_string()
+    } else {
+        format!("{:.0}k", x as f64 / 1000.0)
+    }
+}
+
+fn range(x: &Stats) -> String {
+    if x.samples == 0 {
+        "–".into()
+    } else if kgas(x.min) == kgas(x.max) {
+        kgas(x.max)
+    } else {
+        format!("{}–{}", kgas(x.min), kgas(x.max))
+    }
+}
+
+type Row = (&'static str, fn(&TaskReport) -> String);
+
+fn rows() -> Vec<Row> {
+    vec![
+        ("create_task (cw20 Send + hook)", |t| kgas(t.create_task)),
+        ("stake, validator (cw20 Send + hook)", |t| range(&t.stake_validator)),
+        ("stake, trainer, first 3 / last 3", |t| {
+            format!("{} / {}", range(&stats(&t.stake_trainer_first)), range(&stats(&t.stake_trainer_last)))
+        }),
+        ("delegate (cw20 Send + hook)", |t| kgas(t.delegate)),
+        ("set_commission", |t| kgas(t.set_commission)),
+        ("submit, first 3 / last 3", |t| {
+            format!("{} / {}", range(&stats(&t.submit_first)), range(&stats(&t.submit_last)))
+        }),
+        ("stake + submit in one tx (bulk), median; first 100 / last 100 mean", |t| {
+            format!(
+                "{}; {} / {}",
+                kgas(t.stake_and_submit_tx.median),
+                kgas(t.stake_and_submit_tx_first_100.mean),
+                kgas(t.stake_and_submit_tx_last_100.mean)
+            )
+        }),
+        ("unbond", |t| kgas(t.unbond)),
+        ("assign, per page of 50 (pages)", |t| {
+            format!("{} ({})", range(&stats(&t.assign_pages)), t.assign_pages.len())
+        }),
+        ("commit, alone: first / last of each validator", |t| {
+            format!("{} / {}", range(&t.commit_first), range(&t.commit_last))
+        }),
+        ("commit, batched, gas per message (median)", |t| {
+            t.commit_batched.as_ref().map(|b| kgas(b.per_message.median)).unwrap_or_else(|| "–".into())
+        }),
+        ("**reveal**, alone: first / last of each validator", |t| {
+            format!("{} / {}", range(&t.reveal_first), range(&t.reveal_last))
+        }),
+        ("reveal, batched, gas per message (median)", |t| {
+            t.reveal_batched.as_ref().map(|b| kgas(b.per_message.median)).unwrap_or_else(|| "–".into())
+        }),
+        ("finalize: pages", |t| t.finalize_pages.len().to_string()),
+        ("**finalize: max page**", |t| kgas(t.finalize_max)),
+        ("claim: best trainer / a validator", |t| format!("{} / {}", kgas(t.claim_trainer), kgas(t.claim_validator))),
+        ("withdraw_unbonded", |t| kgas(t.withdraw_unbonded)),
+    ]
+}
+
 fn markdown(r: &Report) -> String {
     let mut s = String::new();
-    let ok: Vec<&TaskReport> = r.tasks.iter().collect();
-    let k = |x: u64| if x == 0 { "–".to_string() } else { format!("{:.0}k", x as f64 / 1000.0) };
-    let st = |x: &Stats| {
-        if x.samples == 0 {
-            "–".into()
-        } else if x.min == x.max {
-            k(x.max)
-        } else {
-            format!("{}–{}", k(x.min), k(x.max))
-        }
-    };
-    let v = |x: &[u64]| st(&stats(x));
-    let b = |x: &Option<BatchGas>| x.as_ref().map(|b| k(b.per_message.median)).unwrap_or_else(|| "–".into());
-    s.push_str(&format!("Measured {} on {}; gas price 160000000inj; page = {} items.\n\n", r.date, r.machine, r.page));
-    s.push_str("| task | submissions × k (validators) | create_task | stake validator | stake trainer | delegate | set_commission | submit | stake+submit tx (bulk) | unbond | assign page | commit | commit in batch, per msg | reveal | reveal in batch, per msg | finalize pages | finalize max page | claim | withdraw_unbonded |\n");
-    s.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-    for t in &ok {
-        if let Some(e) = &t.error {
-            s.push_str(&format!(
-                "| {} | {} × {} ({}) | not measured: {} |\n",
-                t.task_id,
-                t.submissions,
-                t.k,
-                t.validators,
-                e.replace('|', "/")
-            ));
-            continue;
-        }
-        let stake_t: Vec<u64> = t.stake_trainer_first.iter().chain(&t.stake_trainer_last).copied().collect();
-        let submit: Vec<u64> = t.submit_first.iter().chain(&t.submit_last).copied().collect();
-        let commit = [t.commit_first.min, t.commit_first.max, t.commit_last.min, t.commit_last.max];
-        let reveal = [t.reveal_first.min, t.reveal_first.max, t.reveal_last.min, t.reveal_last.max];
-        let nz = |a: [u64; 4]| a.into_iter().filter(|x| *x > 0).collect::<Vec<_>>();
-        let claims = [t.claim_trainer, t.claim_validator];
-        s.push_str(&format!(
-            "| {} | {} × {} ({}) | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
-            t.task_id,
-            t.submissions,
-            t.k,
-            t.validators,
-            k(t.create_task),
-            st(&t.stake_validator),
-            v(&stake_t),
-            k(t.delegate),
-            k(t.set_commission),
-            v(&submit),
-            st(&t.stake_and_submit_tx),
-            k(t.unbond),
-            v(&t.assign_pages),
-            v(&nz(commit)),
-            b(&t.commit_batched),
-            v(&nz(reveal)),
-            b(&t.reveal_batched),
-            t.finalize_pages.len(),
-            k(t.finalize_max),
-            v(&claims),
-            k(t.withdraw_unbonded),
-        ));
+    s.push_str(&format!(
+        "Measured {} on {}, one fresh single-validator devnet for all tasks, in this order; \
+         gas = the transaction's `gas_used` (SDK overhead included); pages of {} items.\n\n",
+        r.date, r.machine, r.page
+    ));
+    let tasks: Vec<&TaskReport> = r.tasks.iter().collect();
+    s.push_str("| message |");
+    for t in &tasks {
+        s.push_str(&format!(" #{}: {} × k={} |", t.task_id, t.submissions, t.k));
     }
-    s.push_str("\nFinalization pages (gas per page, in order; stage after the page):\n\n");
-    for t in ok.iter().filter(|t| t.error.is_none()) {
+    s.push_str("\n|---|");
+    for _ in &tasks {
+        s.push_str("---|");
+    }
+    s.push('\n');
+    for (name, f) in rows() {
+        s.push_str(&format!("| {name} |"));
+        for t in &tasks {
+            let cell = if t.error.is_some() && t.finalize_pages.is_empty() { "not measured".into() } else { f(t) };
+            s.push_str(&format!(" {cell} |"));
+        }
+        s.push('\n');
+    }
+    for t in tasks.iter().filter(|t| t.error.is_some()) {
+        s.push_str(&format!("\nTask #{} failed: {}\n", t.task_id, t.error.as_deref().unwrap_or_default()));
+    }
+    s.push_str("\nFinalization pages (gas of each page in order, items processed, stage after the page):\n\n");
+    for t in tasks.iter().filter(|t| !t.finalize_pages.is_empty()) {
         let pages: Vec<String> =
-            t.finalize_pages.iter().map(|p| format!("{} ({} {})", k(p.gas), p.processed, p.stage_after)).collect();
-        s.push_str(&format!("- task {} ({} × {}): {}\n", t.task_id, t.submissions, t.k, pages.join(", ")));
+            t.finalize_pages.iter().map(|p| format!("{} ({} {})", kgas(p.gas), p.processed, p.stage_after)).collect();
+        s.push_str(&format!("- #{} ({} × k={}): {}\n", t.task_id, t.submissions, t.k, pages.join(", ")));
     }
     s.push_str("\nGoals:\n\n");
     for (goal, verdict) in &r.goals {

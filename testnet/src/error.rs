@@ -24,6 +24,9 @@ pub enum TestnetError {
     #[error("{what} did not become ready within {secs} s; its log is {log}")]
     NotReady { what: &'static str, secs: u64, log: PathBuf },
 
+    #[error("{what} exited before its work was done; its log is {log}")]
+    Exited { what: String, log: PathBuf },
+
     #[error("unknown chain profile {name:?}; profiles.toml defines {known}")]
     UnknownProfile { name: String, known: String },
 

@@ -8,6 +8,7 @@ free ports) and as the `testnet` binary (which keeps one network running for peo
   stopped by PID.
 - [`network`]: both together, with their ports and home folder.
 - [`contracts`]: builds every CosmWasm contract to MVP wasm, checks it with `cosmwasm-check`.
+- [`demo`]: a whole multi-round competition with worker nodes and relayers, and its report.
 - [`deploy`]: stores and instantiates the contracts; `testnet deploy` writes the [`manifest::Manifest`].
 */
 
@@ -16,6 +17,7 @@ pub mod accounts;
 pub use arena_client::manifest;
 pub mod chain;
 pub mod contracts;
+pub mod demo;
 pub mod deploy;
 pub mod error;
 pub mod evm;

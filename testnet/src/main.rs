@@ -44,6 +44,22 @@ enum Command {
     Deploy,
     /// Print the deterministic test accounts and their well-known keys (local use only).
     Accounts,
+    /// Run a whole arena competition on a fresh network of its own: a digits task, 3 trainer
+    /// nodes (one weak), 4 validator nodes (one dishonest), 3 relayers; then print the
+    /// leaderboards, the validators' record and the settlement, and write report.json/.html.
+    Demo {
+        /// The demo's folder (network, node logs, report) [default: .arena/demo].
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        #[arg(long, default_value_t = 2)]
+        rounds: u32,
+        /// Blocks of the submission, commit and reveal phases (~0.2 s each).
+        #[arg(long, num_args = 3, value_names = ["SUBMISSION", "COMMIT", "REVEAL"], default_values_t = [90, 70, 50])]
+        phases: Vec<u64>,
+        /// Leave the network running at the end, to explore it.
+        #[arg(long)]
+        keep_running: bool,
+    },
     /// Query a cw20 balance of the deployed Arena token.
     Balance {
         /// A bech32 address, or a test account index (0..19).
@@ -88,6 +104,15 @@ async fn main() -> anyhow::Result<()> {
         Command::Deploy => deploy(home).await,
         Command::Accounts => accounts_list(&home),
         Command::Balance { account } => balance(home, &account).await,
+        Command::Demo { dir, rounds, phases, keep_running } => {
+            let opts = testnet::demo::DemoOptions {
+                home: dir.unwrap_or_else(testnet::demo::default_home),
+                rounds,
+                phases: (phases[0], phases[1], phases[2]),
+                keep_running,
+            };
+            demo(opts).await
+        }
     }
 }
 
@@ -227,5 +252,25 @@ async fn balance(home: PathBuf, account: &str) -> anyhow::Result<()> {
     let answer: cw20::BalanceResponse =
         client.query_contract(token, &cw20::Cw20QueryMsg::Balance { address: address.clone() }).await?;
     println!("{address}: {} ARENA-micro", answer.balance);
+    Ok(())
+}
+
+async fn demo(opts: testnet::demo::DemoOptions) -> anyhow::Result<()> {
+    let started = Instant::now();
+    // Ctrl-C drops the demo's future, and with it every process it started.
+    let report = tokio::select! {
+        report = testnet::demo::run(&opts) => report?,
+        _ = tokio::signal::ctrl_c() => bail!("interrupted: every process the demo started has been stopped"),
+    };
+    print!("{}", report.to_text());
+    let (json, html) = testnet::demo::report_paths(&opts.home);
+    println!("report: {} and {} ({:.0} s in all)", json.display(), html.display(), started.elapsed().as_secs_f64());
+    if opts.keep_running {
+        let home = opts.home.join("network");
+        println!("the network keeps running; explore it with:");
+        println!("  target/debug/testnet --home {} status", home.display());
+        println!("  target/debug/gpu-worker status --config {}/trainer-strong.toml", opts.home.display());
+        println!("  target/debug/testnet --home {} down", home.display());
+    }
     Ok(())
 }

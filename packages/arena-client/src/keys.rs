@@ -27,15 +27,7 @@ pub struct Signer {
 impl Signer {
     /// Derives account `index` of a BIP39 mnemonic on `m/44'/118'/0'/0/index`.
     pub fn from_mnemonic(phrase: &str, index: u32, bech32_prefix: &str) -> Result<Self, ClientError> {
-        // The `bip39` crate, not bip32's own mnemonic type, which takes only 24-word phrases.
-        let mnemonic = bip39::Mnemonic::parse_in_normalized(bip39::Language::English, phrase.trim())
-            .map_err(|e| ClientError::Key(format!("not a valid BIP39 English mnemonic: {e}")))?;
-        let path: bip32::DerivationPath = format!("m/44'/{COSMOS_COIN_TYPE}'/0'/0/{index}")
-            .parse()
-            .map_err(|e| ClientError::Key(format!("derivation path: {e}")))?;
-        let key = SigningKey::derive_from_path(mnemonic.to_seed_normalized(""), &path)
-            .map_err(|e| ClientError::Key(format!("cannot derive key {index}: {e}")))?;
-        Self::from_signing_key(key, bech32_prefix)
+        Self::from_secret_bytes(&derive_secret_key(phrase, index)?, bech32_prefix)
     }
 
     /// A raw 32-byte secp256k1 secret key.
@@ -107,6 +99,20 @@ impl Signer {
     }
 }
 
+/// The secret key of account `index` of a BIP39 mnemonic on `m/44'/118'/0'/0/index`, for
+/// writing a key file (which holds one key, not a whole mnemonic).
+pub fn derive_secret_key(phrase: &str, index: u32) -> Result<[u8; 32], ClientError> {
+    // The `bip39` crate, not bip32's own mnemonic type, which takes only 24-word phrases.
+    let mnemonic = bip39::Mnemonic::parse_in_normalized(bip39::Language::English, phrase.trim())
+        .map_err(|e| ClientError::Key(format!("not a valid BIP39 English mnemonic: {e}")))?;
+    let path: bip32::DerivationPath = format!("m/44'/{COSMOS_COIN_TYPE}'/0'/0/{index}")
+        .parse()
+        .map_err(|e| ClientError::Key(format!("derivation path: {e}")))?;
+    let key = bip32::XPrv::derive_from_path(mnemonic.to_seed_normalized(""), &path)
+        .map_err(|e| ClientError::Key(format!("cannot derive key {index}: {e}")))?;
+    Ok(key.private_key().to_bytes().into())
+}
+
 impl fmt::Debug for Signer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Signer").field("address", &self.address.as_ref()).finish_non_exhaustive()
@@ -127,6 +133,13 @@ mod tests {
         assert_eq!(a0.address(), a0_again.address());
         assert_ne!(a0.address(), a1.address());
         assert!(a0.address().as_ref().starts_with("inj1"));
+    }
+
+    #[test]
+    fn a_derived_secret_signs_for_the_same_account() {
+        let secret = derive_secret_key(DEV_MNEMONIC, 3).unwrap();
+        let from_secret = Signer::from_secret_bytes(&secret, "inj").unwrap();
+        assert_eq!(from_secret.address(), Signer::from_mnemonic(DEV_MNEMONIC, 3, "inj").unwrap().address());
     }
 
     #[test]

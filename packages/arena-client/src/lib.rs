@@ -25,7 +25,7 @@ mod tx;
 pub use client::Client;
 pub use config::{ChainConfig, GasPrice};
 pub use error::ClientError;
-pub use keys::{Signer, COSMOS_COIN_TYPE, DEVNET_MNEMONIC};
+pub use keys::{derive_secret_key, Signer, COSMOS_COIN_TYPE, DEVNET_MNEMONIC};
 pub use manifest::Manifest;
 pub use market::MarketClient;
 pub use retry::{default_backoff, retry};

@@ -1,0 +1,455 @@
+//! `testnet demo`: a whole arena competition on a fresh local network, end to end. A digits task
+//! is posted with a cw20 reward pool; three trainer nodes (one deliberately weak) train on the
+//! GPU (or lavapipe) and submit; four validator nodes (one dishonest) evaluate, commit and reveal;
+//! the chain reaches consensus and pays; everyone withdraws to Base Sepolia's stand-in, three
+//! relayers (threshold 2) settle the batches, and every recipient's claim is paid in ERC-20.
+
+pub mod cast;
+pub mod report;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use alloy::primitives::{Address, B256, U256};
+use arena_client::{Client, MarketClient, Signer};
+use arena_types::market::msg::{
+    AssignmentsResponse, DataCommitment, ExecuteMsg, Metric, ModelConstraints, Phases, QueryMsg, SlashEventsResponse,
+    TaskParams,
+};
+use arena_types::market::phase::{Clock, Phase};
+use arena_types::settlement::msg as bridge;
+use cosmwasm_std::{Decimal, HexBinary, Uint128};
+
+use self::cast::{name_of, CREATOR, TRAINERS, VALIDATORS};
+use self::report::{BatchReport, ClaimReport, Report, RoundReport, Stage, SubmissionReport, ValidatorReport};
+use crate::error::TestnetError;
+use crate::network::{self, NetworkConfig, Ports};
+use crate::process::Service;
+use crate::{accounts, contracts, deploy, repo, Network};
+
+/// What the demo runs.
+#[derive(Clone, Debug)]
+pub struct DemoOptions {
+    /// Holds the network, the nodes' folders and logs, and the report.
+    pub home: PathBuf,
+    pub rounds: u32,
+    /// Block counts of the submission, commit and reveal phases.
+    pub phases: (u64, u64, u64),
+    /// Leave the network (not the nodes) running at the end.
+    pub keep_running: bool,
+}
+
+impl DemoOptions {
+    pub fn new(home: impl Into<PathBuf>) -> Self {
+        DemoOptions { home: home.into(), rounds: 2, phases: (90, 70, 50), keep_running: false }
+    }
+}
+
+/// The reward pool, in micro-ARENA (100 ARENA).
+const POOL: u128 = 100_000_000;
+
+/// Runs the demo; everything it started is stopped when it returns (or when its future is
+/// dropped, e.g. on Ctrl-C), unless `keep_running` leaves the network up.
+pub async fn run(opts: &DemoOptions) -> Result<Report, TestnetError> {
+    let mut clock = StageClock::new();
+    let net_home = opts.home.join("network");
+    for service in network::running_services(&net_home) {
+        service.stop(Duration::from_secs(15))?;
+    }
+    if opts.home.exists() {
+        std::fs::remove_dir_all(&opts.home).map_err(TestnetError::io(format!("clearing {}", opts.home.display())))?;
+    }
+    std::fs::create_dir_all(&opts.home).map_err(TestnetError::io(format!("creating {}", opts.home.display())))?;
+
+    say("starting a local chain and anvil");
+    let network = Network::start(&NetworkConfig::new(&net_home, Ports::free()?))?;
+    clock.done("network up");
+
+    say("building and deploying the contracts (CosmWasm and Solidity)");
+    let artifacts = contracts::build(&[])?;
+    let client = Client::connect(network.chain_config()).await?;
+    let deployed = deploy::deploy(&client, &artifacts, None).await?;
+    let evm = deploy::deploy_evm(&network.evm_rpc_url(), None).await?;
+    deploy::connect_bridge_to_evm(&client, &deployed["arena-bridge"].address, &evm[deploy::SETTLEMENT]).await?;
+    let manifest = network.manifest(deployed.clone(), evm.clone());
+    let manifest_path = opts.home.join("manifest.json");
+    manifest.write(&manifest_path)?;
+    // Seal as soon as the withdrawals have had a few blocks to arrive.
+    let admin = accounts::cosmos(accounts::DEPLOYER, "inj")?;
+    let policy = bridge::BatchPolicy { max_leaves: 100, max_age_blocks: 15 };
+    client
+        .execute(
+            &admin,
+            &deployed["arena-bridge"].address,
+            &bridge::ExecuteMsg::UpdateBatchPolicy { batch_policy: policy },
+            vec![],
+        )
+        .await?;
+    clock.done("build and deploy");
+
+    let market = MarketClient::new(client.clone(), &deployed["arena-market"].address, &deployed["arena-token"].address);
+    let creator = accounts::cosmos(CREATOR, "inj")?;
+    let (task_id, _) = market.create_task(&creator, POOL, digits_task(opts)?).await?;
+    say(&format!(
+        "task {task_id} posted: digits classification, {} rounds, pool {} ARENA",
+        opts.rounds,
+        POOL / 1_000_000
+    ));
+
+    let mut services = Vec::new();
+    for t in &TRAINERS {
+        services.push(cast::start_node(
+            &opts.home,
+            &manifest_path,
+            task_id,
+            t.name,
+            t.account,
+            "trainer",
+            &cast::trainer_section(t),
+        )?);
+    }
+    for v in &VALIDATORS {
+        services.push(cast::start_node(
+            &opts.home,
+            &manifest_path,
+            task_id,
+            v.name,
+            v.account,
+            "validator",
+            &cast::validator_section(v),
+        )?);
+    }
+    let mut relayer_ports = Vec::new();
+    for i in 0..accounts::RELAYERS.len() {
+        let (service, ports) = cast::start_relayer(&opts.home, &manifest_path, i)?;
+        services.push(service);
+        relayer_ports.push(ports);
+    }
+    say(&format!(
+        "started {} trainers, {} validators, {} relayers (logs in {})",
+        TRAINERS.len(),
+        VALIDATORS.len(),
+        relayer_ports.len(),
+        opts.home.display()
+    ));
+    clock.done("task and nodes");
+
+    watch_rounds(&market, task_id, opts.rounds, &mut services).await?;
+    clock.done("rounds");
+
+    let mut report = collect_rounds(&market, task_id).await?;
+    let recipients = withdraw_all(&market).await?;
+    let bridge_address = &deployed["arena-bridge"].address;
+    let batches = wait_for_settlement(&client, bridge_address, recipients.values().map(|r| r.1).sum()).await?;
+    clock.done("withdraw and settle");
+
+    report.settlement.claims =
+        claim_all(&client, bridge_address, &network.evm_rpc_url(), &evm, &batches, &recipients).await?;
+    report.settlement.batches = batches;
+    clock.done("claims on EVM");
+
+    report.totals.withdrawn_to_evm = recipients.values().map(|r| r.1).sum();
+    report.totals.claimed_on_evm = report.settlement.claims.iter().map(|c| c.evm_balance).sum();
+    report.stages = clock.stages;
+    let report_json = opts.home.join("report.json");
+    std::fs::write(&report_json, serde_json::to_string_pretty(&report).expect("serializes"))
+        .map_err(TestnetError::io("writing report.json"))?;
+    std::fs::write(opts.home.join("report.html"), report.to_html()).map_err(TestnetError::io("writing report.html"))?;
+
+    drop(services);
+    if opts.keep_running {
+        network.detach();
+    } else {
+        network.stop()?;
+    }
+    Ok(report)
+}
+
+fn say(message: &str) {
+    println!("[arena] {message}");
+}
+
+struct StageClock {
+    last: Instant,
+    stages: Vec<Stage>,
+}
+
+impl StageClock {
+    fn new() -> Self {
+        StageClock { last: Instant::now(), stages: Vec::new() }
+    }
+
+    fn done(&mut self, name: &str) {
+        let seconds = self.last.elapsed().as_secs_f64();
+        say(&format!("{name}: {seconds:.1} s"));
+        self.stages.push(Stage { name: name.to_string(), seconds });
+        self.last = Instant::now();
+    }
+}
+
+fn data_commitment(file: &str) -> Result<DataCommitment, TestnetError> {
+    let sha = contracts::sha256_file(&repo::root().join("data").join(file))?;
+    Ok(DataCommitment { uri: format!("file://data/{file}"), sha256: HexBinary::from_hex(&sha).expect("hex") })
+}
+
+fn digits_task(opts: &DemoOptions) -> Result<TaskParams, TestnetError> {
+    let (submission, commit, reveal) = opts.phases;
+    Ok(TaskParams {
+        metric: Metric {
+            name: "accuracy_ppm".into(),
+            description: "top-1 accuracy on the 359 held-out digits, in parts per million".into(),
+        },
+        training_data: data_commitment("digits-train.csv")?,
+        evaluation_data: data_commitment("digits-eval.csv")?,
+        model: ModelConstraints { family: "mlp".into(), max_parameters: 1_000_000, max_file_bytes: 10_000_000 },
+        rounds: opts.rounds,
+        phases: Phases {
+            clock: Clock::Height,
+            submission,
+            commit,
+            reveal,
+            unbonding: 2 * (submission + commit + reveal),
+        },
+        validators_per_submission: 3,
+        min_trainer_stake: Uint128::new(1_000_000),
+        min_validator_stake: Uint128::new(1_000_000),
+        quorum: Decimal::percent(50),
+        tau: 20_000,
+        outlier_bound: 100_000,
+        min_score: 0,
+        gamma: Decimal::percent(10),
+        q: Decimal::percent(80),
+        beta: Decimal::percent(50),
+        epsilon: Decimal::percent(50),
+        liveness_slash: Decimal::percent(5),
+        outlier_slash: Decimal::percent(10),
+    })
+}
+
+/// Prints each phase as the task enters it, until every round is finalized. A node that dies is
+/// an error (its log says why).
+async fn watch_rounds(
+    market: &MarketClient,
+    task_id: u64,
+    rounds: u32,
+    services: &mut [Service],
+) -> Result<(), TestnetError> {
+    let started = Instant::now();
+    let mut last = None;
+    loop {
+        let task = market.task(task_id).await?;
+        let now = (task.now.round, task.now.phase, task.rounds_finalized);
+        if last != Some(now) {
+            let round = market.round(task_id, task.now.round).await?;
+            println!(
+                "[{:>6.1}s] round {}/{}: {:?} phase until height {} ({} submitted, {} assigned); {} finalized",
+                started.elapsed().as_secs_f64(),
+                task.now.round,
+                rounds,
+                task.now.phase,
+                task.now.ends_at,
+                round.submissions,
+                round.assigned,
+                task.rounds_finalized
+            );
+            last = Some(now);
+        }
+        if task.rounds_finalized >= rounds {
+            return Ok(());
+        }
+        for node in services.iter_mut().filter(|s| s.name == "gpu-worker") {
+            if !node.is_running() && task.now.phase != Phase::Closed {
+                let secs = started.elapsed().as_secs();
+                return Err(TestnetError::NotReady {
+                    what: "a worker node (it exited early)",
+                    secs,
+                    log: node.log.clone(),
+                });
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// The leaderboard of every round and the validators' record, from chain state.
+async fn collect_rounds(market: &MarketClient, task_id: u64) -> Result<Report, TestnetError> {
+    let task = market.task(task_id).await?;
+    let mut report = Report { task_id, ..Default::default() };
+    let mut stats: BTreeMap<String, (u32, u32, u64)> = BTreeMap::new();
+    for round in 1..=task.params.rounds {
+        let r = market.round(task_id, round).await?;
+        let mut submissions = Vec::new();
+        for s in market.submissions(task_id, round, None, 100).await?.submissions {
+            let a: AssignmentsResponse = market
+                .query(&QueryMsg::Assignments { task_id, submission_id: s.id, start_after: None, limit: None })
+                .await?;
+            for x in &a.assignments {
+                let e = stats.entry(x.validator.to_string()).or_default();
+                if let (Some(score), Some(c)) = (x.score, s.consensus) {
+                    e.0 += 1;
+                    e.1 += u32::from(x.standing == Some(arena_types::market::median::Standing::InConsensus));
+                    e.2 += u64::from(score.abs_diff(c));
+                }
+            }
+            submissions.push(SubmissionReport {
+                submission_id: s.id,
+                trainer: name_of(s.trainer.as_str(), "inj"),
+                model: s.metadata.notes.as_deref().and_then(|n| n.split_whitespace().next()).unwrap_or("?").to_string(),
+                consensus: s.consensus,
+                rank: s.rank,
+                reward: s.reward.u128(),
+                status: format!("{:?}", s.status),
+            });
+        }
+        submissions.sort_by_key(|s| (s.rank.unwrap_or(u32::MAX), s.submission_id));
+        report.rounds.push(RoundReport { round, emission: r.emission.u128(), paid: r.paid.u128(), submissions });
+    }
+    let slashes: SlashEventsResponse =
+        market.query(&QueryMsg::SlashEvents { task_id, start_after: None, limit: Some(100) }).await?;
+    for v in &VALIDATORS {
+        let address = accounts::cosmos(v.account, "inj")?.address().to_string();
+        let (reveals, in_consensus, deviation) = stats.get(&address).copied().unwrap_or_default();
+        let slashed = slashes.events.iter().filter(|e| e.validator.as_str() == address).map(|e| e.amount.u128()).sum();
+        report.validators.push(ValidatorReport {
+            name: v.name.to_string(),
+            reward: market.claimable(&address).await?,
+            address,
+            reveals,
+            in_consensus,
+            mean_deviation: if reveals == 0 { 0 } else { deviation / u64::from(reveals) },
+            slashed,
+        });
+    }
+    report.totals.pool = POOL;
+    report.totals.emitted = report.rounds.iter().map(|r| r.emission).sum();
+    report.totals.paid = report.rounds.iter().map(|r| r.paid).sum();
+    report.totals.slashed = task.accounts.slashed.u128();
+    print!("{}", leaderboard_text(&report));
+    Ok(report)
+}
+
+fn leaderboard_text(report: &Report) -> String {
+    let partial = Report { rounds: report.rounds.clone(), validators: report.validators.clone(), ..Default::default() };
+    partial.to_text().split("\nSettlement").next().unwrap_or_default().to_string() + "\n"
+}
+
+/// The EVM address a participant withdraws to: derived from its name, so the demo needs no keys.
+pub fn evm_recipient(name: &str) -> Address {
+    Address::from_slice(&alloy::primitives::keccak256(format!("arena-demo:{name}").as_bytes())[12..])
+}
+
+/// Every participant with rewards withdraws them to its EVM address; returns name -> (address, amount).
+async fn withdraw_all(market: &MarketClient) -> Result<BTreeMap<String, (Address, u128)>, TestnetError> {
+    let mut out = BTreeMap::new();
+    let participants =
+        TRAINERS.iter().map(|t| (t.name, t.account)).chain(VALIDATORS.iter().map(|v| (v.name, v.account)));
+    for (name, account) in participants {
+        let signer: Signer = accounts::cosmos(account, "inj")?;
+        let amount = market.claimable(signer.address().as_ref()).await?;
+        if amount == 0 {
+            continue;
+        }
+        let recipient = evm_recipient(name);
+        market.execute(&signer, &ExecuteMsg::WithdrawToEvm { evm_recipient: recipient.to_checksum(None) }).await?;
+        say(&format!("{name} withdraws {amount} micro-ARENA to {recipient} on the EVM side"));
+        out.insert(name.to_string(), (recipient, amount));
+    }
+    Ok(out)
+}
+
+/// Waits until the relayers have posted and confirmed batches holding `total`.
+async fn wait_for_settlement(
+    client: &Client,
+    bridge_address: &str,
+    total: u128,
+) -> Result<Vec<BatchReport>, TestnetError> {
+    let started = Instant::now();
+    loop {
+        let all: bridge::BatchesResponse = client
+            .query_contract(
+                bridge_address,
+                &bridge::QueryMsg::Batches { status: None, start_after: None, limit: Some(100) },
+            )
+            .await?;
+        let confirmed: u128 =
+            all.batches.iter().filter(|b| b.status == bridge::BatchStatus::Confirmed).map(|b| b.total.u128()).sum();
+        if confirmed >= total && total > 0 {
+            say(&format!("{} batches sealed, attested, posted on the EVM node and confirmed", all.batches.len()));
+            return Ok(all
+                .batches
+                .into_iter()
+                .map(|b| BatchReport {
+                    batch_id: b.batch_id,
+                    leaves: b.count,
+                    total: b.total.u128(),
+                    root: b.root,
+                    evm_tx: b.evm_tx_hash,
+                })
+                .collect());
+        }
+        if started.elapsed() > Duration::from_secs(180) {
+            return Err(TestnetError::NotReady {
+                what: "settlement of the withdrawals",
+                secs: 180,
+                log: PathBuf::from("relayer-*.log"),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Claims every leaf on the EVM side (anyone may send a claim; the deployer pays the gas) and
+/// reads each recipient's ERC-20 balance.
+async fn claim_all(
+    client: &Client,
+    bridge_address: &str,
+    evm_rpc: &str,
+    evm: &BTreeMap<String, String>,
+    batches: &[BatchReport],
+    recipients: &BTreeMap<String, (Address, u128)>,
+) -> Result<Vec<ClaimReport>, TestnetError> {
+    use arena_relayer::evm::{ClaimLeaf, EvmClient, EvmConfig};
+    let evm_err = |e: arena_relayer::evm::EvmError| TestnetError::Evm(e.to_string());
+    let settlement: Address = evm[deploy::SETTLEMENT].parse().map_err(|e| TestnetError::Evm(format!("{e}")))?;
+    let payer = accounts::EVM_KEYS[0].parse().expect("anvil key 0");
+    let evm_client = EvmClient::connect(EvmConfig::new(evm_rpc, crate::evm::BASE_SEPOLIA_CHAIN_ID), payer, settlement)
+        .await
+        .map_err(evm_err)?;
+    let mut claim_txs: BTreeMap<Address, String> = BTreeMap::new();
+    for batch in batches {
+        for index in 0..batch.leaves {
+            let p: bridge::ProofResponse = client
+                .query_contract(bridge_address, &bridge::QueryMsg::Proof { batch_id: batch.batch_id, index })
+                .await?;
+            let recipient: Address = p.leaf.evm_recipient.parse().map_err(|e| TestnetError::Evm(format!("{e}")))?;
+            let leaf =
+                ClaimLeaf { batch_id: batch.batch_id, index, recipient, amount: U256::from(p.leaf.amount.u128()) };
+            let proof: Vec<B256> = p.proof.iter().map(|h| h.parse().expect("the bridge answers 32-byte hex")).collect();
+            let outcome = evm_client.claim(&leaf, &proof).await.map_err(evm_err)?;
+            claim_txs.insert(recipient, outcome.tx_hash.to_string());
+        }
+    }
+    let mut claims = Vec::new();
+    for (name, (address, withdrawn)) in recipients {
+        let balance = evm_client.balance_of(*address).await.map_err(evm_err)?;
+        claims.push(ClaimReport {
+            name: name.clone(),
+            evm_address: address.to_checksum(None),
+            withdrawn: *withdrawn,
+            claim_tx: claim_txs.get(address).cloned().unwrap_or_default(),
+            evm_balance: balance.try_into().unwrap_or(u128::MAX),
+        });
+    }
+    Ok(claims)
+}
+
+/// The demo's folder by default: `.arena/demo` in the repository.
+pub fn default_home() -> PathBuf {
+    repo::root().join(".arena/demo")
+}
+
+/// Where a finished demo's report is.
+pub fn report_paths(home: &Path) -> (PathBuf, PathBuf) {
+    (home.join("report.json"), home.join("report.html"))
+}

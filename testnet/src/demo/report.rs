@@ -1,0 +1,238 @@
+//! The demo's report: what happened in each round and in the settlement, as console tables, as
+//! JSON (`report.json`, documented in the README) and as a self-contained HTML page with charts.
+
+use serde::Serialize;
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Report {
+    pub task_id: u64,
+    pub rounds: Vec<RoundReport>,
+    /// Per validator, over all rounds.
+    pub validators: Vec<ValidatorReport>,
+    pub settlement: SettlementReport,
+    /// Wall time of each stage, in order.
+    pub stages: Vec<Stage>,
+    pub totals: Totals,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RoundReport {
+    pub round: u32,
+    /// Tokens the round emitted from the pool.
+    pub emission: u128,
+    /// Paid to trainers and validators; `emission - paid` (rounding dust) went back to the pool.
+    pub paid: u128,
+    pub submissions: Vec<SubmissionReport>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SubmissionReport {
+    pub submission_id: u64,
+    pub trainer: String,
+    pub model: String,
+    pub consensus: Option<u32>,
+    pub rank: Option<u32>,
+    pub reward: u128,
+    pub status: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ValidatorReport {
+    pub name: String,
+    pub address: String,
+    pub reveals: u32,
+    pub in_consensus: u32,
+    /// Mean |score - consensus| over its reveals, in ppm.
+    pub mean_deviation: u64,
+    /// All the validator earned (claimable before withdrawing).
+    pub reward: u128,
+    pub slashed: u128,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SettlementReport {
+    pub batches: Vec<BatchReport>,
+    pub claims: Vec<ClaimReport>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct BatchReport {
+    pub batch_id: u64,
+    pub leaves: u32,
+    pub total: u128,
+    pub root: String,
+    pub evm_tx: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ClaimReport {
+    pub name: String,
+    pub evm_address: String,
+    /// What the participant withdrew on the Cosmos side.
+    pub withdrawn: u128,
+    pub claim_tx: String,
+    /// Its ERC-20 balance on the EVM node after claiming.
+    pub evm_balance: u128,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Stage {
+    pub name: String,
+    pub seconds: f64,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Totals {
+    pub pool: u128,
+    pub emitted: u128,
+    pub paid: u128,
+    pub slashed: u128,
+    pub withdrawn_to_evm: u128,
+    pub claimed_on_evm: u128,
+}
+
+fn tokens(micro: u128) -> String {
+    format!("{}.{:06}", micro / 1_000_000, micro % 1_000_000)
+}
+
+fn score(ppm: Option<u32>) -> String {
+    ppm.map_or("-".into(), |s| format!("{:.2}%", s as f64 / 10_000.0))
+}
+
+impl Report {
+    /// The tables printed at the end of the demo.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        for r in &self.rounds {
+            out += &format!("\nRound {}: emission {} ARENA, paid {}\n", r.round, tokens(r.emission), tokens(r.paid));
+            out += &format!(
+                "  {:<4} {:<16} {:<12} {:>10} {:>5} {:>14}  {}\n",
+                "sub", "trainer", "model", "consensus", "rank", "reward", "status"
+            );
+            for s in &r.submissions {
+                let rank = s.rank.map_or("-".into(), |r| (r + 1).to_string());
+                out += &format!(
+                    "  {:<4} {:<16} {:<12} {:>10} {:>5} {:>14}  {}\n",
+                    s.submission_id,
+                    s.trainer,
+                    s.model,
+                    score(s.consensus),
+                    rank,
+                    tokens(s.reward),
+                    s.status
+                );
+            }
+        }
+        out += "\nValidators (all rounds)\n";
+        out += &format!(
+            "  {:<16} {:>7} {:>12} {:>14} {:>14} {:>12}\n",
+            "validator", "reveals", "in consensus", "mean deviation", "reward", "slashed"
+        );
+        for v in &self.validators {
+            out += &format!(
+                "  {:<16} {:>7} {:>12} {:>13.2}% {:>14} {:>12}\n",
+                v.name,
+                v.reveals,
+                v.in_consensus,
+                v.mean_deviation as f64 / 10_000.0,
+                tokens(v.reward),
+                tokens(v.slashed)
+            );
+        }
+        out += "\nSettlement on the EVM node (Base Sepolia stand-in)\n";
+        for b in &self.settlement.batches {
+            out += &format!(
+                "  batch {}: {} leaves, {} ARENA, root {}, posted in {}\n",
+                b.batch_id,
+                b.leaves,
+                tokens(b.total),
+                b.root,
+                b.evm_tx.as_deref().unwrap_or("-")
+            );
+        }
+        out += &format!("  {:<16} {:<44} {:>14} {:>14}\n", "participant", "EVM address", "withdrawn", "ERC-20 balance");
+        for c in &self.settlement.claims {
+            out += &format!(
+                "  {:<16} {:<44} {:>14} {:>14}\n",
+                c.name,
+                c.evm_address,
+                tokens(c.withdrawn),
+                tokens(c.evm_balance)
+            );
+        }
+        let t = &self.totals;
+        out += &format!(
+            "\nTotals: pool {} ARENA, emitted {}, paid {}, slashed {}, withdrawn to EVM {}, claimed on EVM {}\n",
+            tokens(t.pool),
+            tokens(t.emitted),
+            tokens(t.paid),
+            tokens(t.slashed),
+            tokens(t.withdrawn_to_evm),
+            tokens(t.claimed_on_evm)
+        );
+        out += "Stages:";
+        for s in &self.stages {
+            out += &format!(" {} {:.1} s;", s.name, s.seconds);
+        }
+        out + "\n"
+    }
+
+    /// A self-contained page: tables plus SVG bar charts of scores per round and rewards per participant.
+    pub fn to_html(&self) -> String {
+        let json = serde_json::to_string(self).expect("the report serializes");
+        let mut body = String::new();
+        body += &format!("<h1>Arena demo: task {}</h1>", self.task_id);
+        body += "<h2>Consensus score per round</h2>";
+        let mut bars = Vec::new();
+        for r in &self.rounds {
+            for s in &r.submissions {
+                bars.push((format!("r{} {}", r.round, s.trainer), s.consensus.unwrap_or(0) as f64 / 10_000.0, "%"));
+            }
+        }
+        body += &bar_chart(&bars);
+        body += "<h2>Rewards per participant (ARENA)</h2>";
+        let mut rewards: Vec<(String, f64, &str)> = Vec::new();
+        for r in &self.rounds {
+            for s in &r.submissions {
+                match rewards.iter_mut().find(|(n, _, _)| *n == s.trainer) {
+                    Some(entry) => entry.1 += s.reward as f64 / 1e6,
+                    None => rewards.push((s.trainer.clone(), s.reward as f64 / 1e6, "")),
+                }
+            }
+        }
+        rewards.extend(self.validators.iter().map(|v| (v.name.clone(), v.reward as f64 / 1e6, "")));
+        body += &bar_chart(&rewards);
+        body += &format!("<h2>Tables</h2><pre>{}</pre>", html_escape(&self.to_text()));
+        format!(
+            "<!doctype html><html><head><meta charset=\"utf-8\"><title>Arena demo report</title>\
+             <style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:70em}}pre{{background:#f6f6f6;padding:1em;overflow:auto}}\
+             .bar{{fill:#3b6fb6}}text{{font-size:12px}}</style></head><body>{body}\
+             <script type=\"application/json\" id=\"report\">{}</script></body></html>\n",
+            html_escape(&json)
+        )
+    }
+}
+
+/// Horizontal bars, one per (label, value, unit), scaled to the largest value.
+fn bar_chart(bars: &[(String, f64, &str)]) -> String {
+    let max = bars.iter().map(|b| b.1).fold(0.0, f64::max).max(1e-9);
+    let height = 22 * bars.len() + 10;
+    let mut svg = format!("<svg width=\"720\" height=\"{height}\" role=\"img\">");
+    for (i, (label, value, unit)) in bars.iter().enumerate() {
+        let y = 5 + 22 * i;
+        let width = (value / max * 440.0).max(1.0);
+        svg += &format!(
+            "<text x=\"0\" y=\"{}\">{}</text><rect class=\"bar\" x=\"200\" y=\"{y}\" width=\"{width:.1}\" height=\"16\"/>\
+             <text x=\"{:.1}\" y=\"{}\">{value:.2}{unit}</text>",
+            y + 12,
+            html_escape(label),
+            205.0 + width,
+            y + 12
+        );
+    }
+    svg + "</svg>"
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
