@@ -1,24 +1,15 @@
 #!/usr/bin/env bash
-# Arena's main job on a local devnet. Installs what it needs (scripts/setup.sh), starts the local
-# chain and anvil (unless they already run), builds and deploys the contracts, and prints the
-# deployment manifest and a test account's token balance. The network keeps running: explore it
-# with `target/debug/testnet --help`, stop it with `target/debug/testnet down`.
+# Arena's main job: a whole arena competition on a fresh local devnet. Installs what it needs
+# (scripts/setup.sh), builds the tools, then `testnet demo`: a local chain and anvil, every
+# contract built and deployed, a digits task with a cw20 reward pool, 3 trainer nodes (one weak),
+# 4 validator nodes (one dishonest), 3 relayers, 2 rounds, settlement on the EVM side and the
+# ERC-20 claims. Prints the leaderboards, the validators' record and the settlement, and writes
+# .arena/demo/report.json and report.html. Arguments go to `testnet demo` (e.g. --keep-running,
+# --rounds 3; see target/debug/testnet demo --help).
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/setup.sh"
 cd "$ROOT"
 
-say "building the testnet tool"
-cargo build -q --locked -p testnet
-testnet="$ROOT/target/debug/testnet"
-
-status="$("$testnet" status)"
-if grep -q '^chain: running' <<<"$status"; then
-  say "network already running:"
-  echo "$status"
-else
-  "$testnet" up
-fi
-"$testnet" deploy
-say "Arena token balance of test account 1:"
-"$testnet" balance 1
-say "the network keeps running; stop it with: $testnet down"
+say "building the tools (testnet, gpu-worker, arena-relayer)"
+cargo build -q --locked -p testnet -p gpu-worker -p arena-relayer
+exec "$ROOT/target/debug/testnet" demo "$@"

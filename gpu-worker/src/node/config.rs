@@ -90,8 +90,9 @@ impl Default for TrainerConfig {
 pub struct ValidatorConfig {
     /// Crank assignment and finalization when they are due (anyone may; someone must).
     pub crank: bool,
-    /// FOR DEMONSTRATIONS ONLY: `"random"` reveals a random score instead of evaluating, to show
-    /// the consensus outvoting and slashing a dishonest validator. Never set on a real network.
+    /// FOR DEMONSTRATIONS ONLY: `"random"` reveals a random score further than the task's
+    /// outlier bound from what it measured, to show the consensus outvoting and slashing a
+    /// dishonest validator. Never set on a real network.
     pub adversary: Option<String>,
 }
 

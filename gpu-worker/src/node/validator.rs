@@ -170,13 +170,22 @@ impl Validator {
     async fn score(&self, task: &TaskResponse, s: &SubmissionResponse) -> PendingReveal {
         let mut salt = [0u8; 32];
         getrandom::getrandom(&mut salt).expect("the OS has randomness");
-        let (score, rejected) = if self.node.config.validator.adversary.is_some() {
-            (u32::from_le_bytes(salt[..4].try_into().unwrap()) % (MAX_SCORE + 1), None)
+        let (measured, rejected) = match self.evaluate(task, s).await {
+            Ok((score, rejected)) => (score, rejected),
+            Err(reason) => (0, Some(reason)),
+        };
+        let score = if self.node.config.validator.adversary.is_some() {
+            let draw = u32::from_le_bytes(salt[..4].try_into().expect("4 bytes"));
+            let lie = random_lie(measured, task.params.outlier_bound, draw);
+            tracing::warn!(
+                submission = s.id,
+                measured,
+                lie,
+                "adversary: revealing a random score instead of the measured one"
+            );
+            lie
         } else {
-            match self.evaluate(task, s).await {
-                Ok((score, rejected)) => (score, rejected),
-                Err(reason) => (0, Some(reason)),
-            }
+            measured
         };
         match &rejected {
             Some(reason) => tracing::warn!(submission = s.id, %reason, "model scores 0"),
@@ -201,8 +210,46 @@ impl Validator {
     }
 }
 
+/// The demonstration adversary's score: uniform over every score further than `outlier_bound`
+/// from the one it measured, so it is always an outlier (a random score could land near the truth
+/// by chance, and then it would not be lying).
+fn random_lie(measured: u32, outlier_bound: u32, draw: u32) -> u32 {
+    let below = measured.saturating_sub(outlier_bound); // scores 0..below are far enough below
+    let above_start = measured.saturating_add(outlier_bound).saturating_add(1).min(MAX_SCORE + 1);
+    let above = MAX_SCORE + 1 - above_start; // scores above_start..=MAX_SCORE
+    match below + above {
+        0 => 0,
+        total => {
+            let x = draw % total;
+            if x < below {
+                x
+            } else {
+                above_start + (x - below)
+            }
+        }
+    }
+}
+
 fn salt_bytes(entry: &PendingReveal) -> [u8; 32] {
     let mut salt = [0u8; 32];
     hex::decode_to_slice(&entry.salt, &mut salt).expect("the journal holds 32-byte hex salts");
     salt
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_adversary_always_lies_by_more_than_the_outlier_bound() {
+        for measured in [0, 1, 99_999, 100_000, 500_000, 900_000, 999_999, MAX_SCORE] {
+            for draw in [0, 1, 7, 12_345, 999_999, u32::MAX / 3, u32::MAX] {
+                let lie = random_lie(measured, 100_000, draw);
+                assert!(
+                    lie <= MAX_SCORE && lie.abs_diff(measured) > 100_000,
+                    "measured {measured}, draw {draw}: {lie}"
+                );
+            }
+        }
+    }
 }

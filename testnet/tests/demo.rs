@@ -1,0 +1,38 @@
+//! The README's main job, reduced to one round: the whole arena runs (worker nodes and relayers
+//! as processes) and its report is checked against what the design promises.
+
+use testnet::demo::{self, DemoOptions};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_round_of_the_demo_pays_by_the_rules_and_settles_on_the_evm_side() {
+    let home = tempfile::tempdir().unwrap();
+    let opts = DemoOptions { home: home.path().join("demo"), rounds: 1, phases: (70, 60, 45), keep_running: false };
+    let report = demo::run(&opts).await.unwrap();
+    println!("{}", report.to_text());
+
+    // The dishonest validator is out of consensus on every reveal and earns nothing.
+    let liar = report.validators.iter().find(|v| v.name == "validator-liar").unwrap();
+    assert!(liar.reveals > 0 && liar.in_consensus == 0 && liar.reward == 0 && liar.slashed > 0, "{liar:?}");
+    for honest in report.validators.iter().filter(|v| v.name != "validator-liar" && v.reveals > 0) {
+        assert_eq!((honest.in_consensus, honest.mean_deviation, honest.slashed), (honest.reveals, 0, 0), "{honest:?}");
+    }
+    // The weak trainer ranks last in every round.
+    for round in &report.rounds {
+        assert_eq!(round.submissions.len(), 3);
+        assert_eq!(round.submissions.last().unwrap().trainer, "trainer-weak", "round {}", round.round);
+        // Rounding dust stays in the pool: paid never exceeds the emission, and by less than a token unit per participant.
+        assert!(round.paid <= round.emission && round.emission - round.paid < 10, "round {}", round.round);
+    }
+    // Everything paid is accounted for: the trainers' and validators' rewards add up to it.
+    let trainers: u128 = report.rounds.iter().flat_map(|r| &r.submissions).map(|s| s.reward).sum();
+    let validators: u128 = report.validators.iter().map(|v| v.reward).sum();
+    assert_eq!(trainers + validators, report.totals.paid);
+    // What was withdrawn is exactly what each recipient holds in ERC-20 on the EVM node.
+    assert_eq!(report.totals.withdrawn_to_evm, report.totals.paid);
+    for claim in &report.settlement.claims {
+        assert_eq!(claim.evm_balance, claim.withdrawn, "{claim:?}");
+    }
+    assert!(report.settlement.batches.iter().all(|b| b.evm_tx.is_some()));
+    let (json, html) = demo::report_paths(&opts.home);
+    assert!(json.is_file() && html.is_file());
+}
