@@ -139,7 +139,7 @@ impl<'a> CpuTrainer<'a> {
         let zeros = || -> Vec<Vec<f32>> {
             model.layers.iter().flat_map(|l| [vec![0.0; l.weight.len()], vec![0.0; l.bias.len()]]).collect()
         };
-        let steps = cfg.epochs * crate::train::steps_per_epoch(&[0..data.rows], cfg.batch_size);
+        let steps = cfg.epochs * data.rows.div_ceil(cfg.batch_size);
         CpuTrainer {
             grads: zeros(),
             m: zeros(),
@@ -172,7 +172,7 @@ impl<'a> CpuTrainer<'a> {
 
 impl Trainer for CpuTrainer<'_> {
     fn chunks(&self) -> Vec<Range<usize>> {
-        vec![0..self.data.rows]
+        std::iter::once(0..self.data.rows).collect()
     }
 
     fn run_epoch(&mut self, schedule: &EpochSchedule) -> Result<(f64, u64)> {

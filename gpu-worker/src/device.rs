@@ -75,7 +75,7 @@ impl AdapterReport {
             device_type: format!("{:?}", info.device_type),
             driver: info.driver,
             driver_info: info.driver_info,
-            max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size as u64,
+            max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size,
             max_buffer_size: limits.max_buffer_size,
             max_compute_workgroup_storage_size: limits.max_compute_workgroup_storage_size,
             max_compute_invocations_per_workgroup: limits.max_compute_invocations_per_workgroup,
@@ -165,7 +165,7 @@ impl Gpu {
         }))
         .map_err(|e| Error::Gpu(format!("cannot open {}: {e}", adapter.get_info().name)))?;
         let is_cpu = adapter.get_info().device_type == wgpu::DeviceType::Cpu;
-        let binding = (limits.max_storage_buffer_binding_size as u64).min(limits.max_buffer_size);
+        let binding = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
         Ok(Gpu {
             matmul: options.matmul.unwrap_or(MatmulVariant::for_adapter(is_cpu)),
             chunk_bytes: options.max_chunk_bytes.map_or(binding, |c| c.min(binding)),
@@ -218,7 +218,7 @@ impl Gpu {
     pub(crate) fn storage_init(&self, label: &str, contents: &[u8]) -> wgpu::Buffer {
         let mut padded;
         let mut contents = contents;
-        if contents.len() % 4 != 0 || contents.is_empty() {
+        if !contents.len().is_multiple_of(4) || contents.is_empty() {
             padded = contents.to_vec();
             padded.resize(contents.len().max(4).next_multiple_of(4), 0);
             contents = &padded;

@@ -155,6 +155,14 @@ enum Command {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Send the node's rewards to an EVM address on Base Sepolia through the bridge.
+    Withdraw {
+        #[arg(long)]
+        config: PathBuf,
+        /// The EVM recipient (0x..., checksummed or all one case).
+        #[arg(long)]
+        to: String,
+    },
 }
 
 fn backend(cli: &Cli) -> Backend {
@@ -246,6 +254,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Status { config } => block_on(commands::status(config)),
         Command::Rewards { config } => block_on(commands::rewards(config)),
         Command::Claim { config } => block_on(commands::claim(config)),
+        Command::Withdraw { config, to } => block_on(commands::withdraw(config, to)),
     }
 }
 

@@ -71,7 +71,8 @@ impl Optimizer {
         let bad = |what: String| Err(Error::Config(what));
         match *self {
             Optimizer::Sgd { lr, momentum } => {
-                if !(lr > 0.0 && lr.is_finite()) || !(0.0..1.0).contains(&momentum) {
+                let lr_ok = lr > 0.0 && lr.is_finite();
+                if !(lr_ok && (0.0..1.0).contains(&momentum)) {
                     return bad(format!("sgd needs lr > 0 and momentum in [0, 1), got lr {lr}, momentum {momentum}"));
                 }
             }

@@ -8,13 +8,13 @@ use std::time::{Duration, Instant};
 
 use arena_client::{Client, MarketClient};
 use arena_types::market::msg::{
-    AssignmentsResponse, DataCommitment, ExecuteMsg, Metric, ModelConstraints, ModelMetadata, Phases, QueryMsg,
-    SlashEventsResponse, SubmissionStatus, TaskParams,
+    AssignmentsResponse, ExecuteMsg, ModelMetadata, QueryMsg, SlashEventsResponse, SubmissionStatus, TaskParams,
 };
-use arena_types::market::phase::{Clock, Phase};
-use cosmwasm_std::{Decimal, HexBinary, Uint128};
+use arena_types::market::phase::Phase;
+use cosmwasm_std::{HexBinary, Uint128};
 use testnet::network::{NetworkConfig, Ports};
 use testnet::process::Service;
+use testnet::task::TaskSpec;
 use testnet::{accounts, contracts, deploy, repo, Network};
 
 const STAKE: u64 = 1_000_000;
@@ -27,40 +27,12 @@ struct Arena {
     task_id: u64,
 }
 
-fn data_sha256(path: &str) -> HexBinary {
-    HexBinary::from_hex(&gpu_worker::node::store::sha256_file(&repo::root().join(path)).unwrap()).unwrap()
-}
-
-/// The digits task: train on the first 1,438 rows, score accuracy on the last 359. Phases in
-/// ~0.2 s blocks, long enough for lavapipe on 2 cores to train and evaluate small models.
+/// The digits task (train on the first 1,438 rows, score accuracy on the last 359), with phases
+/// long enough for lavapipe on 2 cores to train and evaluate small models.
 fn digits_task(min_score: u32) -> TaskParams {
-    TaskParams {
-        metric: Metric { name: "accuracy_ppm".into(), description: "top-1 accuracy on digits-eval.csv, ppm".into() },
-        training_data: DataCommitment {
-            uri: "file://data/digits-train.csv".into(),
-            sha256: data_sha256("data/digits-train.csv"),
-        },
-        evaluation_data: DataCommitment {
-            uri: "file://data/digits-eval.csv".into(),
-            sha256: data_sha256("data/digits-eval.csv"),
-        },
-        model: ModelConstraints { family: "mlp".into(), max_parameters: 1_000_000, max_file_bytes: 10_000_000 },
-        rounds: 1,
-        phases: Phases { clock: Clock::Height, submission: 150, commit: 120, reveal: 80, unbonding: 400 },
-        validators_per_submission: 3,
-        min_trainer_stake: Uint128::new(1_000),
-        min_validator_stake: Uint128::new(1_000),
-        quorum: Decimal::percent(50),
-        tau: 20_000,
-        outlier_bound: 100_000,
-        min_score,
-        gamma: Decimal::percent(10),
-        q: Decimal::percent(80),
-        beta: Decimal::percent(50),
-        epsilon: Decimal::percent(50),
-        liveness_slash: Decimal::percent(5),
-        outlier_slash: Decimal::percent(10),
-    }
+    let mut params = TaskSpec::digits(1, (150, 120, 80)).params().unwrap();
+    params.min_score = min_score;
+    params
 }
 
 async fn start_arena(params: TaskParams) -> Arena {

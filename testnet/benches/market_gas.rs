@@ -8,7 +8,8 @@
 //! Run: `cargo bench -p testnet --bench market_gas` (all sizes; ~30 min on 2 cores), or with
 //! `-- --quick` / `ARENA_BENCH_QUICK=1` for the 10-submission sizes only (~2 min).
 //! `ARENA_BENCH_SIZES=10,100` picks the submission counts; `ARENA_BENCH_CONCURRENCY` (default 32)
-//! bounds the transactions in flight. Results: `<repo>/target/bench/market-gas.json`, and the
+//! bounds the transactions in flight; `ARENA_BENCH_LIAR=0` makes every validator honest (no
+//! outlier slashing in finalization); `ARENA_BENCH_OUT=name` writes `name.json`/`name.md`. Results: `<repo>/target/bench/market-gas.json`, and the
 //! markdown table for BENCHMARKS.md in `<repo>/target/bench/market-gas.md`.
 //!
 //! Gas figures are a transaction's `gas_used` as the chain reports it, so they include the
@@ -120,6 +121,8 @@ struct FinalizePage {
     processed: u64,
     /// The stage the round was in after this page.
     stage_after: String,
+    /// Slashings (liveness or outlier) this page made.
+    slashes: usize,
 }
 
 #[derive(Serialize, Clone, Debug)]
@@ -208,6 +211,8 @@ struct Bench {
     delegator: Signer,
     trainers: Vec<Signer>,
     concurrency: usize,
+    /// Whether the last validator of each task reports far from consensus (and is slashed).
+    liar: bool,
     tasks_created: Cell<u64>,
     /// Blocks of work per item seen so far (submission: per trainer; commit/reveal: per assignment).
     rate: Cell<[f64; 3]>,
@@ -268,7 +273,7 @@ async fn run() -> Result<()> {
         notes: vec![
             "gas = the transaction's gas_used, SDK overhead (signature, fee, tx bytes) included",
             "stake/delegate/create_task are cw20 Sends to the token contract, whose hook calls the market",
-            "2k validators per task; the last validator reports 50_000 for every model (an outlier, slashed)",
+            "2k validators per task; unless ARENA_BENCH_LIAR=0, the last validator reports 50_000 for every model (an outlier, slashed)",
             "the first transaction of an account pays extra to record its public key: accounts measured alone sent one before",
         ],
         goals: goals(&tasks),
@@ -276,10 +281,11 @@ async fn run() -> Result<()> {
     };
     let dir = repo_root().join("target/bench");
     std::fs::create_dir_all(&dir)?;
-    std::fs::write(dir.join("market-gas.json"), serde_json::to_string_pretty(&report)?)?;
-    std::fs::write(dir.join("market-gas.md"), markdown(&report))?;
+    let stem = std::env::var("ARENA_BENCH_OUT").unwrap_or_else(|_| "market-gas".into());
+    std::fs::write(dir.join(format!("{stem}.json")), serde_json::to_string_pretty(&report)?)?;
+    std::fs::write(dir.join(format!("{stem}.md")), markdown(&report))?;
     println!("{}", markdown(&report));
-    println!("wrote {} in {:.0} s", dir.join("market-gas.json").display(), started.elapsed().as_secs_f64());
+    println!("wrote {} in {:.0} s", dir.join(format!("{stem}.json")).display(), started.elapsed().as_secs_f64());
     Ok(())
 }
 
@@ -319,6 +325,7 @@ async fn bench_on(
         delegator,
         trainers,
         concurrency,
+        liar: std::env::var("ARENA_BENCH_LIAR").map(|v| v != "0").unwrap_or(true),
         tasks_created: Cell::new(0),
         rate: Cell::new([0.0; 3]),
     };
@@ -573,6 +580,7 @@ impl Bench {
                     gas: o.gas_used,
                     processed: attr("processed").parse().unwrap_or(0),
                     stage_after: attr("stage"),
+                    slashes: o.wasm_events().flat_map(|e| &e.attributes).filter(|(k, _)| k == "slash").count(),
                 }
             })
             .collect();
@@ -640,7 +648,11 @@ impl Bench {
             after = Some(last.submission_id);
             for a in &page.assignments {
                 // The last validator lies: far from everyone, an outlier to be slashed.
-                let score = if j + 1 == validators { 50_000 } else { true_score(a.submission_id) + j as u32 * 100 };
+                let score = if self.liar && j + 1 == validators {
+                    50_000
+                } else {
+                    true_score(a.submission_id) + j as u32 * 100
+                };
                 let salt = [j as u8 + 1; 32];
                 let c = score_commitment(task_id, 1, a.submission_id, &address, score, &salt);
                 commits.push(ExecuteMsg::Commit {
@@ -826,10 +838,21 @@ fn markdown(r: &Report) -> String {
     for t in tasks.iter().filter(|t| t.error.is_some()) {
         s.push_str(&format!("\nTask #{} failed: {}\n", t.task_id, t.error.as_deref().unwrap_or_default()));
     }
-    s.push_str("\nFinalization pages (gas of each page in order, items processed, stage after the page):\n\n");
+    s.push_str(
+        "\nFinalization pages (gas of each page in order, items processed, stage after the page, slashings made):\n\n",
+    );
     for t in tasks.iter().filter(|t| !t.finalize_pages.is_empty()) {
-        let pages: Vec<String> =
-            t.finalize_pages.iter().map(|p| format!("{} ({} {})", kgas(p.gas), p.processed, p.stage_after)).collect();
+        let pages: Vec<String> = t
+            .finalize_pages
+            .iter()
+            .map(|p| {
+                if p.slashes > 0 {
+                    format!("{} ({} {}, {} slashed)", kgas(p.gas), p.processed, p.stage_after, p.slashes)
+                } else {
+                    format!("{} ({} {})", kgas(p.gas), p.processed, p.stage_after)
+                }
+            })
+            .collect();
         s.push_str(&format!("- #{} ({} × k={}): {}\n", t.task_id, t.submissions, t.k, pages.join(", ")));
     }
     s.push_str("\nGoals:\n\n");

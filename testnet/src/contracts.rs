@@ -54,6 +54,13 @@ pub fn build(packages: &[&str]) -> Result<Vec<Artifact>, TestnetError> {
         "Run scripts/setup.sh (it installs cosmwasm-check into .tools/cargo)",
     )?;
 
+    let out_dir = artifacts_dir();
+    std::fs::create_dir_all(&out_dir).map_err(TestnetError::io("creating artifacts/"))?;
+    // One build at a time, across threads and processes (tests build in parallel): a second
+    // builder waits here, then finds the artifacts up to date.
+    let lock = std::fs::File::create(out_dir.join(".lock")).map_err(TestnetError::io("creating artifacts/.lock"))?;
+    lock.lock().map_err(TestnetError::io("locking artifacts/.lock"))?;
+
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut command = Command::new(cargo);
     command.current_dir(&root).args(["build", "--profile", "wasm", "--lib", "--target", "wasm32-unknown-unknown"]);
@@ -64,8 +71,6 @@ pub fn build(packages: &[&str]) -> Result<Vec<Artifact>, TestnetError> {
     command.env("CARGO_TARGET_DIR", root.join("target/contracts"));
     process::run(&mut command).map_err(|e| TestnetError::Build(e.to_string()))?;
 
-    let out_dir = artifacts_dir();
-    std::fs::create_dir_all(&out_dir).map_err(TestnetError::io("creating artifacts/"))?;
     let mut artifacts = Vec::new();
     for package in packages {
         let stem = file_stem(package);
@@ -75,9 +80,12 @@ pub fn build(packages: &[&str]) -> Result<Vec<Artifact>, TestnetError> {
         let stamp = out_dir.join(format!("{stem}.source-sha256"));
         let up_to_date = out.is_file() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(raw_sum.as_str());
         if !up_to_date {
-            optimize(&wasm_opt, &raw, &out)?;
-            process::run(Command::new(&check).args(["--available-capabilities", CHAIN_CAPABILITIES]).arg(&out))
+            // Built and checked under a temporary name, renamed into place only when it passes.
+            let fresh = out.with_extension("fresh.wasm");
+            optimize(&wasm_opt, &raw, &fresh)?;
+            process::run(Command::new(&check).args(["--available-capabilities", CHAIN_CAPABILITIES]).arg(&fresh))
                 .map_err(|e| TestnetError::Build(format!("{package} fails cosmwasm-check: {e}")))?;
+            std::fs::rename(&fresh, &out).map_err(TestnetError::io("moving the artifact into place"))?;
             std::fs::write(&stamp, &raw_sum).map_err(TestnetError::io("writing build stamp"))?;
         }
         let size = std::fs::metadata(&out).map_err(TestnetError::io("artifact"))?.len();
@@ -116,7 +124,11 @@ fn write_checksums(dir: &Path) -> Result<(), TestnetError> {
     let mut entries: Vec<_> =
         std::fs::read_dir(dir).map_err(TestnetError::io("reading artifacts/"))?.flatten().map(|e| e.path()).collect();
     entries.sort();
-    for path in entries.into_iter().filter(|p| p.extension().is_some_and(|e| e == "wasm")) {
+    // Artifacts only (`name.wasm`), not a build's temporary `name.fresh.wasm`.
+    let is_artifact = |p: &PathBuf| {
+        p.extension().is_some_and(|e| e == "wasm") && p.file_stem().is_some_and(|s| !s.to_string_lossy().contains('.'))
+    };
+    for path in entries.into_iter().filter(is_artifact) {
         lines.push(format!("{}  {}", sha256_file(&path)?, path.file_name().unwrap().to_string_lossy()));
     }
     std::fs::write(dir.join("checksums.txt"), lines.join("\n") + "\n")

@@ -13,19 +13,16 @@ use std::time::{Duration, Instant};
 
 use alloy::primitives::{Address, B256, U256};
 use arena_client::{Client, MarketClient, Signer};
-use arena_types::market::msg::{
-    AssignmentsResponse, DataCommitment, ExecuteMsg, Metric, ModelConstraints, Phases, QueryMsg, SlashEventsResponse,
-    TaskParams,
-};
-use arena_types::market::phase::{Clock, Phase};
+use arena_types::market::msg::{AssignmentsResponse, ExecuteMsg, QueryMsg, SlashEventsResponse};
+use arena_types::market::phase::Phase;
 use arena_types::settlement::msg as bridge;
-use cosmwasm_std::{Decimal, HexBinary, Uint128};
 
 use self::cast::{name_of, CREATOR, TRAINERS, VALIDATORS};
 use self::report::{BatchReport, ClaimReport, Report, RoundReport, Stage, SubmissionReport, ValidatorReport};
 use crate::error::TestnetError;
 use crate::network::{self, NetworkConfig, Ports};
 use crate::process::Service;
+use crate::task::TaskSpec;
 use crate::{accounts, contracts, deploy, repo, Network};
 
 /// What the demo runs.
@@ -90,7 +87,7 @@ pub async fn run(opts: &DemoOptions) -> Result<Report, TestnetError> {
 
     let market = MarketClient::new(client.clone(), &deployed["arena-market"].address, &deployed["arena-token"].address);
     let creator = accounts::cosmos(CREATOR, "inj")?;
-    let (task_id, _) = market.create_task(&creator, POOL, digits_task(opts)?).await?;
+    let (task_id, _) = market.create_task(&creator, POOL, TaskSpec::digits(opts.rounds, opts.phases).params()?).await?;
     say(&format!(
         "task {task_id} posted: digits classification, {} rounds, pool {} ARENA",
         opts.rounds,
@@ -186,45 +183,6 @@ impl StageClock {
         self.stages.push(Stage { name: name.to_string(), seconds });
         self.last = Instant::now();
     }
-}
-
-fn data_commitment(file: &str) -> Result<DataCommitment, TestnetError> {
-    let sha = contracts::sha256_file(&repo::root().join("data").join(file))?;
-    Ok(DataCommitment { uri: format!("file://data/{file}"), sha256: HexBinary::from_hex(&sha).expect("hex") })
-}
-
-fn digits_task(opts: &DemoOptions) -> Result<TaskParams, TestnetError> {
-    let (submission, commit, reveal) = opts.phases;
-    Ok(TaskParams {
-        metric: Metric {
-            name: "accuracy_ppm".into(),
-            description: "top-1 accuracy on the 359 held-out digits, in parts per million".into(),
-        },
-        training_data: data_commitment("digits-train.csv")?,
-        evaluation_data: data_commitment("digits-eval.csv")?,
-        model: ModelConstraints { family: "mlp".into(), max_parameters: 1_000_000, max_file_bytes: 10_000_000 },
-        rounds: opts.rounds,
-        phases: Phases {
-            clock: Clock::Height,
-            submission,
-            commit,
-            reveal,
-            unbonding: 2 * (submission + commit + reveal),
-        },
-        validators_per_submission: 3,
-        min_trainer_stake: Uint128::new(1_000_000),
-        min_validator_stake: Uint128::new(1_000_000),
-        quorum: Decimal::percent(50),
-        tau: 20_000,
-        outlier_bound: 100_000,
-        min_score: 0,
-        gamma: Decimal::percent(10),
-        q: Decimal::percent(80),
-        beta: Decimal::percent(50),
-        epsilon: Decimal::percent(50),
-        liveness_slash: Decimal::percent(5),
-        outlier_slash: Decimal::percent(10),
-    })
 }
 
 /// Prints each phase as the task enters it, until every round is finalized. A node that dies is

@@ -26,6 +26,7 @@ pub mod probe;
 pub mod process;
 pub mod profile;
 pub mod repo;
+pub mod task;
 
 pub use error::TestnetError;
 pub use network::{Network, NetworkConfig, Ports};

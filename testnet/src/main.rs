@@ -60,6 +60,32 @@ enum Command {
         #[arg(long)]
         keep_running: bool,
     },
+    /// Post a classification task on the deployed market, funded from a test account's tokens.
+    CreateTask {
+        /// Training CSV (features then the label in the last column), relative to the repository root.
+        #[arg(long, default_value = "data/digits-train.csv")]
+        train: PathBuf,
+        /// Evaluation CSV the validators score on.
+        #[arg(long, default_value = "data/digits-eval.csv")]
+        eval: PathBuf,
+        #[arg(long, default_value_t = 2)]
+        rounds: u32,
+        /// Blocks of the submission, commit and reveal phases (~0.2 s each).
+        #[arg(long, num_args = 3, value_names = ["SUBMISSION", "COMMIT", "REVEAL"], default_values_t = [90, 70, 50])]
+        phases: Vec<u64>,
+        /// Validators sampled per submission (k).
+        #[arg(long, default_value_t = 3)]
+        k: u32,
+        /// Reward pool in micro-ARENA.
+        #[arg(long, default_value_t = 100_000_000)]
+        pool: u128,
+        /// The test account that creates (and funds) the task.
+        #[arg(long, default_value_t = 1)]
+        creator: u32,
+        /// All parameters from a JSON file instead (the market's `TaskParams`, see schema/arena-market.json).
+        #[arg(long, conflicts_with_all = ["train", "eval", "rounds", "phases", "k"])]
+        params: Option<PathBuf>,
+    },
     /// Query a cw20 balance of the deployed Arena token.
     Balance {
         /// A bech32 address, or a test account index (0..19).
@@ -104,6 +130,21 @@ async fn main() -> anyhow::Result<()> {
         Command::Deploy => deploy(home).await,
         Command::Accounts => accounts_list(&home),
         Command::Balance { account } => balance(home, &account).await,
+        Command::CreateTask { train, eval, rounds, phases, k, pool, creator, params } => {
+            let params = match params {
+                Some(file) => serde_json::from_str(&std::fs::read_to_string(&file)?)
+                    .with_context(|| format!("{} is not the market's TaskParams", file.display()))?,
+                None => testnet::task::TaskSpec {
+                    train,
+                    eval,
+                    rounds,
+                    phases: (phases[0], phases[1], phases[2]),
+                    validators_per_submission: k,
+                }
+                .params()?,
+            };
+            create_task(home, params, pool, creator).await
+        }
         Command::Demo { dir, rounds, phases, keep_running } => {
             let opts = testnet::demo::DemoOptions {
                 home: dir.unwrap_or_else(testnet::demo::default_home),
@@ -272,5 +313,32 @@ async fn demo(opts: testnet::demo::DemoOptions) -> anyhow::Result<()> {
         println!("  target/debug/gpu-worker status --config {}/trainer-strong.toml", opts.home.display());
         println!("  target/debug/testnet --home {} down", home.display());
     }
+    Ok(())
+}
+
+async fn create_task(
+    home: PathBuf,
+    params: arena_types::market::msg::TaskParams,
+    pool: u128,
+    creator: u32,
+) -> anyhow::Result<()> {
+    let manifest = Manifest::read(&Manifest::path(&home))?;
+    let client = arena_client::Client::connect(manifest.chain.clone()).await?;
+    let market = arena_client::MarketClient::new(
+        client,
+        &manifest.contract("arena-market")?.address,
+        &manifest.contract("arena-token")?.address,
+    );
+    let signer = accounts::cosmos(creator, &manifest.chain.bech32_prefix)?;
+    let (task_id, outcome) = market.create_task(&signer, pool, params).await?;
+    let task = market.task(task_id).await?;
+    println!("task {task_id} created by {} (tx {}, {} gas)", signer.address(), outcome.txhash, outcome.gas_used);
+    println!("  training data   {} sha256 {}", task.params.training_data.uri, task.params.training_data.sha256);
+    println!("  evaluation data {} sha256 {}", task.params.evaluation_data.uri, task.params.evaluation_data.sha256);
+    println!(
+        "  {} rounds of {} + {} + {} blocks from height {}; pool {pool}",
+        task.params.rounds, task.schedule.submission, task.schedule.commit, task.schedule.reveal, task.schedule.start
+    );
+    println!("next: start nodes with `gpu-worker run --config <file>` (see gpu-worker/worker.example.toml, task_id = {task_id})");
     Ok(())
 }

@@ -8,48 +8,23 @@ use arena_client::{Client, MarketClient, Signer};
 use arena_types::market::commitment::score_commitment;
 use arena_types::market::median::{lower_weighted_median, Standing, WeightedScore};
 use arena_types::market::msg::{
-    AssignmentsResponse, DataCommitment, ExecuteMsg, Metric, ModelConstraints, ModelMetadata, Phases, QueryMsg, Role,
-    SubmissionStatus, TaskParams,
+    AssignmentsResponse, ExecuteMsg, ModelMetadata, QueryMsg, Role, SubmissionStatus, TaskParams,
 };
-use arena_types::market::phase::{Clock, Phase};
-use cosmwasm_std::{Decimal, HexBinary, Uint128};
+use arena_types::market::phase::Phase;
+use cosmwasm_std::HexBinary;
 use cw20::{BalanceResponse, Cw20QueryMsg};
 use futures::future::join_all;
 use testnet::network::{NetworkConfig, Ports};
+use testnet::task::TaskSpec;
 use testnet::{accounts, contracts, deploy, Network};
 
 const POOL: u128 = 10_000_000;
 const STAKE: u128 = 1_000_000;
 
+/// The digits task with phases long enough (in ~0.2 s blocks) for each phase's transactions on a
+/// 2-core machine; no worker runs here, the test plays every part itself.
 fn params() -> TaskParams {
-    TaskParams {
-        metric: Metric { name: "accuracy_ppm".into(), description: "top-1 accuracy in parts per million".into() },
-        training_data: DataCommitment {
-            uri: "file://data/digits-train.csv".into(),
-            sha256: HexBinary::from([1u8; 32]),
-        },
-        evaluation_data: DataCommitment {
-            uri: "file://data/digits-eval.csv".into(),
-            sha256: HexBinary::from([2u8; 32]),
-        },
-        model: ModelConstraints { family: "mlp-64-10".into(), max_parameters: 100_000, max_file_bytes: 1_000_000 },
-        rounds: 1,
-        // Long enough (in ~0.2 s blocks) for the transactions of each phase on a 2-core machine.
-        phases: Phases { clock: Clock::Height, submission: 60, commit: 40, reveal: 40, unbonding: 140 },
-        validators_per_submission: 3,
-        min_trainer_stake: Uint128::new(1_000),
-        min_validator_stake: Uint128::new(1_000),
-        quorum: Decimal::percent(50),
-        tau: 20_000,
-        outlier_bound: 100_000,
-        min_score: 0,
-        gamma: Decimal::percent(10),
-        q: Decimal::percent(80),
-        beta: Decimal::percent(50),
-        epsilon: Decimal::percent(50),
-        liveness_slash: Decimal::percent(5),
-        outlier_slash: Decimal::percent(10),
-    }
+    TaskSpec::digits(1, (60, 40, 40)).params().unwrap()
 }
 
 #[tokio::test]
@@ -87,7 +62,7 @@ async fn a_whole_round_reaches_consensus_and_pays_by_formula() {
             task_id,
             model_sha256: HexBinary::from([10 + i as u8; 32]),
             uri: format!("file://models/{i}.safetensors"),
-            metadata: ModelMetadata { family: "mlp-64-10".into(), parameters: 1_000, file_bytes: 10_000, notes: None },
+            metadata: ModelMetadata { family: "mlp".into(), parameters: 1_000, file_bytes: 10_000, notes: None },
         };
         let outcome = market.execute(t, &submit).await.unwrap();
         let id: u64 = outcome.wasm_events().find_map(|e| e.attribute("submission_id")).unwrap().parse().unwrap();

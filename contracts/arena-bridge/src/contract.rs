@@ -1,31 +1,29 @@
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{
-    from_json, to_json_binary, Addr, Binary, Deps, DepsMut, Empty, Env, HexBinary, MessageInfo,
-    Order, Response, StdResult, Storage, Uint128, Uint256,
+    from_json, to_json_binary, Addr, Binary, Deps, DepsMut, Empty, Env, HexBinary, MessageInfo, Order, Response,
+    StdResult, Storage, Uint128, Uint256,
 };
 use cw20::Cw20ReceiveMsg;
 use cw_storage_plus::Bound;
 
-use arena_types::migrate::check_upgrade;
+use arena_types::migrate::migrate_contract;
 use arena_types::settlement::eip712::SettlementDomain;
 use arena_types::settlement::evm::{parse_hex_array, to_hex_0x};
 use arena_types::settlement::{
-    batch_digest, evm_address_from_pubkey, Bytes32, EvmAddress, EvmSignature, MerkleTree,
-    WithdrawalLeaf,
+    batch_digest, evm_address_from_pubkey, Bytes32, EvmAddress, EvmSignature, MerkleTree, WithdrawalLeaf,
 };
 
 use crate::error::ContractError;
 use crate::msg::{
-    AttestationResponse, AttestationsResponse, Attester, BatchPolicy, BatchResponse, BatchStatus,
-    BatchesResponse, ConfigResponse, ExecuteMsg, InstantiateMsg, LeafResponse, LeavesResponse,
-    MigrateMsg, OutboxResponse, ProofResponse, QueryMsg, ReceiveMsg, WithdrawalResponse,
-    WithdrawalsResponse, DEFAULT_LIMIT, MAX_ATTESTERS, MAX_BATCH_LEAVES, MAX_BATCH_TOTAL,
-    MAX_LIMIT,
+    AttestationResponse, AttestationsResponse, Attester, BatchPolicy, BatchResponse, BatchStatus, BatchesResponse,
+    ConfigResponse, ExecuteMsg, InstantiateMsg, LeafResponse, LeavesResponse, MigrateMsg, OutboxResponse,
+    ProofResponse, QueryMsg, ReceiveMsg, WithdrawalResponse, WithdrawalsResponse, DEFAULT_LIMIT, MAX_ATTESTERS,
+    MAX_BATCH_LEAVES, MAX_BATCH_TOTAL, MAX_LIMIT,
 };
 use crate::state::{
-    Attestation, AttesterEntry, AttesterSet, Batch, Config, Leaf, Outbox, Withdrawal, ATTESTATIONS,
-    ATTESTERS, BATCHES, BATCHES_BY_STATUS, CONFIG, FIRST_BATCH_ID, LEAVES, OUTBOX, QUEUE,
+    Attestation, AttesterEntry, AttesterSet, Batch, Config, Leaf, Outbox, Withdrawal, ATTESTATIONS, ATTESTERS, BATCHES,
+    BATCHES_BY_STATUS, CONFIG, FIRST_BATCH_ID, LEAVES, OUTBOX, QUEUE,
 };
 
 pub const CONTRACT_NAME: &str = "crates.io:arena-bridge";
@@ -47,24 +45,14 @@ pub fn instantiate(
         admin: deps.api.addr_validate(&msg.admin)?,
         token: deps.api.addr_validate(&msg.token)?,
         evm_chain_id: msg.evm_chain_id,
-        evm_settlement: msg
-            .evm_settlement
-            .as_deref()
-            .map(parse_settlement_address)
-            .transpose()?,
+        evm_settlement: msg.evm_settlement.as_deref().map(parse_settlement_address).transpose()?,
         batch_policy: msg.batch_policy,
         paused: false,
     };
     let set = validate_attesters(deps.as_ref(), &msg.attesters, msg.threshold)?;
     CONFIG.save(deps.storage, &config)?;
     ATTESTERS.save(deps.storage, &set)?;
-    OUTBOX.save(
-        deps.storage,
-        &Outbox {
-            next_batch_id: FIRST_BATCH_ID,
-            ..Outbox::default()
-        },
-    )?;
+    OUTBOX.save(deps.storage, &Outbox { next_batch_id: FIRST_BATCH_ID, ..Outbox::default() })?;
     Ok(Response::new()
         .add_attribute("action", "instantiate")
         .add_attribute("admin", &config.admin)
@@ -75,31 +63,17 @@ pub fn instantiate(
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn execute(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    msg: ExecuteMsg,
-) -> Result<Response, ContractError> {
+pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> Result<Response, ContractError> {
     match msg {
         ExecuteMsg::Receive(wrapper) => execute_receive(deps, env, info, wrapper),
         ExecuteMsg::SealBatch {} => execute_seal_batch(deps, env),
-        ExecuteMsg::Attest {
-            batch_id,
-            signature,
-        } => execute_attest(deps, env, batch_id, signature),
-        ExecuteMsg::Confirm {
-            batch_id,
-            evm_tx_hash,
-        } => execute_confirm(deps, info, batch_id, evm_tx_hash),
-        ExecuteMsg::UpdateAttesters {
-            attesters,
-            threshold,
-        } => execute_update_attesters(deps, info, attesters, threshold),
-        ExecuteMsg::SetEvmSettlement { address } => execute_set_evm_settlement(deps, info, address),
-        ExecuteMsg::UpdateBatchPolicy { batch_policy } => {
-            execute_update_batch_policy(deps, info, batch_policy)
+        ExecuteMsg::Attest { batch_id, signature } => execute_attest(deps, env, batch_id, signature),
+        ExecuteMsg::Confirm { batch_id, evm_tx_hash } => execute_confirm(deps, info, batch_id, evm_tx_hash),
+        ExecuteMsg::UpdateAttesters { attesters, threshold } => {
+            execute_update_attesters(deps, info, attesters, threshold)
         }
+        ExecuteMsg::SetEvmSettlement { address } => execute_set_evm_settlement(deps, info, address),
+        ExecuteMsg::UpdateBatchPolicy { batch_policy } => execute_update_batch_policy(deps, info, batch_policy),
         ExecuteMsg::UpdateAdmin { admin } => execute_update_admin(deps, info, admin),
         ExecuteMsg::SetPaused { paused } => execute_set_paused(deps, info, paused),
     }
@@ -116,19 +90,14 @@ pub fn execute_receive(
         return Err(ContractError::Paused {});
     }
     if info.sender != config.token {
-        return Err(ContractError::WrongToken {
-            received: info.sender,
-            accepted: config.token,
-        });
+        return Err(ContractError::WrongToken { received: info.sender, accepted: config.token });
     }
     if wrapper.amount.is_zero() {
         return Err(ContractError::ZeroAmount {});
     }
     let sender = deps.api.addr_validate(&wrapper.sender)?;
     match from_json(&wrapper.msg)? {
-        ReceiveMsg::Withdraw { evm_recipient } => {
-            execute_withdraw(deps, env, sender, wrapper.amount, evm_recipient)
-        }
+        ReceiveMsg::Withdraw { evm_recipient } => execute_withdraw(deps, env, sender, wrapper.amount, evm_recipient),
     }
 }
 
@@ -145,22 +114,14 @@ pub fn execute_withdraw(
     }
     // No batch could ever hold it: it would stay queued and block the queue behind it.
     if amount > MAX_BATCH_TOTAL {
-        return Err(ContractError::WithdrawalTooLarge {
-            amount,
-            max: MAX_BATCH_TOTAL,
-        });
+        return Err(ContractError::WithdrawalTooLarge { amount, max: MAX_BATCH_TOTAL });
     }
     let mut outbox = OUTBOX.load(deps.storage)?;
     let id = outbox.next_withdrawal_id;
     QUEUE.save(
         deps.storage,
         id,
-        &Withdrawal {
-            sender: sender.clone(),
-            recipient,
-            amount,
-            queued_height: env.block.height,
-        },
+        &Withdrawal { sender: sender.clone(), recipient, amount, queued_height: env.block.height },
     )?;
     outbox.next_withdrawal_id += 1;
     outbox.queued_count += 1;
@@ -218,11 +179,7 @@ fn within_total_cap(mut queued: Vec<(u64, Withdrawal)>) -> Vec<(u64, Withdrawal)
 }
 
 fn oldest_queued(storage: &dyn Storage) -> StdResult<Option<Withdrawal>> {
-    QUEUE
-        .range(storage, None, None, Order::Ascending)
-        .next()
-        .transpose()
-        .map(|entry| entry.map(|(_, w)| w))
+    QUEUE.range(storage, None, None, Order::Ascending).next().transpose().map(|entry| entry.map(|(_, w)| w))
 }
 
 pub fn execute_seal_batch(deps: DepsMut, env: Env) -> Result<Response, ContractError> {
@@ -232,12 +189,7 @@ pub fn execute_seal_batch(deps: DepsMut, env: Env) -> Result<Response, ContractE
     }
     let mut outbox = OUTBOX.load(deps.storage)?;
     let oldest = oldest_queued(deps.storage)?;
-    check_sealable(
-        &config.batch_policy,
-        &outbox,
-        oldest.as_ref(),
-        env.block.height,
-    )?;
+    check_sealable(&config.batch_policy, &outbox, oldest.as_ref(), env.block.height)?;
 
     // At most one batch's worth is read: the gas of a seal is bounded by max_leaves.
     let candidates: Vec<(u64, Withdrawal)> = QUEUE
@@ -251,21 +203,11 @@ pub fn execute_seal_batch(deps: DepsMut, env: Env) -> Result<Response, ContractE
     for (index, (withdrawal_id, w)) in taken.iter().enumerate() {
         let index = index as u32;
         total = total.checked_add(w.amount)?;
-        leaves.push(WithdrawalLeaf {
-            batch_id,
-            index,
-            recipient: w.recipient,
-            amount: Uint256::from(w.amount),
-        });
+        leaves.push(WithdrawalLeaf { batch_id, index, recipient: w.recipient, amount: Uint256::from(w.amount) });
         LEAVES.save(
             deps.storage,
             (batch_id, index),
-            &Leaf {
-                withdrawal_id: *withdrawal_id,
-                sender: w.sender.clone(),
-                recipient: w.recipient,
-                amount: w.amount,
-            },
+            &Leaf { withdrawal_id: *withdrawal_id, sender: w.sender.clone(), recipient: w.recipient, amount: w.amount },
         )?;
         QUEUE.remove(deps.storage, *withdrawal_id);
     }
@@ -281,11 +223,7 @@ pub fn execute_seal_batch(deps: DepsMut, env: Env) -> Result<Response, ContractE
         confirmed_by: None,
     };
     BATCHES.save(deps.storage, batch_id, &batch)?;
-    BATCHES_BY_STATUS.save(
-        deps.storage,
-        (BatchStatus::Sealed.as_str(), batch_id),
-        &Empty {},
-    )?;
+    BATCHES_BY_STATUS.save(deps.storage, (BatchStatus::Sealed.as_str(), batch_id), &Empty {})?;
     outbox.next_batch_id += 1;
     outbox.queued_count -= u64::from(count);
     outbox.queued_amount = outbox.queued_amount.checked_sub(total)?;
@@ -307,12 +245,7 @@ pub fn execute_seal_batch(deps: DepsMut, env: Env) -> Result<Response, ContractE
 
 /// Attestations of `batch_id` that count: by a current attester, over `digest`. Reads one record
 /// per attester, so it is bounded by the set's size.
-fn count_attestations(
-    storage: &dyn Storage,
-    batch_id: u64,
-    set: &AttesterSet,
-    digest: &Bytes32,
-) -> StdResult<u32> {
+fn count_attestations(storage: &dyn Storage, batch_id: u64, set: &AttesterSet, digest: &Bytes32) -> StdResult<u32> {
     let mut count = 0;
     for attester in &set.attesters {
         let key = (batch_id, attester.evm_address.as_bytes().as_slice());
@@ -325,12 +258,7 @@ fn count_attestations(
     Ok(count)
 }
 
-fn set_status(
-    storage: &mut dyn Storage,
-    batch_id: u64,
-    batch: &mut Batch,
-    status: BatchStatus,
-) -> StdResult<()> {
+fn set_status(storage: &mut dyn Storage, batch_id: u64, batch: &mut Batch, status: BatchStatus) -> StdResult<()> {
     BATCHES_BY_STATUS.remove(storage, (batch.status.as_str(), batch_id));
     BATCHES_BY_STATUS.save(storage, (status.as_str(), batch_id), &Empty {})?;
     batch.status = status;
@@ -338,17 +266,10 @@ fn set_status(
 }
 
 fn load_batch(storage: &dyn Storage, batch_id: u64) -> Result<Batch, ContractError> {
-    BATCHES
-        .may_load(storage, batch_id)?
-        .ok_or(ContractError::UnknownBatch { batch_id })
+    BATCHES.may_load(storage, batch_id)?.ok_or(ContractError::UnknownBatch { batch_id })
 }
 
-pub fn execute_attest(
-    deps: DepsMut,
-    env: Env,
-    batch_id: u64,
-    signature: String,
-) -> Result<Response, ContractError> {
+pub fn execute_attest(deps: DepsMut, env: Env, batch_id: u64, signature: String) -> Result<Response, ContractError> {
     let config = CONFIG.load(deps.storage)?;
     if config.paused {
         return Err(ContractError::Paused {});
@@ -360,36 +281,24 @@ pub fn execute_attest(
             evm_tx_hash: batch.evm_tx_hash.map(|h| to_hex_0x(&h)).unwrap_or_default(),
         });
     }
-    let domain = config
-        .domain()
-        .ok_or(ContractError::SettlementAddressNotSet {})?;
+    let domain = config.domain().ok_or(ContractError::SettlementAddressNotSet {})?;
     let digest = batch_digest(&domain, &batch.header(batch_id));
     let signature = EvmSignature::from_hex(&signature)?;
     let pubkey = deps
         .api
         .secp256k1_recover_pubkey(&digest, &signature.rs(), signature.recovery_id)
-        .map_err(|e| ContractError::Unrecoverable {
-            batch_id,
-            reason: e.to_string(),
-        })?;
+        .map_err(|e| ContractError::Unrecoverable { batch_id, reason: e.to_string() })?;
     let signer = evm_address_from_pubkey(&pubkey)?;
 
     let set = ATTESTERS.load(deps.storage)?;
     if !set.contains(&signer) {
-        return Err(ContractError::NotAttester {
-            batch_id,
-            signer: signer.to_string(),
-            digest: to_hex_0x(&digest),
-        });
+        return Err(ContractError::NotAttester { batch_id, signer: signer.to_string(), digest: to_hex_0x(&digest) });
     }
     let key = (batch_id, signer.as_bytes().as_slice());
     if let Some(previous) = ATTESTATIONS.may_load(deps.storage, key)? {
         // A signature over an older digest (the settlement address changed) may be replaced.
         if previous.digest.as_slice() == digest.as_slice() {
-            return Err(ContractError::DuplicateAttestation {
-                batch_id,
-                signer: signer.to_string(),
-            });
+            return Err(ContractError::DuplicateAttestation { batch_id, signer: signer.to_string() });
         }
     }
     ATTESTATIONS.save(
@@ -424,9 +333,7 @@ pub fn execute_confirm(
 ) -> Result<Response, ContractError> {
     let set = ATTESTERS.load(deps.storage)?;
     if !set.is_operator(&info.sender) {
-        return Err(ContractError::NotRelayer {
-            sender: info.sender,
-        });
+        return Err(ContractError::NotRelayer { sender: info.sender });
     }
     let tx_hash: Bytes32 = parse_hex_array("EVM tx hash", &evm_tx_hash)?;
     let mut batch = load_batch(deps.storage, batch_id)?;
@@ -456,77 +363,47 @@ pub fn execute_confirm(
                 }
                 None => 0,
             };
-            Err(ContractError::NotAttested {
-                batch_id,
-                attestations,
-                threshold: set.threshold,
-            })
+            Err(ContractError::NotAttested { batch_id, attestations, threshold: set.threshold })
         }
         BatchStatus::Attested => {
             set_status(deps.storage, batch_id, &mut batch, BatchStatus::Confirmed)?;
             batch.evm_tx_hash = Some(HexBinary::from(tx_hash.as_slice()));
             batch.confirmed_by = Some(info.sender.clone());
             BATCHES.save(deps.storage, batch_id, &batch)?;
-            Ok(response
-                .add_attribute("confirmed_by", info.sender)
-                .add_attribute("already_confirmed", "false"))
+            Ok(response.add_attribute("confirmed_by", info.sender).add_attribute("already_confirmed", "false"))
         }
     }
 }
 
 fn only_admin(config: &Config, sender: &Addr) -> Result<(), ContractError> {
     if *sender != config.admin {
-        return Err(ContractError::Unauthorized {
-            sender: sender.clone(),
-            admin: config.admin.clone(),
-        });
+        return Err(ContractError::Unauthorized { sender: sender.clone(), admin: config.admin.clone() });
     }
     Ok(())
 }
 
-fn validate_attesters(
-    deps: Deps,
-    attesters: &[Attester],
-    threshold: u32,
-) -> Result<AttesterSet, ContractError> {
+fn validate_attesters(deps: Deps, attesters: &[Attester], threshold: u32) -> Result<AttesterSet, ContractError> {
     let count = attesters.len() as u32;
     if count > MAX_ATTESTERS {
-        return Err(ContractError::TooManyAttesters {
-            count,
-            max: MAX_ATTESTERS,
-        });
+        return Err(ContractError::TooManyAttesters { count, max: MAX_ATTESTERS });
     }
     if threshold == 0 || threshold > count {
-        return Err(ContractError::InvalidThreshold {
-            threshold,
-            attesters: count,
-        });
+        return Err(ContractError::InvalidThreshold { threshold, attesters: count });
     }
     let mut entries: Vec<AttesterEntry> = Vec::with_capacity(attesters.len());
     for a in attesters {
         let evm_address = EvmAddress::parse(&a.evm_address)?;
         if entries.iter().any(|e| e.evm_address == evm_address) {
-            return Err(ContractError::DuplicateAttester {
-                evm_address: evm_address.to_string(),
-            });
+            return Err(ContractError::DuplicateAttester { evm_address: evm_address.to_string() });
         }
-        entries.push(AttesterEntry {
-            evm_address,
-            operator: deps.api.addr_validate(&a.operator)?,
-        });
+        entries.push(AttesterEntry { evm_address, operator: deps.api.addr_validate(&a.operator)? });
     }
-    Ok(AttesterSet {
-        attesters: entries,
-        threshold,
-    })
+    Ok(AttesterSet { attesters: entries, threshold })
 }
 
 fn validate_policy(policy: &BatchPolicy) -> Result<(), ContractError> {
     if policy.max_leaves == 0 || policy.max_leaves > MAX_BATCH_LEAVES {
-        return Err(ContractError::InvalidMaxLeaves {
-            max_leaves: policy.max_leaves,
-            limit: MAX_BATCH_LEAVES,
-        });
+        return Err(ContractError::InvalidMaxLeaves { max_leaves: policy.max_leaves, limit: MAX_BATCH_LEAVES });
     }
     Ok(())
 }
@@ -548,11 +425,7 @@ pub fn execute_update_attesters(
     only_admin(&CONFIG.load(deps.storage)?, &info.sender)?;
     let set = validate_attesters(deps.as_ref(), &attesters, threshold)?;
     ATTESTERS.save(deps.storage, &set)?;
-    let listed: Vec<String> = set
-        .attesters
-        .iter()
-        .map(|a| a.evm_address.to_string())
-        .collect();
+    let listed: Vec<String> = set.attesters.iter().map(|a| a.evm_address.to_string()).collect();
     Ok(Response::new()
         .add_attribute("action", "update_attesters")
         .add_attribute("attesters", listed.join(","))
@@ -568,10 +441,8 @@ pub fn execute_set_evm_settlement(
     only_admin(&config, &info.sender)?;
     let address = parse_settlement_address(&address)?;
     // Attested batches carry signatures for the current address: changing it would strand them.
-    if let Some(key) = BATCHES_BY_STATUS
-        .prefix(BatchStatus::Attested.as_str())
-        .keys(deps.storage, None, None, Order::Ascending)
-        .next()
+    if let Some(key) =
+        BATCHES_BY_STATUS.prefix(BatchStatus::Attested.as_str()).keys(deps.storage, None, None, Order::Ascending).next()
     {
         return Err(ContractError::AttestedBatchPending { batch_id: key? });
     }
@@ -595,38 +466,23 @@ pub fn execute_update_batch_policy(
     Ok(Response::new()
         .add_attribute("action", "update_batch_policy")
         .add_attribute("max_leaves", config.batch_policy.max_leaves.to_string())
-        .add_attribute(
-            "max_age_blocks",
-            config.batch_policy.max_age_blocks.to_string(),
-        ))
+        .add_attribute("max_age_blocks", config.batch_policy.max_age_blocks.to_string()))
 }
 
-pub fn execute_update_admin(
-    deps: DepsMut,
-    info: MessageInfo,
-    admin: String,
-) -> Result<Response, ContractError> {
+pub fn execute_update_admin(deps: DepsMut, info: MessageInfo, admin: String) -> Result<Response, ContractError> {
     let mut config = CONFIG.load(deps.storage)?;
     only_admin(&config, &info.sender)?;
     config.admin = deps.api.addr_validate(&admin)?;
     CONFIG.save(deps.storage, &config)?;
-    Ok(Response::new()
-        .add_attribute("action", "update_admin")
-        .add_attribute("admin", config.admin))
+    Ok(Response::new().add_attribute("action", "update_admin").add_attribute("admin", config.admin))
 }
 
-pub fn execute_set_paused(
-    deps: DepsMut,
-    info: MessageInfo,
-    paused: bool,
-) -> Result<Response, ContractError> {
+pub fn execute_set_paused(deps: DepsMut, info: MessageInfo, paused: bool) -> Result<Response, ContractError> {
     let mut config = CONFIG.load(deps.storage)?;
     only_admin(&config, &info.sender)?;
     config.paused = paused;
     CONFIG.save(deps.storage, &config)?;
-    Ok(Response::new()
-        .add_attribute("action", "set_paused")
-        .add_attribute("paused", paused.to_string()))
+    Ok(Response::new().add_attribute("action", "set_paused").add_attribute("paused", paused.to_string()))
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
@@ -638,24 +494,16 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
             to_json_binary(&query_pending_withdrawals(deps, start_after, limit)?)?
         }
         QueryMsg::Batch { batch_id } => to_json_binary(&query_batch(deps, batch_id)?)?,
-        QueryMsg::Batches {
-            status,
-            start_after,
-            limit,
-        } => to_json_binary(&query_batches(deps, status, start_after, limit)?)?,
-        QueryMsg::Leaves {
-            batch_id,
-            start_after,
-            limit,
-        } => to_json_binary(&query_leaves(deps, batch_id, start_after, limit)?)?,
-        QueryMsg::Attestations {
-            batch_id,
-            start_after,
-            limit,
-        } => to_json_binary(&query_attestations(deps, batch_id, start_after, limit)?)?,
-        QueryMsg::Proof { batch_id, index } => {
-            to_json_binary(&query_proof(deps, batch_id, index)?)?
+        QueryMsg::Batches { status, start_after, limit } => {
+            to_json_binary(&query_batches(deps, status, start_after, limit)?)?
         }
+        QueryMsg::Leaves { batch_id, start_after, limit } => {
+            to_json_binary(&query_leaves(deps, batch_id, start_after, limit)?)?
+        }
+        QueryMsg::Attestations { batch_id, start_after, limit } => {
+            to_json_binary(&query_attestations(deps, batch_id, start_after, limit)?)?
+        }
+        QueryMsg::Proof { batch_id, index } => to_json_binary(&query_proof(deps, batch_id, index)?)?,
     })
 }
 
@@ -673,10 +521,7 @@ pub fn query_config(deps: Deps) -> Result<ConfigResponse, ContractError> {
         attesters: set
             .attesters
             .into_iter()
-            .map(|a| Attester {
-                evm_address: a.evm_address.to_string(),
-                operator: a.operator.into_string(),
-            })
+            .map(|a| Attester { evm_address: a.evm_address.to_string(), operator: a.operator.into_string() })
             .collect(),
         threshold: set.threshold,
         evm_chain_id: config.evm_chain_id,
@@ -690,14 +535,8 @@ pub fn query_outbox(deps: Deps, env: Env) -> Result<OutboxResponse, ContractErro
     let config = CONFIG.load(deps.storage)?;
     let outbox = OUTBOX.load(deps.storage)?;
     let oldest = oldest_queued(deps.storage)?;
-    let sealable = !config.paused
-        && check_sealable(
-            &config.batch_policy,
-            &outbox,
-            oldest.as_ref(),
-            env.block.height,
-        )
-        .is_ok();
+    let sealable =
+        !config.paused && check_sealable(&config.batch_policy, &outbox, oldest.as_ref(), env.block.height).is_ok();
     Ok(OutboxResponse {
         queued_count: outbox.queued_count,
         queued_amount: outbox.queued_amount,
@@ -714,12 +553,7 @@ pub fn query_pending_withdrawals(
     limit: Option<u32>,
 ) -> Result<WithdrawalsResponse, ContractError> {
     let withdrawals = QUEUE
-        .range(
-            deps.storage,
-            start_after.map(Bound::exclusive),
-            None,
-            Order::Ascending,
-        )
+        .range(deps.storage, start_after.map(Bound::exclusive), None, Order::Ascending)
         .take(page_size(limit))
         .map(|entry| {
             entry.map(|(id, w)| WithdrawalResponse {
@@ -817,12 +651,7 @@ pub fn query_leaves(
     load_batch(deps.storage, batch_id)?;
     let leaves = LEAVES
         .prefix(batch_id)
-        .range(
-            deps.storage,
-            start_after.map(Bound::exclusive),
-            None,
-            Order::Ascending,
-        )
+        .range(deps.storage, start_after.map(Bound::exclusive), None, Order::Ascending)
         .take(page_size(limit))
         .map(|entry| entry.map(|(index, leaf)| leaf_response(batch_id, index, leaf)))
         .collect::<StdResult<_>>()?;
@@ -839,14 +668,7 @@ pub fn query_attestations(
     let start = start_after.as_deref().map(EvmAddress::parse).transpose()?;
     let attestations = ATTESTATIONS
         .prefix(batch_id)
-        .range(
-            deps.storage,
-            start
-                .as_ref()
-                .map(|a| Bound::exclusive(a.as_bytes().as_slice())),
-            None,
-            Order::Ascending,
-        )
+        .range(deps.storage, start.as_ref().map(|a| Bound::exclusive(a.as_bytes().as_slice())), None, Order::Ascending)
         .take(page_size(limit))
         .map(|entry| {
             entry.map(|(signer, a)| {
@@ -867,10 +689,8 @@ pub fn query_attestations(
 /// Rebuilds the batch's tree (at most `max_leaves` leaves) and answers one leaf's proof.
 pub fn query_proof(deps: Deps, batch_id: u64, index: u32) -> Result<ProofResponse, ContractError> {
     let batch = load_batch(deps.storage, batch_id)?;
-    let stored: Vec<(u32, Leaf)> = LEAVES
-        .prefix(batch_id)
-        .range(deps.storage, None, None, Order::Ascending)
-        .collect::<StdResult<_>>()?;
+    let stored: Vec<(u32, Leaf)> =
+        LEAVES.prefix(batch_id).range(deps.storage, None, None, Order::Ascending).collect::<StdResult<_>>()?;
     let values: Vec<WithdrawalLeaf> = stored
         .iter()
         .map(|(i, leaf)| WithdrawalLeaf {
@@ -895,16 +715,5 @@ pub fn query_proof(deps: Deps, batch_id: u64, index: u32) -> Result<ProofRespons
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    let stored = cw2::get_contract_version(deps.storage)?;
-    check_upgrade(
-        CONTRACT_NAME,
-        &stored.contract,
-        &stored.version,
-        CONTRACT_VERSION,
-    )?;
-    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
-    Ok(Response::new()
-        .add_attribute("action", "migrate")
-        .add_attribute("from_version", stored.version)
-        .add_attribute("to_version", CONTRACT_VERSION))
+    Ok(migrate_contract(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?)
 }

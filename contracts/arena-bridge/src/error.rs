@@ -26,9 +26,7 @@ pub enum ContractError {
     #[error("{sender} is not the operator of any attester; only a registered relayer account may confirm batches")]
     NotRelayer { sender: Addr },
 
-    #[error(
-        "the bridge accepts only the cw20 {accepted}, not {received}; send the accepted token"
-    )]
+    #[error("the bridge accepts only the cw20 {accepted}, not {received}; send the accepted token")]
     WrongToken { received: Addr, accepted: Addr },
 
     #[error("cannot withdraw 0 tokens; send a positive amount")]
@@ -47,12 +45,7 @@ pub enum ContractError {
     NothingQueued {},
 
     #[error("no batch to seal yet: {queued} withdrawals queued (a batch seals at {max_leaves}), the oldest since height {oldest_height}; seal again at height {ready_at_height} or once {max_leaves} are queued")]
-    NotReady {
-        queued: u64,
-        max_leaves: u32,
-        oldest_height: u64,
-        ready_at_height: u64,
-    },
+    NotReady { queued: u64, max_leaves: u32, oldest_height: u64, ready_at_height: u64 },
 
     #[error("batch {batch_id} does not exist; query `batches` for the sealed ones")]
     UnknownBatch { batch_id: u64 },
@@ -64,11 +57,7 @@ pub enum ContractError {
     Unrecoverable { batch_id: u64, reason: String },
 
     #[error("the signature for batch {batch_id} recovers to {signer}, which is not an attester; sign digest {digest} with a registered attester key")]
-    NotAttester {
-        batch_id: u64,
-        signer: String,
-        digest: String,
-    },
+    NotAttester { batch_id: u64, signer: String, digest: String },
 
     #[error("{signer} has already attested batch {batch_id}")]
     DuplicateAttestation { batch_id: u64, signer: String },
@@ -77,20 +66,14 @@ pub enum ContractError {
     BatchConfirmed { batch_id: u64, evm_tx_hash: String },
 
     #[error("batch {batch_id} has {attestations} of the {threshold} attestations it needs, so it cannot have been posted; attest it first")]
-    NotAttested {
-        batch_id: u64,
-        attestations: u32,
-        threshold: u32,
-    },
+    NotAttested { batch_id: u64, attestations: u32, threshold: u32 },
 
     #[error("batch {batch_id} is confirmed with EVM tx {recorded}, not {given}; check which transaction posted it")]
-    ConflictingConfirmation {
-        batch_id: u64,
-        recorded: String,
-        given: String,
-    },
+    ConflictingConfirmation { batch_id: u64, recorded: String, given: String },
 
-    #[error("threshold {threshold} is invalid for {attesters} attesters; it must be between 1 and the number of attesters")]
+    #[error(
+        "threshold {threshold} is invalid for {attesters} attesters; it must be between 1 and the number of attesters"
+    )]
     InvalidThreshold { threshold: u32, attesters: u32 },
 
     #[error("the attester set has {count} members; it may hold at most {max}")]
@@ -105,7 +88,9 @@ pub enum ContractError {
     #[error("evm_chain_id must be the EVM chain's EIP-155 id (Base Sepolia: 84532), not 0")]
     InvalidChainId {},
 
-    #[error("the EVM settlement address must not be the zero address; give the deployed settlement contract's address")]
+    #[error(
+        "the EVM settlement address must not be the zero address; give the deployed settlement contract's address"
+    )]
     ZeroSettlementAddress {},
 
     #[error("batch {batch_id} is attested for the current settlement address and not yet confirmed; confirm it before changing the address, or its signatures are lost")]

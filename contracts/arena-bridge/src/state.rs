@@ -22,10 +22,7 @@ impl Config {
     /// The EIP-712 domain, once the settlement address is known.
     pub fn domain(&self) -> Option<SettlementDomain> {
         self.evm_settlement
-            .map(|verifying_contract| SettlementDomain {
-                chain_id: self.evm_chain_id,
-                verifying_contract,
-            })
+            .map(|verifying_contract| SettlementDomain { chain_id: self.evm_chain_id, verifying_contract })
     }
 }
 
@@ -89,12 +86,7 @@ impl Batch {
     pub fn header(&self, batch_id: u64) -> BatchHeader {
         let mut root = [0u8; 32];
         root.copy_from_slice(self.root.as_slice());
-        BatchHeader {
-            batch_id,
-            root,
-            total: Uint256::from(self.total),
-            count: self.count,
-        }
+        BatchHeader { batch_id, root, total: Uint256::from(self.total), count: self.count }
     }
 }
 

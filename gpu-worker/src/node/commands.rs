@@ -95,3 +95,18 @@ pub async fn claim(config: &Path) -> Result<(), NodeError> {
     println!("{}: claimed {amount} (tx {})", node.address(), outcome.txhash);
     Ok(())
 }
+
+/// `gpu-worker withdraw`: sends the claimable rewards to an EVM address on Base Sepolia through the
+/// bridge (relayers settle the batch; claim there with `arena-relayer claim`).
+pub async fn withdraw(config: &Path, evm_recipient: &str) -> Result<(), NodeError> {
+    let node = Node::connect(NodeConfig::load(config)?).await?;
+    let amount = node.market.claimable(&node.address()).await?;
+    if amount == 0 {
+        println!("{}: nothing to withdraw", node.address());
+        return Ok(());
+    }
+    let msg = ExecuteMsg::WithdrawToEvm { evm_recipient: evm_recipient.to_string() };
+    let outcome = node.market.execute(&node.signer, &msg).await?;
+    println!("{}: {amount} queued on the bridge for {evm_recipient} (tx {})", node.address(), outcome.txhash);
+    Ok(())
+}

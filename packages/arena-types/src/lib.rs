@@ -5,6 +5,6 @@ the settlement Merkle tree and digests). Nothing here touches a chain, so all of
 without one.
 */
 
-pub mod migrate;
 pub mod market;
+pub mod migrate;
 pub mod settlement;

@@ -3,9 +3,7 @@
 use arena_types::settlement::evm::to_hex_0x;
 use arena_types::settlement::SettlementError;
 
-use super::suite::{
-    contract_error, decode_hex, hex_encode, Options, Suite, TestAttester, RECIPIENT, SETTLEMENT,
-};
+use super::suite::{contract_error, decode_hex, hex_encode, Options, Suite, TestAttester, RECIPIENT, SETTLEMENT};
 use crate::msg::{BatchStatus, ExecuteMsg};
 use crate::ContractError;
 
@@ -17,19 +15,8 @@ fn threshold_attestations_make_the_batch_attested() {
     let batch = s.batch(id);
     assert_eq!(batch.status, BatchStatus::Sealed);
     assert_eq!(batch.attestation_count, 1);
-    let wasm = res
-        .events
-        .iter()
-        .find(|e| e.ty == "wasm" && e.attributes.iter().any(|a| a.value == "attest"))
-        .unwrap();
-    let attr = |k: &str| {
-        wasm.attributes
-            .iter()
-            .find(|a| a.key == k)
-            .unwrap()
-            .value
-            .clone()
-    };
+    let wasm = res.events.iter().find(|e| e.ty == "wasm" && e.attributes.iter().any(|a| a.value == "attest")).unwrap();
+    let attr = |k: &str| wasm.attributes.iter().find(|a| a.key == k).unwrap().value.clone();
     assert_eq!(attr("signer"), s.attesters[0].evm.to_string());
     assert_eq!(attr("attestations"), "1");
     assert_eq!(attr("status"), "sealed");
@@ -40,28 +27,18 @@ fn threshold_attestations_make_the_batch_attested() {
     assert_eq!(batch.attestation_count, 2);
     let attested = s.batches(Some(BatchStatus::Attested), None, None).batches;
     assert_eq!(attested.len(), 1);
-    assert!(s
-        .batches(Some(BatchStatus::Sealed), None, None)
-        .batches
-        .is_empty());
+    assert!(s.batches(Some(BatchStatus::Sealed), None, None).batches.is_empty());
 
     // Both are listed, with the signatures the settlement contract takes and the digest signed.
     let list = s.attestations(id, None, None).attestations;
     let mut signers: Vec<String> = list.iter().map(|a| a.signer.clone()).collect();
     signers.sort();
-    let mut expected = vec![
-        s.attesters[0].evm.to_string(),
-        s.attesters[1].evm.to_string(),
-    ];
+    let mut expected = vec![s.attesters[0].evm.to_string(), s.attesters[1].evm.to_string()];
     expected.sort();
     assert_eq!(signers, expected);
     for a in &list {
         assert_eq!(a.digest, to_hex_0x(&s.digest(id)));
-        let i = s
-            .attesters
-            .iter()
-            .position(|t| t.evm.to_string() == a.signer)
-            .unwrap();
+        let i = s.attesters.iter().position(|t| t.evm.to_string() == a.signer).unwrap();
         assert_eq!(a.signature, s.sign(i, id));
     }
 }
@@ -85,11 +62,7 @@ fn attestation_by_a_non_attester_is_refused() {
     let err = contract_error(s.attest(id, signature).unwrap_err());
     assert_eq!(
         err,
-        ContractError::NotAttester {
-            batch_id: id,
-            signer: outsider.evm.to_string(),
-            digest: to_hex_0x(&s.digest(id)),
-        }
+        ContractError::NotAttester { batch_id: id, signer: outsider.evm.to_string(), digest: to_hex_0x(&s.digest(id)) }
     );
     assert_eq!(s.batch(id).attestation_count, 0);
 }
@@ -100,13 +73,7 @@ fn duplicate_attestation_is_refused() {
     let id = s.sealed_batch();
     s.attest_by(0, id).unwrap();
     let err = contract_error(s.attest_by(0, id).unwrap_err());
-    assert_eq!(
-        err,
-        ContractError::DuplicateAttestation {
-            batch_id: id,
-            signer: s.attesters[0].evm.to_string()
-        }
-    );
+    assert_eq!(err, ContractError::DuplicateAttestation { batch_id: id, signer: s.attesters[0].evm.to_string() });
 }
 
 #[test]
@@ -118,10 +85,7 @@ fn the_same_signature_with_v_0_or_1_is_a_duplicate_too() {
     let mut bytes = decode_hex(&signature);
     bytes[64] -= 27;
     let err = contract_error(s.attest(id, hex_encode(&bytes)).unwrap_err());
-    assert!(
-        matches!(err, ContractError::DuplicateAttestation { .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err, ContractError::DuplicateAttestation { .. }), "{err:?}");
 }
 
 #[test]
@@ -132,10 +96,7 @@ fn v_0_or_1_is_accepted_and_stored_as_27_or_28() {
     let mut bytes = decode_hex(&signature);
     bytes[64] -= 27;
     s.attest(id, format!("0x{}", hex_encode(&bytes))).unwrap();
-    assert_eq!(
-        s.attestations(id, None, None).attestations[0].signature,
-        signature
-    );
+    assert_eq!(s.attestations(id, None, None).attestations[0].signature, signature);
 }
 
 #[test]
@@ -144,10 +105,7 @@ fn signature_of_wrong_length_is_refused() {
     let id = s.sealed_batch();
     let signature = s.sign(0, id);
     let err = contract_error(s.attest(id, signature[..130].to_string()).unwrap_err());
-    assert_eq!(
-        err,
-        ContractError::Settlement(SettlementError::SignatureLength { len: 64 })
-    );
+    assert_eq!(err, ContractError::Settlement(SettlementError::SignatureLength { len: 64 }));
 }
 
 #[test]
@@ -155,13 +113,7 @@ fn signature_that_is_not_hex_is_refused() {
     let mut s = Suite::new();
     let id = s.sealed_batch();
     let err = contract_error(s.attest(id, "0xnot-a-signature".to_string()).unwrap_err());
-    assert!(
-        matches!(
-            err,
-            ContractError::Settlement(SettlementError::MalformedHex { .. })
-        ),
-        "{err:?}"
-    );
+    assert!(matches!(err, ContractError::Settlement(SettlementError::MalformedHex { .. })), "{err:?}");
 }
 
 #[test]
@@ -171,10 +123,7 @@ fn signature_with_an_invalid_v_is_refused() {
     let mut bytes = decode_hex(&s.sign(0, id));
     bytes[64] = 35;
     let err = contract_error(s.attest(id, hex_encode(&bytes)).unwrap_err());
-    assert_eq!(
-        err,
-        ContractError::Settlement(SettlementError::InvalidRecoveryByte { v: 35 })
-    );
+    assert_eq!(err, ContractError::Settlement(SettlementError::InvalidRecoveryByte { v: 35 }));
 }
 
 #[test]
@@ -204,11 +153,7 @@ fn signature_over_another_batch_is_refused() {
     let signature = s.sign(0, 2);
     let err = contract_error(s.attest(first, signature).unwrap_err());
     match err {
-        ContractError::NotAttester {
-            batch_id,
-            signer,
-            digest,
-        } => {
+        ContractError::NotAttester { batch_id, signer, digest } => {
             assert_eq!(batch_id, first);
             assert_ne!(signer, s.attesters[0].evm.to_string());
             assert_eq!(digest, to_hex_0x(&s.digest(first)));
@@ -245,23 +190,14 @@ fn attestation_of_an_unknown_batch_is_refused() {
 
 #[test]
 fn attestation_without_a_settlement_address_is_refused_until_it_is_set() {
-    let mut s = Suite::with(Options {
-        evm_settlement: None,
-        ..Options::default()
-    });
+    let mut s = Suite::with(Options { evm_settlement: None, ..Options::default() });
     let id = s.sealed_batch();
     assert_eq!(s.batch(id).digest, None);
     let err = contract_error(s.attest(id, "0x00".to_string()).unwrap_err());
     assert_eq!(err, ContractError::SettlementAddressNotSet {});
 
     let admin = s.admin.clone();
-    s.execute(
-        &admin,
-        ExecuteMsg::SetEvmSettlement {
-            address: SETTLEMENT.to_string(),
-        },
-    )
-    .unwrap();
+    s.execute(&admin, ExecuteMsg::SetEvmSettlement { address: SETTLEMENT.to_string() }).unwrap();
     s.attest_by(0, id).unwrap();
     assert_eq!(s.batch(id).attestation_count, 1);
 }
@@ -274,13 +210,7 @@ fn attestation_of_a_confirmed_batch_is_refused() {
     let hash = format!("0x{}", "ab".repeat(32));
     s.confirm(&relayer, id, &hash).unwrap();
     let err = contract_error(s.attest_by(2, id).unwrap_err());
-    assert_eq!(
-        err,
-        ContractError::BatchConfirmed {
-            batch_id: id,
-            evm_tx_hash: hash
-        }
-    );
+    assert_eq!(err, ContractError::BatchConfirmed { batch_id: id, evm_tx_hash: hash });
 }
 
 #[test]
@@ -288,8 +218,7 @@ fn attestation_while_paused_is_refused() {
     let mut s = Suite::new();
     let id = s.sealed_batch();
     let admin = s.admin.clone();
-    s.execute(&admin, ExecuteMsg::SetPaused { paused: true })
-        .unwrap();
+    s.execute(&admin, ExecuteMsg::SetPaused { paused: true }).unwrap();
     let err = contract_error(s.attest_by(0, id).unwrap_err());
     assert_eq!(err, ContractError::Paused {});
 }
@@ -308,17 +237,12 @@ fn signature_whose_r_is_no_curve_point_is_refused() {
             bytes[64] = 27;
             let sig = k256::ecdsa::Signature::from_slice(&bytes[..64]).unwrap();
             let recid = k256::ecdsa::RecoveryId::from_byte(0).unwrap();
-            k256::ecdsa::VerifyingKey::recover_from_prehash(&digest, &sig, recid)
-                .err()
-                .map(|e| (bytes, e.to_string()))
+            k256::ecdsa::VerifyingKey::recover_from_prehash(&digest, &sig, recid).err().map(|e| (bytes, e.to_string()))
         })
         .unwrap();
     let err = contract_error(s.attest(id, hex_encode(&bytes)).unwrap_err());
     match err {
-        ContractError::Unrecoverable {
-            batch_id,
-            reason: why,
-        } => {
+        ContractError::Unrecoverable { batch_id, reason: why } => {
             assert_eq!(batch_id, id);
             assert!(!why.is_empty(), "k256 said: {reason}");
         }

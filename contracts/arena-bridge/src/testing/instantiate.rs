@@ -16,31 +16,19 @@ fn instantiate_stores_the_configuration() {
     assert_eq!(config.threshold, 2);
     assert_eq!(config.evm_chain_id, CHAIN_ID);
     assert_eq!(config.evm_settlement.as_deref(), Some(SETTLEMENT));
-    assert_eq!(
-        config.batch_policy,
-        BatchPolicy {
-            max_leaves: 3,
-            max_age_blocks: 10
-        }
-    );
+    assert_eq!(config.batch_policy, BatchPolicy { max_leaves: 3, max_age_blocks: 10 });
     assert!(!config.paused);
     let expected: Vec<Attester> = s
         .attesters
         .iter()
-        .map(|a| Attester {
-            evm_address: a.evm.to_string(),
-            operator: a.operator.to_string(),
-        })
+        .map(|a| Attester { evm_address: a.evm.to_string(), operator: a.operator.to_string() })
         .collect();
     assert_eq!(config.attesters, expected);
     let domain = arena_types::settlement::SettlementDomain {
         chain_id: CHAIN_ID,
         verifying_contract: arena_types::settlement::EvmAddress::parse(SETTLEMENT).unwrap(),
     };
-    assert_eq!(
-        config.domain_separator,
-        Some(arena_types::settlement::evm::to_hex_0x(&domain.separator()))
-    );
+    assert_eq!(config.domain_separator, Some(arena_types::settlement::evm::to_hex_0x(&domain.separator())));
     let outbox = s.outbox();
     assert_eq!(outbox.next_batch_id, 1);
     assert_eq!(outbox.queued_amount, Uint128::zero());
@@ -49,10 +37,7 @@ fn instantiate_stores_the_configuration() {
 
 #[test]
 fn instantiate_without_settlement_address_leaves_the_domain_unset() {
-    let s = Suite::with(Options {
-        evm_settlement: None,
-        ..Options::default()
-    });
+    let s = Suite::with(Options { evm_settlement: None, ..Options::default() });
     let config = s.config();
     assert_eq!(config.evm_settlement, None);
     assert_eq!(config.domain_separator, None);
@@ -64,13 +49,7 @@ fn zero_threshold_is_refused() {
     let mut msg = s.instantiate_msg();
     msg.threshold = 0;
     let err = contract_error(s.instantiate_bridge(&msg).unwrap_err());
-    assert_eq!(
-        err,
-        ContractError::InvalidThreshold {
-            threshold: 0,
-            attesters: 3
-        }
-    );
+    assert_eq!(err, ContractError::InvalidThreshold { threshold: 0, attesters: 3 });
 }
 
 #[test]
@@ -79,13 +58,7 @@ fn threshold_above_the_set_size_is_refused() {
     let mut msg = s.instantiate_msg();
     msg.threshold = 4;
     let err = contract_error(s.instantiate_bridge(&msg).unwrap_err());
-    assert_eq!(
-        err,
-        ContractError::InvalidThreshold {
-            threshold: 4,
-            attesters: 3
-        }
-    );
+    assert_eq!(err, ContractError::InvalidThreshold { threshold: 4, attesters: 3 });
 }
 
 #[test]
@@ -95,13 +68,7 @@ fn empty_attester_set_is_refused() {
     msg.attesters.clear();
     msg.threshold = 1;
     let err = contract_error(s.instantiate_bridge(&msg).unwrap_err());
-    assert_eq!(
-        err,
-        ContractError::InvalidThreshold {
-            threshold: 1,
-            attesters: 0
-        }
-    );
+    assert_eq!(err, ContractError::InvalidThreshold { threshold: 1, attesters: 0 });
 }
 
 #[test]
@@ -111,20 +78,11 @@ fn too_many_attesters_are_refused() {
     msg.attesters = (1..=MAX_ATTESTERS as u8 + 1)
         .map(|i| {
             let a = TestAttester::new(&s.app, i);
-            Attester {
-                evm_address: a.evm.to_string(),
-                operator: a.operator.to_string(),
-            }
+            Attester { evm_address: a.evm.to_string(), operator: a.operator.to_string() }
         })
         .collect();
     let err = contract_error(s.instantiate_bridge(&msg).unwrap_err());
-    assert_eq!(
-        err,
-        ContractError::TooManyAttesters {
-            count: MAX_ATTESTERS + 1,
-            max: MAX_ATTESTERS
-        }
-    );
+    assert_eq!(err, ContractError::TooManyAttesters { count: MAX_ATTESTERS + 1, max: MAX_ATTESTERS });
 }
 
 #[test]
@@ -136,12 +94,7 @@ fn an_attester_listed_twice_is_refused() {
     again.evm_address = again.evm_address.to_lowercase();
     msg.attesters.push(again);
     let err = contract_error(s.instantiate_bridge(&msg).unwrap_err());
-    assert_eq!(
-        err,
-        ContractError::DuplicateAttester {
-            evm_address: s.attesters[0].evm.to_string()
-        }
-    );
+    assert_eq!(err, ContractError::DuplicateAttester { evm_address: s.attesters[0].evm.to_string() });
 }
 
 #[test]
@@ -165,13 +118,7 @@ fn zero_max_leaves_is_refused() {
     let mut msg = s.instantiate_msg();
     msg.batch_policy.max_leaves = 0;
     let err = contract_error(s.instantiate_bridge(&msg).unwrap_err());
-    assert_eq!(
-        err,
-        ContractError::InvalidMaxLeaves {
-            max_leaves: 0,
-            limit: MAX_BATCH_LEAVES
-        }
-    );
+    assert_eq!(err, ContractError::InvalidMaxLeaves { max_leaves: 0, limit: MAX_BATCH_LEAVES });
 }
 
 #[test]
@@ -180,13 +127,7 @@ fn max_leaves_above_the_limit_is_refused() {
     let mut msg = s.instantiate_msg();
     msg.batch_policy.max_leaves = MAX_BATCH_LEAVES + 1;
     let err = contract_error(s.instantiate_bridge(&msg).unwrap_err());
-    assert_eq!(
-        err,
-        ContractError::InvalidMaxLeaves {
-            max_leaves: MAX_BATCH_LEAVES + 1,
-            limit: MAX_BATCH_LEAVES
-        }
-    );
+    assert_eq!(err, ContractError::InvalidMaxLeaves { max_leaves: MAX_BATCH_LEAVES + 1, limit: MAX_BATCH_LEAVES });
 }
 
 #[test]

@@ -10,9 +10,9 @@ use k256::ecdsa::SigningKey;
 
 use crate::contract::{execute, instantiate, migrate, query};
 use crate::msg::{
-    AttestationsResponse, Attester, BatchPolicy, BatchResponse, BatchStatus, BatchesResponse,
-    ConfigResponse, ExecuteMsg, InstantiateMsg, LeavesResponse, OutboxResponse, ProofResponse,
-    QueryMsg, ReceiveMsg, WithdrawalsResponse,
+    AttestationsResponse, Attester, BatchPolicy, BatchResponse, BatchStatus, BatchesResponse, ConfigResponse,
+    ExecuteMsg, InstantiateMsg, LeavesResponse, OutboxResponse, ProofResponse, QueryMsg, ReceiveMsg,
+    WithdrawalsResponse,
 };
 use crate::ContractError;
 
@@ -39,8 +39,7 @@ impl TestAttester {
         let mut bytes = [0u8; 32];
         bytes[31] = scalar;
         let key = SigningKey::from_bytes(&bytes.into()).unwrap();
-        let evm = evm_address_from_pubkey(key.verifying_key().to_encoded_point(false).as_bytes())
-            .unwrap();
+        let evm = evm_address_from_pubkey(key.verifying_key().to_encoded_point(false).as_bytes()).unwrap();
         let operator = app.api().addr_make(&format!("relayer{scalar}"));
         Self { key, evm, operator }
     }
@@ -113,52 +112,25 @@ impl Suite {
             arena_token::contract::instantiate,
             arena_token::contract::query,
         )));
-        let bridge_code = app.store_code(Box::new(
-            ContractWrapper::new(execute, instantiate, query).with_migrate(migrate),
-        ));
+        let bridge_code =
+            app.store_code(Box::new(ContractWrapper::new(execute, instantiate, query).with_migrate(migrate)));
         let token = instantiate_token(&mut app, token_code, &admin, &[&alice, &bob]);
-        let attesters: Vec<TestAttester> = (1..=options.attesters)
-            .map(|i| TestAttester::new(&app, i))
-            .collect();
+        let attesters: Vec<TestAttester> = (1..=options.attesters).map(|i| TestAttester::new(&app, i)).collect();
         let msg = InstantiateMsg {
             admin: admin.to_string(),
             token: token.to_string(),
             attesters: attesters
                 .iter()
-                .map(|a| Attester {
-                    evm_address: a.evm.to_string(),
-                    operator: a.operator.to_string(),
-                })
+                .map(|a| Attester { evm_address: a.evm.to_string(), operator: a.operator.to_string() })
                 .collect(),
             threshold: options.threshold,
             evm_chain_id: CHAIN_ID,
             evm_settlement: options.evm_settlement,
-            batch_policy: BatchPolicy {
-                max_leaves: options.max_leaves,
-                max_age_blocks: options.max_age_blocks,
-            },
+            batch_policy: BatchPolicy { max_leaves: options.max_leaves, max_age_blocks: options.max_age_blocks },
         };
-        let bridge = app
-            .instantiate_contract(
-                bridge_code,
-                admin.clone(),
-                &msg,
-                &[],
-                "bridge",
-                Some(admin.to_string()),
-            )
-            .unwrap();
-        Self {
-            app,
-            token_code,
-            bridge_code,
-            token,
-            bridge,
-            admin,
-            alice,
-            bob,
-            attesters,
-        }
+        let bridge =
+            app.instantiate_contract(bridge_code, admin.clone(), &msg, &[], "bridge", Some(admin.to_string())).unwrap();
+        Self { app, token_code, bridge_code, token, bridge, admin, alice, bob, attesters }
     }
 
     /// The default instantiate message of this suite, for tests that vary one field.
@@ -169,25 +141,18 @@ impl Suite {
             attesters: self
                 .attesters
                 .iter()
-                .map(|a| Attester {
-                    evm_address: a.evm.to_string(),
-                    operator: a.operator.to_string(),
-                })
+                .map(|a| Attester { evm_address: a.evm.to_string(), operator: a.operator.to_string() })
                 .collect(),
             threshold: 2,
             evm_chain_id: CHAIN_ID,
             evm_settlement: Some(SETTLEMENT.to_string()),
-            batch_policy: BatchPolicy {
-                max_leaves: 3,
-                max_age_blocks: 10,
-            },
+            batch_policy: BatchPolicy { max_leaves: 3, max_age_blocks: 10 },
         }
     }
 
     pub fn instantiate_bridge(&mut self, msg: &InstantiateMsg) -> AnyResult<Addr> {
         let admin = self.admin.clone();
-        self.app
-            .instantiate_contract(self.bridge_code, admin, msg, &[], "bridge2", None)
+        self.app.instantiate_contract(self.bridge_code, admin, msg, &[], "bridge2", None)
     }
 
     /// A second cw20, to send from the wrong token.
@@ -196,31 +161,16 @@ impl Suite {
         instantiate_token(&mut self.app, self.token_code, &admin, &[&alice, &bob])
     }
 
-    pub fn withdraw_via(
-        &mut self,
-        token: &Addr,
-        from: &Addr,
-        amount: u128,
-        recipient: &str,
-    ) -> AnyResult<AppResponse> {
+    pub fn withdraw_via(&mut self, token: &Addr, from: &Addr, amount: u128, recipient: &str) -> AnyResult<AppResponse> {
         let msg = arena_token::msg::ExecuteMsg::Send {
             contract: self.bridge.to_string(),
             amount: Uint128::new(amount),
-            msg: to_json_binary(&ReceiveMsg::Withdraw {
-                evm_recipient: recipient.to_string(),
-            })
-            .unwrap(),
+            msg: to_json_binary(&ReceiveMsg::Withdraw { evm_recipient: recipient.to_string() }).unwrap(),
         };
-        self.app
-            .execute_contract(from.clone(), token.clone(), &msg, &[])
+        self.app.execute_contract(from.clone(), token.clone(), &msg, &[])
     }
 
-    pub fn withdraw(
-        &mut self,
-        from: &Addr,
-        amount: u128,
-        recipient: &str,
-    ) -> AnyResult<AppResponse> {
+    pub fn withdraw(&mut self, from: &Addr, amount: u128, recipient: &str) -> AnyResult<AppResponse> {
         let token = self.token.clone();
         self.withdraw_via(&token, from, amount, recipient)
     }
@@ -243,13 +193,7 @@ impl Suite {
 
     pub fn attest(&mut self, batch_id: u64, signature: String) -> AnyResult<AppResponse> {
         let anyone = self.app.api().addr_make("cranker");
-        self.execute(
-            &anyone,
-            ExecuteMsg::Attest {
-                batch_id,
-                signature,
-            },
-        )
+        self.execute(&anyone, ExecuteMsg::Attest { batch_id, signature })
     }
 
     /// Attester `i` signs batch `batch_id` as stored, under the bridge's current domain.
@@ -263,8 +207,7 @@ impl Suite {
         let batch = self.batch(batch_id);
         let domain = arena_types::settlement::SettlementDomain {
             chain_id: config.evm_chain_id,
-            verifying_contract: EvmAddress::parse(config.evm_settlement.as_deref().unwrap())
-                .unwrap(),
+            verifying_contract: EvmAddress::parse(config.evm_settlement.as_deref().unwrap()).unwrap(),
         };
         batch_digest(&domain, &batch.header().unwrap())
     }
@@ -275,13 +218,7 @@ impl Suite {
     }
 
     pub fn confirm(&mut self, sender: &Addr, batch_id: u64, hash: &str) -> AnyResult<AppResponse> {
-        self.execute(
-            sender,
-            ExecuteMsg::Confirm {
-                batch_id,
-                evm_tx_hash: hash.to_string(),
-            },
-        )
+        self.execute(sender, ExecuteMsg::Confirm { batch_id, evm_tx_hash: hash.to_string() })
     }
 
     /// Queues 3 withdrawals (alice 100, bob 250, alice 7) and seals them as batch 1.
@@ -314,18 +251,11 @@ impl Suite {
     }
 
     fn query<T: serde::de::DeserializeOwned>(&self, msg: &QueryMsg) -> T {
-        self.app
-            .wrap()
-            .query_wasm_smart(self.bridge.clone(), msg)
-            .unwrap()
+        self.app.wrap().query_wasm_smart(self.bridge.clone(), msg).unwrap()
     }
 
     pub fn query_err(&self, msg: &QueryMsg) -> String {
-        self.app
-            .wrap()
-            .query_wasm_smart::<cosmwasm_std::Empty>(self.bridge.clone(), msg)
-            .unwrap_err()
-            .to_string()
+        self.app.wrap().query_wasm_smart::<cosmwasm_std::Empty>(self.bridge.clone(), msg).unwrap_err().to_string()
     }
 
     pub fn config(&self) -> ConfigResponse {
@@ -350,37 +280,15 @@ impl Suite {
         start_after: Option<u64>,
         limit: Option<u32>,
     ) -> BatchesResponse {
-        self.query(&QueryMsg::Batches {
-            status,
-            start_after,
-            limit,
-        })
+        self.query(&QueryMsg::Batches { status, start_after, limit })
     }
 
-    pub fn leaves(
-        &self,
-        batch_id: u64,
-        start_after: Option<u32>,
-        limit: Option<u32>,
-    ) -> LeavesResponse {
-        self.query(&QueryMsg::Leaves {
-            batch_id,
-            start_after,
-            limit,
-        })
+    pub fn leaves(&self, batch_id: u64, start_after: Option<u32>, limit: Option<u32>) -> LeavesResponse {
+        self.query(&QueryMsg::Leaves { batch_id, start_after, limit })
     }
 
-    pub fn attestations(
-        &self,
-        batch_id: u64,
-        start_after: Option<String>,
-        limit: Option<u32>,
-    ) -> AttestationsResponse {
-        self.query(&QueryMsg::Attestations {
-            batch_id,
-            start_after,
-            limit,
-        })
+    pub fn attestations(&self, batch_id: u64, start_after: Option<String>, limit: Option<u32>) -> AttestationsResponse {
+        self.query(&QueryMsg::Attestations { batch_id, start_after, limit })
     }
 
     pub fn proof(&self, batch_id: u64, index: u32) -> ProofResponse {
@@ -391,12 +299,7 @@ impl Suite {
         let r: BalanceResponse = self
             .app
             .wrap()
-            .query_wasm_smart(
-                self.token.clone(),
-                &cw20::Cw20QueryMsg::Balance {
-                    address: who.to_string(),
-                },
-            )
+            .query_wasm_smart(self.token.clone(), &cw20::Cw20QueryMsg::Balance { address: who.to_string() })
             .unwrap();
         r.balance.u128()
     }
@@ -405,11 +308,7 @@ impl Suite {
     pub fn assert_conservation(&self) {
         let outbox = self.outbox();
         let held = self.token_balance(&self.bridge);
-        assert_eq!(
-            held,
-            (outbox.queued_amount + outbox.sealed_amount).u128(),
-            "bridge balance vs queued + sealed"
-        );
+        assert_eq!(held, (outbox.queued_amount + outbox.sealed_amount).u128(), "bridge balance vs queued + sealed");
         let mut queued = Uint128::zero();
         let mut start_after = None;
         loop {
@@ -433,10 +332,7 @@ impl Suite {
 
 pub fn decode_hex(text: &str) -> Vec<u8> {
     let digits = text.trim_start_matches("0x");
-    (0..digits.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&digits[i..i + 2], 16).unwrap())
-        .collect()
+    (0..digits.len()).step_by(2).map(|i| u8::from_str_radix(&digits[i..i + 2], 16).unwrap()).collect()
 }
 
 fn instantiate_token(app: &mut App, code: u64, minter: &Addr, holders: &[&Addr]) -> Addr {
@@ -446,17 +342,10 @@ fn instantiate_token(app: &mut App, code: u64, minter: &Addr, holders: &[&Addr])
         decimals: 6,
         initial_balances: holders
             .iter()
-            .map(|h| Cw20Coin {
-                address: h.to_string(),
-                amount: Uint128::new(START_BALANCE),
-            })
+            .map(|h| Cw20Coin { address: h.to_string(), amount: Uint128::new(START_BALANCE) })
             .collect(),
-        mint: Some(cw20::MinterResponse {
-            minter: minter.to_string(),
-            cap: None,
-        }),
+        mint: Some(cw20::MinterResponse { minter: minter.to_string(), cap: None }),
         marketing: None,
     };
-    app.instantiate_contract(code, minter.clone(), &msg, &[], "arena-token", None)
-        .unwrap()
+    app.instantiate_contract(code, minter.clone(), &msg, &[], "arena-token", None).unwrap()
 }

@@ -12,21 +12,14 @@ const CAP: u128 = MAX_BATCH_TOTAL.u128();
 
 /// The suite's admin is the token's minter: gives `to` enough tokens for amounts near the cap.
 fn mint(s: &mut Suite, to: &Addr, amount: u128) {
-    let msg = arena_token::msg::ExecuteMsg::Mint {
-        recipient: to.to_string(),
-        amount: Uint128::new(amount),
-    };
+    let msg = arena_token::msg::ExecuteMsg::Mint { recipient: to.to_string(), amount: Uint128::new(amount) };
     let (admin, token) = (s.admin.clone(), s.token.clone());
     s.app.execute_contract(admin, token, &msg, &[]).unwrap();
 }
 
 /// (withdrawal id, amount) of each leaf of a batch, in leaf order.
 fn leaves_of(s: &Suite, batch_id: u64) -> Vec<(u64, u128)> {
-    s.leaves(batch_id, None, None)
-        .leaves
-        .iter()
-        .map(|l| (l.withdrawal_id, l.amount.u128()))
-        .collect()
+    s.leaves(batch_id, None, None).leaves.iter().map(|l| (l.withdrawal_id, l.amount.u128())).collect()
 }
 
 #[test]
@@ -35,13 +28,7 @@ fn a_withdrawal_above_the_cap_is_refused_when_queued() {
     let alice = s.alice.clone();
     mint(&mut s, &alice, CAP + 1);
     let err = contract_error(s.withdraw(&alice, CAP + 1, RECIPIENT).unwrap_err());
-    assert_eq!(
-        err,
-        ContractError::WithdrawalTooLarge {
-            amount: Uint128::new(CAP + 1),
-            max: MAX_BATCH_TOTAL,
-        }
-    );
+    assert_eq!(err, ContractError::WithdrawalTooLarge { amount: Uint128::new(CAP + 1), max: MAX_BATCH_TOTAL });
     // Nothing moved.
     assert_eq!(s.outbox().queued_count, 0);
     assert_eq!(s.token_balance(&alice), START_BALANCE + CAP + 1);
@@ -63,10 +50,7 @@ fn a_withdrawal_of_exactly_the_cap_is_queued_and_sealed_alone() {
     assert_eq!(leaves_of(&s, 1), vec![(0, CAP)]);
     assert!(s.proof(1, 0).verify().unwrap());
     let outbox = s.outbox();
-    assert_eq!(
-        (outbox.queued_count, outbox.queued_amount),
-        (2, Uint128::new(11))
-    );
+    assert_eq!((outbox.queued_count, outbox.queued_amount), (2, Uint128::new(11)));
     s.assert_conservation();
 }
 
@@ -83,17 +67,10 @@ fn sealing_stops_adding_leaves_before_the_cap() {
     let batch = s.batch(1);
     assert_eq!((batch.count, batch.total), (2, MAX_BATCH_TOTAL));
     assert_eq!(leaves_of(&s, 1), vec![(0, CAP - 10), (1, 10)]);
-    assert_eq!(
-        batch.header().unwrap().total,
-        cosmwasm_std::Uint256::from(MAX_BATCH_TOTAL)
-    );
+    assert_eq!(batch.header().unwrap().total, cosmwasm_std::Uint256::from(MAX_BATCH_TOTAL));
     assert!(s.proof(1, 1).verify().unwrap());
     let wasm = res.events.iter().find(|e| e.ty == "wasm").unwrap();
-    let queued_left = wasm
-        .attributes
-        .iter()
-        .find(|a| a.key == "queued_left")
-        .unwrap();
+    let queued_left = wasm.attributes.iter().find(|a| a.key == "queued_left").unwrap();
     assert_eq!(queued_left.value, "1");
 
     // The one left behind seals on its own once it is old enough.

@@ -19,24 +19,10 @@ fn withdraw_queues_sender_recipient_amount_and_height() {
 
     let pending = s.pending(None, None).withdrawals;
     assert_eq!(pending.len(), 2);
-    assert_eq!(
-        (
-            pending[0].id,
-            &pending[0].sender,
-            pending[0].evm_recipient.as_str()
-        ),
-        (0, &alice, RECIPIENT)
-    );
+    assert_eq!((pending[0].id, &pending[0].sender, pending[0].evm_recipient.as_str()), (0, &alice, RECIPIENT));
     assert_eq!(pending[0].amount, Uint128::new(100));
     assert_eq!(pending[0].queued_height, height);
-    assert_eq!(
-        (
-            pending[1].id,
-            &pending[1].sender,
-            pending[1].evm_recipient.as_str()
-        ),
-        (1, &bob, RECIPIENT_2)
-    );
+    assert_eq!((pending[1].id, &pending[1].sender, pending[1].evm_recipient.as_str()), (1, &bob, RECIPIENT_2));
 
     let outbox = s.outbox();
     assert_eq!(outbox.queued_count, 2);
@@ -45,19 +31,9 @@ fn withdraw_queues_sender_recipient_amount_and_height() {
     assert_eq!(s.token_balance(&alice), START_BALANCE - 100);
     s.assert_conservation();
 
-    let wasm = res
-        .events
-        .iter()
-        .find(|e| e.ty == "wasm" && e.attributes.iter().any(|a| a.value == "withdraw"))
-        .unwrap();
-    let attr = |k: &str| {
-        wasm.attributes
-            .iter()
-            .find(|a| a.key == k)
-            .unwrap()
-            .value
-            .clone()
-    };
+    let wasm =
+        res.events.iter().find(|e| e.ty == "wasm" && e.attributes.iter().any(|a| a.value == "withdraw")).unwrap();
+    let attr = |k: &str| wasm.attributes.iter().find(|a| a.key == k).unwrap().value.clone();
     assert_eq!(attr("withdrawal_id"), "0");
     assert_eq!(attr("evm_recipient"), RECIPIENT);
     assert_eq!(attr("amount"), "100");
@@ -70,13 +46,7 @@ fn withdraw_of_another_token_is_refused() {
     let other = s.other_token();
     let alice = s.alice.clone();
     let err = contract_error(s.withdraw_via(&other, &alice, 100, RECIPIENT).unwrap_err());
-    assert_eq!(
-        err,
-        ContractError::WrongToken {
-            received: other,
-            accepted: s.token.clone()
-        }
-    );
+    assert_eq!(err, ContractError::WrongToken { received: other, accepted: s.token.clone() });
     assert_eq!(s.outbox().queued_count, 0);
 }
 
@@ -90,21 +60,13 @@ fn receive_called_directly_by_an_account_is_refused_as_wrong_token() {
             ExecuteMsg::Receive(Cw20ReceiveMsg {
                 sender: alice.to_string(),
                 amount: Uint128::new(1_000_000_000),
-                msg: to_json_binary(&crate::msg::ReceiveMsg::Withdraw {
-                    evm_recipient: RECIPIENT.to_string(),
-                })
-                .unwrap(),
+                msg: to_json_binary(&crate::msg::ReceiveMsg::Withdraw { evm_recipient: RECIPIENT.to_string() })
+                    .unwrap(),
             }),
         )
         .unwrap_err(),
     );
-    assert_eq!(
-        err,
-        ContractError::WrongToken {
-            received: alice,
-            accepted: s.token.clone()
-        }
-    );
+    assert_eq!(err, ContractError::WrongToken { received: alice, accepted: s.token.clone() });
 }
 
 #[test]
@@ -116,10 +78,7 @@ fn zero_amount_is_refused() {
         s.receive_from_token(Cw20ReceiveMsg {
             sender: alice.to_string(),
             amount: Uint128::zero(),
-            msg: to_json_binary(&crate::msg::ReceiveMsg::Withdraw {
-                evm_recipient: RECIPIENT.to_string(),
-            })
-            .unwrap(),
+            msg: to_json_binary(&crate::msg::ReceiveMsg::Withdraw { evm_recipient: RECIPIENT.to_string() }).unwrap(),
         })
         .unwrap_err(),
     );
@@ -166,10 +125,7 @@ fn recipient_with_a_bad_checksum_is_refused() {
     let err = contract_error(s.withdraw(&alice, 5, &bad).unwrap_err());
     assert_eq!(
         err,
-        ContractError::Settlement(SettlementError::BadChecksum {
-            input: bad.clone(),
-            expected: RECIPIENT.to_string()
-        })
+        ContractError::Settlement(SettlementError::BadChecksum { input: bad.clone(), expected: RECIPIENT.to_string() })
     );
 }
 
@@ -177,10 +133,7 @@ fn recipient_with_a_bad_checksum_is_refused() {
 fn zero_recipient_is_refused() {
     let mut s = Suite::new();
     let alice = s.alice.clone();
-    let err = contract_error(
-        s.withdraw(&alice, 5, "0x0000000000000000000000000000000000000000")
-            .unwrap_err(),
-    );
+    let err = contract_error(s.withdraw(&alice, 5, "0x0000000000000000000000000000000000000000").unwrap_err());
     assert_eq!(err, ContractError::ZeroRecipient {});
 }
 
@@ -203,8 +156,7 @@ fn unknown_hook_message_is_refused() {
 fn withdraw_while_paused_is_refused() {
     let mut s = Suite::new();
     let (admin, alice) = (s.admin.clone(), s.alice.clone());
-    s.execute(&admin, ExecuteMsg::SetPaused { paused: true })
-        .unwrap();
+    s.execute(&admin, ExecuteMsg::SetPaused { paused: true }).unwrap();
     let err = contract_error(s.withdraw(&alice, 5, RECIPIENT).unwrap_err());
     assert_eq!(err, ContractError::Paused {});
 }

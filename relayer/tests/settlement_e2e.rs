@@ -1,0 +1,309 @@
+//! End to end on the real local chain and a real anvil: relayers as real `arena-relayer` processes
+//! settle withdrawals from the bridge to the settlement contract, exactly once, while being
+//! killed; users claim with the `claim` command; the EVM balances equal the withdrawals.
+
+mod network;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use alloy::primitives::{Address, U256};
+use arena_relayer::proto::relayer_client::RelayerClient;
+use arena_relayer::proto::{BatchStatus as ProtoStatus, ListBatchesRequest, StatusRequest, WatchSettlementsRequest};
+use arena_types::settlement::msg::{BatchResponse, BatchStatus};
+use network::Harness;
+use testnet::accounts;
+
+/// One network at a time: the machine has two cores.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+const WITHDRAWALS: u32 = 30;
+const MAX_LEAVES: u32 = 10;
+
+/// What was withdrawn to each EVM address.
+fn expected_balances(sent: &[(Address, u128)]) -> BTreeMap<Address, U256> {
+    let mut expected: BTreeMap<Address, U256> =
+        accounts::EVM_ADDRESSES.iter().map(|a| (a.parse().unwrap(), U256::ZERO)).collect();
+    for (recipient, amount) in sent {
+        *expected.get_mut(recipient).unwrap() += U256::from(*amount);
+    }
+    expected
+}
+
+/// Every batch is posted exactly once with the bridge's root, and the bridge records the posting
+/// transaction; the batches hold exactly the withdrawals.
+async fn assert_posted_exactly_once(h: &Harness, batches: &[BatchResponse], sent: &[(Address, u128)]) {
+    let events = h.batch_posted_events().await;
+    let mut per_batch: BTreeMap<u64, usize> = BTreeMap::new();
+    for (batch_id, _, _) in &events {
+        *per_batch.entry(*batch_id).or_default() += 1;
+    }
+    let ids: Vec<u64> = batches.iter().map(|b| b.batch_id).collect();
+    assert_eq!(per_batch.keys().copied().collect::<Vec<_>>(), ids, "BatchPosted events {events:?}");
+    assert!(per_batch.values().all(|n| *n == 1), "a batch was posted twice: {per_batch:?}");
+    for batch in batches {
+        let (_, tx, root) = events.iter().find(|(id, _, _)| *id == batch.batch_id).unwrap();
+        assert_eq!(root.to_string(), batch.root.to_lowercase(), "batch {}", batch.batch_id);
+        assert_eq!(batch.evm_tx_hash.as_deref(), Some(tx.to_string().as_str()), "batch {}", batch.batch_id);
+    }
+    let leaves: u32 = batches.iter().map(|b| b.count).sum();
+    let total: u128 = batches.iter().map(|b| b.total.u128()).sum();
+    assert_eq!(leaves as usize, sent.len());
+    assert_eq!(total, sent.iter().map(|(_, a)| a).sum::<u128>());
+}
+
+/// Claims every leaf of every recipient with the library (proofs over gRPC from `relayer`); each
+/// claim must raise the balance by exactly the leaf's amount.
+async fn claim_all_with_library(h: &Harness, batches: &[BatchResponse], relayer: &str) {
+    for i in 0..10usize {
+        let evm = h.evm(i).await;
+        let recipient: Address = accounts::EVM_ADDRESSES[i].parse().unwrap();
+        for batch in batches {
+            let proof = arena_relayer::claim::fetch_proof(relayer, batch.batch_id, recipient).await.unwrap();
+            if proof.leaves.is_empty() {
+                continue;
+            }
+            let before = evm.balance_of(recipient).await.unwrap();
+            let report = arena_relayer::claim::claim(relayer, batch.batch_id, recipient, &evm).await.unwrap();
+            let claimed: U256 = report.claimed.iter().map(|(_, amount, _)| *amount).sum();
+            let leaves: U256 = proof.leaves.iter().map(|l| l.amount.parse::<U256>().unwrap()).sum();
+            assert_eq!(claimed, leaves);
+            assert_eq!(report.balance, before + claimed, "recipient {recipient} batch {}", batch.batch_id);
+        }
+    }
+}
+
+/// The services a server lists through gRPC reflection (v1), sorted.
+async fn list_services(channel: tonic::transport::Channel) -> Vec<String> {
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut responses = ServerReflectionClient::new(channel)
+        .server_reflection_info(futures::stream::iter([request]))
+        .await
+        .unwrap()
+        .into_inner();
+    let response = responses.message().await.unwrap().unwrap();
+    let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else {
+        panic!("not a list of services: {response:?}");
+    };
+    let mut names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn three_relayers_settle_every_batch_exactly_once_and_claims_pay_exactly() {
+    let _serial = SERIAL.lock().await;
+    let mut h = Harness::start(MAX_LEAVES).await;
+    for i in 0..3 {
+        h.start_relayer(i, true);
+    }
+    // A watcher of relayer 0's events, from before the first withdrawal.
+    let mut watch = RelayerClient::connect(h.grpc_url(0)).await.unwrap();
+    let mut events = watch.watch_settlements(WatchSettlementsRequest {}).await.unwrap().into_inner();
+
+    let sent = h.withdraw(WITHDRAWALS, 0).await;
+    let batches = h.wait_all_confirmed(WITHDRAWALS, Duration::from_secs(180), |_| {}).await;
+    assert_eq!(batches.len() as u32, WITHDRAWALS / MAX_LEAVES);
+    assert_posted_exactly_once(&h, &batches, &sent).await;
+
+    // The stream showed every batch reach confirmed.
+    let mut confirmed = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while confirmed.len() < batches.len() {
+        let event = tokio::time::timeout_at(deadline.into(), events.message()).await.unwrap().unwrap().unwrap();
+        if event.kind == arena_relayer::proto::SettlementEventKind::Confirmed as i32 {
+            confirmed.push(event.batch_id);
+        }
+    }
+    confirmed.sort();
+    assert_eq!(confirmed, batches.iter().map(|b| b.batch_id).collect::<Vec<_>>());
+
+    // Status and metrics agree with the chains once a pass ran after the last confirmation.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let status = watch.status(StatusRequest {}).await.unwrap().into_inner();
+    assert_eq!((status.pending, status.attested, status.posted, status.confirmed), (0, 0, 0, batches.len() as u64));
+    assert_eq!((status.threshold, status.attesters.len()), (2, 3));
+    assert_eq!(status.attester, accounts::EVM_ADDRESSES[accounts::RELAYERS[0].1]);
+    let (port, path) = h.metrics_url(0);
+    let metrics = testnet::probe::http(port, path, None).expect("metrics answer");
+    assert!(metrics.contains(&format!("arena_relayer_batches_seen_total {}", batches.len())), "{metrics}");
+    assert!(metrics.contains("arena_relayer_batches{stage=\"confirmed\"} 3"), "{metrics}");
+
+    // ListBatches pages through the confirmed batches.
+    let first = watch
+        .list_batches(ListBatchesRequest { status: ProtoStatus::Confirmed as i32, start_after: 0, limit: 2 })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(first.batches.iter().map(|b| b.batch_id).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(first.next_start_after, 2);
+    let rest = watch
+        .list_batches(ListBatchesRequest { status: ProtoStatus::Confirmed as i32, start_after: 2, limit: 2 })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(rest.batches.iter().map(|b| b.batch_id).collect::<Vec<_>>(), [3]);
+    assert_eq!(rest.next_start_after, 0);
+    assert_eq!(rest.batches[0].evm_tx_hash, batches[2].evm_tx_hash.clone().unwrap());
+    let sealed = watch
+        .list_batches(ListBatchesRequest { status: ProtoStatus::Sealed as i32, start_after: 0, limit: 0 })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(sealed.batches.is_empty());
+
+    // gRPC health says SERVING for the service, and reflection lists it (what grpcurl uses).
+    let channel = tonic::transport::Endpoint::from_shared(h.grpc_url(0)).unwrap().connect().await.unwrap();
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
+    let served = health
+        .check(tonic_health::pb::HealthCheckRequest { service: "arena.relayer.v1.Relayer".into() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(served.status, tonic_health::pb::health_check_response::ServingStatus::Serving as i32);
+    assert_eq!(
+        list_services(channel).await,
+        ["arena.relayer.v1.Relayer", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"]
+    );
+
+    // Claim through the CLI: every leaf pays exactly, and the CLI prints the new balance. Which
+    // batch holds which withdrawal depends on the order the concurrent sends landed in.
+    let expected = expected_balances(&sent);
+    let evm = h.evm(0).await;
+    let claim_cli = |relayer: String, batch_id: u64, key_file: std::path::PathBuf| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_arena-relayer"))
+            .args(["claim", "--relayer", &relayer, "--batch", &batch_id.to_string()])
+            .arg("--key-file")
+            .arg(key_file)
+            .args(["--evm-rpc", &h.network.evm_rpc_url(), "--settlement", &h.settlement.to_string()])
+            .output()
+            .unwrap()
+    };
+    for i in 0..10usize {
+        let address: Address = accounts::EVM_ADDRESSES[i].parse().unwrap();
+        let key_file = h.dir.path().join(format!("claimer-{i}.key"));
+        std::fs::write(&key_file, accounts::EVM_KEYS[i]).unwrap();
+        std::fs::set_permissions(
+            &key_file,
+            <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o600),
+        )
+        .unwrap();
+        let mut claimed_in = Vec::new();
+        for batch in &batches {
+            let proof = arena_relayer::claim::fetch_proof(&h.grpc_url(1), batch.batch_id, address).await.unwrap();
+            let before = evm.balance_of(address).await.unwrap();
+            let output = claim_cli(h.grpc_url(1), batch.batch_id, key_file.clone());
+            let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+            if proof.leaves.is_empty() {
+                assert!(!output.status.success() && stderr.contains("holds nothing"), "{stdout}{stderr}");
+                continue;
+            }
+            assert!(output.status.success(), "claim {i} batch {}: {stdout}{stderr}", batch.batch_id);
+            assert_eq!(stdout.matches("claimed batch").count(), proof.leaves.len(), "{stdout}");
+            let leaves: U256 = proof.leaves.iter().map(|l| l.amount.parse::<U256>().unwrap()).sum();
+            assert_eq!(evm.balance_of(address).await.unwrap(), before + leaves, "{stdout}");
+            claimed_in.push(batch.batch_id);
+        }
+        // Claiming again pays nothing more; the CLI reports the final balance.
+        let again = claim_cli(h.grpc_url(2), claimed_in[0], key_file.clone());
+        let stdout = String::from_utf8_lossy(&again.stdout);
+        assert!(again.status.success() && stdout.contains("already claimed"), "{stdout}");
+        assert!(!stdout.contains("claimed batch"), "{stdout}");
+        assert!(stdout.contains(&format!("balance of {address}: {}", expected[&address])), "{stdout}");
+    }
+    assert_eq!(h.evm_balances().await, expected);
+    for batch in &batches {
+        let posted = evm.batch(batch.batch_id).await.unwrap();
+        assert_eq!(posted.claimed, U256::from(batch.total.u128()));
+    }
+    h.stop_relayers();
+}
+
+#[tokio::test]
+async fn a_relayer_killed_repeatedly_loses_nothing_and_posts_nothing_twice() {
+    let _serial = SERIAL.lock().await;
+    let mut h = Harness::start(MAX_LEAVES).await;
+    // Relayers 0 and 1 only: with a threshold of 2 every batch needs relayer 0, which is
+    // SIGKILLed every 0.5 to 1.6 s and restarted 0.1 to 0.7 s later for the whole run.
+    h.start_relayer(0, true);
+    h.start_relayer(1, true);
+    let mut kills = 0u32;
+    let mut step = 0u64;
+    let mut next = Instant::now() + Duration::from_millis(500);
+    let mut down_until: Option<Instant> = None;
+    let mut chaos = |h: &mut Harness| {
+        let now = Instant::now();
+        match down_until {
+            Some(until) if now >= until => {
+                h.start_relayer(0, true);
+                down_until = None;
+                next = Instant::now() + Duration::from_millis(500 + (step * 397) % 1100);
+            }
+            None if now >= next => {
+                h.kill_relayer(0);
+                kills += 1;
+                step += 1;
+                down_until = Some(now + Duration::from_millis(100 + (step * 211) % 600));
+            }
+            _ => {}
+        }
+    };
+    // Half the withdrawals at once, the other half 4 s later, while relayer 0 keeps dying.
+    let (client, token, bridge) = (h.client.clone(), h.token.clone(), h.bridge.clone());
+    let withdrawals = tokio::spawn(async move {
+        let mut sent = network::withdraw(client.clone(), token.clone(), bridge.clone(), WITHDRAWALS / 2, 0).await;
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        sent.extend(network::withdraw(client, token, bridge, WITHDRAWALS / 2, WITHDRAWALS / 2).await);
+        sent
+    });
+    let batches = h.wait_all_confirmed(WITHDRAWALS, Duration::from_secs(300), &mut chaos).await;
+    if !h.relayers.contains_key(&0) {
+        h.start_relayer(0, true);
+    }
+    assert!(kills >= 3, "relayer 0 was killed only {kills} times");
+    let sent = withdrawals.await.unwrap();
+    assert_posted_exactly_once(&h, &batches, &sent).await;
+    claim_all_with_library(&h, &batches, &h.grpc_url(0)).await;
+    assert_eq!(h.evm_balances().await, expected_balances(&sent));
+    eprintln!("relayer 0 was SIGKILLed {kills} times; {} batches settled exactly once", batches.len());
+    h.stop_relayers();
+}
+
+#[tokio::test]
+async fn a_relayer_started_after_batches_were_sealed_catches_up() {
+    let _serial = SERIAL.lock().await;
+    let mut h = Harness::start(MAX_LEAVES).await;
+    let sent = h.withdraw(WITHDRAWALS, 0).await;
+    for _ in 0..WITHDRAWALS / MAX_LEAVES {
+        h.seal().await;
+    }
+    let sealed = h.batches().await;
+    assert_eq!(sealed.len() as u32, WITHDRAWALS / MAX_LEAVES);
+    assert!(sealed.iter().all(|b| b.status == BatchStatus::Sealed));
+
+    // Relayer 0 alone attests everything it finds, but cannot reach the threshold.
+    h.start_relayer(0, false);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let batches = h.batches().await;
+        if batches.iter().all(|b| b.attestation_count == 1) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "relayer 0 did not attest every sealed batch: {batches:#?}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    // A second relayer started late catches up: every batch is attested, posted and confirmed.
+    h.start_relayer(2, false);
+    let batches = h.wait_all_confirmed(WITHDRAWALS, Duration::from_secs(120), |_| {}).await;
+    assert_posted_exactly_once(&h, &batches, &sent).await;
+    claim_all_with_library(&h, &batches, &h.grpc_url(2)).await;
+    assert_eq!(h.evm_balances().await, expected_balances(&sent));
+    h.stop_relayers();
+}

@@ -1,0 +1,84 @@
+//! Task parameters for local tasks: data sets named by path (their sha256 computed here), sensible
+//! economics, and phase lengths in blocks. Used by `testnet create-task` and the demo.
+
+use std::path::{Path, PathBuf};
+
+use arena_types::market::msg::{DataCommitment, Metric, ModelConstraints, Phases, TaskParams};
+use arena_types::market::phase::Clock;
+use cosmwasm_std::{Decimal, HexBinary, Uint128};
+
+use crate::contracts::sha256_file;
+use crate::error::TestnetError;
+use crate::repo;
+
+/// What a user chooses for a classification task; the rest takes the defaults of [`TaskSpec::params`].
+#[derive(Clone, Debug)]
+pub struct TaskSpec {
+    /// Training and evaluation CSV files, relative to the repository root (that is the workers'
+    /// `data_root`) or absolute.
+    pub train: PathBuf,
+    pub eval: PathBuf,
+    pub rounds: u32,
+    /// Blocks of the submission, commit and reveal phases (~0.2 s each on the devnet).
+    pub phases: (u64, u64, u64),
+    pub validators_per_submission: u32,
+}
+
+impl TaskSpec {
+    /// The vendored digits split: 1,438 training rows, 359 held-out rows from other writers.
+    pub fn digits(rounds: u32, phases: (u64, u64, u64)) -> Self {
+        TaskSpec {
+            train: "data/digits-train.csv".into(),
+            eval: "data/digits-eval.csv".into(),
+            rounds,
+            phases,
+            validators_per_submission: 3,
+        }
+    }
+
+    pub fn params(&self) -> Result<TaskParams, TestnetError> {
+        let (submission, commit, reveal) = self.phases;
+        Ok(TaskParams {
+            metric: Metric {
+                name: "accuracy_ppm".into(),
+                description: format!("top-1 accuracy on {}, in parts per million", self.eval.display()),
+            },
+            training_data: commitment(&self.train)?,
+            evaluation_data: commitment(&self.eval)?,
+            model: ModelConstraints { family: "mlp".into(), max_parameters: 10_000_000, max_file_bytes: 64_000_000 },
+            rounds: self.rounds,
+            phases: Phases {
+                clock: Clock::Height,
+                submission,
+                commit,
+                reveal,
+                unbonding: 2 * (submission + commit + reveal),
+            },
+            validators_per_submission: self.validators_per_submission,
+            min_trainer_stake: Uint128::new(1_000_000),
+            min_validator_stake: Uint128::new(1_000_000),
+            quorum: Decimal::percent(50),
+            tau: 20_000,
+            outlier_bound: 100_000,
+            min_score: 0,
+            gamma: Decimal::percent(10),
+            q: Decimal::percent(80),
+            beta: Decimal::percent(50),
+            epsilon: Decimal::percent(50),
+            liveness_slash: Decimal::percent(5),
+            outlier_slash: Decimal::percent(10),
+        })
+    }
+}
+
+/// A `file://` URI relative to the repository root (what workers resolve against their
+/// `data_root`), with the file's sha256.
+fn commitment(path: &Path) -> Result<DataCommitment, TestnetError> {
+    let absolute = repo::resolve(path);
+    let sha = sha256_file(&absolute)?;
+    let uri_path = absolute.strip_prefix(repo::root()).map(Path::to_path_buf).unwrap_or(absolute);
+    Ok(DataCommitment {
+        uri: format!("file://{}", uri_path.display()),
+        sha256: HexBinary::from_hex(&sha).expect("hex"),
+    })
+}
