@@ -189,8 +189,10 @@ impl Settler {
             log_block_range: config.log_block_range,
         };
         let (events, _) = broadcast::channel(1024);
+        let bridge = Bridge::new(client, config.bridge);
+        check_attester_entry(&bridge, config.attester.address(), config.operator.address().as_ref()).await;
         Ok(Arc::new(Self {
-            bridge: Bridge::new(client, config.bridge),
+            bridge,
             operator: config.operator,
             evm,
             attester: config.attester,
@@ -555,6 +557,31 @@ impl Settler {
             self.view.lock().expect("view lock").posts.insert(batch_id, found);
         }
         Ok(found)
+    }
+}
+
+/// Warns when the bridge's attester set does not pair this attester key with this operator: the
+/// bridge would then refuse this relayer's confirmations (or count none of its attestations).
+async fn check_attester_entry(bridge: &Bridge, attester: Address, operator: &str) {
+    match bridge.config().await {
+        Ok(config) => {
+            match config.attesters.iter().find(|a| a.evm_address.parse::<Address>().is_ok_and(|a| a == attester)) {
+                None => tracing::warn!(%attester, "the bridge's attester set does not hold this attester key"),
+                Some(entry) if entry.operator != operator => tracing::warn!(
+                    %attester,
+                    registered = %entry.operator,
+                    configured = %operator,
+                    "the bridge pairs this attester with another operator; its confirmations will be refused"
+                ),
+                Some(_) => {}
+            }
+            if config.evm_settlement.is_none() {
+                tracing::warn!(
+                    "the bridge has no EVM settlement address yet (set_evm_settlement); nothing can be attested"
+                );
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot read the bridge's config"),
     }
 }
 

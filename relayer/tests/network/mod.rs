@@ -96,7 +96,10 @@ impl Harness {
         let (operator_index, evm_index) = accounts::RELAYERS[index];
         let dir = self.dir.path().join(format!("relayer-{index}"));
         std::fs::create_dir_all(&dir).unwrap();
-        let operator_key = write_private(&dir.join("operator.key"), &hex::encode(cosmos_secret(operator_index)));
+        let operator_key = write_private(
+            &dir.join("operator.key"),
+            &hex::encode(arena_client::derive_secret_key(accounts::DEV_MNEMONIC, operator_index).unwrap()),
+        );
         let attester_key = write_private(&dir.join("attester.key"), accounts::EVM_KEYS[evm_index]);
         let (grpc, metrics) = *self.ports.entry(index).or_insert_with(|| (free_port(), free_port()));
         let chain = self.network.chain_config();
@@ -391,14 +394,4 @@ fn write_private(path: &Path, text: &str) -> PathBuf {
     std::fs::write(path, text).unwrap();
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
     path.to_path_buf()
-}
-
-/// The secret key of dev-mnemonic account `index` on m/44'/118'/0'/0/index, as `accounts::cosmos`
-/// derives it.
-pub fn cosmos_secret(index: u32) -> [u8; 32] {
-    use arena_client::cosmrs::bip32::{DerivationPath, XPrv};
-    let mnemonic = bip39::Mnemonic::parse_in_normalized(bip39::Language::English, accounts::DEV_MNEMONIC).unwrap();
-    let path: DerivationPath = format!("m/44'/118'/0'/0/{index}").parse().unwrap();
-    let key = XPrv::derive_from_path(mnemonic.to_seed_normalized(""), &path).unwrap();
-    key.private_key().to_bytes().into()
 }
