@@ -307,8 +307,7 @@ async fn bench_on(
     let prefix = client.config().bech32_prefix.clone();
     let account = |i| accounts::cosmos(i, &prefix);
     let max_k = *ks.iter().max().unwrap_or(&3) as usize;
-    let validators: Vec<Signer> =
-        (2..2 + 2 * max_k as u32).map(|i| account(i)).collect::<std::result::Result<_, _>>()?;
+    let validators: Vec<Signer> = (2..2 + 2 * max_k as u32).map(&account).collect::<std::result::Result<_, _>>()?;
     if validators.len() > 18 {
         return Err("at most 18 genesis-funded validator accounts (2..19)".into());
     }

@@ -33,13 +33,21 @@ pub struct DemoOptions {
     pub rounds: u32,
     /// Block counts of the submission, commit and reveal phases.
     pub phases: (u64, u64, u64),
+    /// Validators sampled per submission (k), out of the four.
+    pub validators_per_submission: u32,
     /// Leave the network (not the nodes) running at the end.
     pub keep_running: bool,
 }
 
 impl DemoOptions {
     pub fn new(home: impl Into<PathBuf>) -> Self {
-        DemoOptions { home: home.into(), rounds: 2, phases: (90, 70, 50), keep_running: false }
+        DemoOptions {
+            home: home.into(),
+            rounds: 2,
+            phases: (90, 70, 50),
+            validators_per_submission: 3,
+            keep_running: false,
+        }
     }
 }
 
@@ -87,7 +95,7 @@ pub async fn run(opts: &DemoOptions) -> Result<Report, TestnetError> {
 
     let market = MarketClient::new(client.clone(), &deployed["arena-market"].address, &deployed["arena-token"].address);
     let creator = accounts::cosmos(CREATOR, "inj")?;
-    let (task_id, _) = market.create_task(&creator, POOL, TaskSpec::digits(opts.rounds, opts.phases).params()?).await?;
+    let (task_id, _) = market.create_task(&creator, POOL, demo_task(opts)?).await?;
     say(&format!(
         "task {task_id} posted: digits classification, {} rounds, pool {} ARENA",
         opts.rounds,
@@ -183,6 +191,14 @@ impl StageClock {
         self.stages.push(Stage { name: name.to_string(), seconds });
         self.last = Instant::now();
     }
+}
+
+fn demo_task(opts: &DemoOptions) -> Result<arena_types::market::msg::TaskParams, TestnetError> {
+    let spec = TaskSpec {
+        validators_per_submission: opts.validators_per_submission,
+        ..TaskSpec::digits(opts.rounds, opts.phases)
+    };
+    spec.params()
 }
 
 /// Prints each phase as the task enters it, until every round is finalized. A node that dies is

@@ -56,6 +56,9 @@ enum Command {
         /// Blocks of the submission, commit and reveal phases (~0.2 s each).
         #[arg(long, num_args = 3, value_names = ["SUBMISSION", "COMMIT", "REVEAL"], default_values_t = [90, 70, 50])]
         phases: Vec<u64>,
+        /// Validators sampled per submission (1..=4).
+        #[arg(long, default_value_t = 3)]
+        k: u32,
         /// Leave the network running at the end, to explore it.
         #[arg(long)]
         keep_running: bool,
@@ -145,11 +148,12 @@ async fn main() -> anyhow::Result<()> {
             };
             create_task(home, params, pool, creator).await
         }
-        Command::Demo { dir, rounds, phases, keep_running } => {
+        Command::Demo { dir, rounds, phases, k, keep_running } => {
             let opts = testnet::demo::DemoOptions {
                 home: dir.unwrap_or_else(testnet::demo::default_home),
                 rounds,
                 phases: (phases[0], phases[1], phases[2]),
+                validators_per_submission: k,
                 keep_running,
             };
             demo(opts).await

@@ -6,7 +6,15 @@ use testnet::demo::{self, DemoOptions};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_round_of_the_demo_pays_by_the_rules_and_settles_on_the_evm_side() {
     let home = tempfile::tempdir().unwrap();
-    let opts = DemoOptions { home: home.path().join("demo"), rounds: 1, phases: (70, 60, 45), keep_running: false };
+    // k = 4: every validator, the liar included, scores (nearly always: sampling may stop short
+    // of k) every submission, so one round shows what the liar earns.
+    let opts = DemoOptions {
+        home: home.path().join("demo"),
+        rounds: 1,
+        phases: (70, 60, 45),
+        validators_per_submission: 4,
+        keep_running: false,
+    };
     let report = demo::run(&opts).await.unwrap();
     println!("{}", report.to_text());
 
