@@ -77,11 +77,12 @@ impl Optimizer {
                 }
             }
             Optimizer::Adam { lr, beta1, beta2, eps } => {
-                if !(lr > 0.0 && lr.is_finite())
-                    || !(0.0..1.0).contains(&beta1)
-                    || !(0.0..1.0).contains(&beta2)
-                    || !(eps > 0.0)
-                {
+                let ok = lr > 0.0
+                    && lr.is_finite()
+                    && (0.0..1.0).contains(&beta1)
+                    && (0.0..1.0).contains(&beta2)
+                    && eps > 0.0;
+                if !ok {
                     return bad(format!(
                         "adam needs lr > 0, betas in [0, 1), eps > 0; got {lr}, {beta1}, {beta2}, {eps}"
                     ));
