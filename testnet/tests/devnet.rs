@@ -47,6 +47,8 @@ async fn cw20_transfer_over_grpc_moves_exactly_the_amount() {
     let outcome = devnet.client.execute(&alice, &devnet.token.address, &transfer, vec![]).await.unwrap();
 
     assert!(outcome.gas_used > 0 && outcome.gas_used <= outcome.gas_wanted);
+    println!("cw20 transfer: {} gas used of {} wanted", outcome.gas_used, outcome.gas_wanted);
+    println!("arena-token store: {} gas, instantiate: {} gas", devnet.token.store_gas, devnet.token.instantiate_gas);
     let wasm = outcome.wasm_events().next().expect("the token emits a wasm event");
     assert_eq!((wasm.attribute("action"), wasm.attribute("amount")), (Some("transfer"), Some("12345")));
     assert_eq!(token_balance(&devnet, &alice).await, start - 12_345);
