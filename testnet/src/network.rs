@@ -31,11 +31,7 @@ impl Default for Ports {
 impl Ports {
     /// Ports the OS reports free right now, so that several test networks run side by side.
     pub fn free() -> Result<Self, TestnetError> {
-        let listeners = (0..5)
-            .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(TestnetError::io("finding free ports"))?;
-        let p: Vec<u16> = listeners.iter().map(|l| l.local_addr().expect("bound").port()).collect();
+        let p = crate::process::free_ports(5)?;
         Ok(Ports { chain: ChainPorts { rpc: p[0], grpc: p[1], rest: p[2], p2p: p[3] }, evm: p[4] })
     }
 }

@@ -146,6 +146,16 @@ pub fn run(command: &mut Command) -> Result<String, TestnetError> {
     Ok(text)
 }
 
+/// `n` distinct loopback ports the OS reports free now (all held open together while asked, so
+/// no two are the same).
+pub fn free_ports(n: usize) -> Result<Vec<u16>, TestnetError> {
+    let listeners = (0..n)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(TestnetError::io("finding free ports"))?;
+    Ok(listeners.iter().map(|l| l.local_addr().expect("bound").port()).collect())
+}
+
 /// Fails with [`TestnetError::PortInUse`] if something already listens on 127.0.0.1:`port`.
 pub fn ensure_port_free(port: u16, what: &'static str) -> Result<(), TestnetError> {
     std::net::TcpListener::bind(("127.0.0.1", port)).map(drop).map_err(|_| TestnetError::PortInUse { port, what })

@@ -6,7 +6,6 @@ use std::process::Command;
 
 use crate::accounts;
 use crate::error::TestnetError;
-use crate::network::Ports;
 use crate::process::Service;
 use crate::repo;
 
@@ -119,8 +118,8 @@ pub fn start_relayer(dir: &Path, manifest: &Path, index: usize) -> Result<(Servi
     let attester = keys.join("attester.key");
     write_secret(&operator, &hex::encode(arena_client::derive_secret_key(accounts::DEV_MNEMONIC, cosmos)?))?;
     write_secret(&attester, accounts::EVM_KEYS[evm])?;
-    let free = Ports::free()?;
-    let ports = RelayerPorts { grpc: free.chain.rpc, metrics: free.chain.grpc };
+    let free = crate::process::free_ports(2)?;
+    let ports = RelayerPorts { grpc: free[0], metrics: free[1] };
     let config = dir.join(format!("{name}.toml"));
     let text = format!(
         "# {name}: written by `testnet demo`\n[cosmos]\nmanifest = {manifest:?}\noperator_key = {{ file = {operator:?} }}\n\n\
