@@ -14,6 +14,6 @@ say "building contracts to MVP wasm (artifacts/)"
 cargo run -q --locked -p testnet -- build
 
 say "running the test suite"
-cargo test --workspace --locked "$@"
+cargo test --workspace --locked --no-fail-fast "$@"
 
 say "all tests passed in $((SECONDS - started)) s"
