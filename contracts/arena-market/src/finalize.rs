@@ -11,6 +11,12 @@
 //!
 //! Then the round's dust returns to the pool. Each payment goes through the operator split, so
 //! delegators receive their part through the operator's reward index.
+//!
+//! `limit` bounds a call's work, and so its gas. A scored submission, a rank and a payment are
+//! one item each. A slashing costs more than a submission: each one counts as one item more, and
+//! each validator slashed in the call as [`SLASHED_VALIDATOR_ITEMS`] more still, for its stake and
+//! the sampling tree, written once at the end of the call however often it was slashed. Scoring
+//! never stops inside a submission, so a call may overrun its budget by one submission's items.
 
 use std::collections::BTreeMap;
 
@@ -25,13 +31,16 @@ use cw_storage_plus::Bound;
 use crate::error::ContractError;
 use crate::round::{load_round, submission_assignments};
 use crate::state::{
-    load_participant, load_task, now, ranked_submission, ranking_key, save_participant, RoundState, Task, TaskState,
-    ASSIGNMENTS, PARTICIPANTS, RANKING, RESULTS, REWARDS, ROUNDS, SLASH_EVENTS, SUBMISSIONS, TASK_STATE,
+    load_participant, load_task, now, ranked_submission, ranking_key, save_participant, Participant, RoundState, Task,
+    TaskState, ASSIGNMENTS, PARTICIPANTS, RANKING, RESULTS, REWARDS, ROUNDS, SLASH_EVENTS, SUBMISSIONS, TASK_STATE,
     VALIDATOR_SLOTS, VALIDATOR_WEIGHTS,
 };
 
 pub const DEFAULT_FINALIZE_LIMIT: u32 = 50;
 pub const MAX_FINALIZE_LIMIT: u32 = 200;
+/// What writing a slashed validator's stake and its path in the sampling tree (up to 13 nodes)
+/// costs, in items: measured at ~80k gas, against ~28k for a scored submission of k = 9.
+pub const SLASHED_VALIDATOR_ITEMS: usize = 2;
 
 /// What one finalization call is working on.
 struct Work<'a> {
@@ -43,6 +52,9 @@ struct Work<'a> {
     /// Validators' reward weights earned in this call, written once per validator at the end of
     /// the scoring page rather than once per reveal.
     weights: BTreeMap<u32, Uint128>,
+    /// Validators slashed in this call, as (stored, slashed so far): like `weights`, written once
+    /// at the end of the scoring page, since each write moves the validator's sampling tree path.
+    slashed: BTreeMap<Addr, (Participant, Participant)>,
 }
 
 pub fn execute_finalize(
@@ -69,7 +81,8 @@ pub fn execute_finalize(
         return Err(ContractError::RoundNotClosed { round, closes_at, now });
     }
     let rs = load_round(deps.storage, task_id, round)?;
-    let mut w = Work { task: &task, state, rs, round, attrs: vec![], weights: BTreeMap::new() };
+    let mut w =
+        Work { task: &task, state, rs, round, attrs: vec![], weights: BTreeMap::new(), slashed: BTreeMap::new() };
     if w.rs.stage == FinalizeStage::Pending {
         start(&mut w)?;
     }
@@ -125,12 +138,13 @@ fn run(storage: &mut dyn Storage, w: &mut Work, budget: &mut usize) -> Result<us
             FinalizeStage::Score { mut next_submission } => {
                 let end = w.rs.first_submission + w.rs.submissions;
                 while *budget > 0 && next_submission < end {
-                    score_submission(storage, w, next_submission)?;
+                    let items = score_submission(storage, w, next_submission)?;
                     next_submission += 1;
-                    *budget -= 1;
+                    *budget = budget.saturating_sub(items);
                     processed += 1;
                 }
                 flush_weights(storage, w)?;
+                flush_slashed(storage, w)?;
                 w.rs.stage = if next_submission == end {
                     FinalizeStage::Rank { after: None, rank: 0 }
                 } else {
@@ -218,6 +232,14 @@ fn flush_weights(storage: &mut dyn Storage, w: &mut Work) -> Result<(), Contract
     Ok(())
 }
 
+/// Writes the stakes of the validators slashed while scoring, moving their sampling weights.
+fn flush_slashed(storage: &mut dyn Storage, w: &mut Work) -> Result<(), ContractError> {
+    for (validator, (before, mut after)) in std::mem::take(&mut w.slashed) {
+        save_participant(storage, w.task, &mut w.state, &validator, Some(&before), &mut after)?;
+    }
+    Ok(())
+}
+
 /// Returns what rounding left of the emission to the pool and marks the round finalized.
 fn close(w: &mut Work) {
     let dust = w.state.accounts.in_finalization;
@@ -242,7 +264,8 @@ fn ranking_page(
         .collect::<Result<_, _>>()?)
 }
 
-fn score_submission(storage: &mut dyn Storage, w: &mut Work, id: u64) -> Result<(), ContractError> {
+/// Scores one submission; returns the items it cost (see the module doc).
+fn score_submission(storage: &mut dyn Storage, w: &mut Work, id: u64) -> Result<usize, ContractError> {
     let (task_id, round) = (w.task.id, w.round);
     let p = &w.task.params;
     let mut res = RESULTS.load(storage, (task_id, id))?;
@@ -250,6 +273,7 @@ fn score_submission(storage: &mut dyn Storage, w: &mut Work, id: u64) -> Result<
     let mut reveals = Vec::with_capacity(assignments.len());
     // Assignments are written back only when slashed: that is all finalization changes in them.
     let mut slashed: Vec<(&Addr, Uint128)> = vec![];
+    let mut items = 1;
     for (validator, a) in &assignments {
         match a.score {
             Some(score) => {
@@ -257,8 +281,9 @@ fn score_submission(storage: &mut dyn Storage, w: &mut Work, id: u64) -> Result<
                 reveals.push(WeightedScore { validator: validator.to_string(), score, weight: a.weight });
             }
             None => {
-                let amount = slash(storage, w, validator, p.liveness_slash, SlashReason::Liveness, id)?;
+                let (amount, cost) = slash(storage, w, validator, p.liveness_slash, SlashReason::Liveness, id)?;
                 slashed.push((validator, amount));
+                items += cost;
             }
         }
     }
@@ -279,8 +304,9 @@ fn score_submission(storage: &mut dyn Storage, w: &mut Work, id: u64) -> Result<
                         w.rs.validator_weight_total = w.rs.validator_weight_total.checked_add(a.weight)?;
                     }
                     Standing::Outlier => {
-                        let amount = slash(storage, w, validator, p.outlier_slash, SlashReason::Outlier, id)?;
+                        let (amount, cost) = slash(storage, w, validator, p.outlier_slash, SlashReason::Outlier, id)?;
                         slashed.push((validator, amount));
+                        items += cost;
                     }
                     Standing::Dissenting => {}
                 }
@@ -305,11 +331,12 @@ fn score_submission(storage: &mut dyn Storage, w: &mut Work, id: u64) -> Result<
         format!("consensus_{id}"),
         consensus.map(|c| c.to_string()).unwrap_or_else(|| "unscored".into()),
     ));
-    Ok(())
+    Ok(items)
 }
 
 /// Takes `share` of the validator's own stake (bonded first, then what it is unbonding) back
-/// to the task pool, and records the event.
+/// to the task pool, and records the event. The stake is written by [`flush_slashed`]. Returns
+/// the amount and the items the slashing cost.
 fn slash(
     storage: &mut dyn Storage,
     w: &mut Work,
@@ -317,12 +344,17 @@ fn slash(
     share: Decimal,
     reason: SlashReason,
     submission_id: u64,
-) -> Result<Uint128, ContractError> {
-    let before = load_participant(storage, w.task.id, validator)?;
-    let amount = slash_amount(before.own + before.unbonding, share);
-    let from_own = amount.min(before.own);
+) -> Result<(Uint128, usize), ContractError> {
+    let mut items = 1;
+    if !w.slashed.contains_key(validator) {
+        let stored = load_participant(storage, w.task.id, validator)?;
+        w.slashed.insert(validator.clone(), (stored.clone(), stored));
+        items += SLASHED_VALIDATOR_ITEMS;
+    }
+    let (_, after) = w.slashed.get_mut(validator).expect("inserted above");
+    let amount = slash_amount(after.own + after.unbonding, share);
+    let from_own = amount.min(after.own);
     let from_unbonding = amount - from_own;
-    let mut after = before.clone();
     after.own -= from_own;
     after.unbonding -= from_unbonding;
     after.slashed += amount;
@@ -331,7 +363,6 @@ fn slash(
     a.unbonding = a.unbonding.checked_sub(from_unbonding)?;
     a.pool = a.pool.checked_add(amount)?;
     a.slashed = a.slashed.checked_add(amount)?;
-    save_participant(storage, w.task, &mut w.state, validator, Some(&before), &mut after)?;
     let id = w.state.next_slash_id;
     w.state.next_slash_id += 1;
     SLASH_EVENTS.save(
@@ -340,7 +371,7 @@ fn slash(
         &SlashEvent { id, round: w.round, submission_id, validator: validator.clone(), reason, amount },
     )?;
     w.attrs.push(Attribute::new("slash", format!("{validator}:{reason:?}:{amount}").to_lowercase()));
-    Ok(amount)
+    Ok((amount, items))
 }
 
 /// Credits an operator's reward: its own part and commission to its claimable balance, its

@@ -1,13 +1,18 @@
 //! A larger round: 60 training nodes, 40 validators, k = 5 sampled by stake, mixed behaviour,
 //! finalized in small pages. Checks what must hold whatever the numbers: every token is
-//! accounted for, and the contract holds exactly what its books say.
+//! accounted for, the contract holds exactly what its books say, and the page size changes
+//! nothing but the number of calls.
 
-use arena_types::market::msg::{ParticipantsResponse, QueryMsg, Role, SubmissionStatus};
+use arena_types::market::msg::{
+    ParticipantsResponse, QueryMsg, Role, SlashEventsResponse, SubmissionStatus, SubmissionsResponse,
+};
+use cosmwasm_std::Addr;
 
 use super::helpers::*;
 
-#[test]
-fn a_large_round_keeps_every_token_accounted_for() {
+/// The round, played up to its close: every 9th validator stays silent and every 13th reveals
+/// far off, so finalization slashes several validators several times each.
+fn large_round() -> (Suite, u64, u64, Vec<Addr>, Vec<Addr>) {
     let mut params = default_params();
     params.validators_per_submission = 5;
     params.beta = cosmwasm_std::Decimal::percent(50);
@@ -52,6 +57,12 @@ fn a_large_round_keeps_every_token_accounted_for() {
         suite.reveal(v, task, *id, score(*id, *j)).unwrap();
     }
     suite.advance_to(at(start, 1, END));
+    (suite, task, start, ts, vs)
+}
+
+#[test]
+fn a_large_round_keeps_every_token_accounted_for() {
+    let (mut suite, task, _, ts, vs) = large_round();
     let calls = suite.finalize_all(task, 1, 7);
     assert!(calls > 20, "{calls} calls");
     suite.assert_books_balance(task);
@@ -79,4 +90,48 @@ fn a_large_round_keeps_every_token_accounted_for() {
     // The contract holds exactly what entered it, nothing having left yet.
     assert_eq!(suite.balance(&suite.market.clone()), a.entered.u128());
     assert!(a.slashed.u128() > 0);
+}
+
+/// Everything finalization writes that a query can see.
+fn finalized_state(suite: &Suite, task: u64, everyone: &[Addr]) -> Vec<String> {
+    let mut state = vec![format!("{:?}", suite.task(task)), format!("{:?}", suite.round(task, 1))];
+    for start_after in [None, Some(30)] {
+        let page = QueryMsg::Submissions { task_id: task, round: Some(1), start_after, limit: Some(30) };
+        let subs: SubmissionsResponse = suite.app.wrap().query_wasm_smart(&suite.market, &page).unwrap();
+        assert_eq!(subs.submissions.len(), 30);
+        state.push(format!("{subs:?}"));
+    }
+    let mut after = None;
+    loop {
+        let page = QueryMsg::SlashEvents { task_id: task, start_after: after, limit: Some(100) };
+        let events: SlashEventsResponse = suite.app.wrap().query_wasm_smart(&suite.market, &page).unwrap();
+        let Some(last) = events.events.last() else { break };
+        after = Some(last.id);
+        state.push(format!("{events:?}"));
+    }
+    for who in everyone {
+        state.push(format!("{who} {:?} {}", suite.participant(task, who), suite.rewards(who)));
+    }
+    state
+}
+
+#[test]
+fn the_page_size_changes_the_number_of_calls_and_nothing_else() {
+    let mut outcomes = vec![];
+    for limit in [1, 7, 200] {
+        let (mut suite, task, _, ts, vs) = large_round();
+        let calls = suite.finalize_all(task, 1, limit);
+        let everyone: Vec<Addr> = ts.into_iter().chain(vs).collect();
+        outcomes.push((limit, calls, finalized_state(&suite, task, &everyone)));
+    }
+    let (_, _, reference) = &outcomes[0];
+    assert!(reference.len() > 100 && ["Outlier", "Liveness"].iter().all(|r| reference.iter().any(|s| s.contains(r))));
+    for (limit, _, state) in &outcomes[1..] {
+        for (a, b) in reference.iter().zip(state) {
+            assert_eq!(a, b, "page limit {limit} differs from limit 1");
+        }
+        assert_eq!(reference.len(), state.len());
+    }
+    let calls: Vec<u32> = outcomes.iter().map(|o| o.1).collect();
+    assert!(calls[0] > calls[1] && calls[1] > calls[2] && calls[2] <= 2, "calls per limit: {calls:?}");
 }

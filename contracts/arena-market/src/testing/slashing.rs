@@ -140,3 +140,29 @@ fn unbonding_stake_stays_slashable() {
     assert_eq!(p.slashed.u128(), 100);
     suite.assert_books_balance(task);
 }
+
+#[test]
+fn slashings_count_against_the_finalization_page() {
+    // Ten submissions that no validator scores: each of the three is slashed for liveness on all ten.
+    let (mut suite, task, start, ts, vs) = running_task(default_params(), 10, 3);
+    for (i, t) in ts.iter().enumerate() {
+        suite.submit(t, task, i as u8).unwrap();
+    }
+    suite.advance_to(at(start, 1, COMMIT));
+    suite.assign(task, None).unwrap();
+    suite.advance_to(at(start, 1, END));
+    // Each submission: 1 item + 3 slashings; the first slashing of each validator in a call
+    // counts 2 more. Budget 10: the first submission costs 1 + 3 + 3 * 2 = 10.
+    let res = suite.finalize(task, 1, Some(10)).unwrap();
+    assert_eq!((attr(&res, "processed"), attr(&res, "stage")), ("1".into(), "score".into()));
+    // Budget 13: 10 for the second submission, then a third (4) overruns it rather than stop inside it.
+    let res = suite.finalize(task, 1, Some(13)).unwrap();
+    assert_eq!(attr(&res, "processed"), "2");
+    // Each validator's stake was written once per call, whatever it lost in it: three times 10%.
+    let p = suite.participant(task, &vs[2]);
+    assert_eq!((p.own.u128(), p.slashed.u128()), (729, 271));
+    assert_eq!(suite.slash_events(task).events.len(), 9);
+    suite.finalize_all(task, 1, 50);
+    suite.assert_books_balance(task);
+    assert_eq!(suite.slash_events(task).events.len(), 30);
+}

@@ -53,8 +53,9 @@ pub enum ExecuteMsg {
     Reveal { task_id: u64, submission_id: u64, score: u32, salt: HexBinary },
     /// Crank: finalizes up to `limit` (default 50, at most 200) items of `round`, which must be
     /// closed and the oldest unfinalized round (rounds finalize in order, as each one's emission
-    /// depends on the pool the previous one left). Anyone may call it until the round's stage
-    /// is `done`.
+    /// depends on the pool the previous one left). A submission scored, a rank or a payment is
+    /// one item; each slashing one more, and each validator slashed in the call two more, so
+    /// that a call's gas stays bounded. Anyone may call it until the round's stage is `done`.
     Finalize { task_id: u64, round: u32, limit: Option<u32> },
     /// Starts unbonding `amount` of the sender's own stake. What remains must be 0 or at least
     /// the task's minimum stake for the sender's role.
