@@ -9,8 +9,10 @@
 //! `-- --quick` / `ARENA_BENCH_QUICK=1` for the 10-submission sizes only (~2 min).
 //! `ARENA_BENCH_SIZES=10,100` picks the submission counts; `ARENA_BENCH_CONCURRENCY` (default 32)
 //! bounds the transactions in flight; `ARENA_BENCH_LIAR=0` makes every validator honest (no
-//! outlier slashing in finalization); `ARENA_BENCH_OUT=name` writes `name.json`/`name.md`. Results: `<repo>/target/bench/market-gas.json`, and the
-//! markdown table for BENCHMARKS.md in `<repo>/target/bench/market-gas.md`.
+//! outlier slashing in finalization); `ARENA_BENCH_SILENT=n` makes the first n validators of each
+//! task send nothing (liveness slashing of n different validators); `ARENA_BENCH_OUT=name` writes
+//! `name.json`/`name.md`. Results: `<repo>/target/bench/market-gas.json`, and the markdown table for
+//! BENCHMARKS.md in `<repo>/target/bench/market-gas.md`.
 //!
 //! Gas figures are a transaction's `gas_used` as the chain reports it, so they include the
 //! SDK's per-transaction cost (signature check, fee, tx size) besides the contract's execution.
@@ -150,6 +152,8 @@ struct TaskReport {
     submissions: usize,
     k: u32,
     validators: usize,
+    /// Validators that sent nothing (ARENA_BENCH_SILENT).
+    silent_validators: usize,
     error: Option<String>,
     create_task: u64,
     stake_validator: Stats,
@@ -213,6 +217,8 @@ struct Bench {
     concurrency: usize,
     /// Whether the last validator of each task reports far from consensus (and is slashed).
     liar: bool,
+    /// How many of each task's first validators never commit (and are slashed for liveness).
+    silent: usize,
     tasks_created: Cell<u64>,
     /// Blocks of work per item seen so far (submission: per trainer; commit/reveal: per assignment).
     rate: Cell<[f64; 3]>,
@@ -325,6 +331,10 @@ async fn bench_on(
         trainers,
         concurrency,
         liar: std::env::var("ARENA_BENCH_LIAR").map(|v| v != "0").unwrap_or(true),
+        silent: match std::env::var("ARENA_BENCH_SILENT") {
+            Ok(n) => n.parse().map_err(|e| format!("ARENA_BENCH_SILENT={n}: {e}"))?,
+            Err(_) => 0,
+        },
         tasks_created: Cell::new(0),
         rate: Cell::new([0.0; 3]),
     };
@@ -460,6 +470,7 @@ impl Bench {
         let (task_id, created) = market.create_task(&self.creator, POOL, params(k, phases.clone())).await?;
         self.tasks_created.set(self.tasks_created.get() + 1);
         r.task_id = task_id;
+        r.silent_validators = self.silent.min(validators.len());
         r.create_task = created.gas_used;
         let start = created.height;
         r.submission_phase.length = phases.submission;
@@ -546,7 +557,11 @@ impl Bench {
         r.assign_pages = market.assign_all(&self.creator, task_id, 1, PAGE).await?.iter().map(|o| o.gas_used).collect();
         let mut plans = Vec::new();
         for (j, v) in validators.iter().enumerate() {
-            plans.push(self.validator_plan(task_id, j, v, validators.len()).await?);
+            plans.push(if j < self.silent {
+                Default::default()
+            } else {
+                self.validator_plan(task_id, j, v, validators.len()).await?
+            });
         }
         let (first, last, batched) = self.send_all(validators, plans.iter().map(|p| &p.0).collect()).await?;
         r.commit_first = stats(&first);
@@ -816,6 +831,12 @@ fn markdown(r: &Report) -> String {
          gas = the transaction's `gas_used` (SDK overhead included); pages of {} items.\n\n",
         r.date, r.machine, r.page
     ));
+    if let Some(t) = r.tasks.iter().find(|t| t.silent_validators > 0) {
+        s.push_str(&format!(
+            "The first {} validators of each task sent nothing (liveness slashing).\n\n",
+            t.silent_validators
+        ));
+    }
     let tasks: Vec<&TaskReport> = r.tasks.iter().collect();
     s.push_str("| message |");
     for t in &tasks {

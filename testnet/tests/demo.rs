@@ -6,8 +6,8 @@ use testnet::demo::{self, DemoOptions};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_round_of_the_demo_pays_by_the_rules_and_settles_on_the_evm_side() {
     let home = tempfile::tempdir().unwrap();
-    // k = 4: every validator, the liar included, scores (nearly always: sampling may stop short
-    // of k) every submission, so one round shows what the liar earns.
+    // k = 4 of 4 validators: with no more validators than k the contract takes them all, so the
+    // liar scores every submission and one round shows what it earns.
     let opts = DemoOptions {
         home: home.path().join("demo"),
         rounds: 1,

@@ -39,7 +39,8 @@ use crate::state::{
 pub const DEFAULT_FINALIZE_LIMIT: u32 = 50;
 pub const MAX_FINALIZE_LIMIT: u32 = 200;
 /// What writing a slashed validator's stake and its path in the sampling tree (up to 13 nodes)
-/// costs, in items: measured at ~80k gas, against ~28k for a scored submission of k = 9.
+/// costs, in items: a slashing that wrote them cost 87-92k gas, a scored submission of k = 9
+/// about 28k (BENCHMARKS.md, "arena-market: gas").
 pub const SLASHED_VALIDATOR_ITEMS: usize = 2;
 
 /// What one finalization call is working on.
