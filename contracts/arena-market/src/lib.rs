@@ -23,8 +23,9 @@ The formulas live in [`arena_types::market`]; this crate applies them to chain s
   until the last round closes.
 - **Assignment** is a crank, `Assign { limit }`, callable by anyone during the commit phase; it
   samples per submission with a Fenwick tree over validator slots (at most 4096 validators per
-  task), so its cost is `limit * k * 16 * 13` reads at worst, whatever the validator count. A
-  submission nobody assigned is unscored and nobody is slashed for it.
+  task; the tree doubles as validators join), so its cost is `limit * k * 16 * (log2(n) + 2)`
+  reads at worst for n validators, never a walk over the set. A submission nobody assigned is
+  unscored and nobody is slashed for it.
 - **Round seed.** Round 1: `sha256("arena-seed" || task || height || time)`. Every reveal folds its
   salt into a running mix; the first `Assign` of round r fixes `seed_r = sha256(seed_prev || mix ||
   r)`. Submission seeds are `sha256(task || round || submission || seed_r)`.

@@ -150,7 +150,7 @@ fn assign_submission(
             state.validator_slots,
             state.sampling_total.u128(),
             slot_weight,
-            |point| find_slot(storage, task.id, point),
+            |point| find_slot(storage, task.id, state.sampling_capacity, point),
         )?
     };
     let mut total = Uint128::zero();

@@ -12,8 +12,8 @@ use cw20::Cw20ExecuteMsg;
 
 use crate::error::ContractError;
 use crate::state::{
-    load_participant, load_task, min_stake, now, save_participant, Delegation, Participant, Task, CONFIG, DELEGATIONS,
-    PARTICIPANTS, REWARDS, SAMPLING_CAPACITY, TASK_STATE, VALIDATOR_SLOTS,
+    add_validator_slot, load_participant, load_task, min_stake, now, save_participant, Delegation, Participant, Task,
+    CONFIG, DELEGATIONS, PARTICIPANTS, REWARDS, TASK_STATE,
 };
 
 /// A cw20 transfer of the market's token out of the contract.
@@ -59,12 +59,7 @@ pub fn execute_stake(
         Some(p) => p.clone(),
         None => {
             let slot = if role == Role::Validator {
-                if state.validator_slots >= SAMPLING_CAPACITY {
-                    return Err(ContractError::ValidatorSetFull { task_id, max: SAMPLING_CAPACITY });
-                }
-                state.validator_slots += 1;
-                VALIDATOR_SLOTS.save(deps.storage, (task_id, state.validator_slots), &sender)?;
-                Some(state.validator_slots)
+                Some(add_validator_slot(deps.storage, task_id, &mut state, &sender)?)
             } else {
                 state.trainers += 1;
                 None

@@ -6,7 +6,7 @@ use arena_types::market::msg::{
 };
 use arena_types::market::phase::{Clock, Schedule};
 use arena_types::market::rewards::effective_stake;
-use arena_types::market::sampling::{fenwick_find, fenwick_update, stake_power};
+use arena_types::market::sampling::{fenwick_double, fenwick_find, fenwick_update, stake_power};
 use cosmwasm_schema::cw_serde;
 use std::cell::RefCell;
 
@@ -15,9 +15,10 @@ use cw_storage_plus::{Item, Map};
 
 use crate::error::ContractError;
 
-/// Slots in a task's sampling tree: the most validators a task can hold. A power of two, so a
-/// lookup reads 13 nodes and a stake change writes at most 13.
-pub const SAMPLING_CAPACITY: u32 = 4096;
+/// The most validators a task can hold. Its sampling tree grows with the validators (see
+/// [`TaskState::sampling_capacity`]), so at this size a lookup reads 13 nodes and a stake change
+/// writes at most 13; with 18 validators, 6 and 6.
+pub const MAX_VALIDATOR_SLOTS: u32 = 4096;
 
 #[cw_serde]
 pub struct Config {
@@ -52,9 +53,17 @@ pub struct TaskState {
     /// sum of validators' sampling weights S_j^beta (the sampling tree's total).
     pub sampling_total: Uint128,
     pub validator_slots: u32,
+    /// The sampling tree's capacity: the smallest power of two >= `validator_slots` (at least 1).
+    /// Tasks stored before the tree could grow have none and were built at the largest size.
+    #[serde(default = "full_sampling_capacity")]
+    pub sampling_capacity: u32,
     pub trainers: u32,
     pub rounds_finalized: u32,
     pub next_slash_id: u64,
+}
+
+fn full_sampling_capacity() -> u32 {
+    MAX_VALIDATOR_SLOTS
 }
 
 /// The randomness of a task: the seed of round `seed_round`. The salts revealed since are
@@ -277,7 +286,7 @@ pub fn save_participant(
                 // Both node accessors need the storage; a RefCell lends it to one at a time.
                 let cell = RefCell::new(&mut *storage);
                 fenwick_update(
-                    SAMPLING_CAPACITY,
+                    state.sampling_capacity,
                     slot,
                     delta.u128(),
                     subtract,
@@ -302,10 +311,36 @@ pub fn save_participant(
 }
 
 /// The validator slot under a point of the sampling weight line.
-pub fn find_slot(storage: &dyn Storage, task_id: u64, point: u128) -> StdResult<u32> {
-    fenwick_find(SAMPLING_CAPACITY, point, |i| {
-        Ok(SAMPLING_TREE.may_load(storage, (task_id, i))?.unwrap_or_default().u128())
-    })
+pub fn find_slot(storage: &dyn Storage, task_id: u64, capacity: u32, point: u128) -> StdResult<u32> {
+    fenwick_find(capacity, point, |i| Ok(sampling_node(storage, task_id, i)?.u128()))
+}
+
+fn sampling_node(storage: &dyn Storage, task_id: u64, node: u32) -> StdResult<Uint128> {
+    Ok(SAMPLING_TREE.may_load(storage, (task_id, node))?.unwrap_or_default())
+}
+
+/// Gives a new validator the next slot, doubling the sampling tree when the slot outgrows it.
+/// The slot's weight is set by [`save_participant`].
+pub fn add_validator_slot(
+    storage: &mut dyn Storage,
+    task_id: u64,
+    state: &mut TaskState,
+    validator: &Addr,
+) -> Result<u32, ContractError> {
+    if state.validator_slots >= MAX_VALIDATOR_SLOTS {
+        return Err(ContractError::ValidatorSetFull { task_id, max: MAX_VALIDATOR_SLOTS });
+    }
+    state.validator_slots += 1;
+    VALIDATOR_SLOTS.save(storage, (task_id, state.validator_slots), validator)?;
+    if state.validator_slots > state.sampling_capacity {
+        let top = sampling_node(storage, task_id, state.sampling_capacity)?;
+        state.sampling_capacity = fenwick_double(
+            state.sampling_capacity,
+            |_| Ok::<_, StdError>(top.u128()),
+            |i, v| SAMPLING_TREE.save(storage, (task_id, i), &Uint128::new(v)),
+        )?;
+    }
+    Ok(state.validator_slots)
 }
 
 /// A scored submission's place in the ranking index: `(u32::MAX - consensus) << 64 | id`, so

@@ -47,6 +47,7 @@ pub fn execute_create_task(
             validator_stake: Uint128::zero(),
             sampling_total: Uint128::zero(),
             validator_slots: 0,
+            sampling_capacity: 1,
             trainers: 0,
             rounds_finalized: 0,
             next_slash_id: 1,

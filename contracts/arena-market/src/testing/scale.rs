@@ -135,3 +135,31 @@ fn the_page_size_changes_the_number_of_calls_and_nothing_else() {
     let calls: Vec<u32> = outcomes.iter().map(|o| o.1).collect();
     assert!(calls[0] > calls[1] && calls[1] > calls[2] && calls[2] <= 2, "calls per limit: {calls:?}");
 }
+
+/// Anyone can replay an assignment from queries alone: the validators' slots and sampling
+/// weights, the round's seed and arena-types' sampling. The contract's tree grew from one slot to
+/// 64 as the 40 validators joined; the replay uses a tree built at full size, and finds the same.
+#[test]
+fn assignments_replay_off_chain_from_queries() {
+    use arena_types::market::commitment::assignment_seed;
+    use arena_types::market::sampling::MemoryTree;
+
+    let (suite, task, _, _, vs) = large_round();
+    let mut tree = MemoryTree::new(64);
+    let mut by_slot = std::collections::BTreeMap::new();
+    for v in &vs {
+        let p = suite.participant(task, v);
+        let slot = p.slot.unwrap();
+        tree.set_weight(slot, p.sampling_weight.u128());
+        by_slot.insert(slot, v.clone());
+    }
+    let seed = suite.round(task, 1).seed.unwrap().to_array::<32>().unwrap();
+    let k = suite.task(task).params.validators_per_submission;
+    for id in 1..=60u64 {
+        let picks = tree.sample(&assignment_seed(task, 1, id, &seed), k, vs.len() as u32);
+        let mut expected: Vec<Addr> = picks.iter().map(|slot| by_slot[slot].clone()).collect();
+        expected.sort();
+        // The contract lists assignments in address order.
+        assert_eq!(suite.assigned_validators(task, id), expected, "submission {id}");
+    }
+}

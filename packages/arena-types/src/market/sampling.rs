@@ -1,10 +1,11 @@
 //! Stake-weighted sampling of k validators per submission, without replacement, from a seed.
 //!
 //! Validators hold numbered slots (1, 2, ...) in a task. Each slot's sampling weight is
-//! `S_j^beta` ([`stake_power`]), kept in a Fenwick (binary indexed) tree of fixed capacity, so
+//! `S_j^beta` ([`stake_power`]), kept in a Fenwick (binary indexed) tree whose capacity is the
+//! smallest power of two that holds every slot ([`fenwick_double`] grows it in one write), so
 //! that the contract finds "the validator under this point of the weight line" with
-//! `log2(capacity)` storage reads and updates a weight with as many writes, whatever the number
-//! of validators. Sampling never iterates the validator set.
+//! `log2(capacity) + 1` storage reads and updates a weight with at most as many writes. Sampling
+//! never iterates the validator set, and what it picks does not depend on the capacity.
 //!
 //! Without replacement is done by rejection: draw proportionally to weight from the whole set
 //! and redraw on a validator already picked. Conditioned on not repeating, each draw is exactly
@@ -65,6 +66,19 @@ pub fn fenwick_update<E>(
         i += i & i.wrapping_neg();
     }
     Ok(())
+}
+
+/// Doubles the capacity of a Fenwick tree (a power of two) and returns the new one. The new top
+/// node `2 * capacity` covers every slot, the old ones and the new empty half, so it takes the
+/// old top node's sum; every other new node covers only empty slots and stays zero (absent).
+pub fn fenwick_double<E>(
+    capacity: u32,
+    get: impl FnOnce(u32) -> Result<u128, E>,
+    set: impl FnOnce(u32, u128) -> Result<(), E>,
+) -> Result<u32, E> {
+    let doubled = capacity.checked_mul(2).expect("capacities stay far below 2^31");
+    set(doubled, get(capacity)?)?;
+    Ok(doubled)
 }
 
 /// The slot under `point` of the weight line: the smallest slot whose prefix sum of weights
@@ -173,6 +187,23 @@ impl MemoryTree {
         );
         r.expect("infallible");
         self.weights[slot as usize] = weight;
+    }
+
+    /// Doubles the capacity, as the contract does when a slot outgrows it.
+    pub fn double(&mut self) {
+        let nodes = std::cell::RefCell::new(&mut self.nodes);
+        let r: Result<u32, ()> = fenwick_double(
+            self.capacity,
+            |i| Ok(nodes.borrow()[i as usize]),
+            |i, v| {
+                let mut nodes = nodes.borrow_mut();
+                nodes.resize(i as usize + 1, 0);
+                nodes[i as usize] = v;
+                Ok(())
+            },
+        );
+        self.capacity = r.expect("infallible");
+        self.weights.resize(self.capacity as usize + 1, 0);
     }
 
     /// The sum of all weights.
@@ -287,6 +318,33 @@ mod tests {
                 prop_assert!(weights[*p as usize - 1] > 0);
             }
             prop_assert_eq!(t.sample(&seed, k, n), picks);
+        }
+
+        /// A tree that starts with one slot and doubles whenever a slot outgrows it holds the
+        /// same prefix sums as one built at full size: every find answers the same, after
+        /// weights went up and down.
+        #[test]
+        fn a_doubling_tree_finds_what_a_full_size_tree_finds(
+            updates in prop::collection::vec((1u32..=40, 0u128..1_000), 1..80),
+            points in prop::collection::vec(any::<u128>(), 8),
+        ) {
+            let mut full = MemoryTree::new(64);
+            let mut grown = MemoryTree::new(1);
+            for (slot, weight) in updates {
+                while grown.capacity < slot {
+                    grown.double();
+                }
+                full.set_weight(slot, weight);
+                grown.set_weight(slot, weight);
+            }
+            let total = full.total();
+            prop_assume!(total > 0);
+            for p in points {
+                let p = p % total;
+                let a = fenwick_find::<()>(full.capacity, p, |i| Ok(full.nodes[i as usize])).unwrap();
+                let b = fenwick_find::<()>(grown.capacity, p, |i| Ok(grown.nodes[i as usize])).unwrap();
+                prop_assert_eq!(a, b);
+            }
         }
 
         /// The tree's find agrees with a linear scan of the prefix sums.
