@@ -40,16 +40,20 @@ pub(crate) enum Kernel {
 }
 
 impl Kernel {
-    /// The WGSL source and entry point.
+    /// The WGSL source and entry point. WGSL has no include, so what several files share
+    /// (`matmul_io.wgsl`, `step.wgsl`) is prepended to them here, at compile time.
     pub(crate) fn source(self) -> (&'static str, &'static str) {
-        const MATMUL_BLOCKED: &str = include_str!("kernels/matmul_blocked.wgsl");
-        const MATMUL_TILED: &str = include_str!("kernels/matmul_tiled.wgsl");
+        const MATMUL_BLOCKED: &str =
+            concat!(include_str!("kernels/matmul_io.wgsl"), include_str!("kernels/matmul_blocked.wgsl"));
+        const MATMUL_TILED: &str =
+            concat!(include_str!("kernels/matmul_io.wgsl"), include_str!("kernels/matmul_tiled.wgsl"));
         const ACTIVATION: &str = include_str!("kernels/activation.wgsl");
         const BIAS_GRAD: &str = include_str!("kernels/bias_grad.wgsl");
-        const SOFTMAX_XENT: &str = include_str!("kernels/softmax_xent.wgsl");
-        const OPTIMIZER: &str = include_str!("kernels/optimizer.wgsl");
+        const SOFTMAX_XENT: &str =
+            concat!(include_str!("kernels/step.wgsl"), include_str!("kernels/softmax_xent.wgsl"));
+        const OPTIMIZER: &str = concat!(include_str!("kernels/step.wgsl"), include_str!("kernels/optimizer.wgsl"));
         const REDUCE: &str = include_str!("kernels/reduce.wgsl");
-        const BATCH: &str = include_str!("kernels/batch.wgsl");
+        const BATCH: &str = concat!(include_str!("kernels/step.wgsl"), include_str!("kernels/batch.wgsl"));
         match self {
             Kernel::MatmulBlocked => (MATMUL_BLOCKED, "main"),
             Kernel::MatmulTiled => (MATMUL_TILED, "main"),

@@ -16,13 +16,6 @@ struct Params {
     packed_u8: u32,
 }
 
-struct Step {
-    batch: u32,
-    row_base: u32,
-    step: u32,
-    _pad: u32,
-}
-
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> features: array<u32>;
 @group(0) @binding(2) var<storage, read> labels: array<u32>;

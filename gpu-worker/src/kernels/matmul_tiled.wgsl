@@ -6,22 +6,6 @@
 // A and 4 of B into workgroup memory (zero beyond the matrix edges, and 0 * 0 adds exactly nothing),
 // then accumulates over the slice. Every element is still summed over k in increasing order from 0.0.
 
-struct Params {
-    m: u32,
-    n: u32,
-    k: u32,
-    a_row_stride: u32,
-    a_col_stride: u32,
-    b_row_stride: u32,
-    b_col_stride: u32,
-    _pad: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read_write> c: array<f32>;
-
 const TK: u32 = 16u;
 // a_tile[kk][r]: the slice of A transposed, so the inner loop reads it along r like b_tile.
 var<workgroup> a_tile: array<array<f32, 64>, TK>;

@@ -19,13 +19,6 @@ struct Params {
     weight_decay: f32,
 }
 
-struct Step {
-    batch: u32,
-    row_base: u32,
-    step: u32,
-    _pad: u32,
-}
-
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> w: array<f32>;
 @group(0) @binding(2) var<storage, read> grad: array<f32>;
