@@ -455,21 +455,17 @@ impl Settler {
     }
 
     async fn attest_if_missing(&self, batch_id: u64, batch: &Batch, digest_hex: &str) -> Result<(), RelayerError> {
-        let ours = self.attester.address();
-        let attestations = self.bridge.attestations(batch_id).await?;
-        let done = attestations
-            .iter()
-            .any(|a| a.digest.eq_ignore_ascii_case(digest_hex) && a.signer.parse::<Address>().is_ok_and(|s| s == ours));
-        if done {
+        if self.attested_by_us(batch_id, digest_hex).await? {
             return Ok(());
         }
         let signature = self.evm.sign_batch(&self.attester, batch)?;
         let msg = ExecuteMsg::Attest { batch_id, signature: to_hex_0x(&signature.as_bytes()) };
         let tx = match self.bridge.execute(&self.operator, &msg).await {
             Ok(tx) => tx,
-            // Our earlier attestation landed after the query (a restart while it was in flight).
-            Err(arena_client::ClientError::Simulation(log)) if log.contains("has already attested") => {
-                tracing::info!(batch_id, "already attested by this key");
+            // Our earlier attestation may have landed after the query (a restart while it was in
+            // flight), and the bridge refuses a second one: look again rather than read its error.
+            Err(e) if self.attested_by_us(batch_id, digest_hex).await? => {
+                tracing::info!(batch_id, refused = %e, "already attested by this key");
                 return Ok(());
             }
             Err(e) => return Err(e.into()),
@@ -478,6 +474,15 @@ impl Settler {
         self.view.lock().expect("view lock").attested_here.insert(batch_id);
         tracing::info!(batch_id, tx = %tx.txhash, "attested");
         Ok(())
+    }
+
+    /// Whether the bridge holds this relayer's attestation of `digest_hex` for the batch.
+    async fn attested_by_us(&self, batch_id: u64, digest_hex: &str) -> Result<bool, RelayerError> {
+        let ours = self.attester.address();
+        let attestations = self.bridge.attestations(batch_id).await?;
+        Ok(attestations
+            .iter()
+            .any(|a| a.digest.eq_ignore_ascii_case(digest_hex) && a.signer.parse::<Address>().is_ok_and(|s| s == ours)))
     }
 
     async fn post_and_confirm(
