@@ -117,6 +117,11 @@ impl Network {
         manifest(&self.profile_name, &self.profile, self.ports, contracts, evm_contracts)
     }
 
+    /// The chain node's CometBFT RPC (its websocket is `<this>/websocket`).
+    pub fn rpc_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.ports.chain.rpc)
+    }
+
     pub fn evm_rpc_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.ports.evm)
     }

@@ -2,7 +2,9 @@
 //! free ports in a temporary folder; dropping the network stops both, also when a test fails.
 
 use arena_client::cosmrs;
-use arena_client::{Client, ClientError, Signer};
+use std::time::Duration;
+
+use arena_client::{Blocks, Client, ClientError, Signer, Wake};
 use cosmwasm_std::Uint128;
 use cw20::{BalanceResponse, Cw20ExecuteMsg, Cw20QueryMsg};
 use testnet::manifest::DeployedContract;
@@ -146,6 +148,11 @@ async fn client_reconnects_after_the_node_is_killed_and_restarted() {
     let home = tempfile::tempdir().unwrap();
     let mut network = Network::start(&NetworkConfig::new(home.path(), Ports::free().unwrap())).unwrap();
     let client = Client::connect(network.chain_config()).await.unwrap();
+    let mut blocks = Blocks::follow(&network.rpc_url());
+    // Blocks come over the websocket, well before the 20 s fallback would wake the wait.
+    let Wake::Block(first) = blocks.next(Duration::from_secs(20)).await else { panic!("no block in 20 s") };
+    let Wake::Block(second) = blocks.next(Duration::from_secs(20)).await else { panic!("no block in 20 s") };
+    assert!(second > first, "heights {first} then {second}");
     let before = client.latest_height().await.unwrap();
 
     network.restart_chain().unwrap();
@@ -164,5 +171,13 @@ async fn client_reconnects_after_the_node_is_killed_and_restarted() {
     };
     client.send(&alice, vec![cosmrs::tx::Msg::to_any(&send).unwrap()]).await.unwrap();
     assert_eq!(client.balance(bob.address().as_ref(), &denom).await.unwrap(), bob_before + 7);
+    // The block follower subscribed again by itself once the node was back.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        match blocks.next(Duration::from_secs(1)).await {
+            Wake::Block(height) if height > before => break,
+            _ => assert!(tokio::time::Instant::now() < deadline, "no block over the websocket after the restart"),
+        }
+    }
     network.stop().unwrap();
 }

@@ -32,7 +32,8 @@ pub struct NodeConfig {
     /// `file://` data URIs that are relative resolve against this folder.
     #[serde(default = "default::data_root")]
     pub data_root: PathBuf,
-    /// How often the node looks at the chain, in milliseconds (about a block is plenty).
+    /// The node looks at the chain on each new block (the RPC's websocket tells it); this is the
+    /// longest it waits, in milliseconds, when no block is heard of.
     #[serde(default = "default::poll_ms")]
     pub poll_ms: u64,
     pub key: KeySource,
@@ -109,7 +110,7 @@ mod default {
         PathBuf::from(".")
     }
     pub fn poll_ms() -> u64 {
-        500
+        2_000
     }
 }
 

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::{CsvOptions, Dataset};
-use arena_client::{Client, Manifest, MarketClient, Signer};
+use arena_client::{Blocks, Client, Manifest, MarketClient, Signer};
 use arena_types::market::msg::{DataCommitment, ParticipantResponse, QueryMsg, Role, TaskResponse};
 
 use crate::node::config::{NodeConfig, NodeRole};
@@ -17,6 +17,8 @@ pub struct Node {
     pub signer: Signer,
     pub market: MarketClient,
     pub store: ModelStore,
+    /// Wakes the node's loop on each new block.
+    pub blocks: Blocks,
 }
 
 impl Node {
@@ -31,7 +33,8 @@ impl Node {
             &manifest.contract("arena-token")?.address,
         );
         let store = ModelStore::open(config.state_dir.join("models"))?;
-        Ok(Node { config, signer, market, store })
+        let blocks = Blocks::follow(&manifest.endpoints.rpc);
+        Ok(Node { config, signer, market, store, blocks })
     }
 
     pub fn address(&self) -> String {
@@ -42,8 +45,9 @@ impl Node {
         self.config.task_id
     }
 
-    pub fn poll(&self) -> Duration {
-        Duration::from_millis(self.config.poll_ms)
+    /// Waits for the next block, or `poll_ms` if none is heard of (no websocket).
+    pub async fn wait_for_block(&mut self) {
+        self.blocks.next(Duration::from_millis(self.config.poll_ms)).await;
     }
 
     pub async fn task(&self) -> Result<TaskResponse, NodeError> {

@@ -21,7 +21,7 @@ pub async fn run(node: Node, backend: Backend) -> Result<(), NodeError> {
     let spec = ModelSpec::parse(&node.config.trainer.model)?;
     let mut trainer = Trainer { node, backend, data, spec, done: BTreeSet::new() };
     while !settle("trainer", trainer.tick().await)? {
-        tokio::time::sleep(trainer.node.poll()).await;
+        trainer.node.wait_for_block().await;
     }
     Ok(())
 }

@@ -26,7 +26,7 @@ pub async fn run(node: Node, backend: Backend) -> Result<(), NodeError> {
     let journal = Journal::open(node.config.state_dir.join("journal"))?;
     let mut validator = Validator { node, backend, eval, journal };
     while !settle("validator", validator.tick().await)? {
-        tokio::time::sleep(validator.node.poll()).await;
+        validator.node.wait_for_block().await;
     }
     Ok(())
 }

@@ -9,10 +9,12 @@ a Cosmos SDK chain with CosmWasm over gRPC, built on `cosmrs` and `tonic`.
 - [`Client`]: typed smart queries, bank balances, heights, and transactions that are simulated,
   priced, signed, broadcast and awaited until included in a block ([`TxOutcome`]).
 - [`MarketClient`]: the arena-market contract through its own message types.
+- [`Blocks`]: new blocks as the node commits them (CometBFT websocket), for once-per-block loops.
 
 Every failure is a [`ClientError`] whose message says what happened and what to do.
 */
 
+mod blocks;
 mod client;
 mod config;
 mod error;
@@ -22,6 +24,7 @@ mod market;
 mod retry;
 mod tx;
 
+pub use blocks::{Blocks, Wake};
 pub use client::Client;
 pub use config::{ChainConfig, GasPrice};
 pub use error::ClientError;
