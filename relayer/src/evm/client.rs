@@ -89,7 +89,8 @@ pub struct TxOutcome {
 pub enum PostOutcome {
     /// This relayer's transaction posted it.
     Posted(TxOutcome),
-    /// Another relayer posted the same batch first (same root); nothing left to do.
+    /// Another relayer posted the same batch first (with the same root, or in a transaction still
+    /// pending, which the next pass finds); nothing left to post.
     AlreadyPosted,
 }
 
@@ -277,6 +278,12 @@ impl EvmClient {
                 } else {
                     Err(EvmError::ConflictingBatch { batch_id: batch.batchId, posted, ours: batch.root })
                 }
+            }
+            // Refused as posted while the latest block does not hold the post yet: gas was estimated
+            // against the pending block, where another relayer's post waits to be mined.
+            Err(EvmError::Settlement(ArenaSettlementErrors::BatchAlreadyPosted(_))) => {
+                tracing::info!(batch_id = batch.batchId, "another relayer's post of this batch is pending");
+                Ok(PostOutcome::AlreadyPosted)
             }
             Err(error) => Err(error),
         }
