@@ -290,11 +290,7 @@ pub fn save_participant(
                     slot,
                     delta.u128(),
                     subtract,
-                    |i| {
-                        Ok::<_, StdError>(
-                            SAMPLING_TREE.may_load(&**cell.borrow(), (task.id, i))?.unwrap_or_default().u128(),
-                        )
-                    },
+                    |i| Ok::<_, StdError>(sampling_node(&**cell.borrow(), task.id, i)?.u128()),
                     |i, v| SAMPLING_TREE.save(&mut **cell.borrow_mut(), (task.id, i), &Uint128::new(v)),
                 )?;
                 state.sampling_total = if subtract {
