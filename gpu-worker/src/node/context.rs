@@ -17,8 +17,8 @@ pub struct Node {
     pub signer: Signer,
     pub market: MarketClient,
     pub store: ModelStore,
-    /// Wakes the node's loop on each new block.
-    pub blocks: Blocks,
+    /// The chain's CometBFT RPC, whose websocket announces new blocks.
+    pub rpc_url: String,
 }
 
 impl Node {
@@ -33,8 +33,7 @@ impl Node {
             &manifest.contract("arena-token")?.address,
         );
         let store = ModelStore::open(config.state_dir.join("models"))?;
-        let blocks = Blocks::follow(&manifest.endpoints.rpc);
-        Ok(Node { config, signer, market, store, blocks })
+        Ok(Node { config, signer, market, store, rpc_url: manifest.endpoints.rpc })
     }
 
     pub fn address(&self) -> String {
@@ -45,9 +44,14 @@ impl Node {
         self.config.task_id
     }
 
-    /// Waits for the next block, or `poll_ms` if none is heard of (no websocket).
-    pub async fn wait_for_block(&mut self) {
-        self.blocks.next(Duration::from_millis(self.config.poll_ms)).await;
+    /// Starts following new blocks, for a loop that acts once per block.
+    pub fn follow_blocks(&self) -> Blocks {
+        Blocks::follow(&self.rpc_url)
+    }
+
+    /// The longest a loop waits for a block before looking at the chain anyway (no websocket).
+    pub fn poll(&self) -> Duration {
+        Duration::from_millis(self.config.poll_ms)
     }
 
     pub async fn task(&self) -> Result<TaskResponse, NodeError> {

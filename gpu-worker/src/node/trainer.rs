@@ -19,9 +19,10 @@ pub async fn run(node: Node, backend: Backend) -> Result<(), NodeError> {
     node.ensure_joined(&task).await?;
     let data = node.load_data(&task.params.training_data)?;
     let spec = ModelSpec::parse(&node.config.trainer.model)?;
+    let mut blocks = node.follow_blocks();
     let mut trainer = Trainer { node, backend, data, spec, done: BTreeSet::new() };
     while !settle("trainer", trainer.tick().await)? {
-        trainer.node.wait_for_block().await;
+        blocks.next(trainer.node.poll()).await;
     }
     Ok(())
 }

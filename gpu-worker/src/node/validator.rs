@@ -24,9 +24,10 @@ pub async fn run(node: Node, backend: Backend) -> Result<(), NodeError> {
     node.ensure_joined(&task).await?;
     let eval = node.load_data(&task.params.evaluation_data)?;
     let journal = Journal::open(node.config.state_dir.join("journal"))?;
+    let mut blocks = node.follow_blocks();
     let mut validator = Validator { node, backend, eval, journal };
     while !settle("validator", validator.tick().await)? {
-        validator.node.wait_for_block().await;
+        blocks.next(validator.node.poll()).await;
     }
     Ok(())
 }
