@@ -51,14 +51,8 @@ enum Command {
         /// The demo's folder (network, node logs, report) [default: .arena/demo].
         #[arg(long)]
         dir: Option<PathBuf>,
-        #[arg(long, default_value_t = 2)]
-        rounds: u32,
-        /// Blocks of the submission, commit and reveal phases (~0.2 s each).
-        #[arg(long, num_args = 3, value_names = ["SUBMISSION", "COMMIT", "REVEAL"], default_values_t = [90, 70, 50])]
-        phases: Vec<u64>,
-        /// Validators sampled per submission (1..=4).
-        #[arg(long, default_value_t = 3)]
-        k: u32,
+        #[command(flatten)]
+        rounds: RoundArgs,
         /// Leave the network running at the end, to explore it.
         #[arg(long)]
         keep_running: bool,
@@ -71,14 +65,8 @@ enum Command {
         /// Evaluation CSV the validators score on.
         #[arg(long, default_value = "data/digits-eval.csv")]
         eval: PathBuf,
-        #[arg(long, default_value_t = 2)]
-        rounds: u32,
-        /// Blocks of the submission, commit and reveal phases (~0.2 s each).
-        #[arg(long, num_args = 3, value_names = ["SUBMISSION", "COMMIT", "REVEAL"], default_values_t = [90, 70, 50])]
-        phases: Vec<u64>,
-        /// Validators sampled per submission (k).
-        #[arg(long, default_value_t = 3)]
-        k: u32,
+        #[command(flatten)]
+        rounds: RoundArgs,
         /// Reward pool in micro-ARENA.
         #[arg(long, default_value_t = 100_000_000)]
         pool: u128,
@@ -133,31 +121,51 @@ async fn main() -> anyhow::Result<()> {
         Command::Deploy => deploy(home).await,
         Command::Accounts => accounts_list(&home),
         Command::Balance { account } => balance(home, &account).await,
-        Command::CreateTask { train, eval, rounds, phases, k, pool, creator, params } => {
+        Command::CreateTask { train, eval, rounds, pool, creator, params } => {
             let params = match params {
                 Some(file) => serde_json::from_str(&std::fs::read_to_string(&file)?)
                     .with_context(|| format!("{} is not the market's TaskParams", file.display()))?,
                 None => testnet::task::TaskSpec {
                     train,
                     eval,
-                    rounds,
-                    phases: (phases[0], phases[1], phases[2]),
-                    validators_per_submission: k,
+                    rounds: rounds.rounds,
+                    phases: rounds.phases(),
+                    validators_per_submission: rounds.k,
                 }
                 .params()?,
             };
             create_task(home, params, pool, creator).await
         }
-        Command::Demo { dir, rounds, phases, k, keep_running } => {
+        Command::Demo { dir, rounds, keep_running } => {
             let opts = testnet::demo::DemoOptions {
                 home: dir.unwrap_or_else(testnet::demo::default_home),
-                rounds,
-                phases: (phases[0], phases[1], phases[2]),
-                validators_per_submission: k,
+                rounds: rounds.rounds,
+                phases: rounds.phases(),
+                validators_per_submission: rounds.k,
                 keep_running,
             };
             demo(opts).await
         }
+    }
+}
+
+/// How a task's rounds are shaped, for `create-task` and `demo`.
+#[derive(Args)]
+struct RoundArgs {
+    /// Rounds of the task.
+    #[arg(long, default_value_t = 2)]
+    rounds: u32,
+    /// Blocks of the submission, commit and reveal phases (~0.2 s each).
+    #[arg(long, num_args = 3, value_names = ["SUBMISSION", "COMMIT", "REVEAL"], default_values_t = [90, 70, 50])]
+    phases: Vec<u64>,
+    /// Validators sampled per submission (k; the demo runs 4 validators).
+    #[arg(long, default_value_t = 3)]
+    k: u32,
+}
+
+impl RoundArgs {
+    fn phases(&self) -> (u64, u64, u64) {
+        (self.phases[0], self.phases[1], self.phases[2])
     }
 }
 
