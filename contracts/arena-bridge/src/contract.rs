@@ -8,7 +8,7 @@ use cw20::Cw20ReceiveMsg;
 use cw_storage_plus::Bound;
 
 use arena_types::migrate::migrate_contract;
-use arena_types::settlement::eip712::SettlementDomain;
+use arena_types::settlement::eip712::{BatchSource, SettlementDomain};
 use arena_types::settlement::evm::{parse_hex_array, to_hex_0x};
 use arena_types::settlement::{
     batch_digest, evm_address_from_pubkey, Bytes32, EvmAddress, EvmSignature, MerkleTree, WithdrawalLeaf,
@@ -17,13 +17,13 @@ use arena_types::settlement::{
 use crate::error::ContractError;
 use crate::msg::{
     AttestationResponse, AttestationsResponse, Attester, BatchPolicy, BatchResponse, BatchStatus, BatchesResponse,
-    ConfigResponse, ExecuteMsg, InstantiateMsg, LeafResponse, LeavesResponse, MigrateMsg, OutboxResponse,
-    ProofResponse, QueryMsg, ReceiveMsg, WithdrawalResponse, WithdrawalsResponse, DEFAULT_LIMIT, MAX_ATTESTERS,
-    MAX_BATCH_LEAVES, MAX_BATCH_TOTAL, MAX_LIMIT,
+    ConfigResponse, ConfirmationResponse, ExecuteMsg, InstantiateMsg, LeafResponse, LeavesResponse, MigrateMsg,
+    OutboxResponse, ProofResponse, QueryMsg, ReceiveMsg, WithdrawalResponse, WithdrawalsResponse, DEFAULT_LIMIT,
+    MAX_ATTESTERS, MAX_BATCH_LEAVES, MAX_BATCH_TOTAL, MAX_LIMIT,
 };
 use crate::state::{
-    Attestation, AttesterEntry, AttesterSet, Batch, Config, Leaf, Outbox, Withdrawal, ATTESTATIONS, ATTESTERS, BATCHES,
-    BATCHES_BY_STATUS, CONFIG, FIRST_BATCH_ID, LEAVES, OUTBOX, QUEUE,
+    source, Attestation, AttesterEntry, AttesterSet, Batch, Config, Leaf, Outbox, Withdrawal, ATTESTATIONS, ATTESTERS,
+    BATCHES, BATCHES_BY_STATUS, CONFIG, CONFIRMATIONS, FIRST_BATCH_ID, LEAVES, OUTBOX, QUEUE,
 };
 
 pub const CONTRACT_NAME: &str = "crates.io:arena-bridge";
@@ -68,7 +68,7 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> R
         ExecuteMsg::Receive(wrapper) => execute_receive(deps, env, info, wrapper),
         ExecuteMsg::SealBatch {} => execute_seal_batch(deps, env),
         ExecuteMsg::Attest { batch_id, signature } => execute_attest(deps, env, batch_id, signature),
-        ExecuteMsg::Confirm { batch_id, evm_tx_hash } => execute_confirm(deps, info, batch_id, evm_tx_hash),
+        ExecuteMsg::Confirm { batch_id, evm_tx_hash } => execute_confirm(deps, env, info, batch_id, evm_tx_hash),
         ExecuteMsg::UpdateAttesters { attesters, threshold } => {
             execute_update_attesters(deps, info, attesters, threshold)
         }
@@ -282,7 +282,7 @@ pub fn execute_attest(deps: DepsMut, env: Env, batch_id: u64, signature: String)
         });
     }
     let domain = config.domain().ok_or(ContractError::SettlementAddressNotSet {})?;
-    let digest = batch_digest(&domain, &batch.header(batch_id));
+    let digest = batch_digest(&domain, &batch.header(batch_id, source(&env)));
     let signature = EvmSignature::from_hex(&signature)?;
     let pubkey = deps
         .api
@@ -327,6 +327,7 @@ pub fn execute_attest(deps: DepsMut, env: Env, batch_id: u64, signature: String)
 
 pub fn execute_confirm(
     deps: DepsMut,
+    env: Env,
     info: MessageInfo,
     batch_id: u64,
     evm_tx_hash: String,
@@ -345,7 +346,7 @@ pub fn execute_confirm(
         BatchStatus::Confirmed => {
             let recorded = batch.evm_tx_hash.unwrap_or_default();
             if recorded.as_slice() == tx_hash.as_slice() {
-                // A second relayer confirming the same post: nothing changes.
+                // A late relayer confirming the same post: nothing changes.
                 return Ok(response.add_attribute("already_confirmed", "true"));
             }
             Err(ContractError::ConflictingConfirmation {
@@ -358,7 +359,7 @@ pub fn execute_confirm(
             let config = CONFIG.load(deps.storage)?;
             let attestations = match config.domain() {
                 Some(domain) => {
-                    let digest = batch_digest(&domain, &batch.header(batch_id));
+                    let digest = batch_digest(&domain, &batch.header(batch_id, source(&env)));
                     count_attestations(deps.storage, batch_id, &set, &digest)?
                 }
                 None => 0,
@@ -366,13 +367,42 @@ pub fn execute_confirm(
             Err(ContractError::NotAttested { batch_id, attestations, threshold: set.threshold })
         }
         BatchStatus::Attested => {
+            // The sender's vote; a later vote of the same operator replaces it (it may have seen a
+            // post that a reorganisation dropped).
+            CONFIRMATIONS.save(deps.storage, (batch_id, &info.sender), &HexBinary::from(tx_hash.as_slice()))?;
+            let votes = count_confirmations(deps.storage, batch_id, &set, &tx_hash)?;
+            let response = response
+                .add_attribute("confirmations", votes.to_string())
+                .add_attribute("threshold", set.threshold.to_string())
+                .add_attribute("already_confirmed", "false");
+            if votes < set.threshold {
+                return Ok(response.add_attribute("status", BatchStatus::Attested.as_str()));
+            }
             set_status(deps.storage, batch_id, &mut batch, BatchStatus::Confirmed)?;
             batch.evm_tx_hash = Some(HexBinary::from(tx_hash.as_slice()));
             batch.confirmed_by = Some(info.sender.clone());
             BATCHES.save(deps.storage, batch_id, &batch)?;
-            Ok(response.add_attribute("confirmed_by", info.sender).add_attribute("already_confirmed", "false"))
+            Ok(response
+                .add_attribute("status", BatchStatus::Confirmed.as_str())
+                .add_attribute("confirmed_by", info.sender))
         }
     }
+}
+
+/// Distinct operators of the current attester set that voted `tx_hash` for `batch_id`. One
+/// operator counts once even if it runs several attester keys: the threshold is of independent
+/// relayers. Reads one record per attester, so it is bounded by the set's size.
+fn count_confirmations(storage: &dyn Storage, batch_id: u64, set: &AttesterSet, tx_hash: &Bytes32) -> StdResult<u32> {
+    let mut operators: Vec<&Addr> = set.attesters.iter().map(|a| &a.operator).collect();
+    operators.sort();
+    operators.dedup();
+    let mut count = 0;
+    for operator in operators {
+        if CONFIRMATIONS.may_load(storage, (batch_id, operator))?.is_some_and(|h| h.as_slice() == tx_hash.as_slice()) {
+            count += 1;
+        }
+    }
+    Ok(count)
 }
 
 fn only_admin(config: &Config, sender: &Addr) -> Result<(), ContractError> {
@@ -488,14 +518,14 @@ pub fn execute_set_paused(deps: DepsMut, info: MessageInfo, paused: bool) -> Res
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
     Ok(match msg {
-        QueryMsg::Config {} => to_json_binary(&query_config(deps)?)?,
+        QueryMsg::Config {} => to_json_binary(&query_config(deps, env)?)?,
         QueryMsg::Outbox {} => to_json_binary(&query_outbox(deps, env)?)?,
         QueryMsg::PendingWithdrawals { start_after, limit } => {
             to_json_binary(&query_pending_withdrawals(deps, start_after, limit)?)?
         }
-        QueryMsg::Batch { batch_id } => to_json_binary(&query_batch(deps, batch_id)?)?,
+        QueryMsg::Batch { batch_id } => to_json_binary(&query_batch(deps, env, batch_id)?)?,
         QueryMsg::Batches { status, start_after, limit } => {
-            to_json_binary(&query_batches(deps, status, start_after, limit)?)?
+            to_json_binary(&query_batches(deps, env, status, start_after, limit)?)?
         }
         QueryMsg::Leaves { batch_id, start_after, limit } => {
             to_json_binary(&query_leaves(deps, batch_id, start_after, limit)?)?
@@ -511,11 +541,15 @@ fn page_size(limit: Option<u32>) -> usize {
     limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize
 }
 
-pub fn query_config(deps: Deps) -> Result<ConfigResponse, ContractError> {
+pub fn query_config(deps: Deps, env: Env) -> Result<ConfigResponse, ContractError> {
     let config = CONFIG.load(deps.storage)?;
     let set = ATTESTERS.load(deps.storage)?;
+    let source = source(&env);
     Ok(ConfigResponse {
         domain_separator: config.domain().map(|d| to_hex_0x(&d.separator())),
+        source_chain_id: env.block.chain_id,
+        source_chain: to_hex_0x(&source.chain),
+        source_bridge: to_hex_0x(&source.bridge),
         admin: config.admin,
         token: config.token,
         attesters: set
@@ -571,11 +605,17 @@ pub fn query_pending_withdrawals(
 fn batch_response(
     storage: &dyn Storage,
     domain: Option<SettlementDomain>,
+    source: BatchSource,
     set: &AttesterSet,
     batch_id: u64,
     batch: Batch,
 ) -> StdResult<BatchResponse> {
-    let digest = domain.map(|d| batch_digest(&d, &batch.header(batch_id)));
+    let digest = domain.map(|d| batch_digest(&d, &batch.header(batch_id, source)));
+    let confirmations = CONFIRMATIONS
+        .prefix(batch_id)
+        .range(storage, None, None, Order::Ascending)
+        .map(|entry| entry.map(|(operator, h)| ConfirmationResponse { operator, evm_tx_hash: to_hex_0x(&h) }))
+        .collect::<StdResult<_>>()?;
     let attestation_count = match &digest {
         Some(digest) => count_attestations(storage, batch_id, set, digest)?,
         None => 0,
@@ -591,18 +631,20 @@ fn batch_response(
         attestation_count,
         evm_tx_hash: batch.evm_tx_hash.map(|h| to_hex_0x(&h)),
         confirmed_by: batch.confirmed_by,
+        confirmations,
     })
 }
 
-pub fn query_batch(deps: Deps, batch_id: u64) -> Result<BatchResponse, ContractError> {
+pub fn query_batch(deps: Deps, env: Env, batch_id: u64) -> Result<BatchResponse, ContractError> {
     let domain = CONFIG.load(deps.storage)?.domain();
     let set = ATTESTERS.load(deps.storage)?;
     let batch = load_batch(deps.storage, batch_id)?;
-    Ok(batch_response(deps.storage, domain, &set, batch_id, batch)?)
+    Ok(batch_response(deps.storage, domain, source(&env), &set, batch_id, batch)?)
 }
 
 pub fn query_batches(
     deps: Deps,
+    env: Env,
     status: Option<BatchStatus>,
     start_after: Option<u64>,
     limit: Option<u32>,
@@ -625,7 +667,7 @@ pub fn query_batches(
         .into_iter()
         .map(|id| {
             let batch = BATCHES.load(deps.storage, id)?;
-            batch_response(deps.storage, domain, &set, id, batch)
+            batch_response(deps.storage, domain, source(&env), &set, id, batch)
         })
         .collect::<StdResult<_>>()?;
     Ok(BatchesResponse { batches })

@@ -1,9 +1,9 @@
 //! Every storage item of the bridge.
 
-use arena_types::settlement::eip712::{BatchHeader, SettlementDomain};
+use arena_types::settlement::eip712::{BatchHeader, BatchSource, SettlementDomain};
 use arena_types::settlement::msg::{BatchPolicy, BatchStatus};
 use arena_types::settlement::EvmAddress;
-use cosmwasm_std::{Addr, Empty, HexBinary, Uint128, Uint256};
+use cosmwasm_std::{Addr, Empty, Env, HexBinary, Uint128, Uint256};
 use cw_storage_plus::{Item, Map};
 use serde::{Deserialize, Serialize};
 
@@ -82,12 +82,19 @@ pub struct Batch {
 }
 
 impl Batch {
-    /// What attesters sign for batch `batch_id`.
-    pub fn header(&self, batch_id: u64) -> BatchHeader {
+    /// What attesters sign for batch `batch_id` of `source`.
+    pub fn header(&self, batch_id: u64, source: BatchSource) -> BatchHeader {
         let mut root = [0u8; 32];
         root.copy_from_slice(self.root.as_slice());
-        BatchHeader { batch_id, root, total: Uint256::from(self.total), count: self.count }
+        BatchHeader { source, batch_id, root, total: Uint256::from(self.total), count: self.count }
     }
+}
+
+/// This bridge as the source of its batches: the chain it runs on and its own address, both read
+/// from `env`, so a second bridge, or this code instantiated again, signs different digests for
+/// the same batch ids, and no configuration can make them equal.
+pub fn source(env: &Env) -> BatchSource {
+    BatchSource::new(&env.block.chain_id, env.contract.address.as_str())
 }
 
 /// One leaf of a sealed batch.
@@ -120,6 +127,9 @@ pub const BATCHES_BY_STATUS: Map<(&str, u64), Empty> = Map::new("batches_by_stat
 pub const LEAVES: Map<(u64, u32), Leaf> = Map::new("leaves");
 /// (batch id, the signer's 20 address bytes).
 pub const ATTESTATIONS: Map<(u64, &[u8]), Attestation> = Map::new("attestations");
+/// (batch id, operator): the 32-byte EVM tx hash the operator says posted the batch. A batch is
+/// confirmed once the operators of `threshold` current attesters name the same hash.
+pub const CONFIRMATIONS: Map<(u64, &Addr), HexBinary> = Map::new("confirmations");
 
 /// The first batch id: 0 never names a batch, so an unset `uint64` on the EVM side is never
 /// mistaken for one.

@@ -8,5 +8,6 @@ mod confirm;
 mod instantiate;
 mod queries;
 mod seal;
+mod source;
 mod total_cap;
 mod withdraw;

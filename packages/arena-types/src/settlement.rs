@@ -5,8 +5,9 @@
 //! - [`evm`]: Keccak-256, the 20-byte [`EvmAddress`] (EIP-55 checksummed text) and hex helpers.
 //! - [`merkle`]: OpenZeppelin's `StandardMerkleTree` over `(uint64 batchId, uint32 index,
 //!   address recipient, uint256 amount)`, tested against the npm package itself.
-//! - [`eip712`]: the digest attesters sign, `Batch(uint64 batchId,bytes32 root,uint256 total,uint32 count)`
-//!   under the domain `("ArenaSettlement", "1", chainId, verifyingContract)`.
+//! - [`eip712`]: the digest attesters sign, `Batch(bytes32 sourceChain,bytes32 sourceBridge,uint64
+//!   batchId,bytes32 root,uint256 total,uint32 count)` under the domain `("ArenaSettlement", "1",
+//!   chainId, verifyingContract)`; the source names the Cosmos chain and bridge that sealed it.
 //! - [`signature`]: the pure half of signer recovery (65-byte `r || s || v` parsing, v
 //!   normalisation, OpenZeppelin's high-s rejection, public key to address); the curve
 //!   arithmetic itself is the chain's `secp256k1_recover_pubkey`.
@@ -19,7 +20,7 @@ pub mod merkle;
 pub mod msg;
 pub mod signature;
 
-pub use eip712::{batch_digest, batch_struct_hash, domain_separator, BatchHeader, SettlementDomain};
+pub use eip712::{batch_digest, batch_struct_hash, domain_separator, BatchHeader, BatchSource, SettlementDomain};
 pub use error::SettlementError;
 pub use evm::{keccak256, Bytes32, EvmAddress};
 pub use merkle::{hash_pair, process_proof, verify_proof, MerkleTree, WithdrawalLeaf};

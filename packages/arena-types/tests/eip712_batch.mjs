@@ -2,7 +2,8 @@
 // Rust side: ABI encoding by @metamask/abi-utils, Keccak-256 and secp256k1 (RFC 6979 signing)
 // by ethereum-cryptography (@noble), both dependencies of @openzeppelin/merkle-tree.
 //
-// stdin:  {"chainId": "84532", "verifyingContract": "0x..", "batchId": "1", "root": "0x..",
+// stdin:  {"chainId": "84532", "verifyingContract": "0x..", "sourceChainId": "arena-local-1",
+//          "sourceBridge": "inj1..", "batchId": "1", "root": "0x..",
 //          "total": "<decimal>", "count": "3", "privateKey": "0x.."}
 // stdout: {"domainSeparator", "structHash", "digest", "signature" (r || s || v, v = 27/28), "signer"}
 import { encode } from "@metamask/abi-utils";
@@ -31,9 +32,14 @@ const domainSeparator = keccak256(
 );
 const structHash = keccak256(
   encode(
-    ["bytes32", "uint64", "bytes32", "uint256", "uint32"],
+    ["bytes32", "bytes32", "bytes32", "uint64", "bytes32", "uint256", "uint32"],
     [
-      typeHash("Batch(uint64 batchId,bytes32 root,uint256 total,uint32 count)"),
+      typeHash(
+        "Batch(bytes32 sourceChain,bytes32 sourceBridge,uint64 batchId,bytes32 root,uint256 total,uint32 count)",
+      ),
+      // The source: keccak256 of the Cosmos chain id text and of the bridge's address text.
+      keccak256(utf8ToBytes(input.sourceChainId)),
+      keccak256(utf8ToBytes(input.sourceBridge)),
       BigInt(input.batchId),
       hexToBytes(input.root),
       BigInt(input.total),

@@ -5,7 +5,7 @@
 
 mod node;
 
-use arena_types::settlement::eip712::{batch_struct_hash, BatchHeader, SettlementDomain};
+use arena_types::settlement::eip712::{batch_struct_hash, BatchHeader, BatchSource, SettlementDomain};
 use arena_types::settlement::evm::to_hex_0x;
 use arena_types::settlement::{batch_digest, evm_address_from_pubkey, EvmAddress, EvmSignature};
 use cosmwasm_std::Uint256;
@@ -14,6 +14,9 @@ use node::SplitMix;
 
 struct Case {
     domain: SettlementDomain,
+    /// The source's texts: the JavaScript side hashes them itself.
+    chain_id: String,
+    bridge: String,
     batch: BatchHeader,
     private_key: [u8; 32],
 }
@@ -25,17 +28,28 @@ fn cases() -> Vec<Case> {
             chain_id: 84532,
             verifying_contract: EvmAddress::parse("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed").unwrap(),
         },
-        batch: BatchHeader { batch_id: 1, root: [0x22; 32], total: Uint256::from(1000u32), count: 3 },
+        chain_id: "arena-local-1".to_string(),
+        bridge: "inj14hj2tavq8fpesdwxxcu44rty3hh90vhujaxlnz".to_string(),
+        batch: BatchHeader {
+            source: BatchSource::new("arena-local-1", "inj14hj2tavq8fpesdwxxcu44rty3hh90vhujaxlnz"),
+            batch_id: 1,
+            root: [0x22; 32],
+            total: Uint256::from(1000u32),
+            count: 3,
+        },
         private_key: {
             let mut k = [0u8; 32];
             k[31] = 1;
             k
         },
     }];
-    for _ in 0..8 {
+    for i in 0..8 {
+        let chain_id = format!("arena-{}-{i}", rng.next() % 1000);
+        let bridge = format!("inj1{}", hex::encode(rng.bytes::<20>()));
         out.push(Case {
             domain: SettlementDomain { chain_id: rng.next(), verifying_contract: EvmAddress(rng.bytes()) },
             batch: BatchHeader {
+                source: BatchSource::new(&chain_id, &bridge),
                 batch_id: rng.next(),
                 root: rng.bytes(),
                 total: Uint256::from_be_bytes(rng.bytes()),
@@ -43,6 +57,8 @@ fn cases() -> Vec<Case> {
             },
             // A random 32-byte string is a valid key except with negligible probability.
             private_key: rng.bytes(),
+            chain_id,
+            bridge,
         });
     }
     out
@@ -56,6 +72,8 @@ fn digest_and_signature_match_the_javascript_reference() {
             &serde_json::json!({
                 "chainId": case.domain.chain_id.to_string(),
                 "verifyingContract": case.domain.verifying_contract.to_string(),
+                "sourceChainId": case.chain_id,
+                "sourceBridge": case.bridge,
                 "batchId": case.batch.batch_id.to_string(),
                 "root": to_hex_0x(&case.batch.root),
                 "total": case.batch.total.to_string(),
@@ -99,6 +117,8 @@ fn the_known_key_signs_to_its_known_address() {
         &serde_json::json!({
             "chainId": "84532",
             "verifyingContract": case.domain.verifying_contract.to_string(),
+            "sourceChainId": case.chain_id,
+            "sourceBridge": case.bridge,
             "batchId": "1",
             "root": to_hex_0x(&case.batch.root),
             "total": "1000",

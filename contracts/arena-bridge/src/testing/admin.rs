@@ -100,8 +100,7 @@ fn changing_the_settlement_address_with_an_attested_unconfirmed_batch_is_refused
     let set = |s: &mut Suite| s.execute(&admin, ExecuteMsg::SetEvmSettlement { address: OTHER_SETTLEMENT.to_string() });
     let err = contract_error(set(&mut s).unwrap_err());
     assert_eq!(err, ContractError::AttestedBatchPending { batch_id: id });
-    let relayer = s.attesters[0].operator.clone();
-    s.confirm(&relayer, id, &format!("0x{}", "11".repeat(32))).unwrap();
+    s.confirm_by_threshold(id, &format!("0x{}", "11".repeat(32)));
     set(&mut s).unwrap();
     assert_eq!(s.config().evm_settlement.as_deref(), Some(OTHER_SETTLEMENT));
 }

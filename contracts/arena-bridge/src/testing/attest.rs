@@ -172,7 +172,7 @@ fn signature_under_another_chain_id_is_refused() {
         chain_id: 1,
         verifying_contract: arena_types::settlement::EvmAddress::parse(SETTLEMENT).unwrap(),
     };
-    let header = batch.header().unwrap();
+    let header = batch.header(s.source()).unwrap();
     let wrong = arena_types::settlement::batch_digest(&domain, &header);
     let signature = s.attesters[0].sign_digest(&wrong);
     let err = contract_error(s.attest(id, signature).unwrap_err());
@@ -206,9 +206,8 @@ fn attestation_without_a_settlement_address_is_refused_until_it_is_set() {
 fn attestation_of_a_confirmed_batch_is_refused() {
     let mut s = Suite::new();
     let id = s.attested_batch();
-    let relayer = s.attesters[0].operator.clone();
     let hash = format!("0x{}", "ab".repeat(32));
-    s.confirm(&relayer, id, &hash).unwrap();
+    s.confirm_by_threshold(id, &hash);
     let err = contract_error(s.attest_by(2, id).unwrap_err());
     assert_eq!(err, ContractError::BatchConfirmed { batch_id: id, evm_tx_hash: hash });
 }

@@ -33,8 +33,7 @@ fn batches_page_and_filter_by_status() {
         s.attest_by(0, id).unwrap();
         s.attest_by(1, id).unwrap();
     }
-    let relayer = s.attesters[0].operator.clone();
-    s.confirm(&relayer, 3, &format!("0x{}", "33".repeat(32))).unwrap();
+    s.confirm_by_threshold(3, &format!("0x{}", "33".repeat(32)));
 
     let ids = |b: Vec<crate::msg::BatchResponse>| b.iter().map(|b| b.batch_id).collect::<Vec<_>>();
     assert_eq!(ids(s.batches(None, None, None).batches), vec![1, 2, 3, 4]);
@@ -93,8 +92,7 @@ fn bridge_balance_equals_queued_plus_sealed_through_a_whole_flow() {
     s.seal().unwrap();
     s.attest_by(0, 1).unwrap();
     s.attest_by(2, 1).unwrap();
-    let relayer = s.attesters[1].operator.clone();
-    s.confirm(&relayer, 1, &format!("0x{}", "01".repeat(32))).unwrap();
+    s.confirm_by_threshold(1, &format!("0x{}", "01".repeat(32)));
     s.assert_conservation();
 
     let outbox = s.outbox();

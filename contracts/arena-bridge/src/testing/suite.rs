@@ -1,7 +1,7 @@
 //! The test world: an App with arena-token, the bridge, users with tokens, and attester keys;
 //! plus verb helpers that send one message each.
 
-use arena_types::settlement::{batch_digest, evm_address_from_pubkey, EvmAddress};
+use arena_types::settlement::{batch_digest, evm_address_from_pubkey, BatchSource, EvmAddress};
 use cosmwasm_std::{to_json_binary, Addr, Uint128};
 use cw20::{BalanceResponse, Cw20Coin, Cw20ReceiveMsg};
 use cw_multi_test::error::{AnyError, AnyResult};
@@ -209,7 +209,12 @@ impl Suite {
             chain_id: config.evm_chain_id,
             verifying_contract: EvmAddress::parse(config.evm_settlement.as_deref().unwrap()).unwrap(),
         };
-        batch_digest(&domain, &batch.header().unwrap())
+        batch_digest(&domain, &batch.header(self.source()).unwrap())
+    }
+
+    /// The source the suite's bridge signs as: the app's chain id and the bridge's address.
+    pub fn source(&self) -> BatchSource {
+        BatchSource::new(&self.app.block_info().chain_id, self.bridge.as_str())
     }
 
     pub fn attest_by(&mut self, i: usize, batch_id: u64) -> AnyResult<AppResponse> {
@@ -219,6 +224,14 @@ impl Suite {
 
     pub fn confirm(&mut self, sender: &Addr, batch_id: u64, hash: &str) -> AnyResult<AppResponse> {
         self.execute(sender, ExecuteMsg::Confirm { batch_id, evm_tx_hash: hash.to_string() })
+    }
+
+    /// The operators of attesters 0 and 1 (the default threshold) confirm `hash`.
+    pub fn confirm_by_threshold(&mut self, batch_id: u64, hash: &str) {
+        for i in 0..2 {
+            let operator = self.attesters[i].operator.clone();
+            self.confirm(&operator, batch_id, hash).unwrap();
+        }
     }
 
     /// Queues 3 withdrawals (alice 100, bob 250, alice 7) and seals them as batch 1.

@@ -67,7 +67,7 @@ fn sealing_stops_adding_leaves_before_the_cap() {
     let batch = s.batch(1);
     assert_eq!((batch.count, batch.total), (2, MAX_BATCH_TOTAL));
     assert_eq!(leaves_of(&s, 1), vec![(0, CAP - 10), (1, 10)]);
-    assert_eq!(batch.header().unwrap().total, cosmwasm_std::Uint256::from(MAX_BATCH_TOTAL));
+    assert_eq!(batch.header(s.source()).unwrap().total, cosmwasm_std::Uint256::from(MAX_BATCH_TOTAL));
     assert!(s.proof(1, 1).verify().unwrap());
     let wasm = res.events.iter().find(|e| e.ty == "wasm").unwrap();
     let queued_left = wasm.attributes.iter().find(|a| a.key == "queued_left").unwrap();

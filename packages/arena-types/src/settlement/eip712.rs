@@ -5,12 +5,18 @@
 //!     keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
 //!     keccak256("ArenaSettlement"), keccak256("1"), chainId, verifyingContract))
 //! structHash = keccak256(abi.encode(
-//!     keccak256("Batch(uint64 batchId,bytes32 root,uint256 total,uint32 count)"),
-//!     batchId, root, total, count))
+//!     keccak256("Batch(bytes32 sourceChain,bytes32 sourceBridge,uint64 batchId,bytes32 root,uint256 total,uint32 count)"),
+//!     sourceChain, sourceBridge, batchId, root, total, count))
 //! digest = keccak256(0x19 || 0x01 || domainSeparator || structHash)
 //! ```
 //! The Solidity side gets the same with OpenZeppelin's `EIP712("ArenaSettlement", "1")` and
-//! `_hashTypedDataV4(keccak256(abi.encode(BATCH_TYPEHASH, batchId, root, total, count)))`.
+//! `_hashTypedDataV4(keccak256(abi.encode(BATCH_TYPEHASH, sourceChain, sourceBridge, batchId, root, total, count)))`.
+//!
+//! `sourceChain` and `sourceBridge` name the Cosmos side ([`BatchSource`]): batch ids restart at 1
+//! in every bridge, so without them a signature over "batch 1" of one bridge (or of a bridge
+//! instantiated again, or of another chain) would be a valid signature over "batch 1" of another,
+//! and a relayer could confirm on one bridge a batch only the other bridge's users can claim. The
+//! settlement contract is deployed for one source and refuses every other.
 
 use cosmwasm_std::Uint256;
 
@@ -19,7 +25,8 @@ use super::evm::{keccak256, Bytes32, EvmAddress};
 /// The EIP-712 domain type, as every EIP-712 library spells it (no spaces after commas).
 pub const DOMAIN_TYPE: &str = "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)";
 /// The signed struct's type string. Changing a byte of it changes every digest.
-pub const BATCH_TYPE: &str = "Batch(uint64 batchId,bytes32 root,uint256 total,uint32 count)";
+pub const BATCH_TYPE: &str =
+    "Batch(bytes32 sourceChain,bytes32 sourceBridge,uint64 batchId,bytes32 root,uint256 total,uint32 count)";
 /// The domain name of Arena's settlement contract.
 pub const DOMAIN_NAME: &str = "ArenaSettlement";
 /// The domain version of Arena's settlement contract.
@@ -52,9 +59,30 @@ impl SettlementDomain {
     }
 }
 
+/// The Cosmos side a batch comes from, as it is signed: `keccak256` of the chain id text
+/// (`arena-local-1`) and of the bridge contract's bech32 address text (`inj1...`, lower case as
+/// the chain writes it). Hashes, not the texts, so the signed struct stays fixed-size words and
+/// the settlement contract stores two immutable `bytes32`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct BatchSource {
+    /// `keccak256(chain_id)`.
+    pub chain: Bytes32,
+    /// `keccak256(bridge_address)`.
+    pub bridge: Bytes32,
+}
+
+impl BatchSource {
+    /// The source of batches sealed by the bridge at `bridge` on the chain `chain_id`.
+    pub fn new(chain_id: &str, bridge: &str) -> Self {
+        Self { chain: keccak256(chain_id.as_bytes()), bridge: keccak256(bridge.as_bytes()) }
+    }
+}
+
 /// The header of a sealed batch: what is signed (the leaves are behind `root`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BatchHeader {
+    /// The chain and bridge that sealed the batch.
+    pub source: BatchSource,
     pub batch_id: u64,
     /// The Merkle root of the batch's leaves ([`super::MerkleTree`]).
     pub root: Bytes32,
@@ -77,14 +105,16 @@ pub fn domain_separator(name: &str, version: &str, chain_id: u64, verifying_cont
     keccak256(&enc)
 }
 
-/// `keccak256(abi.encode(BATCH_TYPEHASH, batchId, root, total, count))`.
+/// `keccak256(abi.encode(BATCH_TYPEHASH, sourceChain, sourceBridge, batchId, root, total, count))`.
 pub fn batch_struct_hash(batch: &BatchHeader) -> Bytes32 {
-    let mut enc = [0u8; 160];
+    let mut enc = [0u8; 224];
     enc[0..32].copy_from_slice(&batch_typehash());
-    enc[56..64].copy_from_slice(&batch.batch_id.to_be_bytes());
-    enc[64..96].copy_from_slice(&batch.root);
-    enc[96..128].copy_from_slice(&batch.total.to_be_bytes());
-    enc[156..160].copy_from_slice(&batch.count.to_be_bytes());
+    enc[32..64].copy_from_slice(&batch.source.chain);
+    enc[64..96].copy_from_slice(&batch.source.bridge);
+    enc[120..128].copy_from_slice(&batch.batch_id.to_be_bytes());
+    enc[128..160].copy_from_slice(&batch.root);
+    enc[160..192].copy_from_slice(&batch.total.to_be_bytes());
+    enc[220..224].copy_from_slice(&batch.count.to_be_bytes());
     keccak256(&enc)
 }
 
@@ -148,11 +178,22 @@ mod tests {
     }
 
     #[test]
+    fn the_source_is_the_keccak_of_the_chain_id_and_bridge_texts() {
+        let source = BatchSource::new("arena-local-1", "inj1bridge");
+        assert_eq!(source.chain, keccak256(b"arena-local-1"));
+        assert_eq!(source.bridge, keccak256(b"inj1bridge"));
+    }
+
+    #[test]
     fn the_digest_changes_with_every_field_of_batch_and_domain() {
         let domain = SettlementDomain { chain_id: 84532, verifying_contract: EvmAddress([0x11; 20]) };
-        let batch = BatchHeader { batch_id: 1, root: [0x22; 32], total: Uint256::from(1000u128), count: 3 };
+        let source = BatchSource::new("arena-local-1", "inj1bridge");
+        let batch = BatchHeader { source, batch_id: 1, root: [0x22; 32], total: Uint256::from(1000u128), count: 3 };
         let base = batch_digest(&domain, &batch);
         let variants = [
+            // Another chain, or another bridge on the same chain (ids restart at 1 in each).
+            batch_digest(&domain, &BatchHeader { source: BatchSource::new("arena-local-2", "inj1bridge"), ..batch }),
+            batch_digest(&domain, &BatchHeader { source: BatchSource::new("arena-local-1", "inj1other"), ..batch }),
             batch_digest(&SettlementDomain { chain_id: 1, ..domain }, &batch),
             batch_digest(&SettlementDomain { verifying_contract: EvmAddress([0x12; 20]), ..domain }, &batch),
             batch_digest(&domain, &BatchHeader { batch_id: 2, ..batch }),

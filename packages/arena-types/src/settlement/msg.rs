@@ -16,7 +16,7 @@ use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{Addr, Uint128, Uint256};
 use cw20::Cw20ReceiveMsg;
 
-use super::eip712::BatchHeader;
+use super::eip712::{BatchHeader, BatchSource};
 use super::error::SettlementError;
 use super::evm::{parse_hex_array, Bytes32, EvmAddress};
 use super::merkle::{verify_proof, WithdrawalLeaf};
@@ -85,7 +85,10 @@ pub enum ExecuteMsg {
         /// 65 bytes `r || s || v` as hex (v = 27/28 or 0/1) over the batch's EIP-712 digest.
         signature: String,
     },
-    /// An attester's operator: the batch was posted on the EVM side in this transaction.
+    /// An attester's operator: the batch was posted on the EVM side in this transaction. One
+    /// operator's word is a vote, not a fact: the batch turns `confirmed` once the operators of
+    /// `threshold` current attesters voted for the same hash (an operator may change its vote
+    /// until then), so one relayer key cannot mark an unposted batch done with a made-up hash.
     Confirm { batch_id: u64, evm_tx_hash: String },
     /// Admin: replace the attester set and threshold.
     UpdateAttesters { attesters: Vec<Attester>, threshold: u32 },
@@ -174,6 +177,13 @@ pub struct ConfigResponse {
     pub evm_settlement: Option<String>,
     /// The EIP-712 domain separator, once the settlement address is set.
     pub domain_separator: Option<String>,
+    /// The Cosmos chain id batches are signed with (this chain's).
+    pub source_chain_id: String,
+    /// `keccak256(source_chain_id)`: the `sourceChain` of the signed batch, which the settlement
+    /// contract must have been deployed with.
+    pub source_chain: String,
+    /// `keccak256(<this bridge's address>)`: the signed batch's `sourceBridge`.
+    pub source_bridge: String,
     pub batch_policy: BatchPolicy,
     pub paused: bool,
 }
@@ -222,14 +232,27 @@ pub struct BatchResponse {
     /// Attestations that count: by current attesters, over the current digest.
     pub attestation_count: u32,
     pub evm_tx_hash: Option<String>,
+    /// The operator whose vote completed the confirmation.
     pub confirmed_by: Option<Addr>,
+    /// Confirmation votes recorded so far, by operator (those of operators no longer in the
+    /// attester set stay listed but do not count).
+    pub confirmations: Vec<ConfirmationResponse>,
+}
+
+/// One operator's confirmation vote.
+#[cw_serde]
+pub struct ConfirmationResponse {
+    pub operator: Addr,
+    /// The EVM transaction it says posted the batch.
+    pub evm_tx_hash: String,
 }
 
 impl BatchResponse {
-    /// What attesters sign, read back from the answer (the relayer recomputes `root` from the
-    /// leaves before it trusts this).
-    pub fn header(&self) -> Result<BatchHeader, SettlementError> {
+    /// What attesters sign, read back from the answer, for batches of `source` (the relayer
+    /// recomputes `root` from the leaves before it trusts this).
+    pub fn header(&self, source: BatchSource) -> Result<BatchHeader, SettlementError> {
         Ok(BatchHeader {
+            source,
             batch_id: self.batch_id,
             root: parse_hex_array("root", &self.root)?,
             total: Uint256::from(self.total),
@@ -355,13 +378,15 @@ mod tests {
             attestation_count: 0,
             evm_tx_hash: None,
             confirmed_by: None,
+            confirmations: vec![],
         };
+        let source = BatchSource::new("arena-local-1", "inj1bridge");
         assert_eq!(
-            batch.header(),
-            Ok(BatchHeader { batch_id: 4, root: [0xab; 32], total: Uint256::from(7u8), count: 2 })
+            batch.header(source),
+            Ok(BatchHeader { source, batch_id: 4, root: [0xab; 32], total: Uint256::from(7u8), count: 2 })
         );
         batch.root = "0xab".to_string();
-        assert!(matches!(batch.header(), Err(SettlementError::MalformedHex { expected_len: 32, .. })));
+        assert!(matches!(batch.header(source), Err(SettlementError::MalformedHex { expected_len: 32, .. })));
     }
 
     #[test]
