@@ -1,7 +1,8 @@
-//! The admin's whole power: pause in an emergency, hand the role on, and name the bridge that
-//! `WithdrawToEvm` sends to. Nothing economic: no balance, stake or parameter moves.
+//! The admin's whole power: pause in an emergency, hand the role on, and announce the bridge
+//! that `WithdrawToEvm` sends to, which takes effect only after a delay everybody can see. No
+//! balance, stake or parameter moves.
 
-use cosmwasm_std::{Decimal, DepsMut, MessageInfo, Response};
+use cosmwasm_std::{Decimal, DepsMut, Env, MessageInfo, Response};
 
 use crate::error::ContractError;
 use crate::state::{Config, CONFIG};
@@ -47,14 +48,28 @@ pub fn execute_update_admin(
         .add_attribute("admin", config.admin.map(|a| a.to_string()).unwrap_or_default()))
 }
 
-/// Names the arena-bridge contract `WithdrawToEvm` sends to. Every later withdrawal to an EVM
-/// address goes there, so only the admin may change it; withdrawals already queued in the old
-/// bridge stay there.
-pub fn execute_set_bridge(deps: DepsMut, info: MessageInfo, bridge: String) -> Result<Response, ContractError> {
+/// Announces the arena-bridge contract `WithdrawToEvm` sends to, used from `bridge_change_delay`
+/// seconds on. Every later withdrawal to an EVM address goes there, so a compromised admin key
+/// could redirect them: the delay gives users the time to see the `set_bridge` event and claim
+/// on this chain instead. Withdrawals already queued in the old bridge stay there. A second
+/// announcement replaces the first and restarts the delay.
+pub fn execute_set_bridge(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    bridge: String,
+) -> Result<Response, ContractError> {
     let mut config = CONFIG.load(deps.storage)?;
     assert_admin(&config, &info)?;
     let bridge = deps.api.addr_validate(&bridge)?;
-    config.bridge = Some(bridge.clone());
+    let now = env.block.time.seconds();
+    // An announcement whose delay passed is the bridge now.
+    config.bridge = config.bridge_at(now).cloned();
+    let effective_at = now + config.bridge_change_delay;
+    config.pending_bridge = Some((bridge.clone(), effective_at));
     CONFIG.save(deps.storage, &config)?;
-    Ok(Response::new().add_attribute("action", "set_bridge").add_attribute("bridge", bridge))
+    Ok(Response::new()
+        .add_attribute("action", "set_bridge")
+        .add_attribute("bridge", bridge)
+        .add_attribute("effective_at", effective_at.to_string()))
 }

@@ -2,6 +2,7 @@
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{from_json, to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response, StdResult};
 
+use arena_types::market::msg::{DEFAULT_BRIDGE_CHANGE_DELAY, DEFAULT_MIN_EVM_WITHDRAWAL};
 use arena_types::migrate::migrate_contract;
 
 use crate::error::ContractError;
@@ -26,6 +27,9 @@ pub fn instantiate(
         max_commission_change: msg.max_commission_change,
         paused: false,
         bridge: msg.bridge.map(|b| deps.api.addr_validate(&b)).transpose()?,
+        min_evm_withdrawal: msg.min_evm_withdrawal.unwrap_or(DEFAULT_MIN_EVM_WITHDRAWAL),
+        pending_bridge: None,
+        bridge_change_delay: msg.bridge_change_delay.unwrap_or(DEFAULT_BRIDGE_CHANGE_DELAY),
     };
     admin::validate_commission_bounds(&config)?;
     CONFIG.save(deps.storage, &config)?;
@@ -76,6 +80,9 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> R
         ExecuteMsg::Reveal { task_id, submission_id, score, salt } => {
             round::execute_reveal(deps, env, info, task_id, submission_id, score, salt)
         }
+        ExecuteMsg::RevealBeacon { task_id, round, value } => {
+            round::execute_reveal_beacon(deps, env, task_id, round, value)
+        }
         ExecuteMsg::Finalize { task_id, round, limit } => finalize::execute_finalize(deps, env, task_id, round, limit),
         ExecuteMsg::Unbond { task_id, amount } => stake::execute_unbond(deps, env, info, task_id, amount),
         ExecuteMsg::Undelegate { task_id, operator, amount } => {
@@ -91,19 +98,23 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> R
             stake::execute_withdraw_delegator_rewards(deps, info, task_id, operator)
         }
         ExecuteMsg::Claim {} => stake::execute_claim(deps, info),
-        ExecuteMsg::WithdrawToEvm { evm_recipient } => stake::execute_withdraw_to_evm(deps, info, evm_recipient),
+        ExecuteMsg::WithdrawToEvm { evm_recipient } => stake::execute_withdraw_to_evm(deps, env, info, evm_recipient),
         ExecuteMsg::ReclaimPool { task_id } => task::execute_reclaim_pool(deps, info, task_id),
         ExecuteMsg::SetPaused { paused } => admin::execute_set_paused(deps, info, paused),
         ExecuteMsg::UpdateAdmin { admin } => admin::execute_update_admin(deps, info, admin),
-        ExecuteMsg::SetBridge { bridge } => admin::execute_set_bridge(deps, info, bridge),
+        ExecuteMsg::SetBridge { bridge } => admin::execute_set_bridge(deps, env, info, bridge),
     }
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
     match msg {
-        QueryMsg::Config {} => to_json_binary(&query::query_config(deps)?),
+        QueryMsg::Config {} => to_json_binary(&query::query_config(deps, &env)?),
         QueryMsg::Task { task_id } => to_json_binary(&query::query_task(deps, &env, task_id)?),
+        QueryMsg::Beacon { task_id } => to_json_binary(&query::query_beacon(deps, &env, task_id)?),
+        QueryMsg::StakeAt { task_id, address, round } => {
+            to_json_binary(&query::query_stake_at(deps, task_id, address, round)?)
+        }
         QueryMsg::Tasks { start_after, limit } => to_json_binary(&query::query_tasks(deps, &env, start_after, limit)?),
         QueryMsg::Round { task_id, round } => to_json_binary(&query::query_round(deps, &env, task_id, round)?),
         QueryMsg::Submission { task_id, submission_id } => {
@@ -142,5 +153,23 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
+    // Tasks stored before stake snapshots have none, and their sampling tree has another
+    // layout: reading them as snapshotted would pay and sample wrongly.
+    let stored = cw2::get_contract_version(deps.storage)?;
+    if version_below(&stored.version, SNAPSHOTS_SINCE) && NEXT_TASK_ID.load(deps.storage)? > 1 {
+        return Err(ContractError::MigrationWithTasks {
+            from: stored.version,
+            snapshots_since: SNAPSHOTS_SINCE.into(),
+        });
+    }
     Ok(migrate_contract(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?)
+}
+
+/// The first version that stores stake snapshots.
+pub const SNAPSHOTS_SINCE: &str = "0.2.0";
+
+/// `a < b` for dotted numeric versions (pre-release suffixes ignored).
+fn version_below(a: &str, b: &str) -> bool {
+    let parse = |v: &str| -> Vec<u64> { v.split(['.', '-']).take(3).map(|part| part.parse().unwrap_or(0)).collect() };
+    parse(a) < parse(b)
 }

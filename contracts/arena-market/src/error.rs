@@ -131,6 +131,30 @@ pub enum ContractError {
     #[error("invalid EVM recipient: {0}")]
     InvalidEvmRecipient(#[from] SettlementError),
 
+    #[error("{address}'s stake does not count in round {round} (it counts from round {counts_from}): stake before a round's stakes freeze to take part in it")]
+    StakeNotCounted { address: Addr, round: u32, counts_from: u32 },
+
+    #[error("unbonded stake stays slashable until every round its validator was assigned in is finalized: round {round} is assigned, {finalized} finalized; finalize it, then withdraw")]
+    UnbondingLocked { round: u32, finalized: u32 },
+
+    #[error("round {round}'s beacon is accepted from {opens_at} (now {now}), once the round's stakes are frozen")]
+    BeaconTooEarly { round: u32, opens_at: u64, now: u64 },
+
+    #[error("round {round}'s sampling has started: its beacon can no longer be revealed")]
+    BeaconTooLate { round: u32 },
+
+    #[error("the value does not hash to the task's beacon chain (last known value is round {known_round}'s)")]
+    BeaconMismatch { known_round: u32 },
+
+    #[error("round {round}'s sampling waits for the creator's beacon until {deadline} (now {now}); retry then, or after the creator's `reveal_beacon`")]
+    BeaconPending { round: u32, deadline: u64, now: u64 },
+
+    #[error("{amount} is below the smallest EVM withdrawal of {min}: claim it on this chain with `claim`, or withdraw when more has accrued")]
+    WithdrawalTooSmall { min: Uint128, amount: Uint128 },
+
+    #[error("this market stores stake snapshots since {snapshots_since}; it cannot migrate from {from} while tasks exist: finish or reclaim them and deploy a new market")]
+    MigrationWithTasks { from: String, snapshots_since: String },
+
     #[error(
         "cannot withdraw to the EVM zero address (tokens minted there are lost); give the recipient's EVM address"
     )]

@@ -20,8 +20,8 @@
 
 use std::collections::BTreeMap;
 
-use arena_types::market::median::{classify, lower_weighted_median, meets_quorum, Standing, WeightedScore};
-use arena_types::market::msg::{FinalizeStage, SlashEvent, SlashReason, SubmissionStatus};
+use arena_types::market::median::{classify, consensus_score, meets_quorum, Standing, WeightedScore};
+use arena_types::market::msg::{FinalizeStage, Role, SlashEvent, SlashReason, SubmissionStatus};
 use arena_types::market::rewards::{
     pro_rata, round_emission, slash_amount, split_emission, split_operator_reward, trainer_weight,
 };
@@ -31,9 +31,9 @@ use cw_storage_plus::Bound;
 use crate::error::ContractError;
 use crate::round::{load_round, submission_assignments};
 use crate::state::{
-    load_participant, load_task, now, ranked_submission, ranking_key, save_participant, Participant, RoundState, Task,
-    TaskState, ASSIGNMENTS, PARTICIPANTS, RANKING, RESULTS, REWARDS, ROUNDS, SLASH_EVENTS, SUBMISSIONS, TASK_STATE,
-    VALIDATOR_SLOTS, VALIDATOR_WEIGHTS,
+    counting_round, effective_of, load_participant, load_task, now, ranked_submission, ranking_key, save_participant,
+    stake_at, totals_at, Participant, RoundState, Task, TaskState, ASSIGNMENTS, INDEX_HISTORY, PARTICIPANTS, RANKING,
+    RESULTS, REWARDS, ROUNDS, SLASH_EVENTS, SUBMISSIONS, TASK_STATE, VALIDATOR_SLOTS, VALIDATOR_WEIGHTS,
 };
 
 pub const DEFAULT_FINALIZE_LIMIT: u32 = 50;
@@ -49,7 +49,12 @@ struct Work<'a> {
     state: TaskState,
     rs: RoundState,
     round: u32,
+    /// The round from which the stake changes of this call (slashings) count.
+    epoch: u32,
     attrs: Vec<Attribute>,
+    /// Validators' effective stakes as frozen for the round (their reward weight per
+    /// in-consensus reveal), read once per call.
+    stakes: BTreeMap<Addr, Uint128>,
     /// Validators' reward weights earned in this call, written once per validator at the end of
     /// the scoring page rather than once per reveal.
     weights: BTreeMap<u32, Uint128>,
@@ -82,10 +87,19 @@ pub fn execute_finalize(
         return Err(ContractError::RoundNotClosed { round, closes_at, now });
     }
     let rs = load_round(deps.storage, task_id, round)?;
-    let mut w =
-        Work { task: &task, state, rs, round, attrs: vec![], weights: BTreeMap::new(), slashed: BTreeMap::new() };
+    let mut w = Work {
+        task: &task,
+        state,
+        rs,
+        round,
+        epoch: counting_round(&task, &env),
+        attrs: vec![],
+        stakes: BTreeMap::new(),
+        weights: BTreeMap::new(),
+        slashed: BTreeMap::new(),
+    };
     if w.rs.stage == FinalizeStage::Pending {
-        start(&mut w)?;
+        start(deps.storage, &mut w)?;
     }
     let mut budget = limit.unwrap_or(DEFAULT_FINALIZE_LIMIT).clamp(1, MAX_FINALIZE_LIMIT) as usize;
     let processed = run(deps.storage, &mut w, &mut budget)?;
@@ -111,14 +125,16 @@ fn stage_name(s: &FinalizeStage) -> &'static str {
     }
 }
 
-/// Fixes the round's emission and its split from the pool and stake sums as they stand now.
-fn start(w: &mut Work) -> Result<(), ContractError> {
+/// Fixes the round's emission from the pool as it stands now, and its split from the stake
+/// sums frozen for the round (stake added or removed since cannot steer it).
+fn start(storage: &dyn Storage, w: &mut Work) -> Result<(), ContractError> {
     let p = &w.task.params;
     let rounds_left = p.rounds - w.state.rounds_finalized;
     let emission = round_emission(w.state.accounts.pool, rounds_left);
     w.state.accounts.pool -= emission;
     w.state.accounts.in_finalization = w.state.accounts.in_finalization.checked_add(emission)?;
-    let (r_v, r_t) = split_emission(emission, p.gamma, w.state.trainer_stake, w.state.validator_stake);
+    let totals = totals_at(storage, w.task.id, w.round)?;
+    let (r_v, r_t) = split_emission(emission, p.gamma, totals.trainer_stake, totals.validator_stake);
     w.rs.emission = emission;
     w.rs.validator_budget = r_v;
     w.rs.trainer_budget = r_t;
@@ -160,7 +176,10 @@ fn run(storage: &mut dyn Storage, w: &mut Work, budget: &mut usize) -> Result<us
                     let sub = SUBMISSIONS.load(storage, (task_id, id))?;
                     let mut res = RESULTS.load(storage, (task_id, id))?;
                     res.rank = Some(rank);
-                    res.weight = trainer_weight(sub.stake, w.task.params.q, rank);
+                    // T_i as frozen for the round (round 1 freezes after its submissions).
+                    let counted = stake_at(storage, task_id, &sub.trainer, round)?;
+                    let stake = effective_of(&w.task.params, Role::Trainer, counted.own, counted.delegated);
+                    res.weight = trainer_weight(stake, w.task.params.q, rank);
                     w.rs.trainer_weight_total = w.rs.trainer_weight_total.checked_add(res.weight)?;
                     RESULTS.save(storage, (task_id, id), &res)?;
                     rank += 1;
@@ -236,7 +255,7 @@ fn flush_weights(storage: &mut dyn Storage, w: &mut Work) -> Result<(), Contract
 /// Writes the stakes of the validators slashed while scoring, moving their sampling weights.
 fn flush_slashed(storage: &mut dyn Storage, w: &mut Work) -> Result<(), ContractError> {
     for (validator, (before, mut after)) in std::mem::take(&mut w.slashed) {
-        save_participant(storage, w.task, &mut w.state, &validator, Some(&before), &mut after)?;
+        save_participant(storage, w.task, &mut w.state, w.epoch, &validator, Some(&before), &mut after)?;
     }
     Ok(())
 }
@@ -289,7 +308,7 @@ fn score_submission(storage: &mut dyn Storage, w: &mut Work, id: u64) -> Result<
         }
     }
     let consensus = if meets_quorum(res.revealed_weight, res.assigned_weight, p.quorum) {
-        lower_weighted_median(&reveals)
+        consensus_score(&reveals, p.tau)
     } else {
         None
     };
@@ -300,9 +319,10 @@ fn score_submission(storage: &mut dyn Storage, w: &mut Work, id: u64) -> Result<
                 let Some(score) = a.score else { continue };
                 match classify(score, c, p.tau, p.outlier_bound) {
                     Standing::InConsensus => {
+                        let stake = frozen_effective_stake(storage, w, validator)?;
                         let pending = w.weights.entry(a.slot).or_default();
-                        *pending = pending.checked_add(a.weight)?;
-                        w.rs.validator_weight_total = w.rs.validator_weight_total.checked_add(a.weight)?;
+                        *pending = pending.checked_add(stake)?;
+                        w.rs.validator_weight_total = w.rs.validator_weight_total.checked_add(stake)?;
                     }
                     Standing::Outlier => {
                         let (amount, cost) = slash(storage, w, validator, p.outlier_slash, SlashReason::Outlier, id)?;
@@ -333,6 +353,18 @@ fn score_submission(storage: &mut dyn Storage, w: &mut Work, id: u64) -> Result<
         consensus.map(|c| c.to_string()).unwrap_or_else(|| "unscored".into()),
     ));
     Ok(items)
+}
+
+/// A validator's effective stake S_j as frozen for the round: its reward weight per
+/// in-consensus reveal.
+fn frozen_effective_stake(storage: &dyn Storage, w: &mut Work, validator: &Addr) -> Result<Uint128, ContractError> {
+    if let Some(stake) = w.stakes.get(validator) {
+        return Ok(*stake);
+    }
+    let counted = stake_at(storage, w.task.id, validator, w.round)?;
+    let stake = effective_of(&w.task.params, Role::Validator, counted.own, counted.delegated);
+    w.stakes.insert(validator.clone(), stake);
+    Ok(stake)
 }
 
 /// Takes `share` of the validator's own stake (bonded first, then what it is unbonding) back
@@ -386,16 +418,21 @@ fn credit_operator(
     if amount.is_zero() {
         return Ok(());
     }
-    let mut p = PARTICIPANTS.load(storage, (w.task.id, operator))?;
-    let split = split_operator_reward(amount, p.own, p.delegated, w.task.params.epsilon, p.commission);
+    // Split by the stakes and commission frozen for the round: a delegation made after the
+    // freeze, however large, takes nothing of it.
+    let counted = stake_at(storage, w.task.id, operator, w.round)?;
+    let split =
+        split_operator_reward(amount, counted.own, counted.delegated, w.task.params.epsilon, counted.commission);
     REWARDS.update(storage, operator, |r| -> Result<_, ContractError> {
         Ok(r.unwrap_or_default().checked_add(split.operator)?)
     })?;
     if !split.delegators.is_zero() {
-        p.reward_index += Decimal256::checked_from_ratio(split.delegators, p.delegated)
+        let mut p = PARTICIPANTS.load(storage, (w.task.id, operator))?;
+        p.reward_index += Decimal256::checked_from_ratio(split.delegators, counted.delegated)
             .map_err(|e| cosmwasm_std::StdError::generic_err(e.to_string()))?;
         p.delegator_reserve = p.delegator_reserve.checked_add(split.delegators)?;
         PARTICIPANTS.save(storage, (w.task.id, operator), &p)?;
+        INDEX_HISTORY.save(storage, (w.task.id, operator, w.round), &p.reward_index)?;
     }
     let a = &mut w.state.accounts;
     a.in_finalization = a.in_finalization.checked_sub(amount)?;

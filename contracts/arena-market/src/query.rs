@@ -2,19 +2,20 @@
 
 use arena_types::market::median::classify;
 use arena_types::market::msg::{
-    AssignmentResponse, AssignmentsResponse, ConfigResponse, DelegationResponse, DelegationsResponse,
-    ParticipantResponse, ParticipantsResponse, RankEntry, RankingResponse, RewardsResponse, RoundResponse,
-    SlashEventsResponse, SubmissionResponse, SubmissionsResponse, TaskResponse, TasksResponse,
+    AssignmentResponse, AssignmentsResponse, BeaconResponse, ConfigResponse, DelegationResponse, DelegationsResponse,
+    ParticipantResponse, ParticipantsResponse, RankEntry, RankingResponse, RewardsResponse, Role, RoundResponse,
+    SlashEventsResponse, StakeAtResponse, SubmissionResponse, SubmissionsResponse, TaskResponse, TasksResponse,
 };
+use arena_types::market::sampling::stake_power;
 use cosmwasm_std::{Addr, Deps, Env, Order, StdError, StdResult, Uint128};
 use cw_storage_plus::Bound;
 
 use crate::round::load_round;
 use crate::stake::settle;
 use crate::state::{
-    effective, now, ranked_consensus, ranked_submission, Assignment, Participant, Submission, SubmissionResult, Task,
-    ASSIGNMENTS, CONFIG, DELEGATIONS, NEXT_SUBMISSION_IDS, NEXT_TASK_ID, PARTICIPANTS, RANKING, RESULTS, REWARDS,
-    ROUNDS, SLASH_EVENTS, SUBMISSIONS, TASKS, TASK_STATE, VALIDATOR_ASSIGNMENTS,
+    effective, effective_of, now, ranked_consensus, ranked_submission, stake_at, Assignment, Participant, Submission,
+    SubmissionResult, Task, ASSIGNMENTS, BEACONS, CONFIG, DELEGATIONS, NEXT_SUBMISSION_IDS, NEXT_TASK_ID, PARTICIPANTS,
+    RANKING, RESULTS, REWARDS, ROUNDS, SLASH_EVENTS, SUBMISSIONS, TASKS, TASK_STATE, VALIDATOR_ASSIGNMENTS,
 };
 
 pub const DEFAULT_LIMIT: u32 = 30;
@@ -28,8 +29,11 @@ fn load_task(deps: Deps, task_id: u64) -> StdResult<Task> {
     TASKS.may_load(deps.storage, task_id)?.ok_or_else(|| StdError::not_found(format!("task {task_id}")))
 }
 
-pub fn query_config(deps: Deps) -> StdResult<ConfigResponse> {
+pub fn query_config(deps: Deps, env: &Env) -> StdResult<ConfigResponse> {
     let c = CONFIG.load(deps.storage)?;
+    let now = env.block.time.seconds();
+    let bridge = c.bridge_at(now).cloned();
+    let pending_bridge = c.pending_bridge.filter(|(_, from)| *from > now);
     Ok(ConfigResponse {
         admin: c.admin,
         token: c.token,
@@ -37,7 +41,10 @@ pub fn query_config(deps: Deps) -> StdResult<ConfigResponse> {
         max_commission_change: c.max_commission_change,
         paused: c.paused,
         next_task_id: NEXT_TASK_ID.load(deps.storage)?,
-        bridge: c.bridge,
+        bridge,
+        min_evm_withdrawal: c.min_evm_withdrawal,
+        pending_bridge,
+        bridge_change_delay: c.bridge_change_delay,
     })
 }
 
@@ -56,6 +63,48 @@ fn task_response(deps: Deps, env: &Env, task: Task) -> StdResult<TaskResponse> {
         trainers: s.trainers,
         validators: s.validator_slots,
         next_submission_id: NEXT_SUBMISSION_IDS.load(deps.storage, task.id)?,
+        stakes_count_from: task.schedule.counting_round(now(task.schedule.clock, env)),
+    })
+}
+
+pub fn query_beacon(deps: Deps, env: &Env, task_id: u64) -> StdResult<BeaconResponse> {
+    let task = TASKS.load(deps.storage, task_id)?;
+    let known = BEACONS.load(deps.storage, task_id)?;
+    // The next value due: the round after the last revealed one, or the current round's if
+    // the creator skipped rounds (the chain lets it reveal any later round).
+    let current = task.schedule.at(now(task.schedule.clock, env)).round;
+    let next = (known.round + 1).max(current.min(task.params.rounds));
+    let next_round = (known.round < task.params.rounds).then_some(next);
+    Ok(BeaconResponse {
+        task_id,
+        anchor: task.params.beacon.clone(),
+        revealed_round: known.round,
+        value: known.value,
+        next_round,
+        next_opens_at: next_round.map(|r| task.schedule.stake_freeze(r)),
+        next_deadline: next_round.map(|r| task.schedule.beacon_deadline(r)),
+    })
+}
+
+pub fn query_stake_at(deps: Deps, task_id: u64, address: String, round: u32) -> StdResult<StakeAtResponse> {
+    let task = TASKS.load(deps.storage, task_id)?;
+    let address = deps.api.addr_validate(&address)?;
+    let p = PARTICIPANTS.load(deps.storage, (task_id, &address))?;
+    let counted = stake_at(deps.storage, task_id, &address, round)?;
+    let effective = effective_of(&task.params, p.role, counted.own, counted.delegated);
+    let sampling_weight = match p.role {
+        Role::Validator => stake_power(effective, task.params.beta).unwrap_or_default(),
+        Role::Trainer => Uint128::zero(),
+    };
+    Ok(StakeAtResponse {
+        task_id,
+        address,
+        round,
+        own: counted.own,
+        delegated: counted.delegated,
+        effective,
+        commission: counted.commission,
+        sampling_weight,
     })
 }
 
@@ -314,8 +363,9 @@ fn delegation_response(deps: Deps, task_id: u64, delegator: Addr, operator: Addr
     let mut d = DELEGATIONS
         .may_load(deps.storage, (task_id, &delegator, &operator))?
         .ok_or_else(|| StdError::not_found(format!("delegation {delegator} -> {operator}")))?;
-    let p = PARTICIPANTS.load(deps.storage, (task_id, &operator))?;
-    settle(&mut d, &p).map_err(|e| StdError::generic_err(e.to_string()))?;
+    let finalized = TASK_STATE.load(deps.storage, task_id)?.rounds_finalized;
+    settle(deps.storage, task_id, &delegator, &operator, &mut d, finalized)
+        .map_err(|e| StdError::generic_err(e.to_string()))?;
     Ok(DelegationResponse {
         task_id,
         delegator,

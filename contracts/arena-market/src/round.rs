@@ -1,17 +1,20 @@
 //! One round's work: submissions, validator assignment, commits and reveals.
 
-use arena_types::market::commitment::{assignment_seed, mix_salt, next_round_seed, score_commitment, MAX_SCORE};
+use arena_types::market::commitment::{
+    assignment_seed, beacon_follows, mix_salt, next_round_seed, score_commitment, MAX_SCORE,
+};
 use arena_types::market::msg::{FinalizeStage, ModelMetadata, Role};
 use arena_types::market::params::{digest, text, validate_metadata, MAX_URI_LEN};
 use arena_types::market::phase::{Phase, Schedule};
-use arena_types::market::sampling::sample_slots;
+use arena_types::market::sampling::{sample_slots, stake_power};
 use cosmwasm_std::{Addr, Binary, DepsMut, Env, HexBinary, MessageInfo, Order, Response, StdError, Storage, Uint128};
 
 use crate::error::ContractError;
 use crate::state::{
-    effective, find_slot, load_participant, load_schedule, load_task, min_stake, now, Assignment, RoundState,
-    Submission, SubmissionResult, Task, TaskState, ASSIGNMENTS, NEXT_SUBMISSION_IDS, PARTICIPANTS, RESULTS, ROUNDS,
-    SALT_MIX, SEEDS, SUBMISSIONS, TASK_STATE, TRAINER_SUBMISSIONS, VALIDATOR_ASSIGNMENTS, VALIDATOR_SLOTS,
+    counting_round, effective_of, find_slot, load_participant, load_schedule, load_task, min_stake, now, stake_at,
+    totals_at, Assignment, Beacon, RoundState, StakeTotals, Submission, SubmissionResult, Task, ASSIGNMENTS, BEACONS,
+    LAST_ASSIGNED, NEXT_SUBMISSION_IDS, RESULTS, ROUNDS, SALT_MIX, SEEDS, SUBMISSIONS, TRAINER_SUBMISSIONS,
+    VALIDATOR_ASSIGNMENTS, VALIDATOR_SLOTS,
 };
 
 /// Default and most submissions one `Assign` call samples validators for.
@@ -68,12 +71,18 @@ pub fn execute_submit(
     if p.role != Role::Trainer {
         return Err(ContractError::WrongRole { address: info.sender, expected: Role::Trainer, actual: p.role });
     }
-    let min = min_stake(&task.params, Role::Trainer);
-    if p.own < min {
-        return Err(ContractError::StakeBelowMinimum { min, got: p.own });
-    }
     let round = task.schedule.at(now(task.schedule.clock, &env)).round;
     assert_phase(&task.schedule, &env, round, Phase::Submission)?;
+    // What counts is the stake frozen for this round, not what is bonded now.
+    let counted = stake_at(deps.storage, task_id, &info.sender, round)?;
+    let min = min_stake(&task.params, Role::Trainer);
+    if counted.own < min {
+        if p.own >= min {
+            let counts_from = counting_round(&task, &env);
+            return Err(ContractError::StakeNotCounted { address: info.sender, round, counts_from });
+        }
+        return Err(ContractError::StakeBelowMinimum { min, got: counted.own });
+    }
     if let Some(submission_id) = TRAINER_SUBMISSIONS.may_load(deps.storage, (task_id, round, &info.sender))? {
         return Err(ContractError::DuplicateSubmission { trainer: info.sender, round, submission_id });
     }
@@ -91,7 +100,7 @@ pub fn execute_submit(
         model_sha256: model_sha256.clone(),
         uri,
         metadata,
-        stake: effective(&task.params, &p),
+        stake: effective_of(&task.params, Role::Trainer, counted.own, counted.delegated),
     };
     SUBMISSIONS.save(deps.storage, (task_id, id), &submission)?;
     RESULTS.save(deps.storage, (task_id, id), &SubmissionResult::pending())?;
@@ -112,27 +121,41 @@ fn load_mix(storage: &dyn Storage, task_id: u64) -> Result<[u8; 32], ContractErr
     mix.to_array::<32>().map_err(|_| ContractError::BadLength { field: "mix", len: mix.len() })
 }
 
-/// The seed of `round`, rolling the task's seed forward (once per round) with the salts
-/// revealed since the last roll.
-fn round_seed(storage: &mut dyn Storage, task_id: u64, round: u32) -> Result<[u8; 32], ContractError> {
-    let mut seeds = SEEDS.load(storage, task_id)?;
+/// The seed of `round`, rolling the task's seed forward (once per round) with the salts revealed
+/// since the last roll and the creator's beacon value of `round`. Without the beacon it waits
+/// until [`Schedule::beacon_deadline`], then goes ahead without it.
+fn round_seed(storage: &mut dyn Storage, task: &Task, now: u64, round: u32) -> Result<([u8; 32], bool), ContractError> {
+    let mut seeds = SEEDS.load(storage, task.id)?;
     let mut seed = bytes32("seed", &seeds.seed)?;
+    let mut beacon_missed = false;
     if seeds.seed_round < round {
-        let mix = load_mix(storage, task_id)?;
-        seed = next_round_seed(&seed, &mix, round);
+        let known = BEACONS.load(storage, task.id)?;
+        let beacon = if known.round == round {
+            bytes32("beacon", &known.value)?
+        } else {
+            let deadline = task.schedule.beacon_deadline(round);
+            if now < deadline {
+                return Err(ContractError::BeaconPending { round, deadline, now });
+            }
+            beacon_missed = true;
+            [0u8; 32]
+        };
+        let mix = load_mix(storage, task.id)?;
+        seed = next_round_seed(&seed, &mix, &beacon, round);
         seeds.seed = HexBinary::from(seed);
         seeds.seed_round = round;
-        SEEDS.save(storage, task_id, &seeds)?;
-        SALT_MIX.save(storage, task_id, &Binary::from([0u8; 32]))?;
+        SEEDS.save(storage, task.id, &seeds)?;
+        SALT_MIX.save(storage, task.id, &Binary::from([0u8; 32]))?;
     }
-    Ok(seed)
+    Ok((seed, beacon_missed))
 }
 
-/// Samples the validators of one submission and records the assignments; returns them.
+/// Samples the validators of one submission from the stakes frozen for `round` and records the
+/// assignments; returns them.
 fn assign_submission(
     storage: &mut dyn Storage,
     task: &Task,
-    state: &TaskState,
+    totals: &StakeTotals,
     round: u32,
     seed: &[u8; 32],
     submission_id: u64,
@@ -142,23 +165,25 @@ fn assign_submission(
         let storage: &dyn Storage = storage;
         let slot_weight = |slot: u32| -> Result<u128, StdError> {
             let addr = VALIDATOR_SLOTS.load(storage, (task.id, slot))?;
-            Ok(PARTICIPANTS.load(storage, (task.id, &addr))?.sampling_weight.u128())
+            let counted = stake_at(storage, task.id, &addr, round)?;
+            let effective = effective_of(&task.params, Role::Validator, counted.own, counted.delegated);
+            Ok(stake_power(effective, task.params.beta).unwrap_or_default().u128())
         };
         sample_slots(
             &sub_seed,
             task.params.validators_per_submission,
-            state.validator_slots,
-            state.sampling_total.u128(),
+            totals.validator_slots,
+            totals.sampling_total.u128(),
             slot_weight,
-            |point| find_slot(storage, task.id, state.sampling_capacity, point),
+            |point| find_slot(storage, task.id, totals.sampling_capacity, round, point),
         )?
     };
     let mut total = Uint128::zero();
     let mut validators = Vec::with_capacity(slots.len());
     for slot in &slots {
         let validator = VALIDATOR_SLOTS.load(storage, (task.id, *slot))?;
-        let p = PARTICIPANTS.load(storage, (task.id, &validator))?;
-        let weight = effective(&task.params, &p);
+        // A reveal weighs the validator's own stake only: consensus power must be slashable.
+        let weight = stake_at(storage, task.id, &validator, round)?.own;
         total = total.checked_add(weight)?;
         ASSIGNMENTS.save(
             storage,
@@ -166,6 +191,7 @@ fn assign_submission(
             &Assignment { round, slot: *slot, weight, commitment: None, score: None, slashed: Uint128::zero() },
         )?;
         VALIDATOR_ASSIGNMENTS.save(storage, (task.id, &validator, submission_id), &())?;
+        LAST_ASSIGNED.save(storage, (task.id, &validator), &round)?;
         validators.push(validator);
     }
     let result = SubmissionResult { assigned: true, assigned_weight: total, ..SubmissionResult::pending() };
@@ -177,16 +203,18 @@ pub fn execute_assign(deps: DepsMut, env: Env, task_id: u64, limit: Option<u32>)
     let task = load_task(deps.storage, task_id)?;
     let round = task.schedule.at(now(task.schedule.clock, &env)).round;
     assert_phase(&task.schedule, &env, round, Phase::Commit)?;
-    let state = TASK_STATE.load(deps.storage, task_id)?;
     let mut rs = load_round(deps.storage, task_id, round)?;
+    let mut beacon_missed = false;
     let seed = match &rs.seed {
         Some(s) => bytes32("seed", s)?,
         None => {
-            let s = round_seed(deps.storage, task_id, round)?;
+            let (s, missed) = round_seed(deps.storage, &task, now(task.schedule.clock, &env), round)?;
+            beacon_missed = missed;
             rs.seed = Some(HexBinary::from(s));
             s
         }
     };
+    let totals = totals_at(deps.storage, task_id, round)?;
     let limit = limit.unwrap_or(DEFAULT_ASSIGN_LIMIT).min(MAX_ASSIGN_LIMIT) as u64;
     let mut resp = Response::new()
         .add_attribute("action", "assign")
@@ -196,12 +224,15 @@ pub fn execute_assign(deps: DepsMut, env: Env, task_id: u64, limit: Option<u32>)
     for i in rs.assigned..end {
         let submission_id = rs.first_submission + i;
         // One `assigned` attribute per validator, "<submission id>:<validator>", for watchers.
-        for v in assign_submission(deps.storage, &task, &state, round, &seed, submission_id)? {
+        for v in assign_submission(deps.storage, &task, &totals, round, &seed, submission_id)? {
             resp = resp.add_attribute("assigned", format!("{submission_id}:{v}"));
         }
     }
     rs.assigned = end;
     ROUNDS.save(deps.storage, (task_id, round), &rs)?;
+    if beacon_missed {
+        resp = resp.add_attribute("beacon", "missed");
+    }
     Ok(resp.add_attribute("assigned_through", rs.assigned.to_string()))
 }
 
@@ -289,6 +320,41 @@ pub fn execute_reveal(
         .add_attribute("submission_id", submission_id.to_string())
         .add_attribute("validator", info.sender)
         .add_attribute("score", score.to_string()))
+}
+
+/// Takes the creator's beacon value of `round` (see [`ExecuteMsg::RevealBeacon`]).
+///
+/// [`ExecuteMsg::RevealBeacon`]: arena_types::market::msg::ExecuteMsg::RevealBeacon
+pub fn execute_reveal_beacon(
+    deps: DepsMut,
+    env: Env,
+    task_id: u64,
+    round: u32,
+    value: HexBinary,
+) -> Result<Response, ContractError> {
+    let task = load_task(deps.storage, task_id)?;
+    if round == 0 || round > task.params.rounds {
+        return Err(ContractError::UnknownRound { task_id, round, rounds: task.params.rounds });
+    }
+    let now = now(task.schedule.clock, &env);
+    let opens_at = task.schedule.stake_freeze(round);
+    if now < opens_at {
+        return Err(ContractError::BeaconTooEarly { round, opens_at, now });
+    }
+    if SEEDS.load(deps.storage, task_id)?.seed_round >= round {
+        return Err(ContractError::BeaconTooLate { round });
+    }
+    let value = bytes32("value", &value)?;
+    let known = BEACONS.load(deps.storage, task_id)?;
+    if !beacon_follows(&bytes32("beacon", &known.value)?, known.round, &value, round) {
+        return Err(ContractError::BeaconMismatch { known_round: known.round });
+    }
+    BEACONS.save(deps.storage, task_id, &Beacon { round, value: HexBinary::from(value) })?;
+    Ok(Response::new()
+        .add_attribute("action", "reveal_beacon")
+        .add_attribute("task_id", task_id.to_string())
+        .add_attribute("round", round.to_string())
+        .add_attribute("value", HexBinary::from(value).to_hex()))
 }
 
 /// The assignments of one submission (at most k), in validator-address order.

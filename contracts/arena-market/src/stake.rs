@@ -5,15 +5,17 @@ use arena_types::market::phase::Phase;
 use arena_types::settlement::msg::ReceiveMsg as BridgeReceiveMsg;
 use arena_types::settlement::EvmAddress;
 use cosmwasm_std::{
-    to_json_binary, Addr, Decimal, Decimal256, DepsMut, Env, MessageInfo, Response, StdError, Storage, Uint128,
+    to_json_binary, Addr, Decimal, Decimal256, DepsMut, Env, MessageInfo, Order, Response, StdError, Storage, Uint128,
     Uint256, WasmMsg,
 };
 use cw20::Cw20ExecuteMsg;
+use cw_storage_plus::Bound;
 
 use crate::error::ContractError;
 use crate::state::{
-    add_validator_slot, load_participant, load_task, min_stake, now, save_participant, Delegation, Participant, Task,
-    CONFIG, DELEGATIONS, PARTICIPANTS, REWARDS, TASK_STATE,
+    add_validator_slot, counting_round, delegation_at, index_at, load_participant, load_task, min_stake, now,
+    release_slot_if_idle, save_participant, Delegation, Participant, Task, TaskState, CONFIG, DELEGATIONS,
+    DELEGATION_HISTORY, LAST_ASSIGNED, PARTICIPANTS, REWARDS, TASK_STATE,
 };
 
 /// A cw20 transfer of the market's token out of the contract.
@@ -33,13 +35,85 @@ fn assert_not_ended(task: &Task, env: &Env) -> Result<(), ContractError> {
     Ok(())
 }
 
-/// Brings a delegation's accrued rewards up to its operator's reward index.
-pub fn settle(d: &mut Delegation, operator: &Participant) -> Result<(), ContractError> {
-    let diff = operator.reward_index - d.reward_index;
-    let accrued = Uint256::from(d.amount).mul_floor(diff);
-    d.pending = d.pending.checked_add(Uint128::try_from(accrued).map_err(StdError::from)?)?;
-    d.reward_index = operator.reward_index;
+/// Accrues a delegation's rewards of every round from the one after `d.settled_round` through
+/// `through` (the last finalized round), each on the amount that counted in that round: the
+/// operator's index grew by `delegators' part / delegated` in each round it was paid
+/// ([`crate::state::INDEX_HISTORY`]), and a delegation's amount changes only between rounds
+/// ([`DELEGATION_HISTORY`]). So a delegation made after a round's stakes froze earns nothing of
+/// that round, however late the round is paid.
+pub fn settle(
+    storage: &dyn Storage,
+    task_id: u64,
+    delegator: &Addr,
+    operator: &Addr,
+    d: &mut Delegation,
+    through: u32,
+) -> Result<(), ContractError> {
+    if d.settled_round >= through {
+        return Ok(());
+    }
+    let mut index = d.reward_index;
+    let mut amount = delegation_at(storage, task_id, delegator, operator, d.settled_round + 1)?;
+    let changes: Vec<(u32, Uint128)> = DELEGATION_HISTORY
+        .prefix(((task_id, delegator), operator))
+        .range(storage, Some(Bound::exclusive(d.settled_round + 1)), Some(Bound::inclusive(through)), Order::Ascending)
+        .collect::<Result<_, _>>()?;
+    for (round, new_amount) in changes {
+        let until = index_at(storage, task_id, operator, round - 1)?;
+        accrue(d, amount, until - index)?;
+        index = until;
+        amount = new_amount;
+    }
+    let until = index_at(storage, task_id, operator, through)?;
+    accrue(d, amount, until - index)?;
+    d.reward_index = until;
+    d.settled_round = through;
     Ok(())
+}
+
+fn accrue(d: &mut Delegation, amount: Uint128, index_growth: Decimal256) -> Result<(), ContractError> {
+    let accrued = Uint256::from(amount).mul_floor(index_growth);
+    d.pending = d.pending.checked_add(Uint128::try_from(accrued).map_err(StdError::from)?)?;
+    Ok(())
+}
+
+/// Removes a delegation record that holds nothing and has been paid every round it counted in.
+/// When an operator's last one goes, what rounding left in its delegator reserve cannot be owed
+/// to anybody any more: it returns to the task pool.
+fn retire_if_done(
+    storage: &mut dyn Storage,
+    state: &mut TaskState,
+    task_id: u64,
+    delegator: &Addr,
+    operator: &Addr,
+    d: &Delegation,
+) -> Result<Option<Uint128>, ContractError> {
+    if !(d.amount.is_zero() && d.unbonding.is_zero() && d.pending.is_zero()) {
+        return Ok(None);
+    }
+    let history: Vec<u32> = DELEGATION_HISTORY
+        .prefix(((task_id, delegator), operator))
+        .keys(storage, None, None, Order::Ascending)
+        .collect::<Result<_, _>>()?;
+    // The last entry is the zero; every round before it must be settled.
+    if history.last().is_some_and(|zero_from| zero_from - 1 > d.settled_round) {
+        return Ok(None);
+    }
+    for round in history {
+        DELEGATION_HISTORY.remove(storage, ((task_id, delegator), operator, round));
+    }
+    DELEGATIONS.remove(storage, (task_id, delegator, operator));
+    let mut p = load_participant(storage, task_id, operator)?;
+    p.delegations = p.delegations.saturating_sub(1);
+    let mut swept = Uint128::zero();
+    if p.delegations == 0 && !p.delegator_reserve.is_zero() {
+        swept = p.delegator_reserve;
+        p.delegator_reserve = Uint128::zero();
+        state.accounts.rewarded = state.accounts.rewarded.checked_sub(swept)?;
+        state.accounts.pool = state.accounts.pool.checked_add(swept)?;
+    }
+    PARTICIPANTS.save(storage, (task_id, operator), &p)?;
+    Ok(Some(swept))
 }
 
 pub fn execute_stake(
@@ -53,13 +127,20 @@ pub fn execute_stake(
     let task = load_task(deps.storage, task_id)?;
     assert_not_ended(&task, &env)?;
     let mut state = TASK_STATE.load(deps.storage, task_id)?;
+    let epoch = counting_round(&task, &env);
     let before = PARTICIPANTS.may_load(deps.storage, (task_id, &sender))?;
     let mut after = match &before {
         Some(p) if p.role != role => return Err(ContractError::RoleTaken { task_id, address: sender, role: p.role }),
-        Some(p) => p.clone(),
+        Some(p) => {
+            let mut p = p.clone();
+            if role == Role::Validator && p.slot.is_none() {
+                p.slot = Some(add_validator_slot(deps.storage, task_id, &mut state, epoch, &sender)?);
+            }
+            p
+        }
         None => {
             let slot = if role == Role::Validator {
-                Some(add_validator_slot(deps.storage, task_id, &mut state, &sender)?)
+                Some(add_validator_slot(deps.storage, task_id, &mut state, epoch, &sender)?)
             } else {
                 state.trainers += 1;
                 None
@@ -77,6 +158,7 @@ pub fn execute_stake(
                 reward_index: Decimal256::zero(),
                 delegator_reserve: Uint128::zero(),
                 slashed: Uint128::zero(),
+                delegations: 0,
             }
         }
     };
@@ -87,10 +169,11 @@ pub fn execute_stake(
     }
     state.accounts.entered = state.accounts.entered.checked_add(amount)?;
     state.accounts.stake = state.accounts.stake.checked_add(amount)?;
-    save_participant(deps.storage, &task, &mut state, &sender, before.as_ref(), &mut after)?;
+    save_participant(deps.storage, &task, &mut state, epoch, &sender, before.as_ref(), &mut after)?;
     TASK_STATE.save(deps.storage, task_id, &state)?;
     Ok(Response::new()
         .add_attribute("action", "stake")
+        .add_attribute("counts_from_round", epoch.to_string())
         .add_attribute("task_id", task_id.to_string())
         .add_attribute("address", sender)
         .add_attribute("role", format!("{role:?}").to_lowercase())
@@ -114,21 +197,33 @@ pub fn execute_delegate(
     }
     let before = load_participant(deps.storage, task_id, &operator)?;
     let mut after = before.clone();
-    let mut d = DELEGATIONS.may_load(deps.storage, (task_id, &sender, &operator))?.unwrap_or(Delegation {
-        amount: Uint128::zero(),
-        reward_index: before.reward_index,
-        pending: Uint128::zero(),
-        unbonding: Uint128::zero(),
-        release_at: 0,
-    });
-    settle(&mut d, &before)?;
+    let mut state = TASK_STATE.load(deps.storage, task_id)?;
+    let finalized = state.rounds_finalized;
+    let mut d = match DELEGATIONS.may_load(deps.storage, (task_id, &sender, &operator))? {
+        Some(mut d) => {
+            settle(deps.storage, task_id, &sender, &operator, &mut d, finalized)?;
+            d
+        }
+        None => {
+            after.delegations += 1;
+            Delegation {
+                amount: Uint128::zero(),
+                settled_round: finalized,
+                reward_index: index_at(deps.storage, task_id, &operator, finalized)?,
+                pending: Uint128::zero(),
+                unbonding: Uint128::zero(),
+                release_at: 0,
+            }
+        }
+    };
+    let epoch = counting_round(&task, &env);
     d.amount = d.amount.checked_add(amount)?;
     after.delegated = after.delegated.checked_add(amount)?;
-    let mut state = TASK_STATE.load(deps.storage, task_id)?;
     state.accounts.entered = state.accounts.entered.checked_add(amount)?;
     state.accounts.stake = state.accounts.stake.checked_add(amount)?;
-    save_participant(deps.storage, &task, &mut state, &operator, Some(&before), &mut after)?;
+    save_participant(deps.storage, &task, &mut state, epoch, &operator, Some(&before), &mut after)?;
     DELEGATIONS.save(deps.storage, (task_id, &sender, &operator), &d)?;
+    DELEGATION_HISTORY.save(deps.storage, ((task_id, &sender), &operator, epoch), &d.amount)?;
     TASK_STATE.save(deps.storage, task_id, &state)?;
     Ok(Response::new()
         .add_attribute("action", "delegate")
@@ -136,7 +231,8 @@ pub fn execute_delegate(
         .add_attribute("delegator", sender)
         .add_attribute("operator", operator)
         .add_attribute("amount", amount)
-        .add_attribute("delegation", d.amount))
+        .add_attribute("delegation", d.amount)
+        .add_attribute("counts_from_round", epoch.to_string()))
 }
 
 pub fn execute_unbond(
@@ -166,7 +262,8 @@ pub fn execute_unbond(
     let mut state = TASK_STATE.load(deps.storage, task_id)?;
     state.accounts.stake = state.accounts.stake.checked_sub(amount)?;
     state.accounts.unbonding = state.accounts.unbonding.checked_add(amount)?;
-    save_participant(deps.storage, &task, &mut state, &info.sender, Some(&before), &mut after)?;
+    let epoch = counting_round(&task, &env);
+    save_participant(deps.storage, &task, &mut state, epoch, &info.sender, Some(&before), &mut after)?;
     TASK_STATE.save(deps.storage, task_id, &state)?;
     Ok(Response::new()
         .add_attribute("action", "unbond")
@@ -194,17 +291,19 @@ pub fn execute_undelegate(
     if amount > d.amount {
         return Err(ContractError::InsufficientStake { available: d.amount, requested: amount });
     }
-    settle(&mut d, &before)?;
+    let mut state = TASK_STATE.load(deps.storage, task_id)?;
+    settle(deps.storage, task_id, &info.sender, &operator, &mut d, state.rounds_finalized)?;
+    let epoch = counting_round(&task, &env);
     d.amount -= amount;
     d.unbonding = d.unbonding.checked_add(amount)?;
     d.release_at = now(task.schedule.clock, &env) + task.params.phases.unbonding;
     let mut after = before.clone();
     after.delegated = after.delegated.checked_sub(amount)?;
-    let mut state = TASK_STATE.load(deps.storage, task_id)?;
     state.accounts.stake = state.accounts.stake.checked_sub(amount)?;
     state.accounts.unbonding = state.accounts.unbonding.checked_add(amount)?;
-    save_participant(deps.storage, &task, &mut state, &operator, Some(&before), &mut after)?;
+    save_participant(deps.storage, &task, &mut state, epoch, &operator, Some(&before), &mut after)?;
     DELEGATIONS.save(deps.storage, (task_id, &info.sender, &operator), &d)?;
+    DELEGATION_HISTORY.save(deps.storage, ((task_id, &info.sender), &operator, epoch), &d.amount)?;
     TASK_STATE.save(deps.storage, task_id, &state)?;
     Ok(Response::new()
         .add_attribute("action", "undelegate")
@@ -246,13 +345,21 @@ pub fn execute_withdraw_unbonded(
         }
         Ok(unbonding)
     };
+    let mut state = TASK_STATE.load(deps.storage, task_id)?;
+    let mut swept = None;
     let amount = match operator {
         None => {
             let mut p = load_participant(deps.storage, task_id, &info.sender)?;
             let amount = check(p.unbonding, p.release_at)?;
+            if let Some(round) = LAST_ASSIGNED.may_load(deps.storage, (task_id, &info.sender))? {
+                if round > state.rounds_finalized {
+                    return Err(ContractError::UnbondingLocked { round, finalized: state.rounds_finalized });
+                }
+            }
             p.unbonding = Uint128::zero();
             // No stake that counts changed: save without touching the sums.
             PARTICIPANTS.save(deps.storage, (task_id, &info.sender), &p)?;
+            release_slot_if_idle(deps.storage, &task, &state, &env, &info.sender, &mut p)?;
             amount
         }
         Some(operator) => {
@@ -260,11 +367,14 @@ pub fn execute_withdraw_unbonded(
             let mut d = load_delegation(deps.storage, task_id, &info.sender, &operator)?;
             let amount = check(d.unbonding, d.release_at)?;
             d.unbonding = Uint128::zero();
+            settle(deps.storage, task_id, &info.sender, &operator, &mut d, state.rounds_finalized)?;
             DELEGATIONS.save(deps.storage, (task_id, &info.sender, &operator), &d)?;
+            swept = retire_if_done(deps.storage, &mut state, task_id, &info.sender, &operator, &d)?;
+            let mut p = load_participant(deps.storage, task_id, &operator)?;
+            release_slot_if_idle(deps.storage, &task, &state, &env, &operator, &mut p)?;
             amount
         }
     };
-    let mut state = TASK_STATE.load(deps.storage, task_id)?;
     state.accounts.unbonding = state.accounts.unbonding.checked_sub(amount)?;
     state.accounts.withdrawn = state.accounts.withdrawn.checked_add(amount)?;
     TASK_STATE.save(deps.storage, task_id, &state)?;
@@ -274,7 +384,8 @@ pub fn execute_withdraw_unbonded(
         .add_attribute("action", "withdraw_unbonded")
         .add_attribute("task_id", task_id.to_string())
         .add_attribute("address", info.sender)
-        .add_attribute("amount", amount))
+        .add_attribute("amount", amount)
+        .add_attributes(swept.filter(|s| !s.is_zero()).map(|s| ("dust_to_pool", s.to_string()))))
 }
 
 pub fn execute_set_commission(
@@ -286,7 +397,7 @@ pub fn execute_set_commission(
 ) -> Result<Response, ContractError> {
     let config = CONFIG.load(deps.storage)?;
     let task = load_task(deps.storage, task_id)?;
-    let mut p = load_participant(deps.storage, task_id, &info.sender)?;
+    let p = load_participant(deps.storage, task_id, &info.sender)?;
     if commission > config.max_commission {
         return Err(ContractError::CommissionTooHigh { max: config.max_commission, got: commission });
     }
@@ -298,9 +409,15 @@ pub fn execute_set_commission(
     if p.commission_round == round {
         return Err(ContractError::CommissionChangeTooSoon { round });
     }
-    p.commission = commission;
-    p.commission_round = round;
-    PARTICIPANTS.save(deps.storage, (task_id, &info.sender), &p)?;
+    let mut after = p.clone();
+    after.commission = commission;
+    after.commission_round = round;
+    // Recorded like a stake change: a round pays its delegators at the commission that stood
+    // when its stakes froze, whenever it is paid.
+    let mut state = TASK_STATE.load(deps.storage, task_id)?;
+    let epoch = counting_round(&task, &env);
+    save_participant(deps.storage, &task, &mut state, epoch, &info.sender, Some(&p), &mut after)?;
+    TASK_STATE.save(deps.storage, task_id, &state)?;
     Ok(Response::new()
         .add_attribute("action", "set_commission")
         .add_attribute("task_id", task_id.to_string())
@@ -316,26 +433,30 @@ pub fn execute_withdraw_delegator_rewards(
 ) -> Result<Response, ContractError> {
     load_task(deps.storage, task_id)?;
     let operator = deps.api.addr_validate(&operator)?;
-    let mut p = load_participant(deps.storage, task_id, &operator)?;
+    let mut state = TASK_STATE.load(deps.storage, task_id)?;
     let mut d = load_delegation(deps.storage, task_id, &info.sender, &operator)?;
-    settle(&mut d, &p)?;
+    settle(deps.storage, task_id, &info.sender, &operator, &mut d, state.rounds_finalized)?;
     let amount = d.pending;
     if amount.is_zero() {
         return Err(ContractError::NothingToClaim {});
     }
     d.pending = Uint128::zero();
+    let mut p = load_participant(deps.storage, task_id, &operator)?;
     p.delegator_reserve = p.delegator_reserve.checked_sub(amount)?;
     PARTICIPANTS.save(deps.storage, (task_id, &operator), &p)?;
     DELEGATIONS.save(deps.storage, (task_id, &info.sender, &operator), &d)?;
     REWARDS.update(deps.storage, &info.sender, |r| -> Result<_, ContractError> {
         Ok(r.unwrap_or_default().checked_add(amount)?)
     })?;
+    let swept = retire_if_done(deps.storage, &mut state, task_id, &info.sender, &operator, &d)?;
+    TASK_STATE.save(deps.storage, task_id, &state)?;
     Ok(Response::new()
         .add_attribute("action", "withdraw_delegator_rewards")
         .add_attribute("task_id", task_id.to_string())
         .add_attribute("delegator", info.sender)
         .add_attribute("operator", operator)
-        .add_attribute("amount", amount))
+        .add_attribute("amount", amount)
+        .add_attributes(swept.filter(|s| !s.is_zero()).map(|s| ("dust_to_pool", s.to_string()))))
 }
 
 /// Empties `who`'s claimable balance and returns it; refuses an empty one.
@@ -365,14 +486,19 @@ pub fn execute_claim(deps: DepsMut, info: MessageInfo) -> Result<Response, Contr
 /// and the balance stays claimable.
 pub fn execute_withdraw_to_evm(
     deps: DepsMut,
+    env: Env,
     info: MessageInfo,
     evm_recipient: String,
 ) -> Result<Response, ContractError> {
     let config = CONFIG.load(deps.storage)?;
-    let bridge = config.bridge.ok_or(ContractError::NoBridge {})?;
+    let bridge = config.bridge_at(env.block.time.seconds()).cloned().ok_or(ContractError::NoBridge {})?;
     let recipient = EvmAddress::parse(&evm_recipient)?;
     if recipient == EvmAddress::default() {
         return Err(ContractError::ZeroEvmRecipient {});
+    }
+    let amount = REWARDS.may_load(deps.storage, &info.sender)?.unwrap_or_default();
+    if !amount.is_zero() && amount < config.min_evm_withdrawal {
+        return Err(ContractError::WithdrawalTooSmall { min: config.min_evm_withdrawal, amount });
     }
     let amount = take_claimable(deps.storage, &info.sender)?;
     // The checksummed form: the bridge parses it again and it always passes.

@@ -9,8 +9,8 @@ use cosmwasm_std::{Addr, Binary, DepsMut, Env, HexBinary, MessageInfo, Response,
 use crate::error::ContractError;
 use crate::stake::transfer;
 use crate::state::{
-    load_task, now, Seeds, Task, TaskState, CONFIG, NEXT_SUBMISSION_IDS, NEXT_TASK_ID, SALT_MIX, SCHEDULES, SEEDS,
-    TASKS, TASK_STATE,
+    load_task, now, Beacon, Seeds, Task, TaskState, BEACONS, CONFIG, NEXT_SUBMISSION_IDS, NEXT_TASK_ID, SALT_MIX,
+    SCHEDULES, SEEDS, TASKS, TASK_STATE,
 };
 
 pub fn execute_create_task(
@@ -54,7 +54,8 @@ pub fn execute_create_task(
         },
     )?;
     let seed = initial_seed(id, env.block.height, env.block.time.nanos());
-    SEEDS.save(deps.storage, id, &Seeds { seed_round: 1, seed: HexBinary::from(seed) })?;
+    SEEDS.save(deps.storage, id, &Seeds { seed_round: 0, seed: HexBinary::from(seed) })?;
+    BEACONS.save(deps.storage, id, &Beacon { round: 0, value: task.params.beacon.clone() })?;
     Ok(Response::new()
         .add_attribute("action", "create_task")
         .add_attribute("task_id", id.to_string())

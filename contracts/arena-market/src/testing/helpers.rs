@@ -1,10 +1,10 @@
 //! A suite with the token and the market deployed, and verb-named helpers to drive them.
 
-use arena_types::market::commitment::score_commitment;
+use arena_types::market::commitment::{beacon_value, score_commitment};
 use arena_types::market::msg::{
-    AssignmentsResponse, DataCommitment, DelegationResponse, ExecuteMsg, InstantiateMsg, Metric, ModelConstraints,
-    ModelMetadata, ParticipantResponse, Phases, QueryMsg, ReceiveMsg, RewardsResponse, Role, RoundResponse,
-    SlashEventsResponse, SubmissionResponse, TaskParams, TaskResponse,
+    AssignmentsResponse, BeaconResponse, DataCommitment, DelegationResponse, ExecuteMsg, InstantiateMsg, Metric,
+    ModelConstraints, ModelMetadata, ParticipantResponse, Phases, QueryMsg, ReceiveMsg, RewardsResponse, Role,
+    RoundResponse, SlashEventsResponse, StakeAtResponse, SubmissionResponse, TaskParams, TaskResponse,
 };
 use arena_types::market::phase::Clock;
 use cosmwasm_std::{to_json_binary, Addr, Decimal, Empty, HexBinary, Uint128};
@@ -15,6 +15,9 @@ use crate::ContractError;
 
 /// Every named account starts with this many tokens.
 pub const START_BALANCE: u128 = 1_000_000;
+
+/// The secret behind every test task's beacon chain ([`Suite::create_task`] sets the anchor).
+pub const BEACON_SECRET: [u8; 32] = [77u8; 32];
 
 fn token_contract() -> Box<dyn Contract<Empty>> {
     Box::new(ContractWrapper::new(
@@ -45,6 +48,8 @@ pub fn default_params() -> TaskParams {
             name: "accuracy_ppm".into(),
             description: "top-1 accuracy on the evaluation set, in parts per million".into(),
         },
+        // Replaced by the anchor of BEACON_SECRET for the task's rounds in `create_task`.
+        beacon: HexBinary::from([0u8; 32]),
         training_data: DataCommitment { uri: "file://data/train.bin".into(), sha256: HexBinary::from([1u8; 32]) },
         evaluation_data: DataCommitment { uri: "file://data/eval.bin".into(), sha256: HexBinary::from([2u8; 32]) },
         model: ModelConstraints { family: "mlp".into(), max_parameters: 1_000_000, max_file_bytes: 4_000_000 },
@@ -128,6 +133,9 @@ impl Suite {
                     max_commission: Decimal::percent(50),
                     max_commission_change: Decimal::percent(10),
                     bridge: None,
+                    // Test rewards are thousands of units, not whole tokens.
+                    min_evm_withdrawal: Some(Uint128::new(1_000)),
+                    bridge_change_delay: None,
                 },
                 &[],
                 "arena-market",
@@ -150,6 +158,12 @@ impl Suite {
             b.height += n;
             b.time = b.time.plus_seconds(5 * n);
         });
+    }
+
+    /// Lets the market's default bridge change delay pass (block time only, not heights).
+    pub fn wait_for_bridge_change(&mut self) {
+        let delay = arena_types::market::msg::DEFAULT_BRIDGE_CHANGE_DELAY;
+        self.app.update_block(|b| b.time = b.time.plus_seconds(delay));
     }
 
     /// Moves to the first block of `round`'s `phase` (0 submission, 1 commit, 2 reveal, 3 the
@@ -180,9 +194,27 @@ impl Suite {
             .map_err(contract_err)
     }
 
-    pub fn create_task(&mut self, creator: &Addr, pool: u128, params: TaskParams) -> Result<u64, ContractError> {
+    /// Creates a task whose beacon chain is [`BEACON_SECRET`]'s.
+    pub fn create_task(&mut self, creator: &Addr, pool: u128, mut params: TaskParams) -> Result<u64, ContractError> {
+        params.beacon = HexBinary::from(beacon_value(&BEACON_SECRET, params.rounds, 0));
         let res = self.send(creator, pool, &ReceiveMsg::CreateTask(params))?;
         Ok(attr(&res, "task_id").parse().unwrap())
+    }
+
+    /// Reveals the beacon value of `round` (as the creator's daemon would).
+    pub fn reveal_beacon(&mut self, task_id: u64, round: u32) -> Result<AppResponse, ContractError> {
+        let rounds = self.task(task_id).params.rounds;
+        let value = HexBinary::from(beacon_value(&BEACON_SECRET, rounds, round));
+        let creator = self.addr("creator");
+        self.execute(&creator, &ExecuteMsg::RevealBeacon { task_id, round, value })
+    }
+
+    pub fn beacon(&self, task_id: u64) -> BeaconResponse {
+        self.query(&QueryMsg::Beacon { task_id })
+    }
+
+    pub fn stake_at(&self, task_id: u64, who: &Addr, round: u32) -> StakeAtResponse {
+        self.query(&QueryMsg::StakeAt { task_id, address: who.to_string(), round })
     }
 
     pub fn stake(&mut self, who: &Addr, task_id: u64, role: Role, amount: u128) -> Result<AppResponse, ContractError> {
@@ -213,7 +245,14 @@ impl Suite {
         Ok(attr(&res, "submission_id").parse().unwrap())
     }
 
+    /// Cranks assignment, revealing the round's beacon first if it is due and not yet revealed
+    /// (tests of the beacon itself call `Assign` directly).
     pub fn assign(&mut self, task_id: u64, limit: Option<u32>) -> Result<AppResponse, ContractError> {
+        let now = self.task(task_id).now;
+        if self.beacon(task_id).revealed_round < now.round {
+            // Refused once the round's sampling started; then Assign needs no beacon.
+            let _ = self.reveal_beacon(task_id, now.round);
+        }
         let anyone = self.addr("cranker");
         self.execute(&anyone, &ExecuteMsg::Assign { task_id, limit })
     }

@@ -1,5 +1,6 @@
 //! Multi-contract tests: the market against the real arena-token (cw20-base) in cw-multi-test.
 
+mod attacks;
 mod bad_input;
 mod delegation;
 mod helpers;

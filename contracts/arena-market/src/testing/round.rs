@@ -213,8 +213,9 @@ fn the_next_rounds_seed_mixes_the_revealed_salts() {
     for v in &vs {
         mix = arena_types::market::commitment::mix_salt(&mix, &salt_for(v, 1));
     }
-    // Reveals arrived in the order of `vs`.
-    let expected = arena_types::market::commitment::next_round_seed(&seed1.to_array().unwrap(), &mix, 2);
+    // Reveals arrived in the order of `vs`; the creator's beacon of round 2 joins them.
+    let beacon = arena_types::market::commitment::beacon_value(&BEACON_SECRET, 3, 2);
+    let expected = arena_types::market::commitment::next_round_seed(&seed1.to_array().unwrap(), &mix, &beacon, 2);
     assert_eq!(seed2.to_array::<32>().unwrap(), expected);
 }
 

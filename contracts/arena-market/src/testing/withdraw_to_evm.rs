@@ -1,7 +1,7 @@
 //! `WithdrawToEvm`: rewards leave through the real arena-bridge, queued there for an EVM
 //! recipient with the market as sender; and each way it is refused with nothing moved.
 
-use arena_types::market::msg::{ConfigResponse, ExecuteMsg, InstantiateMsg, QueryMsg};
+use arena_types::market::msg::{ConfigResponse, ExecuteMsg, InstantiateMsg, QueryMsg, DEFAULT_BRIDGE_CHANGE_DELAY};
 use arena_types::settlement::msg::{
     Attester, BatchPolicy, BatchResponse, ExecuteMsg as BridgeExecuteMsg, InstantiateMsg as BridgeInstantiateMsg,
     LeavesResponse, OutboxResponse, ProofResponse, QueryMsg as BridgeQueryMsg, ReceiveMsg as BridgeReceiveMsg,
@@ -48,6 +48,7 @@ fn connect_bridge(suite: &mut Suite) -> Addr {
     let bridge = deploy_bridge(suite);
     let admin = suite.admin.clone();
     suite.execute(&admin, &ExecuteMsg::SetBridge { bridge: bridge.to_string() }).unwrap();
+    suite.wait_for_bridge_change();
     bridge
 }
 
@@ -228,7 +229,32 @@ fn the_admin_sets_the_bridge_and_the_config_answers_it() {
     let res = suite.execute(&admin, &ExecuteMsg::SetBridge { bridge: bridge.to_string() }).unwrap();
     assert_eq!(attr(&res, "action"), "set_bridge");
     assert_eq!(attr(&res, "bridge"), bridge.to_string());
+    let effective_at = suite.app.block_info().time.seconds() + DEFAULT_BRIDGE_CHANGE_DELAY;
+    assert_eq!(attr(&res, "effective_at"), effective_at.to_string());
+    assert_eq!(config(&suite).pending_bridge, Some((bridge.clone(), effective_at)));
+    assert_eq!(config(&suite).bridge, None);
+    suite.wait_for_bridge_change();
     assert_eq!(config(&suite).bridge, Some(bridge));
+    assert_eq!(config(&suite).pending_bridge, None);
+}
+
+/// Scenario 9 of the security review: the admin's `SetBridge` redirected every later withdrawal
+/// at once, so a stolen admin key could take every EVM withdrawal. A new bridge is announced and
+/// used only after the delay; until then withdrawals go to the old one.
+#[test]
+fn a_new_bridge_is_used_only_after_the_announced_delay() {
+    let (mut suite, task, trainer, _vs) = rewarded_trainer();
+    let old = connect_bridge(&mut suite);
+    let new = deploy_bridge(&mut suite);
+    let admin = suite.admin.clone();
+    suite.execute(&admin, &ExecuteMsg::SetBridge { bridge: new.to_string() }).unwrap();
+    let recipient = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed".to_string();
+    let res = suite.execute(&trainer, &ExecuteMsg::WithdrawToEvm { evm_recipient: recipient.clone() }).unwrap();
+    assert_eq!(attr(&res, "bridge"), old.to_string());
+    assert_eq!(config(&suite).bridge, Some(old.clone()));
+    assert_money_accounted(&suite, task, Some(&old));
+    suite.wait_for_bridge_change();
+    assert_eq!(config(&suite).bridge, Some(new));
 }
 
 #[test]
@@ -246,6 +272,8 @@ fn a_market_instantiated_with_a_bridge_answers_it() {
         max_commission: Decimal::percent(50),
         max_commission_change: Decimal::percent(10),
         bridge: Some(bridge.to_string()),
+        min_evm_withdrawal: None,
+        bridge_change_delay: None,
     };
     let admin = suite.admin.clone();
     let market = suite.app.instantiate_contract(code, admin, &msg, &[], "market2", None).unwrap();
@@ -269,6 +297,7 @@ fn the_bridge_can_be_set_while_paused() {
     let admin = suite.admin.clone();
     suite.execute(&admin, &ExecuteMsg::SetPaused { paused: true }).unwrap();
     suite.execute(&admin, &ExecuteMsg::SetBridge { bridge: bridge.to_string() }).unwrap();
+    suite.wait_for_bridge_change();
     assert_eq!(config(&suite).bridge, Some(bridge));
 }
 

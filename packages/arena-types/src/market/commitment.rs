@@ -44,8 +44,9 @@ pub fn score_commitment(
 }
 
 /// The first round's seed: `sha256("arena-seed" || task_id u64 BE || creation height u64 BE ||
-/// creation time in nanoseconds u64 BE)`. Later rounds mix in revealed salts
-/// ([`mix_salt`], [`next_round_seed`]), so no single party picks them.
+/// creation time in nanoseconds u64 BE)`. Known to everyone from the start: what makes each
+/// round's seed unpredictable is what [`next_round_seed`] mixes in, the salts and the creator's
+/// beacon, all revealed after the round's stakes froze.
 pub fn initial_seed(task_id: u64, height: u64, time_nanos: u64) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(b"arena-seed");
@@ -64,13 +65,53 @@ pub fn mix_salt(mix: &[u8; 32], salt: &[u8; 32]) -> [u8; 32] {
     h.finalize().into()
 }
 
-/// The seed of `round`: `sha256(previous seed || mix of the salts revealed since || round u32 BE)`.
-pub fn next_round_seed(prev_seed: &[u8; 32], mix: &[u8; 32], round: u32) -> [u8; 32] {
+/// The seed of `round`: `sha256(previous seed || mix of the salts revealed since || beacon ||
+/// round u32 BE)`, where `beacon` is the creator's beacon value for `round` ([`beacon_value`]),
+/// or 32 zero bytes when the creator did not reveal it in time.
+pub fn next_round_seed(prev_seed: &[u8; 32], mix: &[u8; 32], beacon: &[u8; 32], round: u32) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(prev_seed);
     h.update(mix);
+    h.update(beacon);
     h.update(round.to_be_bytes());
     h.finalize().into()
+}
+
+/// One step of the creator's beacon chain: `sha256("arena-beacon" || value)`.
+///
+/// The creator draws a secret `s` and publishes only the anchor `H^rounds(s)` with the task. The
+/// value of round `r` is `H^(rounds - r)(s)`: each one hashes to the one before it, so the chain
+/// checks every reveal against the anchor, and nobody but the creator can compute a value
+/// before it is revealed (that would invert sha256).
+pub fn beacon_step(value: &[u8; 32]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"arena-beacon");
+    h.update(value);
+    h.finalize().into()
+}
+
+/// The beacon value of `round` (0 is the anchor) of a task of `rounds` rounds: `H^(rounds -
+/// round)(secret)`.
+pub fn beacon_value(secret: &[u8; 32], rounds: u32, round: u32) -> [u8; 32] {
+    let mut v = *secret;
+    for _ in round..rounds {
+        v = beacon_step(&v);
+    }
+    v
+}
+
+/// Whether `value` is the beacon value of `round`, given the value `known` of an earlier round
+/// `known_round` (the anchor is round 0): `H^(round - known_round)(value) == known`. Rounds the
+/// creator skipped are hashed over, so a missed reveal does not break the chain.
+pub fn beacon_follows(known: &[u8; 32], known_round: u32, value: &[u8; 32], round: u32) -> bool {
+    if round <= known_round {
+        return false;
+    }
+    let mut v = *value;
+    for _ in known_round..round {
+        v = beacon_step(&v);
+    }
+    &v == known
 }
 
 /// The seed a submission's validators are sampled from:
@@ -123,7 +164,48 @@ mod tests {
         let s0 = initial_seed(1, 10, 20);
         assert_ne!(s0, initial_seed(2, 10, 20));
         let m = mix_salt(&[0u8; 32], &[9u8; 32]);
-        assert_ne!(next_round_seed(&s0, &m, 2), next_round_seed(&s0, &[0u8; 32], 2));
+        let b = [5u8; 32];
+        assert_ne!(next_round_seed(&s0, &m, &b, 2), next_round_seed(&s0, &[0u8; 32], &b, 2));
+        assert_ne!(next_round_seed(&s0, &m, &b, 2), next_round_seed(&s0, &m, &[0u8; 32], 2));
         assert_ne!(assignment_seed(1, 1, 1, &s0), assignment_seed(1, 1, 2, &s0));
+    }
+
+    /// Off-chain replay of assignments depends on these bytes: pinned against sha256 of the
+    /// documented layouts, written out by hand.
+    #[test]
+    fn seed_encodings_are_pinned() {
+        let mut bytes = b"arena-seed".to_vec();
+        bytes.extend_from_slice(&7u64.to_be_bytes());
+        bytes.extend_from_slice(&100u64.to_be_bytes());
+        bytes.extend_from_slice(&5_000u64.to_be_bytes());
+        let s0: [u8; 32] = Sha256::digest(&bytes).into();
+        assert_eq!(initial_seed(7, 100, 5_000), s0);
+        let next: [u8; 32] = Sha256::digest([&s0[..], &[1u8; 32], &[2u8; 32], &[0, 0, 0, 3]].concat()).into();
+        assert_eq!(next_round_seed(&s0, &[1u8; 32], &[2u8; 32], 3), next);
+        let a: [u8; 32] =
+            Sha256::digest([&[0, 0, 0, 0, 0, 0, 0, 7][..], &[0, 0, 0, 3], &[0, 0, 0, 0, 0, 0, 0, 9], &next].concat())
+                .into();
+        assert_eq!(assignment_seed(7, 3, 9, &next), a);
+        let m: [u8; 32] = Sha256::digest([[4u8; 32], [6u8; 32]].concat()).into();
+        assert_eq!(mix_salt(&[4u8; 32], &[6u8; 32]), m);
+    }
+
+    #[test]
+    fn the_beacon_chain_checks_each_reveal_against_the_anchor() {
+        let secret = [42u8; 32];
+        let anchor = beacon_value(&secret, 5, 0);
+        assert_eq!(anchor, beacon_step(&beacon_step(&beacon_step(&beacon_step(&beacon_step(&secret))))));
+        assert_eq!(beacon_value(&secret, 5, 5), secret);
+        let b1 = beacon_value(&secret, 5, 1);
+        assert!(beacon_follows(&anchor, 0, &b1, 1));
+        // Round 2 missed: round 3's value still follows round 1's.
+        let b3 = beacon_value(&secret, 5, 3);
+        assert!(beacon_follows(&b1, 1, &b3, 3));
+        assert!(beacon_follows(&anchor, 0, &b3, 3));
+        // A wrong value, a wrong round, or a replay of a known round fails.
+        assert!(!beacon_follows(&anchor, 0, &[0u8; 32], 1));
+        assert!(!beacon_follows(&anchor, 0, &b3, 2));
+        assert!(!beacon_follows(&b1, 1, &b1, 1));
+        assert!(!beacon_follows(&b1, 1, &anchor, 0));
     }
 }

@@ -35,6 +35,38 @@ pub fn lower_weighted_median(reveals: &[WeightedScore]) -> Option<u32> {
     None
 }
 
+/// The upper stake-weighted median: the largest revealed score x such that the weight of the
+/// reveals scoring >= x is at least half of all revealed weight. It differs from the lower one
+/// only when some score splits the reveals into two halves of exactly equal weight.
+pub fn upper_weighted_median(reveals: &[WeightedScore]) -> Option<u32> {
+    let total: Uint256 = reveals.iter().map(|r| Uint256::from(r.weight)).sum();
+    if total.is_zero() {
+        return None;
+    }
+    let mut sorted: Vec<&WeightedScore> = reveals.iter().collect();
+    sorted.sort_by(|a, b| (b.score, &b.validator).cmp(&(a.score, &a.validator)));
+    let mut above = Uint256::zero();
+    for r in sorted {
+        above += Uint256::from(r.weight);
+        if above + above >= total {
+            return Some(r.score);
+        }
+    }
+    None
+}
+
+/// The consensus score of a submission: the lower weighted median, unless the reveals split into
+/// two camps of exactly half the weight each that lie more than `tau` apart, in which case there
+/// is none (the submission is unscored and nobody is slashed as an outlier, since nothing says
+/// which camp is right). So validators holding exactly half of the revealed weight can void a
+/// submission or move its score by at most `tau`, never more; below half they cannot move it out
+/// of the honest scores' range at all.
+pub fn consensus_score(reveals: &[WeightedScore], tau: u32) -> Option<u32> {
+    let lower = lower_weighted_median(reveals)?;
+    let upper = upper_weighted_median(reveals)?;
+    (upper - lower <= tau).then_some(lower)
+}
+
 /// Whether enough of the assigned weight revealed: `revealed >= quorum * assigned`, compared
 /// exactly (no rounding). Nothing assigned never meets quorum.
 pub fn meets_quorum(revealed: Uint128, assigned: Uint128, quorum: Decimal) -> bool {
@@ -90,6 +122,21 @@ mod tests {
     fn heavy_validator_moves_the_median() {
         let r = [ws("a", 10, 1), ws("b", 90, 5), ws("c", 20, 1)];
         assert_eq!(lower_weighted_median(&r), Some(90));
+    }
+
+    #[test]
+    fn an_even_split_far_apart_has_no_consensus() {
+        // The proof of concept of the review: half the weight says 0, half says 900,000.
+        let r = [ws("a", 900_000, 50), ws("b", 0, 50)];
+        assert_eq!(lower_weighted_median(&r), Some(0));
+        assert_eq!(upper_weighted_median(&r), Some(900_000));
+        assert_eq!(consensus_score(&r, 20_000), None);
+        // Two honest camps within tau of each other still agree.
+        let r = [ws("a", 500_000, 50), ws("b", 510_000, 50)];
+        assert_eq!(consensus_score(&r, 20_000), Some(500_000));
+        // A strict majority decides as before.
+        let r = [ws("a", 900_000, 51), ws("b", 0, 50)];
+        assert_eq!(consensus_score(&r, 20_000), Some(900_000));
     }
 
     #[test]
@@ -157,6 +204,36 @@ mod tests {
             let all: Vec<_> = honest.into_iter().chain(adversarial).collect();
             let c = lower_weighted_median(&all).unwrap();
             prop_assert!(lo <= c && c <= hi, "median {} outside honest range [{}, {}]", c, lo, hi);
+        }
+
+        /// Validators holding exactly half of the revealed weight, all on one score, can at most
+        /// void the submission or move its consensus within tau of the honest range.
+        #[test]
+        fn an_exact_half_moves_the_score_by_tau_at_most(
+            honest in reveals("honest", 400_000, 600_000, 1..12),
+            adv_score in 0u32..=1_000_000,
+            tau in 0u32..50_000,
+        ) {
+            let honest_w: u128 = honest.iter().map(|r| r.weight.u128()).sum();
+            let lo = honest.iter().map(|r| r.score).min().unwrap();
+            let hi = honest.iter().map(|r| r.score).max().unwrap();
+            let mut all = honest;
+            all.push(ws("adv", adv_score, honest_w));
+            if let Some(c) = consensus_score(&all, tau) {
+                prop_assert!(
+                    lo.saturating_sub(tau) <= c && c <= hi + tau,
+                    "consensus {} outside [{} - tau, {} + tau], tau {}", c, lo, hi, tau
+                );
+            }
+        }
+
+        /// Without an exact half split the consensus is the lower median.
+        #[test]
+        fn consensus_is_the_lower_median_without_a_split(r in reveals("v", 0, 1_000_000, 1..20)) {
+            let (lower, upper) = (lower_weighted_median(&r), upper_weighted_median(&r));
+            if lower == upper {
+                prop_assert_eq!(consensus_score(&r, 0), lower);
+            }
         }
 
         /// The median does not depend on the order of the reveals.

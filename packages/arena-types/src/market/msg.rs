@@ -22,7 +22,23 @@ pub struct InstantiateMsg {
     /// deployments' JSON has no such field) and set later by the admin with `SetBridge`.
     #[serde(default)]
     pub bridge: Option<String>,
+    /// Smallest balance `WithdrawToEvm` sends, so that dust cannot fill settlement batches
+    /// (each leaf costs every relayer and the EVM contract work). Default
+    /// [`DEFAULT_MIN_EVM_WITHDRAWAL`]; smaller balances are claimed on the Cosmos side.
+    #[serde(default)]
+    pub min_evm_withdrawal: Option<Uint128>,
+    /// Seconds between the admin's `SetBridge` and the new bridge taking effect, so that users
+    /// see the change announced (a `set_bridge` event with `effective_at`) and can claim on this
+    /// chain instead. Default [`DEFAULT_BRIDGE_CHANGE_DELAY`].
+    #[serde(default)]
+    pub bridge_change_delay: Option<u64>,
 }
+
+/// Two days.
+pub const DEFAULT_BRIDGE_CHANGE_DELAY: u64 = 2 * 24 * 3600;
+
+/// 1 token of 6 decimals.
+pub const DEFAULT_MIN_EVM_WITHDRAWAL: Uint128 = Uint128::new(1_000_000);
 
 #[cw_serde]
 pub enum ExecuteMsg {
@@ -51,6 +67,12 @@ pub enum ExecuteMsg {
     },
     /// An assigned validator reveals the score and the 32-byte salt it committed to (reveal phase).
     Reveal { task_id: u64, submission_id: u64, score: u32, salt: HexBinary },
+    /// Reveals the creator's beacon value of `round`
+    /// ([`crate::market::commitment::beacon_value`]), which seeds that round's validator sampling.
+    /// Anyone holding it may send it (the chain to the task's anchor is the proof), but only once
+    /// the round's stakes are frozen ([`crate::market::phase::Schedule::stake_freeze`]) and before
+    /// its sampling started: a value revealed earlier would let stakers fit their stakes to it.
+    RevealBeacon { task_id: u64, round: u32, value: HexBinary },
     /// Crank: finalizes up to `limit` (default 50, at most 200) items of `round`, which must be
     /// closed and the oldest unfinalized round (rounds finalize in order, as each one's emission
     /// depends on the pool the previous one left). A submission scored, a rank or a payment is
@@ -86,7 +108,8 @@ pub enum ExecuteMsg {
     SetPaused { paused: bool },
     /// Admin: hands the admin role on, or renounces it with `None`.
     UpdateAdmin { admin: Option<String> },
-    /// Admin: sets the arena-bridge contract that `WithdrawToEvm` sends to.
+    /// Admin: announces the arena-bridge contract that `WithdrawToEvm` sends to; it is used from
+    /// `bridge_change_delay` seconds later on (a bridge named at instantiation is used at once).
     SetBridge { bridge: String },
 }
 
@@ -160,16 +183,21 @@ pub struct Phases {
 #[cw_serde]
 pub struct TaskParams {
     pub metric: Metric,
+    /// The anchor of the creator's beacon chain, `H^rounds(secret)`
+    /// ([`crate::market::commitment::beacon_value`] of round 0), 32 bytes. The creator reveals one
+    /// value of the chain per round after that round's stakes freeze (`RevealBeacon`).
+    pub beacon: HexBinary,
     pub training_data: DataCommitment,
     pub evaluation_data: DataCommitment,
     pub model: ModelConstraints,
     pub rounds: u32,
     pub phases: Phases,
-    /// k: validators sampled per submission.
+    /// k: validators sampled per submission, at least 3 (so that one validator is never the
+    /// whole consensus).
     pub validators_per_submission: u32,
     pub min_trainer_stake: Uint128,
     pub min_validator_stake: Uint128,
-    /// Share of the assigned weight that must reveal for a submission to be scored, in (0, 1].
+    /// Share of the assigned weight that must reveal for a submission to be scored, in [1/2, 1].
     pub quorum: Decimal,
     /// A reveal within tau of the consensus score is in consensus (e.g. 20_000 = 2 points).
     pub tau: u32,
@@ -181,9 +209,13 @@ pub struct TaskParams {
     pub gamma: Decimal,
     /// Rank decay of trainer rewards, in (0, 1].
     pub q: Decimal,
-    /// Exponent of stake in the sampling weight: one of 1, 0.75, 0.5, 0.25.
+    /// Exponent of stake in the sampling weight: one of 1, 0.75, 0.5, 0.25. Below 1 a stake
+    /// split over many identities is sampled more often than the same stake in one
+    /// ([`crate::market::sampling::supported_betas`] has the arithmetic); 1 is the safe choice.
     pub beta: Decimal,
-    /// Weight of delegated stake in an operator's effective stake, in [0, 1].
+    /// Weight of delegated stake in an operator's effective stake (sampling, rewards and the
+    /// reward split), in [0, 1]. Delegated stake is never slashed, so it never counts in the
+    /// consensus: a reveal weighs the validator's own stake alone.
     pub epsilon: Decimal,
     /// Share of own stake lost per assigned submission not revealed, in [0, 1].
     pub liveness_slash: Decimal,
@@ -203,6 +235,13 @@ pub enum QueryMsg {
     /// One task: its parameters, schedule, state and current phase.
     #[returns(TaskResponse)]
     Task { task_id: u64 },
+    /// The task's beacon: the last value revealed and when the next one is accepted.
+    #[returns(BeaconResponse)]
+    Beacon { task_id: u64 },
+    /// What counted of an operator's stake in `round` (the snapshot its sampling, consensus
+    /// weight and pay used), as opposed to its live stake (`Participant`).
+    #[returns(StakeAtResponse)]
+    StakeAt { task_id: u64, address: String, round: u32 },
     /// Tasks by id.
     #[returns(TasksResponse)]
     Tasks { start_after: Option<u64>, limit: Option<u32> },
@@ -254,6 +293,10 @@ pub struct ConfigResponse {
     pub next_task_id: u64,
     /// The arena-bridge contract `WithdrawToEvm` sends to; `None` until the admin sets one.
     pub bridge: Option<Addr>,
+    pub min_evm_withdrawal: Uint128,
+    /// A bridge the admin announced, and the block time (seconds) from which it is used.
+    pub pending_bridge: Option<(Addr, u64)>,
+    pub bridge_change_delay: u64,
 }
 
 /// The money of a task. Invariant: `entered = pool + in_finalization + stake + unbonding +
@@ -298,6 +341,38 @@ pub struct TaskResponse {
     pub trainers: u32,
     pub validators: u32,
     pub next_submission_id: u64,
+    /// The round from which a stake change made now counts
+    /// ([`crate::market::phase::Schedule::counting_round`]); `rounds + 1`: none.
+    pub stakes_count_from: u32,
+}
+
+#[cw_serde]
+pub struct BeaconResponse {
+    pub task_id: u64,
+    pub anchor: HexBinary,
+    /// The last round whose value was revealed (0: none yet; `value` is then the anchor).
+    pub revealed_round: u32,
+    pub value: HexBinary,
+    /// The round whose value is due next, if any round is left.
+    pub next_round: Option<u32>,
+    /// When the next value is accepted from (its round's stake freeze)...
+    pub next_opens_at: Option<u64>,
+    /// ...and until when sampling waits for it.
+    pub next_deadline: Option<u64>,
+}
+
+#[cw_serde]
+pub struct StakeAtResponse {
+    pub task_id: u64,
+    pub address: Addr,
+    pub round: u32,
+    pub own: Uint128,
+    pub delegated: Uint128,
+    /// own + floor(epsilon * delegated) if own met the role's minimum, else 0.
+    pub effective: Uint128,
+    pub commission: Decimal,
+    /// Validators: effective^beta, the weight the round's sampling used.
+    pub sampling_weight: Uint128,
 }
 
 #[cw_serde]
@@ -527,6 +602,10 @@ mod tests {
                 ExecuteMsg::Finalize { task_id: 1, round: 1, limit: Some(50) },
                 r#"{"finalize":{"task_id":1,"round":1,"limit":50}}"#,
             ),
+            (
+                ExecuteMsg::RevealBeacon { task_id: 1, round: 2, value: HexBinary::from([0xcdu8; 32]) },
+                r#"{"reveal_beacon":{"task_id":1,"round":2,"value":"cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd"}}"#,
+            ),
             (ExecuteMsg::Claim {}, r#"{"claim":{}}"#),
             (
                 ExecuteMsg::WithdrawToEvm { evm_recipient: "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed".into() },
@@ -553,7 +632,7 @@ mod tests {
         let with = r#"{"admin":null,"token":"arena1token","max_commission":"0.5","max_commission_change":"0.05","bridge":"arena1bridge"}"#;
         let msg: InstantiateMsg = cosmwasm_std::from_json(with).unwrap();
         assert_eq!(msg.bridge.as_deref(), Some("arena1bridge"));
-        assert_eq!(to_json_string(&msg).unwrap(), with);
+        assert_eq!(msg.min_evm_withdrawal, None);
     }
 
     #[test]

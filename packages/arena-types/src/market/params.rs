@@ -10,6 +10,9 @@ use super::sampling::stake_power;
 
 /// Most rounds a task may run.
 pub const MAX_ROUNDS: u32 = 1_000;
+/// Fewest validators per submission: with one or two, a single validator is the consensus or
+/// can void it.
+pub const MIN_VALIDATORS_PER_SUBMISSION: u32 = 3;
 /// Most validators per submission: bounds the work of a finalization page (k reads per item).
 pub const MAX_VALIDATORS_PER_SUBMISSION: u32 = 32;
 /// Longest URI accepted (data sets, models).
@@ -91,6 +94,7 @@ fn model(m: &ModelConstraints) -> Result<(), ParamError> {
 pub fn validate_task_params(p: &TaskParams) -> Result<(), ParamError> {
     text("metric.name", &p.metric.name, MAX_NAME_LEN)?;
     text("metric.description", &p.metric.description, MAX_TEXT_LEN)?;
+    digest("beacon", &p.beacon)?;
     data("training_data.uri", "training_data.sha256", &p.training_data)?;
     data("evaluation_data.uri", "evaluation_data.sha256", &p.evaluation_data)?;
     model(&p.model)?;
@@ -106,12 +110,18 @@ pub fn validate_task_params(p: &TaskParams) -> Result<(), ParamError> {
         return Err(ParamError::UnbondingTooShort { unbonding: p.phases.unbonding, round_length });
     }
     range("phases.unbonding", p.phases.unbonding, round_length, 10 * max_phase)?;
-    range("validators_per_submission", p.validators_per_submission, 1, MAX_VALIDATORS_PER_SUBMISSION)?;
+    range(
+        "validators_per_submission",
+        p.validators_per_submission,
+        MIN_VALIDATORS_PER_SUBMISSION,
+        MAX_VALIDATORS_PER_SUBMISSION,
+    )?;
     range("min_trainer_stake", p.min_trainer_stake.u128(), 1, u128::MAX)?;
     range("min_validator_stake", p.min_validator_stake.u128(), 1, u128::MAX)?;
     let zero = Decimal::zero();
     let one = Decimal::one();
-    range("quorum", p.quorum, Decimal::from_ratio(1u128, 1_000_000u128), one)?;
+    // Below half, a minority of the assigned stake could score a submission alone.
+    range("quorum", p.quorum, Decimal::percent(50), one)?;
     range("tau", p.tau, 0, MAX_SCORE)?;
     range("outlier_bound", p.outlier_bound, 0, MAX_SCORE)?;
     if p.outlier_bound < p.tau {
@@ -162,6 +172,7 @@ pub(crate) mod tests {
                 name: "accuracy_ppm".into(),
                 description: "top-1 accuracy on the evaluation set, in parts per million".into(),
             },
+            beacon: HexBinary::from([9u8; 32]),
             training_data: DataCommitment { uri: "file://data/train.bin".into(), sha256: HexBinary::from([1u8; 32]) },
             evaluation_data: DataCommitment { uri: "file://data/eval.bin".into(), sha256: HexBinary::from([2u8; 32]) },
             model: ModelConstraints {
@@ -218,6 +229,18 @@ pub(crate) mod tests {
         let mut p = demo_params();
         p.quorum = Decimal::zero();
         assert!(matches!(validate_task_params(&p), Err(ParamError::OutOfRange { field: "quorum", .. })));
+        let mut p = demo_params();
+        p.quorum = Decimal::percent(49);
+        assert!(matches!(validate_task_params(&p), Err(ParamError::OutOfRange { field: "quorum", .. })));
+        let mut p = demo_params();
+        p.validators_per_submission = 2;
+        assert!(matches!(
+            validate_task_params(&p),
+            Err(ParamError::OutOfRange { field: "validators_per_submission", .. })
+        ));
+        let mut p = demo_params();
+        p.beacon = HexBinary::from([9u8; 31]);
+        assert_eq!(validate_task_params(&p), Err(ParamError::BadDigest { field: "beacon", len: 31 }));
         let mut p = demo_params();
         p.validators_per_submission = 33;
         assert!(matches!(

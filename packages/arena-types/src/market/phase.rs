@@ -90,6 +90,49 @@ impl Schedule {
         RoundPhase { round, phase, ends_at }
     }
 
+    /// When the stakes that count in `round` freeze: the end of round `round - 1`'s commit phase,
+    /// or, for round 1, the end of its own submission phase. A stake change made at or after this
+    /// instant counts from a later round ([`Schedule::counting_round`]).
+    ///
+    /// Why there: the entropy that seeds round `round`'s validator sampling is revealed after it
+    /// (the score salts of round `round - 1`'s reveal phase, committed before it, and the
+    /// creator's beacon, accepted only after it), so nobody can fit stakes to a known seed.
+    pub fn stake_freeze(&self, round: u32) -> u64 {
+        if round <= 1 {
+            self.start + self.submission
+        } else {
+            self.round_start(round - 1) + self.submission + self.commit
+        }
+    }
+
+    /// The first round whose stakes are not frozen at `now`: the round from which a stake,
+    /// delegation, unbonding, commission or slashing made now counts. `rounds + 1` once the last
+    /// round's stakes are frozen (the change then counts for no round of the task).
+    pub fn counting_round(&self, now: u64) -> u32 {
+        if now < self.stake_freeze(1) {
+            return 1;
+        }
+        let len = self.round_length();
+        let elapsed = now.saturating_sub(self.start);
+        let index = elapsed / len;
+        let into = elapsed % len;
+        // Inside round `index + 1`: round `index + 2` freezes at the end of this commit phase.
+        let next = if into < self.submission + self.commit { index + 2 } else { index + 3 };
+        next.min(u64::from(self.rounds) + 1) as u32
+    }
+
+    /// The height or time at which `round`'s commit phase opens (assignment can start).
+    pub fn commit_start(&self, round: u32) -> u64 {
+        self.round_start(round) + self.submission
+    }
+
+    /// Until when the first `Assign` of `round` waits for the creator's beacon: half-way through
+    /// its commit phase. After it, sampling goes ahead without the beacon, so an absent creator
+    /// costs validators half a commit phase, never the round.
+    pub fn beacon_deadline(&self, round: u32) -> u64 {
+        self.commit_start(round) + self.commit / 2
+    }
+
     /// The phase of a given `round` at `now`: earlier rounds are `Closed`; a later round reports
     /// `Submission` only once it has opened, so callers compare rounds first.
     pub fn phase_of(&self, round: u32, now: u64) -> Phase {
@@ -128,6 +171,46 @@ mod tests {
         assert_eq!(at(159), (3, Phase::Reveal, 160));
         assert_eq!(at(160), (3, Phase::Closed, 160));
         assert_eq!(at(10_000), (3, Phase::Closed, 160));
+    }
+
+    #[test]
+    fn stakes_count_from_the_first_round_not_yet_frozen() {
+        // Rounds of 20 from 100: submission [100, 110), commit [110, 115), reveal [115, 120).
+        let s = schedule();
+        assert_eq!(s.stake_freeze(1), 110);
+        assert_eq!(s.stake_freeze(2), 115);
+        assert_eq!(s.stake_freeze(3), 135);
+        for now in [100, 109] {
+            assert_eq!(s.counting_round(now), 1, "at {now}");
+        }
+        for now in [110, 114] {
+            assert_eq!(s.counting_round(now), 2, "at {now}");
+        }
+        // Round 1's reveal phase and round 2's submission and commit phases: round 3.
+        for now in [115, 119, 120, 134] {
+            assert_eq!(s.counting_round(now), 3, "at {now}");
+        }
+        // From round 2's reveal phase on, no round of the task is left to count in.
+        assert_eq!(s.counting_round(135), 4);
+        assert_eq!(s.counting_round(10_000), 4);
+        // The rule agrees with the freezes everywhere: r counts at `now` iff now < freeze(r) and
+        // every earlier round is frozen.
+        for now in 100..200 {
+            let r = s.counting_round(now);
+            if r <= s.rounds {
+                assert!(now < s.stake_freeze(r), "at {now}");
+            }
+            if r > 1 {
+                assert!(now >= s.stake_freeze(r - 1), "at {now}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_beacon_waits_half_a_commit_phase() {
+        let s = schedule();
+        assert_eq!(s.commit_start(2), 130);
+        assert_eq!(s.beacon_deadline(2), 132);
     }
 
     #[test]

@@ -14,34 +14,41 @@
 //! hold nearly all the weight the cap can end the sampling with fewer than k picks, which the
 //! contract records as they are (quorum is measured against the weight actually assigned).
 
-use cosmwasm_std::{Decimal, Isqrt, Uint128};
+use cosmwasm_std::{Decimal, Isqrt, Uint128, Uint512};
 use sha2::{Digest, Sha256};
 
 /// How many draws sampling may spend per validator it has to pick (see the module doc).
 pub const DRAWS_PER_PICK: u32 = 16;
 
-/// The exponents beta the contract supports, with how `S^beta` is computed. Only these are
-/// accepted because each is exact in integers: floor square roots, no floating point, no series.
+/// The exponents beta the contract supports, with how `floor(S^beta)` is computed. Only these
+/// are accepted because each is exact in integers: floor square roots, no floating point, no
+/// series. Nested floor square roots are exact (`isqrt(isqrt(x)) = floor(x^(1/4))`).
 /// - 1: `S`
-/// - 3/4: `isqrt(S) * isqrt(isqrt(S))`
+/// - 3/4: `isqrt(isqrt(S^3))`, with `S^3` in 512 bits
 /// - 1/2: `isqrt(S)`
 /// - 1/4: `isqrt(isqrt(S))`
+///
+/// With beta < 1 splitting stake pays: n identities of `S/n` each weigh `n^(1 - beta)` times
+/// one identity of `S` (10% of the stake split over 100 identities at beta = 1/2 weighs as much
+/// as 100% in one). The minimum validator stake bounds the gain to `(S / min)^(1 - beta)`.
+/// Beta = 1 (the default of every task Arena creates) makes splitting worthless.
 pub fn supported_betas() -> [Decimal; 4] {
     [Decimal::one(), Decimal::percent(75), Decimal::percent(50), Decimal::percent(25)]
 }
 
 /// `floor(S^beta)` computed as documented in [`supported_betas`]; `None` for another beta.
 pub fn stake_power(stake: Uint128, beta: Decimal) -> Option<Uint128> {
-    let root = stake.isqrt();
     if beta == Decimal::one() {
         Some(stake)
     } else if beta == Decimal::percent(75) {
-        // isqrt(S) < 2^64 and isqrt(isqrt(S)) < 2^32, so the product fits in u128.
-        Some(root * root.isqrt())
+        let s = Uint512::from(stake);
+        let root = (s * s * s).isqrt().isqrt();
+        // floor(S^(3/4)) <= S, so it fits.
+        Some(Uint128::try_from(root).expect("S^(3/4) <= S"))
     } else if beta == Decimal::percent(50) {
-        Some(root)
+        Some(stake.isqrt())
     } else if beta == Decimal::percent(25) {
-        Some(root.isqrt())
+        Some(stake.isqrt().isqrt())
     } else {
         None
     }
@@ -230,6 +237,22 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// floor(S^(p/4)) by definition: the largest x with x^4 <= S^p, found by bisection in u128
+    /// with the comparison in 512 bits. Independent of the square roots under test.
+    fn exact_root(stake: u128, p: u32) -> u128 {
+        let target = Uint512::from(stake).pow(p);
+        let (mut lo, mut hi) = (0u128, stake.max(1));
+        while lo < hi {
+            let mid = lo + (hi - lo).div_ceil(2);
+            if Uint512::from(mid).pow(4) <= target {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        lo
+    }
+
     #[test]
     fn stake_power_is_exact_for_supported_betas() {
         let s = Uint128::new(10_000);
@@ -238,10 +261,19 @@ mod tests {
         assert_eq!(stake_power(s, Decimal::percent(25)), Some(Uint128::new(10)));
         assert_eq!(stake_power(s, Decimal::percent(75)), Some(Uint128::new(1000)));
         assert_eq!(stake_power(s, Decimal::percent(60)), None);
-        assert_eq!(
-            stake_power(Uint128::MAX, Decimal::percent(75)),
-            Some(Uint128::new(u64::MAX as u128) * Uint128::new(u32::MAX as u128))
-        );
+        // Not fourth powers: the old isqrt(S) * isqrt(isqrt(S)) gave 155 and 3.
+        assert_eq!(stake_power(Uint128::new(1000), Decimal::percent(75)), Some(Uint128::new(177)));
+        assert_eq!(stake_power(Uint128::new(15), Decimal::percent(75)), Some(Uint128::new(7)));
+        for p in [1u32, 2, 3, 4] {
+            let beta = Decimal::percent(25 * u64::from(p));
+            for stake in [0u128, 1, 2, 15, 16, 17, 1000, u64::MAX as u128, u128::MAX - 1, u128::MAX] {
+                assert_eq!(
+                    stake_power(Uint128::new(stake), beta),
+                    Some(Uint128::new(exact_root(stake, p))),
+                    "{stake}^{p}/4"
+                );
+            }
+        }
     }
 
     #[test]
@@ -344,6 +376,15 @@ mod tests {
                 let a = fenwick_find::<()>(full.capacity, p, |i| Ok(full.nodes[i as usize])).unwrap();
                 let b = fenwick_find::<()>(grown.capacity, p, |i| Ok(grown.nodes[i as usize])).unwrap();
                 prop_assert_eq!(a, b);
+            }
+        }
+
+        /// stake_power is floor(S^beta) for every supported beta and any stake.
+        #[test]
+        fn stake_power_matches_exact_integer_roots(stake in any::<u128>(), small in 0u128..1_000_000, p in 1u32..=4) {
+            let beta = Decimal::percent(25 * u64::from(p));
+            for s in [stake, small] {
+                prop_assert_eq!(stake_power(Uint128::new(s), beta), Some(Uint128::new(exact_root(s, p))));
             }
         }
 
