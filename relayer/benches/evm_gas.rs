@@ -1,5 +1,6 @@
 //! EVM gas and latency of settlement against anvil: `postBatch` with 2-of-3 attester signatures and
-//! `claim` for batches of 1, 100 and 10,000 leaves, against the baseline of paying the same
+//! `claim` for batches of 1, 100 and 10,000 leaves, the timelocked attester rotation (propose and
+//! execute), against the baseline of paying the same
 //! recipients directly from one account (ERC-20 mints, and transfers from a funded account), all
 //! measured in the same run on the same anvil.
 //!
@@ -21,7 +22,7 @@ use alloy::providers::DynProvider;
 use alloy::signers::local::PrivateKeySigner;
 use arena_relayer::evm::attest::order_by_signer;
 use arena_relayer::evm::bindings::ArenaToken;
-use arena_relayer::evm::{Batch, ClaimLeaf, EvmClient, PostOutcome, SettlementParams};
+use arena_relayer::evm::{Batch, ClaimLeaf, EvmClient, PostOutcome};
 use serde_json::{json, Value};
 use support::{config, dev_key, leaves, oz_tree, spawn_anvil, total, workspace_root};
 
@@ -99,13 +100,7 @@ async fn run() -> Value {
     let anvil = spawn_anvil();
     let deployer = dev_key(&anvil, 0);
     let attesters: Vec<PrivateKeySigner> = (1..=3).map(|i| dev_key(&anvil, i)).collect();
-    let params = SettlementParams {
-        owner: deployer.address(),
-        attesters: attesters.iter().map(|a| a.address()).collect(),
-        threshold: 2,
-        token_name: "Arena".into(),
-        token_symbol: "ARENA".into(),
-    };
+    let params = support::params(deployer.address(), attesters.iter().map(|a| a.address()).collect(), 2);
     let (client, deployment) = EvmClient::deploy(config(&anvil), deployer, &params).await.unwrap();
     let provider = client.provider().clone();
 
@@ -114,7 +109,14 @@ async fn run() -> Value {
         let batch_id = i as u64 + 1;
         let leaves = leaves(batch_id, size);
         let tree = oz_tree(&leaves);
-        let batch = Batch { batchId: batch_id, root: tree.root, total: total(&leaves), count: size };
+        let batch = Batch {
+            sourceChain: support::source().chain,
+            sourceBridge: support::source().bridge,
+            batchId: batch_id,
+            root: tree.root,
+            total: total(&leaves),
+            count: size,
+        };
 
         // Post with attesters 1 and 3 (2 of 3), ordered by signer.
         let signatures: Vec<_> =
@@ -182,8 +184,17 @@ async fn run() -> Value {
         }));
     }
 
+    // The owner's attester rotation through the timelock: propose, wait, execute (swap attester 3
+    // for dev key 7, threshold unchanged).
+    let (add, remove) = ([dev_key(&anvil, 7).address()], [attesters[2].address()]);
+    let propose = client.propose_attester_update(&add, &remove, 2).await.unwrap();
+    support::advance_time(&client, support::TIMELOCK).await;
+    let execute = client.execute_attester_update(&add, &remove, 2).await.unwrap();
+    eprintln!("attester rotation: propose {} gas, execute {} gas", propose.gas_used, execute.gas_used);
+
     json!({
         "benchmark": "settlement-evm",
+        "attester_rotation": { "propose_gas": propose.gas_used, "execute_gas": execute.gas_used },
         "machine": machine(),
         "anvil": anvil_version(),
         "anvil_args": "--chain-id 84532 (automine, no --optimism)",

@@ -195,6 +195,7 @@ mod tests {
             attestation_count: 0,
             evm_tx_hash: None,
             confirmed_by: None,
+            confirmations: vec![],
         }
     }
 

@@ -63,6 +63,42 @@ pub enum RelayerError {
         /// The configured settlement contract.
         settlement: String,
     },
+    /// What the settlement contract holds under the batch id is not the bridge's batch (another
+    /// source's batch, or attesters who signed two batches under one id): never confirmed.
+    #[error(
+        "batch {batch_id}: the settlement contract holds {evm} under this id but the bridge sealed {bridge}; \
+         refusing to confirm a batch the bridge's users could not claim"
+    )]
+    PostedMismatch {
+        /// The batch id.
+        batch_id: u64,
+        /// Root, total and count on the bridge.
+        bridge: String,
+        /// Root, total and count on the EVM side.
+        evm: String,
+    },
+    /// The settlement contract was deployed for another chain or bridge than this relayer's.
+    #[error(
+        "the settlement contract {settlement} settles source (chain {evm_chain}, bridge {evm_bridge}), but this relayer's \
+         bridge {bridge} on chain {chain_id} is (chain {our_chain}, bridge {our_bridge}); check `evm.settlement` and \
+         `cosmos.bridge`, or deploy a settlement contract for this bridge"
+    )]
+    WrongSource {
+        /// The configured settlement contract.
+        settlement: String,
+        /// Its `sourceChain`.
+        evm_chain: String,
+        /// Its `sourceBridge`.
+        evm_bridge: String,
+        /// The configured bridge.
+        bridge: String,
+        /// The configured Cosmos chain id.
+        chain_id: String,
+        /// keccak256 of the chain id.
+        our_chain: String,
+        /// keccak256 of the bridge address.
+        our_bridge: String,
+    },
     /// A gRPC call to a relayer failed (CLI side).
     #[error("relayer gRPC: {0}")]
     Rpc(String),
@@ -91,6 +127,8 @@ impl RelayerError {
             | Self::RootMismatch { .. }
             | Self::InconsistentBatch { .. }
             | Self::DigestMismatch { .. }
+            | Self::PostedMismatch { .. }
+            | Self::WrongSource { .. }
             | Self::Io { .. } => false,
         }
     }
@@ -106,6 +144,8 @@ impl RelayerError {
             Self::RootMismatch { .. } => "root_mismatch",
             Self::InconsistentBatch { .. } => "inconsistent_batch",
             Self::DigestMismatch { .. } => "digest_mismatch",
+            Self::PostedMismatch { .. } => "posted_mismatch",
+            Self::WrongSource { .. } => "wrong_source",
             Self::Rpc(_) => "rpc",
             Self::Io { .. } => "io",
         }

@@ -15,5 +15,8 @@ mod client;
 mod error;
 
 pub use attest::Batch;
-pub use client::{ClaimLeaf, Deployment, EvmClient, EvmConfig, PostOutcome, PostedBatch, SettlementParams, TxOutcome};
+pub use client::{
+    BatchSource, ClaimLeaf, Deployment, EvmClient, EvmConfig, MintAllowance, PostOutcome, PostedBatch,
+    SettlementParams, TxOutcome,
+};
 pub use error::EvmError;

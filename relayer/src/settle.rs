@@ -4,10 +4,13 @@
 //! batches in status `sealed` and `attested`; for each, recompute the root from its leaves (a
 //! mismatch is never signed), compute the EIP-712 digest two ways (arena-types, as the bridge
 //! does, and alloy, as the settlement contract does) and compare it with the bridge's; attest if
-//! this relayer's key has not; once `attested` and not on the EVM side, post with the bridge's
-//! signatures ([`PostOutcome::AlreadyPosted`] is a success); once posted, wait for the
-//! confirmation depth and record the posting transaction on the bridge (the hash of a post made by
-//! another relayer comes from its `BatchPosted` event).
+//! this relayer's key has not; once `attested` and not on the EVM side, post with exactly
+//! `threshold` of the bridge's signatures by attesters the settlement contract has now
+//! ([`PostOutcome::AlreadyPosted`] is a success), and when a rotation left fewer than that, attest
+//! again with this key; once posted, wait for the confirmation depth, check that the contract holds
+//! the bridge's root, total and count under the id, and vote for the posting transaction on the
+//! bridge (the hash of a post made by another relayer comes from its `BatchPosted` event). The
+//! bridge marks the batch confirmed once `threshold` operators voted for the same hash.
 //!
 //! Nothing here is needed for correctness across restarts: every decision is taken from what the
 //! two chains say now. The in-memory [`View`] only caches verified leaves and remembers which
@@ -27,7 +30,7 @@ use alloy::providers::Provider;
 use alloy::rpc::types::Filter;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolEvent;
-use arena_types::settlement::eip712::{batch_digest, SettlementDomain};
+use arena_types::settlement::eip712::{batch_digest, BatchSource, SettlementDomain};
 use arena_types::settlement::evm::{parse_hex_array, to_hex_0x, EvmAddress};
 use arena_types::settlement::msg::{BatchResponse, BatchStatus, ExecuteMsg};
 use tokio::sync::broadcast;
@@ -36,7 +39,7 @@ use crate::bridge::{Bridge, VerifiedBatch};
 use crate::config::Resolved;
 use crate::error::RelayerError;
 use crate::evm::bindings::ArenaSettlement::BatchPosted;
-use crate::evm::{attest, Batch, EvmClient, PostOutcome};
+use crate::evm::{Batch, EvmClient, PostOutcome, PostedBatch};
 use crate::metrics::Metrics;
 use task::{Next, TaskError};
 
@@ -132,6 +135,8 @@ pub struct Settler {
     evm: EvmClient,
     attester: PrivateKeySigner,
     domain: SettlementDomain,
+    /// The chain and bridge this relayer settles, as the signed batches name them.
+    source: BatchSource,
     options: LoopOptions,
     metrics: Metrics,
     events: broadcast::Sender<SettlementEvent>,
@@ -189,6 +194,8 @@ impl Settler {
             log_block_range: config.log_block_range,
         };
         let (events, _) = broadcast::channel(1024);
+        let source = BatchSource::new(&config.chain.chain_id, &config.bridge);
+        check_source(&evm, &source, &config.chain.chain_id, &config.bridge).await?;
         let bridge = Bridge::new(client, config.bridge);
         check_attester_entry(&bridge, config.attester.address(), config.operator.address().as_ref()).await;
         Ok(Arc::new(Self {
@@ -197,6 +204,7 @@ impl Settler {
             evm,
             attester: config.attester,
             domain,
+            source,
             options,
             metrics,
             events,
@@ -410,9 +418,11 @@ impl Settler {
         let batch_id = batch.batch_id;
         self.announce(EventKind::Sealed, batch_id, None, None, false, heights);
         self.verify(batch).await?;
-        let header = batch.header()?;
+        let header = batch.header(self.source)?;
         let digest = batch_digest(&self.domain, &header);
         let alloy_batch = Batch {
+            sourceChain: B256::from(header.source.chain),
+            sourceBridge: B256::from(header.source.bridge),
             batchId: batch_id,
             root: B256::from(header.root),
             total: U256::from(batch.total.u128()),
@@ -437,7 +447,7 @@ impl Settler {
             BatchStatus::Attested => {
                 let by_us = self.view.lock().expect("view lock").attested_here.contains(&batch_id);
                 self.announce(EventKind::Attested, batch_id, None, None, by_us, heights);
-                self.post_and_confirm(&alloy_batch, &digest_hex, heights).await
+                self.post_and_confirm(batch, &alloy_batch, &digest_hex, heights).await
             }
             BatchStatus::Confirmed => Ok(Stage::Confirmed),
         }
@@ -487,6 +497,7 @@ impl Settler {
 
     async fn post_and_confirm(
         &self,
+        response: &BatchResponse,
         batch: &Batch,
         digest_hex: &str,
         heights: (u64, u64),
@@ -495,7 +506,16 @@ impl Settler {
         let (tx_hash, block, by_us) = match self.posting_tx(batch_id).await? {
             Some((tx, block)) => (tx, block, false),
             None => {
-                let signatures = self.signatures(batch_id, digest_hex).await?;
+                let signatures = match self.signatures(batch_id, digest_hex).await? {
+                    Selection::Ready(signatures) => signatures,
+                    Selection::Short { current, threshold } => {
+                        // The bridge counted the batch attested, but by attesters the settlement
+                        // contract has since removed: posting would revert forever. Add ours.
+                        tracing::info!(batch_id, current, threshold, "too few attestations by current EVM attesters");
+                        self.reattest(batch_id, batch, digest_hex).await?;
+                        return Ok(Stage::Attested);
+                    }
+                };
                 match self.evm.post_batch(batch, &signatures).await? {
                     PostOutcome::Posted(tx) => {
                         self.metrics.batches_posted.with_label_values(&["posted"]).inc();
@@ -520,31 +540,65 @@ impl Settler {
         if head + 1 < block + self.options.confirmations {
             return Ok(Stage::Posted(block));
         }
-        let msg = ExecuteMsg::Confirm { batch_id, evm_tx_hash: to_hex_0x(tx_hash.as_slice()) };
-        let tx = self.bridge.execute(&self.operator, &msg).await?;
+        // `isPosted` says only that something sits under this id: confirm nothing the bridge's
+        // users could not claim.
+        check_posted(response, &self.evm.batch(batch_id).await?)?;
+        let evm_tx_hash = to_hex_0x(tx_hash.as_slice());
+        let ours = self.operator.address().to_string();
+        if response
+            .confirmations
+            .iter()
+            .any(|c| c.operator.as_str() == ours && c.evm_tx_hash.eq_ignore_ascii_case(&evm_tx_hash))
+        {
+            // Our vote is in; the other operators' complete it.
+            return Ok(Stage::Posted(block));
+        }
+        let tx = self.bridge.execute(&self.operator, &ExecuteMsg::Confirm { batch_id, evm_tx_hash }).await?;
         self.metrics.batches_confirmed.inc();
-        tracing::info!(batch_id, evm_tx = %tx_hash, tx = %tx.txhash, "confirmed");
+        tracing::info!(batch_id, evm_tx = %tx_hash, tx = %tx.txhash, "voted to confirm");
+        if self.bridge.batch(batch_id).await?.status != BatchStatus::Confirmed {
+            return Ok(Stage::Posted(block));
+        }
         self.announce(EventKind::Confirmed, batch_id, Some(tx_hash), Some(tx.txhash), true, (tx.height, head));
         Ok(Stage::Confirmed)
     }
 
-    /// The bridge's attestations over the current digest, ordered by signer as `postBatch` wants.
-    async fn signatures(&self, batch_id: u64, digest_hex: &str) -> Result<Vec<Signature>, RelayerError> {
+    /// Attests `batch` again with this key, when the settlement contract has it as an attester
+    /// (after a rotation, the bridge may hold attestations of keys the contract no longer takes).
+    async fn reattest(&self, batch_id: u64, batch: &Batch, digest_hex: &str) -> Result<(), RelayerError> {
+        if !self.evm.is_attester(self.attester.address()).await? {
+            tracing::warn!(batch_id, attester = %self.attester.address(), "this key is not an attester of the settlement contract; cannot help");
+            return Ok(());
+        }
+        self.attest_if_missing(batch_id, batch, digest_hex).await
+    }
+
+    /// The signatures to post: exactly `threshold` of the bridge's attestations over the current
+    /// digest whose signers the settlement contract has as attesters now, ordered by signer as
+    /// `postBatch` wants.
+    async fn signatures(&self, batch_id: u64, digest_hex: &str) -> Result<Selection, RelayerError> {
         let digest: B256 = B256::from(parse_hex_array::<32>("digest", digest_hex)?);
-        let signatures = self
+        let mut signed = Vec::new();
+        for (index, a) in self
             .bridge
             .attestations(batch_id)
             .await?
             .iter()
             .filter(|a| a.digest.eq_ignore_ascii_case(digest_hex))
             .enumerate()
-            .map(|(index, a)| {
-                let bytes = parse_hex_array::<65>("signature", &a.signature)?;
-                Signature::from_raw(&bytes)
-                    .map_err(|source| RelayerError::Evm(crate::evm::EvmError::Unrecoverable { index, source }))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(attest::order_by_signer(digest, &signatures)?)
+        {
+            let bytes = parse_hex_array::<65>("signature", &a.signature)?;
+            let signature = Signature::from_raw(&bytes)
+                .map_err(|source| RelayerError::Evm(crate::evm::EvmError::Unrecoverable { index, source }))?;
+            // The signer as the signature says, not as the bridge's answer says.
+            let signer = signature
+                .recover_address_from_prehash(&digest)
+                .map_err(|source| RelayerError::Evm(crate::evm::EvmError::Unrecoverable { index, source }))?;
+            if self.evm.is_attester(signer).await? {
+                signed.push((signer, signature));
+            }
+        }
+        Ok(select_signatures(signed, self.evm.threshold().await?))
     }
 
     /// The transaction and block that posted `batch_id`, from the contract's `BatchPosted` event;
@@ -563,6 +617,65 @@ impl Settler {
         }
         Ok(found)
     }
+}
+
+/// Which signatures a post would carry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Selection {
+    /// Exactly the threshold, ordered by signer ascending.
+    Ready(Vec<Signature>),
+    /// Fewer signatures by current attesters than the threshold.
+    Short {
+        /// Signatures by current attesters.
+        current: usize,
+        /// The settlement contract's threshold.
+        threshold: u32,
+    },
+}
+
+/// Picks the signatures of a post from those by current attesters: the `threshold` lowest signer
+/// addresses, ascending (any `threshold` would do; more would only cost calldata and
+/// `ecrecover`s, and a signature of a key removed since would revert the whole post).
+pub fn select_signatures(mut signed: Vec<(Address, Signature)>, threshold: u32) -> Selection {
+    signed.sort_by_key(|(signer, _)| *signer);
+    signed.dedup_by_key(|(signer, _)| *signer);
+    if signed.len() < threshold as usize {
+        return Selection::Short { current: signed.len(), threshold };
+    }
+    Selection::Ready(signed.into_iter().take(threshold as usize).map(|(_, s)| s).collect())
+}
+
+/// Checks that the settlement contract holds the bridge's batch under its id: the same root, total
+/// and count. A zero root (nothing posted) or any difference refuses the confirmation.
+pub fn check_posted(batch: &BatchResponse, posted: &PostedBatch) -> Result<(), RelayerError> {
+    let root = B256::from(parse_hex_array::<32>("root", &batch.root)?);
+    let total = U256::from(batch.total.u128());
+    if posted.root == root && posted.total == total && posted.count == batch.count {
+        return Ok(());
+    }
+    Err(RelayerError::PostedMismatch {
+        batch_id: batch.batch_id,
+        bridge: format!("root {root}, total {total}, count {}", batch.count),
+        evm: format!("root {}, total {}, count {}", posted.root, posted.total, posted.count),
+    })
+}
+
+/// Refuses a settlement contract deployed for another source: every post to it would revert
+/// with `WrongSource`, and its batches are not this bridge's.
+async fn check_source(evm: &EvmClient, ours: &BatchSource, chain_id: &str, bridge: &str) -> Result<(), RelayerError> {
+    let theirs = evm.source().await?;
+    if theirs.chain.0 == ours.chain && theirs.bridge.0 == ours.bridge {
+        return Ok(());
+    }
+    Err(RelayerError::WrongSource {
+        settlement: evm.settlement_address().to_checksum(None),
+        evm_chain: theirs.chain.to_string(),
+        evm_bridge: theirs.bridge.to_string(),
+        bridge: bridge.to_string(),
+        chain_id: chain_id.to_string(),
+        our_chain: to_hex_0x(&ours.chain),
+        our_bridge: to_hex_0x(&ours.bridge),
+    })
 }
 
 /// Warns when the bridge's attester set does not pair this attester key with this operator: the

@@ -12,8 +12,10 @@ use alloy::signers::local::PrivateKeySigner;
 use arena_relayer::evm::attest::{order_by_signer, sign_batch};
 use arena_relayer::evm::bindings::ArenaSettlement::{self, ArenaSettlementErrors};
 use arena_relayer::evm::bindings::ArenaToken::{self, ArenaTokenErrors};
-use arena_relayer::evm::{Batch, ClaimLeaf, EvmClient, EvmConfig, EvmError, PostOutcome, SettlementParams};
-use support::{config, dev_key, leaves, oz_tree, total, Fixture, OzTree, CHAIN_ID};
+use arena_relayer::evm::{Batch, BatchSource, ClaimLeaf, EvmClient, EvmConfig, EvmError, PostOutcome};
+use support::{
+    advance_time, config, dev_key, leaves, oz_tree, params, source, total, Fixture, OzTree, CHAIN_ID, TIMELOCK,
+};
 
 /// The settlement error inside `error`, or a panic naming what came instead.
 fn settlement_error(error: EvmError) -> ArenaSettlementErrors {
@@ -23,9 +25,28 @@ fn settlement_error(error: EvmError) -> ArenaSettlementErrors {
     }
 }
 
-/// A batch header for `tree` over `leaves`.
+/// A batch header for `tree` over `leaves`, from the test contracts' source.
 fn header(batch_id: u64, tree: &OzTree, leaves: &[ClaimLeaf]) -> Batch {
-    Batch { batchId: batch_id, root: tree.root, total: total(leaves), count: leaves.len() as u32 }
+    Batch {
+        sourceChain: source().chain,
+        sourceBridge: source().bridge,
+        batchId: batch_id,
+        root: tree.root,
+        total: total(leaves),
+        count: leaves.len() as u32,
+    }
+}
+
+/// The owner's attester change through the timelock: propose, wait the delay, execute.
+async fn update_attesters(
+    fx: &Fixture,
+    add: &[Address],
+    remove: &[Address],
+    threshold: u32,
+) -> Result<arena_relayer::evm::TxOutcome, EvmError> {
+    fx.owner.propose_attester_update(add, remove, threshold).await?;
+    advance_time(&fx.owner, TIMELOCK).await;
+    fx.owner.execute_attester_update(add, remove, threshold).await
 }
 
 /// Signatures of `signers` over `batch`, ordered by signer as the contract wants.
@@ -62,7 +83,14 @@ async fn deployment_wires_token_to_settlement() {
 async fn alloy_digest_equals_contract_digest() {
     let fx = Fixture::new().await;
     let settlement = ArenaSettlement::new(fx.owner.settlement_address(), fx.owner.provider().clone());
-    let batch = Batch { batchId: 9, root: B256::repeat_byte(0xab), total: U256::from(12_345u64), count: 3 };
+    let batch = Batch {
+        sourceChain: source().chain,
+        sourceBridge: source().bridge,
+        batchId: 9,
+        root: B256::repeat_byte(0xab),
+        total: U256::from(12_345u64),
+        count: 3,
+    };
     let on_chain = settlement.batchDigest(batch.batchId, batch.root, batch.total, batch.count).call().await.unwrap();
     assert_eq!(on_chain, fx.owner.batch_digest(&batch));
 }
@@ -186,7 +214,15 @@ async fn malformed_signature_is_refused() {
     // 64 bytes: a signature missing its v.
     let short = Bytes::from(good[1][..64].to_vec());
     let error = settlement
-        .postBatch(1, batch.root, batch.total, batch.count, vec![good[0].clone(), short])
+        .postBatch(
+            batch.sourceChain,
+            batch.sourceBridge,
+            1,
+            batch.root,
+            batch.total,
+            batch.count,
+            vec![good[0].clone(), short],
+        )
         .call()
         .await
         .unwrap_err();
@@ -225,7 +261,11 @@ async fn replayed_batch_id_is_refused_by_the_contract_and_is_success_for_the_cli
     // The contract refuses the batch id a second time...
     let settlement = ArenaSettlement::new(fx.owner.settlement_address(), fx.owner.provider().clone());
     let raw: Vec<Bytes> = signatures.iter().map(|s| Bytes::from(s.as_bytes().to_vec())).collect();
-    let error = settlement.postBatch(4, batch.root, batch.total, batch.count, raw).call().await.unwrap_err();
+    let error = settlement
+        .postBatch(batch.sourceChain, batch.sourceBridge, 4, batch.root, batch.total, batch.count, raw)
+        .call()
+        .await
+        .unwrap_err();
     assert_eq!(
         error.as_decoded_interface_error::<ArenaSettlementErrors>(),
         Some(ArenaSettlementErrors::BatchAlreadyPosted(ArenaSettlement::BatchAlreadyPosted { batchId: 4 }))
@@ -342,7 +382,7 @@ async fn claims_beyond_the_signed_total_are_refused() {
     let leaves = leaves(5, 2);
     let tree = oz_tree(&leaves);
     let short_total = leaves[0].amount + leaves[1].amount - U256::from(1);
-    let batch = Batch { batchId: 5, root: tree.root, total: short_total, count: 2 };
+    let batch = Batch { total: short_total, ..header(5, &tree, &leaves) };
     let signatures = signed(&fx.owner, &batch, &[&fx.attesters[0], &fx.attesters[1]]);
     fx.owner.post_batch(&batch, &signatures).await.unwrap();
     fx.owner.claim(&leaves[0], &tree.proofs[0]).await.unwrap();
@@ -378,11 +418,11 @@ async fn only_the_settlement_can_mint() {
 }
 
 #[tokio::test]
-async fn non_owner_cannot_update_attesters() {
+async fn non_owner_cannot_propose_attester_changes() {
     let fx = Fixture::new().await;
     let attester = fx.client(1).await;
     let newcomer = dev_key(&fx.anvil, 7).address();
-    let error = attester.update_attesters(&[newcomer], &[], 2).await.unwrap_err();
+    let error = attester.propose_attester_update(&[newcomer], &[], 2).await.unwrap_err();
     assert_eq!(
         settlement_error(error),
         ArenaSettlementErrors::OwnableUnauthorizedAccount(ArenaSettlement::OwnableUnauthorizedAccount {
@@ -397,7 +437,7 @@ async fn owner_rotates_attesters_and_threshold() {
     let fx = Fixture::new().await;
     let newcomer = dev_key(&fx.anvil, 7);
     let removed = fx.attesters[0].address();
-    fx.owner.update_attesters(&[newcomer.address()], &[removed], 3).await.unwrap();
+    update_attesters(&fx, &[newcomer.address()], &[removed], 3).await.unwrap();
     assert!(fx.owner.is_attester(newcomer.address()).await.unwrap());
     assert!(!fx.owner.is_attester(removed).await.unwrap());
     assert_eq!(fx.owner.threshold().await.unwrap(), 3);
@@ -419,7 +459,7 @@ async fn owner_rotates_attesters_and_threshold() {
 #[tokio::test]
 async fn threshold_above_the_attester_count_is_refused() {
     let fx = Fixture::new().await;
-    let error = fx.owner.update_attesters(&[], &[], 4).await.unwrap_err();
+    let error = update_attesters(&fx, &[], &[], 4).await.unwrap_err();
     assert_eq!(
         settlement_error(error),
         ArenaSettlementErrors::InvalidThreshold(ArenaSettlement::InvalidThreshold {
@@ -432,7 +472,7 @@ async fn threshold_above_the_attester_count_is_refused() {
 #[tokio::test]
 async fn zero_threshold_is_refused() {
     let fx = Fixture::new().await;
-    let error = fx.owner.update_attesters(&[], &[], 0).await.unwrap_err();
+    let error = update_attesters(&fx, &[], &[], 0).await.unwrap_err();
     assert_eq!(
         settlement_error(error),
         ArenaSettlementErrors::InvalidThreshold(ArenaSettlement::InvalidThreshold {
@@ -446,7 +486,7 @@ async fn zero_threshold_is_refused() {
 async fn registering_an_attester_twice_is_refused() {
     let fx = Fixture::new().await;
     let existing = fx.attesters[1].address();
-    let error = fx.owner.update_attesters(&[existing], &[], 2).await.unwrap_err();
+    let error = update_attesters(&fx, &[existing], &[], 2).await.unwrap_err();
     assert_eq!(
         settlement_error(error),
         ArenaSettlementErrors::AttesterAlreadyRegistered(ArenaSettlement::AttesterAlreadyRegistered {
@@ -459,13 +499,7 @@ async fn registering_an_attester_twice_is_refused() {
 async fn deploying_with_a_threshold_above_the_set_is_refused() {
     let anvil = support::spawn_anvil();
     let deployer = dev_key(&anvil, 0);
-    let params = SettlementParams {
-        owner: deployer.address(),
-        attesters: vec![dev_key(&anvil, 1).address()],
-        threshold: 2,
-        token_name: "Arena".into(),
-        token_symbol: "ARENA".into(),
-    };
+    let params = params(deployer.address(), vec![dev_key(&anvil, 1).address()], 2);
     let error = EvmClient::deploy(config(&anvil), deployer, &params).await.unwrap_err();
     assert_eq!(
         settlement_error(error),
@@ -515,13 +549,7 @@ async fn receipts_wait_for_the_confirmation_depth() {
     let anvil = alloy::node_bindings::Anvil::at(support::anvil_path()).chain_id(CHAIN_ID).block_time(1).spawn();
     let deployer = dev_key(&anvil, 0);
     let attesters: Vec<PrivateKeySigner> = (1..=2).map(|i| dev_key(&anvil, i)).collect();
-    let params = SettlementParams {
-        owner: deployer.address(),
-        attesters: attesters.iter().map(|a| a.address()).collect(),
-        threshold: 2,
-        token_name: "Arena".into(),
-        token_symbol: "ARENA".into(),
-    };
+    let params = params(deployer.address(), attesters.iter().map(|a| a.address()).collect(), 2);
     let deep = EvmConfig { confirmations: 3, ..config(&anvil) };
     let (client, deployment) = EvmClient::deploy(deep, deployer, &params).await.unwrap();
     assert!(client.block_number().await.unwrap() >= deployment.tx.block_number + 2);
@@ -534,4 +562,139 @@ async fn receipts_wait_for_the_confirmation_depth() {
         panic!("expected this relayer to post");
     };
     assert!(client.block_number().await.unwrap() >= tx.block_number + 2);
+}
+
+// Scenario 8 of issue 11: batch ids restart at 1 in every bridge; a contract deployed for one
+// bridge must refuse the batches of any other, even when the same attesters signed them.
+#[tokio::test]
+async fn a_batch_of_another_source_is_refused() {
+    let fx = Fixture::new().await;
+    let leaves = leaves(1, 2);
+    let tree = oz_tree(&leaves);
+    let other = BatchSource::new("arena-local-1", "inj1anotherbridge");
+    let batch = Batch { sourceChain: other.chain, sourceBridge: other.bridge, ..header(1, &tree, &leaves) };
+    let signatures = signed(&fx.owner, &batch, &[&fx.attesters[0], &fx.attesters[1]]);
+    let error = fx.owner.post_batch(&batch, &signatures).await.unwrap_err();
+    assert_eq!(
+        settlement_error(error),
+        ArenaSettlementErrors::WrongSource(ArenaSettlement::WrongSource {
+            sourceChain: other.chain,
+            sourceBridge: other.bridge,
+            expectedChain: source().chain,
+            expectedBridge: source().bridge,
+        })
+    );
+    // Claiming the source's own batch 1 under the other's signatures fails too: they sign another digest.
+    let ours = header(1, &tree, &leaves);
+    let error = fx.owner.post_batch(&ours, &signatures).await.unwrap_err();
+    assert!(matches!(settlement_error(error), ArenaSettlementErrors::UnknownAttester(_)));
+    assert!(!fx.owner.is_posted(1).await.unwrap());
+    assert_eq!(fx.owner.source().await.unwrap(), source());
+}
+
+// Scenario 9 of issue 11: the owner could replace the attesters by its own key at threshold 1 in
+// one transaction. Now a change waits the timelock, announced by event.
+#[tokio::test]
+async fn attester_changes_wait_for_the_timelock() {
+    let fx = Fixture::new().await;
+    let owner_key = fx.owner.signer_address();
+    let all: Vec<Address> = fx.attesters.iter().map(|a| a.address()).collect();
+    let proposal = fx.owner.propose_attester_update(&[owner_key], &all, 1).await.unwrap();
+    let receipt = fx.owner.provider().get_transaction_receipt(proposal.tx_hash).await.unwrap().unwrap();
+    let proposed: Vec<ArenaSettlement::AttesterUpdateProposed> = receipt
+        .inner
+        .logs()
+        .iter()
+        .filter_map(|log| log.log_decode::<ArenaSettlement::AttesterUpdateProposed>().ok())
+        .map(|log| log.inner.data)
+        .collect();
+    assert_eq!(proposed.len(), 1);
+    assert_eq!(
+        (proposed[0].add.clone(), proposed[0].remove.clone(), proposed[0].newThreshold),
+        (vec![owner_key], all.clone(), 1)
+    );
+    let ready_at = proposed[0].readyAt;
+
+    // At once, and one second before the delay ends: refused, and the set is unchanged.
+    let error = fx.owner.execute_attester_update(&[owner_key], &all, 1).await.unwrap_err();
+    assert!(
+        matches!(settlement_error(error), ArenaSettlementErrors::ProposalNotReady(ref e) if e.readyAt == ready_at),
+        "executed before its delay"
+    );
+    advance_time(&fx.owner, TIMELOCK - 5).await;
+    assert!(fx.owner.execute_attester_update(&[owner_key], &all, 1).await.is_err());
+    assert!(fx.owner.is_attester(all[0]).await.unwrap());
+    assert_eq!(fx.owner.threshold().await.unwrap(), 2);
+
+    advance_time(&fx.owner, 5).await;
+    fx.owner.execute_attester_update(&[owner_key], &all, 1).await.unwrap();
+    assert!(fx.owner.is_attester(owner_key).await.unwrap());
+    assert_eq!(fx.owner.threshold().await.unwrap(), 1);
+    // Executed once: the proposal is gone.
+    let error = fx.owner.execute_attester_update(&[owner_key], &all, 1).await.unwrap_err();
+    assert!(matches!(settlement_error(error), ArenaSettlementErrors::UnknownProposal(_)));
+}
+
+#[tokio::test]
+async fn an_unproposed_or_cancelled_change_cannot_be_executed() {
+    let fx = Fixture::new().await;
+    let newcomer = dev_key(&fx.anvil, 7).address();
+    let error = fx.owner.execute_attester_update(&[newcomer], &[], 2).await.unwrap_err();
+    assert!(matches!(settlement_error(error), ArenaSettlementErrors::UnknownProposal(_)));
+
+    fx.owner.propose_attester_update(&[newcomer], &[], 2).await.unwrap();
+    let settlement = ArenaSettlement::new(fx.owner.settlement_address(), fx.owner.provider().clone());
+    let id = settlement.attesterUpdateId(vec![newcomer], vec![], 2).call().await.unwrap();
+    assert!(settlement.proposalReadyAt(id).call().await.unwrap() > U256::ZERO);
+    settlement.cancelAttesterUpdate(id).send().await.unwrap().get_receipt().await.unwrap();
+    advance_time(&fx.owner, TIMELOCK).await;
+    let error = fx.owner.execute_attester_update(&[newcomer], &[], 2).await.unwrap_err();
+    assert_eq!(
+        settlement_error(error),
+        ArenaSettlementErrors::UnknownProposal(ArenaSettlement::UnknownProposal { id })
+    );
+    assert!(!fx.owner.is_attester(newcomer).await.unwrap());
+}
+
+// Scenario 9 of issue 11: a threshold of attester keys could make any amount claimable at once.
+// Posted totals are capped per period; a batch over the allowance waits for the next period.
+#[tokio::test]
+async fn posts_beyond_the_period_cap_wait_for_the_next_period() {
+    // Batches of 2 leaves total 2,000,001; the cap lets one through per period, not two.
+    let fx = Fixture::with_params(support::spawn_anvil(), |p| SettlementParamsCap::cap(p, 3_000_000)).await;
+    post(&fx, 1, 2).await;
+    let allowance = fx.owner.mint_allowance().await.unwrap();
+    assert_eq!(allowance.remaining, U256::from(3_000_000u64 - 2_000_001));
+
+    let leaves = leaves(2, 2);
+    let tree = oz_tree(&leaves);
+    let batch = header(2, &tree, &leaves);
+    let signatures = signed(&fx.owner, &batch, &[&fx.attesters[0], &fx.attesters[1]]);
+    let error = fx.owner.post_batch(&batch, &signatures).await.unwrap_err();
+    assert!(error.is_retryable(), "a post over the allowance is retried later: {error}");
+    assert_eq!(
+        settlement_error(error),
+        ArenaSettlementErrors::MintRateExceeded(ArenaSettlement::MintRateExceeded {
+            batchId: 2,
+            total: total(&leaves),
+            remaining: allowance.remaining,
+            periodEndsAt: allowance.period_ends_at,
+        })
+    );
+    assert!(!fx.owner.is_posted(2).await.unwrap());
+
+    // The next period: the same signatures post it.
+    let now = fx.owner.provider().get_block_by_number(Default::default()).await.unwrap().unwrap().header.timestamp;
+    advance_time(&fx.owner, allowance.period_ends_at.to::<u64>() - now).await;
+    assert!(matches!(fx.owner.post_batch(&batch, &signatures).await.unwrap(), PostOutcome::Posted(_)));
+    assert_eq!(fx.owner.mint_allowance().await.unwrap().remaining, U256::from(3_000_000u64 - 2_000_001));
+}
+
+/// Sets the mint cap of deployment parameters.
+struct SettlementParamsCap;
+
+impl SettlementParamsCap {
+    fn cap(params: arena_relayer::evm::SettlementParams, cap: u128) -> arena_relayer::evm::SettlementParams {
+        arena_relayer::evm::SettlementParams { mint_cap_per_period: cap, ..params }
+    }
 }

@@ -75,7 +75,8 @@ pub async fn run(opts: &DemoOptions) -> Result<Report, TestnetError> {
     let artifacts = contracts::build(&[])?;
     let client = Client::connect(network.chain_config()).await?;
     let deployed = deploy::deploy(&client, &artifacts, None).await?;
-    let evm = deploy::deploy_evm(&network.evm_rpc_url(), None).await?;
+    let bridge = &deployed["arena-bridge"].address;
+    let evm = deploy::deploy_evm(&network.evm_rpc_url(), &client.config().chain_id, bridge, None).await?;
     deploy::connect_bridge_to_evm(&client, &deployed["arena-bridge"].address, &evm[deploy::SETTLEMENT]).await?;
     let manifest = network.manifest(deployed.clone(), evm.clone());
     let manifest_path = opts.home.join("manifest.json");

@@ -187,16 +187,28 @@ pub fn token_instantiate_msg(client: &Client) -> Result<cw20_base::msg::Instanti
     })
 }
 
-/// Deploys ArenaSettlement (which deploys ArenaToken) on the EVM node with the devnet relayers'
-/// EVM keys as attesters, unless `previous` names a settlement contract that is still there.
+/// The devnet settlement's timelock on attester-set changes: one day. A real deployment picks
+/// what its users need to notice a change and leave (days, not seconds).
+pub const EVM_TIMELOCK_SECONDS: u64 = 86_400;
+/// The devnet settlement's cap on what the batches posted in one period may total: 1,000,000
+/// ARENA (6 decimals) per day, the whole supply of one test account; a batch above it never posts.
+pub const EVM_MINT_CAP_PER_PERIOD: u128 = 1_000_000_000_000;
+/// The devnet settlement's rate-limit period: one day.
+pub const EVM_MINT_PERIOD_SECONDS: u64 = 86_400;
+
+/// Deploys ArenaSettlement (which deploys ArenaToken) on the EVM node for the bridge at `bridge`
+/// on the Cosmos chain `chain_id`, with the devnet relayers' EVM keys as attesters, unless
+/// `previous` names a settlement contract that is still there and settles that same bridge.
 /// Returns the contracts by name, as the manifest records them.
 pub async fn deploy_evm(
     evm_rpc_url: &str,
+    chain_id: &str,
+    bridge: &str,
     previous: Option<&Manifest>,
 ) -> Result<BTreeMap<String, String>, TestnetError> {
     use alloy::primitives::Address;
     use alloy::signers::local::PrivateKeySigner;
-    use arena_relayer::evm::{EvmClient, EvmConfig, SettlementParams};
+    use arena_relayer::evm::{BatchSource, EvmClient, EvmConfig, SettlementParams};
 
     let evm_error = |e: arena_relayer::evm::EvmError| TestnetError::Evm(e.to_string());
     let config = EvmConfig::new(evm_rpc_url, crate::evm::BASE_SEPOLIA_CHAIN_ID);
@@ -204,13 +216,20 @@ pub async fn deploy_evm(
     if let Some(settlement) = previous.and_then(|m| m.evm.contracts.get(SETTLEMENT)) {
         let address: Address =
             settlement.parse().map_err(|e| TestnetError::Evm(format!("manifest {SETTLEMENT}: {e}")))?;
-        // Connecting reads token() from the contract: it fails if nothing is deployed there.
+        // Connecting reads token() from the contract: it fails if nothing is deployed there. A
+        // contract of another bridge (the bridge was instantiated again) cannot settle this one.
         if let Ok(client) = EvmClient::connect(config.clone(), deployer.clone(), address).await {
-            return Ok(evm_contracts(client.settlement_address(), client.token_address()));
+            if client.source().await.is_ok_and(|s| s == BatchSource::new(chain_id, bridge)) {
+                return Ok(evm_contracts(client.settlement_address(), client.token_address()));
+            }
         }
     }
     let params = SettlementParams {
         owner: deployer.address(),
+        source: BatchSource::new(chain_id, bridge),
+        timelock_delay: EVM_TIMELOCK_SECONDS,
+        mint_cap_per_period: EVM_MINT_CAP_PER_PERIOD,
+        mint_period: EVM_MINT_PERIOD_SECONDS,
         attesters: accounts::RELAYERS
             .iter()
             .map(|&(_, evm)| accounts::EVM_ADDRESSES[evm].parse().expect("valid address"))

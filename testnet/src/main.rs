@@ -266,10 +266,12 @@ async fn deploy(home: PathBuf) -> anyhow::Result<()> {
     let contracts = deploy::deploy(&client, &artifacts, previous.as_ref()).await?;
     let p = info.ports;
     let evm_rpc = format!("http://127.0.0.1:{}", p.evm);
-    let evm_contracts = deploy::deploy_evm(&evm_rpc, previous.as_ref()).await?;
-    if let Some(bridge) = contracts.get("arena-bridge") {
-        deploy::connect_bridge_to_evm(&client, &bridge.address, &evm_contracts[deploy::SETTLEMENT]).await?;
-    }
+    let Some(bridge) = contracts.get("arena-bridge") else {
+        bail!("the EVM settlement contract settles arena-bridge, which was not deployed");
+    };
+    let chain_id = &client.config().chain_id;
+    let evm_contracts = deploy::deploy_evm(&evm_rpc, chain_id, &bridge.address, previous.as_ref()).await?;
+    deploy::connect_bridge_to_evm(&client, &bridge.address, &evm_contracts[deploy::SETTLEMENT]).await?;
     let manifest = network::manifest(&info.profile_name, &profile, info.ports, contracts, evm_contracts);
     manifest.write(&path)?;
     print!("{}", manifest.to_json());

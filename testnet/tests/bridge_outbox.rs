@@ -3,7 +3,7 @@
 //! `secp256k1_recover_pubkey` checks, proofs, and the confirmation, all over gRPC.
 
 use arena_client::{Client, ClientError, Signer};
-use arena_types::settlement::eip712::{batch_digest, SettlementDomain};
+use arena_types::settlement::eip712::{batch_digest, BatchSource, SettlementDomain};
 use arena_types::settlement::evm::{to_hex_0x, EvmAddress};
 use arena_types::settlement::merkle::MerkleTree;
 use arena_types::settlement::msg::{
@@ -68,7 +68,8 @@ async fn withdrawals_are_sealed_attested_and_confirmed_on_chain() {
     let tree = MerkleTree::of(&leaves).unwrap();
     assert_eq!((batch.count, batch.total.u128(), batch.root.clone()), (5, 15_000, to_hex_0x(&tree.root())));
     let domain = SettlementDomain { chain_id: 84532, verifying_contract: EvmAddress::parse(SETTLEMENT).unwrap() };
-    let digest = batch_digest(&domain, &batch.header().unwrap());
+    let source = BatchSource::new(&client.config().chain_id, bridge);
+    let digest = batch_digest(&domain, &batch.header(source).unwrap());
     assert_eq!(batch.digest.as_deref(), Some(to_hex_0x(&digest).as_str()));
 
     // A key outside the attester set is refused; two attesters make the batch postable.
@@ -96,13 +97,12 @@ async fn withdrawals_are_sealed_attested_and_confirmed_on_chain() {
         assert!(proof.verify().unwrap(), "leaf {index}");
     }
 
-    // A relayer's operator account records the EVM transaction.
-    let relayer = account(accounts::RELAYERS[0].0);
+    // The operators of two relayers (the threshold) record the EVM transaction.
     let tx_hash = format!("0x{}", "ab".repeat(32));
-    client
-        .execute(&relayer, bridge, &ExecuteMsg::Confirm { batch_id: 1, evm_tx_hash: tx_hash.clone() }, vec![])
-        .await
-        .unwrap();
+    for (operator, _) in &accounts::RELAYERS[..2] {
+        let msg = ExecuteMsg::Confirm { batch_id: 1, evm_tx_hash: tx_hash.clone() };
+        client.execute(&account(*operator), bridge, &msg, vec![]).await.unwrap();
+    }
     let batch: BatchResponse = client.query_contract(bridge, &QueryMsg::Batch { batch_id: 1 }).await.unwrap();
     assert_eq!((batch.status, batch.evm_tx_hash), (BatchStatus::Confirmed, Some(tx_hash)));
     eprintln!("seal of 5 leaves: {} gas; attest: {attest_gas:?} gas", sealed.gas_used);

@@ -12,9 +12,14 @@ use alloy::sol_types::{eip712_domain, Eip712Domain, SolStruct};
 use super::EvmError;
 
 sol! {
-    /// The EIP-712 struct attesters sign: `Batch(uint64 batchId,bytes32 root,uint256 total,uint32 count)`.
+    /// The EIP-712 struct attesters sign: `Batch(bytes32 sourceChain,bytes32 sourceBridge,uint64
+    /// batchId,bytes32 root,uint256 total,uint32 count)`.
     #[derive(Debug, PartialEq, Eq)]
     struct Batch {
+        /// keccak256 of the Cosmos chain id the bridge runs on.
+        bytes32 sourceChain;
+        /// keccak256 of the bridge contract's bech32 address.
+        bytes32 sourceBridge;
         /// Sequential id the bridge gave the batch.
         uint64 batchId;
         /// Root of the batch's StandardMerkleTree.
@@ -77,10 +82,19 @@ mod tests {
     // The type hash is the contract's BATCH_TYPEHASH preimage, byte for byte.
     #[test]
     fn type_hash_matches_the_solidity_declaration() {
-        let batch = Batch { batchId: 0, root: B256::ZERO, total: U256::ZERO, count: 0 };
+        let batch = Batch {
+            sourceChain: B256::ZERO,
+            sourceBridge: B256::ZERO,
+            batchId: 0,
+            root: B256::ZERO,
+            total: U256::ZERO,
+            count: 0,
+        };
         assert_eq!(
             batch.eip712_type_hash(),
-            keccak256("Batch(uint64 batchId,bytes32 root,uint256 total,uint32 count)")
+            keccak256(
+                "Batch(bytes32 sourceChain,bytes32 sourceBridge,uint64 batchId,bytes32 root,uint256 total,uint32 count)"
+            )
         );
     }
 
@@ -90,6 +104,8 @@ mod tests {
             (1u8..=3).map(|i| PrivateKeySigner::from_bytes(&B256::with_last_byte(i)).unwrap()).collect();
         let settlement = address!("0x5FbDB2315678afecb367f032d93F642f64180aa3");
         let batch = Batch {
+            sourceChain: keccak256("arena-local-1"),
+            sourceBridge: keccak256("inj1bridge"),
             batchId: 7,
             root: b256!("0x83a25ec01b5bd0718190f2464c8610443c288552253965bebd926f8281a76a26"),
             total: U256::from(300u64),
@@ -109,7 +125,14 @@ mod tests {
 
     #[test]
     fn digest_binds_chain_and_contract() {
-        let batch = Batch { batchId: 1, root: B256::repeat_byte(1), total: U256::from(5u8), count: 1 };
+        let batch = Batch {
+            sourceChain: keccak256("arena-local-1"),
+            sourceBridge: keccak256("inj1bridge"),
+            batchId: 1,
+            root: B256::repeat_byte(1),
+            total: U256::from(5u8),
+            count: 1,
+        };
         let a = address!("0x5FbDB2315678afecb367f032d93F642f64180aa3");
         let b = address!("0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512");
         assert_ne!(batch_digest(84532, a, &batch), batch_digest(84532, b, &batch));

@@ -50,8 +50,17 @@ impl EvmConfig {
 /// Constructor arguments of ArenaSettlement (which deploys its ArenaToken).
 #[derive(Clone, Debug)]
 pub struct SettlementParams {
-    /// Owner allowed to change the attester set (Ownable2Step).
+    /// Owner allowed to propose attester-set changes (Ownable2Step).
     pub owner: Address,
+    /// The bridge whose batches the contract settles, for good.
+    pub source: BatchSource,
+    /// Seconds between proposing an attester-set change and executing it.
+    pub timelock_delay: u64,
+    /// Most that the batches posted in one period may total, in token base units (the contract
+    /// takes a uint192; a u128 is 3.4e32 tokens at 6 decimals, more than any cap needs).
+    pub mint_cap_per_period: u128,
+    /// Length of a rate-limit period, in seconds.
+    pub mint_period: u64,
     /// Initial attesters: the relayers' EVM addresses.
     pub attesters: Vec<Address>,
     /// Signatures a batch needs, 1..=attesters.len().
@@ -92,6 +101,32 @@ pub enum PostOutcome {
     /// Another relayer posted the same batch first (with the same root, or in a transaction still
     /// pending, which the next pass finds); nothing left to post.
     AlreadyPosted,
+}
+
+/// The Cosmos chain and bridge a settlement contract settles, as the signed batch names them
+/// (`keccak256` of the chain id and of the bridge address; see `arena_types`' `BatchSource`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct BatchSource {
+    /// keccak256 of the Cosmos chain id.
+    pub chain: B256,
+    /// keccak256 of the bridge's bech32 address.
+    pub bridge: B256,
+}
+
+impl BatchSource {
+    /// The source of the bridge at `bridge` on the chain `chain_id`.
+    pub fn new(chain_id: &str, bridge: &str) -> Self {
+        Self { chain: alloy::primitives::keccak256(chain_id), bridge: alloy::primitives::keccak256(bridge) }
+    }
+}
+
+/// What batches posted now may still total in this period, and when the period ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MintAllowance {
+    /// Left in the current period.
+    pub remaining: U256,
+    /// Unix time at which the next period starts with the whole cap.
+    pub period_ends_at: U256,
 }
 
 /// A posted batch as the contract records it.
@@ -159,9 +194,18 @@ impl EvmClient {
         params: &SettlementParams,
     ) -> Result<(Self, Deployment), EvmError> {
         let provider = connect_provider(&config, deployer.clone()).await?;
+        let cap = alloy::primitives::aliases::U192::from(params.mint_cap_per_period);
+        let contract_params = ArenaSettlement::Params {
+            sourceChain: params.source.chain,
+            sourceBridge: params.source.bridge,
+            timelockDelay: params.timelock_delay,
+            mintCapPerPeriod: cap,
+            mintPeriod: params.mint_period,
+        };
         let pending = ArenaSettlement::deploy_builder(
             provider,
             params.owner,
+            contract_params,
             params.attesters.clone(),
             params.threshold,
             params.token_name.clone(),
@@ -203,7 +247,8 @@ impl EvmClient {
         &self.provider
     }
 
-    /// The EIP-712 digest attesters sign for `batch` on this contract.
+    /// The EIP-712 digest attesters sign for `batch` on this contract (whose `source` fields must
+    /// be the contract's for it to count).
     pub fn batch_digest(&self, batch: &Batch) -> B256 {
         attest::batch_digest(self.config.chain_id, self.settlement_address(), batch)
     }
@@ -216,6 +261,19 @@ impl EvmClient {
     /// The latest block number.
     pub async fn block_number(&self) -> Result<u64, EvmError> {
         Ok(self.provider.get_block_number().await?)
+    }
+
+    /// The source the contract was deployed for.
+    pub async fn source(&self) -> Result<BatchSource, EvmError> {
+        let chain = self.settlement.sourceChain().call().await.map_err(EvmError::from_call)?;
+        let bridge = self.settlement.sourceBridge().call().await.map_err(EvmError::from_call)?;
+        Ok(BatchSource { chain, bridge })
+    }
+
+    /// What batches posted now may still total in this period.
+    pub async fn mint_allowance(&self) -> Result<MintAllowance, EvmError> {
+        let a = self.settlement.mintAllowance().call().await.map_err(EvmError::from_call)?;
+        Ok(MintAllowance { remaining: a.remaining, period_ends_at: a.periodEndsAt })
     }
 
     /// Whether batch `batch_id` is posted.
@@ -256,7 +314,15 @@ impl EvmClient {
     /// [`EvmError::ConflictingBatch`].
     pub async fn post_batch(&self, batch: &Batch, signatures: &[Signature]) -> Result<PostOutcome, EvmError> {
         let signatures: Vec<Bytes> = signatures.iter().map(|s| Bytes::from(s.as_bytes().to_vec())).collect();
-        let call = self.settlement.postBatch(batch.batchId, batch.root, batch.total, batch.count, signatures);
+        let call = self.settlement.postBatch(
+            batch.sourceChain,
+            batch.sourceBridge,
+            batch.batchId,
+            batch.root,
+            batch.total,
+            batch.count,
+            signatures,
+        );
         let sent = {
             let _guard = self.send_lock.lock().await;
             call.send().await
@@ -272,6 +338,8 @@ impl EvmClient {
                 if self.is_posted(batch.batchId).await? =>
             {
                 let posted = self.batch(batch.batchId).await?.root;
+                // Root equality is enough here: the caller compares root, total and count again
+                // before it confirms anything on the bridge.
                 if posted == batch.root {
                     tracing::info!(batch_id = batch.batchId, "batch already posted by another relayer");
                     Ok(PostOutcome::AlreadyPosted)
@@ -299,14 +367,30 @@ impl EvmClient {
         wait(pending, &self.config).await.map(|r| outcome(&r))
     }
 
-    /// Adds and removes attesters and sets the threshold in one transaction (owner only).
-    pub async fn update_attesters(
+    /// Proposes adding and removing attesters and setting the threshold (owner only); executable
+    /// with [`Self::execute_attester_update`] once the contract's timelock delay has passed.
+    pub async fn propose_attester_update(
         &self,
         add: &[Address],
         remove: &[Address],
         threshold: u32,
     ) -> Result<TxOutcome, EvmError> {
-        let call = self.settlement.updateAttesters(add.to_vec(), remove.to_vec(), threshold);
+        let call = self.settlement.proposeAttesterUpdate(add.to_vec(), remove.to_vec(), threshold);
+        let pending = {
+            let _guard = self.send_lock.lock().await;
+            call.send().await.map_err(EvmError::from_call)?
+        };
+        wait(pending, &self.config).await.map(|r| outcome(&r))
+    }
+
+    /// Executes a proposed attester-set change whose delay has passed (owner only).
+    pub async fn execute_attester_update(
+        &self,
+        add: &[Address],
+        remove: &[Address],
+        threshold: u32,
+    ) -> Result<TxOutcome, EvmError> {
+        let call = self.settlement.executeAttesterUpdate(add.to_vec(), remove.to_vec(), threshold);
         let pending = {
             let _guard = self.send_lock.lock().await;
             call.send().await.map_err(EvmError::from_call)?

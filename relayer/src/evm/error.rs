@@ -98,6 +98,8 @@ impl EvmError {
                 // the caller re-reads the chain and tries again.
                 _ => true,
             },
+            // The period's mint allowance is spent: the same post succeeds in a later period.
+            Self::Settlement(ArenaSettlementErrors::MintRateExceeded(_)) => true,
             Self::Settlement(_)
             | Self::Token(_)
             | Self::Reverted { .. }

@@ -53,7 +53,7 @@ impl Harness {
         let client = Client::connect(network.chain_config()).await.unwrap();
         let deployed = deploy::deploy(&client, &artifacts, None).await.unwrap();
         let (token, bridge) = (deployed["arena-token"].address.clone(), deployed["arena-bridge"].address.clone());
-        let evm = deploy::deploy_evm(&network.evm_rpc_url(), None).await.unwrap();
+        let evm = deploy::deploy_evm(&network.evm_rpc_url(), &client.config().chain_id, &bridge, None).await.unwrap();
         let settlement: Address = evm[deploy::SETTLEMENT].parse().unwrap();
         let evm_token: Address = evm[deploy::EVM_TOKEN].parse().unwrap();
         deploy::connect_bridge_to_evm(&client, &bridge, &settlement.to_checksum(None)).await.unwrap();

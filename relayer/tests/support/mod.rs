@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use alloy::node_bindings::{Anvil, AnvilInstance};
 use alloy::primitives::{Address, B256, U256};
+use alloy::providers::Provider;
 use alloy::signers::local::PrivateKeySigner;
-use arena_relayer::evm::{ClaimLeaf, EvmClient, EvmConfig, SettlementParams};
+use arena_relayer::evm::{BatchSource, ClaimLeaf, EvmClient, EvmConfig, SettlementParams};
 use serde::Deserialize;
 
 /// Base Sepolia's chain id, which the local anvil takes too.
@@ -44,6 +45,42 @@ pub fn config(anvil: &AnvilInstance) -> EvmConfig {
     EvmConfig { poll_interval: Duration::from_millis(10), ..EvmConfig::new(anvil.endpoint(), CHAIN_ID) }
 }
 
+/// The Cosmos chain and bridge the test settlement contracts settle.
+pub fn source() -> BatchSource {
+    BatchSource::new("arena-local-1", "inj1bridge0000000000000000000000000000000000")
+}
+
+/// The timelock of the test contracts: one hour, which the tests skip with `evm_increaseTime`.
+pub const TIMELOCK: u64 = 3600;
+/// The mint cap of the test contracts: far above what any test posts, except where a test sets
+/// its own.
+pub const MINT_CAP: u128 = 1_000_000_000_000_000;
+/// The rate-limit period of the test contracts: one day.
+pub const MINT_PERIOD: u64 = 86_400;
+
+/// Deployment parameters for `owner` with `attesters` and `threshold`, the test source, timelock
+/// and cap.
+pub fn params(owner: Address, attesters: Vec<Address>, threshold: u32) -> SettlementParams {
+    SettlementParams {
+        owner,
+        source: source(),
+        timelock_delay: TIMELOCK,
+        mint_cap_per_period: MINT_CAP,
+        mint_period: MINT_PERIOD,
+        attesters,
+        threshold,
+        token_name: "Arena".into(),
+        token_symbol: "ARENA".into(),
+    }
+}
+
+/// Moves anvil's clock `seconds` forward and mines a block at the new time.
+pub async fn advance_time(client: &EvmClient, seconds: u64) {
+    let provider = client.provider();
+    let _: serde_json::Value = provider.raw_request("evm_increaseTime".into(), (seconds,)).await.unwrap();
+    let _: serde_json::Value = provider.raw_request("evm_mine".into(), ()).await.unwrap();
+}
+
 /// A settlement deployed by dev key 0 (also its owner) with attesters = dev keys 1, 2, 3 and a
 /// threshold of 2.
 pub struct Fixture {
@@ -54,16 +91,14 @@ pub struct Fixture {
 
 impl Fixture {
     pub async fn new() -> Self {
-        let anvil = spawn_anvil();
+        Self::with_params(spawn_anvil(), |p| p).await
+    }
+
+    /// A fixture whose deployment parameters `tweak` changes.
+    pub async fn with_params(anvil: AnvilInstance, tweak: impl FnOnce(SettlementParams) -> SettlementParams) -> Self {
         let deployer = dev_key(&anvil, 0);
         let attesters: Vec<PrivateKeySigner> = (1..=3).map(|i| dev_key(&anvil, i)).collect();
-        let params = SettlementParams {
-            owner: deployer.address(),
-            attesters: attesters.iter().map(|a| a.address()).collect(),
-            threshold: 2,
-            token_name: "Arena".into(),
-            token_symbol: "ARENA".into(),
-        };
+        let params = tweak(params(deployer.address(), attesters.iter().map(|a| a.address()).collect(), 2));
         let (owner, _) = EvmClient::deploy(config(&anvil), deployer, &params).await.unwrap();
         Self { anvil, owner, attesters }
     }
