@@ -754,6 +754,76 @@ pub fn startup_backoff() -> impl Iterator<Item = Duration> {
 mod tests {
     use super::*;
 
+    use alloy::signers::SignerSync;
+    use arena_types::settlement::msg::ConfirmationResponse;
+    use cosmwasm_std::Uint128;
+
+    fn signed_by(keys: &[u8]) -> Vec<(Address, Signature)> {
+        keys.iter()
+            .map(|k| {
+                let key = PrivateKeySigner::from_bytes(&B256::with_last_byte(*k)).unwrap();
+                (key.address(), key.sign_hash_sync(&B256::repeat_byte(7)).unwrap())
+            })
+            .collect()
+    }
+
+    // Scenario 10 of issue 11: the relayer posted every attestation the bridge held, including
+    // those of attesters removed since, so the post reverted forever.
+    #[test]
+    fn exactly_threshold_signatures_are_posted_lowest_signers_first() {
+        let signed = signed_by(&[3, 1, 2]);
+        let mut expected: Vec<(Address, Signature)> = signed.clone();
+        expected.sort_by_key(|(a, _)| *a);
+        let Selection::Ready(chosen) = select_signatures(signed, 2) else { panic!("three signatures cover 2") };
+        assert_eq!(chosen, vec![expected[0].1, expected[1].1]);
+    }
+
+    #[test]
+    fn fewer_current_signatures_than_the_threshold_ask_for_a_new_attestation() {
+        let mut signed = signed_by(&[1]);
+        // The same signer twice counts once.
+        signed.push(signed[0]);
+        assert_eq!(select_signatures(signed, 2), Selection::Short { current: 1, threshold: 2 });
+    }
+
+    fn bridge_batch() -> BatchResponse {
+        BatchResponse {
+            batch_id: 1,
+            status: BatchStatus::Attested,
+            root: format!("0x{}", "ab".repeat(32)),
+            total: Uint128::new(300),
+            count: 2,
+            sealed_height: 5,
+            digest: None,
+            attestation_count: 2,
+            evm_tx_hash: None,
+            confirmed_by: None,
+            confirmations: vec![ConfirmationResponse {
+                operator: cosmwasm_std::Addr::unchecked("inj1op"),
+                evm_tx_hash: "0x00".into(),
+            }],
+        }
+    }
+
+    // Scenario 8 of issue 11: `isPosted(batchId)` was all the relayer checked before confirming.
+    #[test]
+    fn only_the_bridges_own_batch_on_the_evm_side_may_be_confirmed() {
+        let batch = bridge_batch();
+        let posted =
+            PostedBatch { root: B256::repeat_byte(0xab), total: U256::from(300), claimed: U256::ZERO, count: 2 };
+        assert!(check_posted(&batch, &posted).is_ok());
+        for other in [
+            PostedBatch { root: B256::repeat_byte(0xcd), ..posted },
+            PostedBatch { total: U256::from(301), ..posted },
+            PostedBatch { count: 3, ..posted },
+            PostedBatch { root: B256::ZERO, total: U256::ZERO, claimed: U256::ZERO, count: 0 },
+        ] {
+            let error = check_posted(&batch, &other).unwrap_err();
+            assert!(matches!(error, RelayerError::PostedMismatch { batch_id: 1, .. }), "{error}");
+            assert!(!error.is_retryable());
+        }
+    }
+
     #[test]
     fn startup_backoff_delays_are_pinned() {
         let ms: Vec<u128> = startup_backoff().map(|d| d.as_millis()).collect();

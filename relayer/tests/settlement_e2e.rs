@@ -307,3 +307,114 @@ async fn a_relayer_started_after_batches_were_sealed_catches_up() {
     assert_eq!(h.evm_balances().await, expected_balances(&sent));
     h.stop_relayers();
 }
+
+/// The bridge's batch `batch_id` as the EVM side signs it.
+fn signed_header(h: &Harness, batch: &BatchResponse) -> arena_relayer::evm::Batch {
+    let source = arena_relayer::evm::BatchSource::new(&h.client.config().chain_id, &h.bridge);
+    arena_relayer::evm::Batch {
+        sourceChain: source.chain,
+        sourceBridge: source.bridge,
+        batchId: batch.batch_id,
+        root: batch.root.parse().unwrap(),
+        total: U256::from(batch.total.u128()),
+        count: batch.count,
+    }
+}
+
+/// The EVM key of relayer `index`.
+fn relayer_key(index: usize) -> alloy::signers::local::PrivateKeySigner {
+    accounts::EVM_KEYS[accounts::RELAYERS[index].1].parse().unwrap()
+}
+
+/// Waits until relayer `index`'s log contains `needle`.
+async fn wait_for_log(h: &Harness, index: usize, needle: &str, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    while !h.relayers[&index].log_tail().contains(needle) {
+        assert!(
+            Instant::now() < deadline,
+            "relayer {index} never logged {needle:?}:\n{}",
+            h.relayers[&index].log_tail()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+// Scenario 8 of issue 11: a relayer confirmed a batch once `isPosted(batchId)` said yes, whatever
+// the settlement contract held under that id. Here two attester keys post a different batch 1
+// first; the relayers must not confirm the bridge's batch 1 with that transaction.
+#[tokio::test]
+async fn relayers_do_not_confirm_a_batch_the_evm_side_holds_differently() {
+    let _serial = SERIAL.lock().await;
+    let mut h = Harness::start(MAX_LEAVES).await;
+    h.withdraw(MAX_LEAVES, 0).await;
+    h.seal().await;
+    let batch = h.batch(1).await;
+    let forged =
+        arena_relayer::evm::Batch { root: alloy::primitives::B256::repeat_byte(0x99), ..signed_header(&h, &batch) };
+    let evm = h.evm(0).await;
+    let signatures: Vec<_> = (0..2).map(|i| evm.sign_batch(&relayer_key(i), &forged).unwrap()).collect();
+    let signatures = arena_relayer::evm::attest::order_by_signer(evm.batch_digest(&forged), &signatures).unwrap();
+    assert!(matches!(evm.post_batch(&forged, &signatures).await.unwrap(), arena_relayer::evm::PostOutcome::Posted(_)));
+
+    h.start_relayer(0, false);
+    h.start_relayer(1, false);
+    wait_for_log(&h, 0, "refusing to confirm", Duration::from_secs(90)).await;
+    wait_for_log(&h, 1, "refusing to confirm", Duration::from_secs(30)).await;
+    let batch = h.batch(1).await;
+    assert_eq!(batch.status, BatchStatus::Attested);
+    assert!(batch.confirmations.is_empty(), "{batch:?}");
+    h.stop_relayers();
+}
+
+// Scenario 10 of issue 11: after an attester rotation the relayers kept posting the attestations
+// of the removed key (the post reverts forever) and never attested an `attested` batch again.
+#[tokio::test]
+async fn an_attested_batch_is_re_attested_and_settled_after_a_rotation() {
+    let _serial = SERIAL.lock().await;
+    let mut h = Harness::start(MAX_LEAVES).await;
+    let sent = h.withdraw(MAX_LEAVES, 0).await;
+    h.seal().await;
+    // Relayers 0 and 1 attest (signed here, relayed by anyone).
+    let batch = h.batch(1).await;
+    let evm = h.evm(0).await;
+    for i in 0..2 {
+        let signature = evm.sign_batch(&relayer_key(i), &signed_header(&h, &batch)).unwrap();
+        let msg = arena_types::settlement::msg::ExecuteMsg::Attest {
+            batch_id: 1,
+            signature: format!("0x{}", hex::encode(signature.as_bytes())),
+        };
+        h.client.execute(&h.account(6), &h.bridge, &msg, vec![]).await.unwrap();
+    }
+    assert_eq!(h.batch(1).await.status, BatchStatus::Attested);
+
+    // Relayer 0's key leaves both sides: through the timelock on the EVM side, by the admin on the bridge.
+    let removed = [relayer_key(0).address()];
+    evm.propose_attester_update(&[], &removed, 2).await.unwrap();
+    {
+        use alloy::providers::Provider;
+        let delay = (testnet::deploy::EVM_TIMELOCK_SECONDS,);
+        let _: serde_json::Value = evm.provider().raw_request("evm_increaseTime".into(), delay).await.unwrap();
+        let _: serde_json::Value = evm.provider().raw_request("evm_mine".into(), ()).await.unwrap();
+    }
+    evm.execute_attester_update(&[], &removed, 2).await.unwrap();
+    let prefix = h.prefix();
+    let attesters = accounts::RELAYERS[1..]
+        .iter()
+        .map(|&(operator, key)| arena_types::settlement::msg::Attester {
+            evm_address: accounts::EVM_ADDRESSES[key].to_string(),
+            operator: accounts::cosmos(operator, &prefix).unwrap().address().to_string(),
+        })
+        .collect();
+    let admin = h.account(accounts::DEPLOYER);
+    let update = arena_types::settlement::msg::ExecuteMsg::UpdateAttesters { attesters, threshold: 2 };
+    h.client.execute(&admin, &h.bridge, &update, vec![]).await.unwrap();
+
+    // The remaining relayers see too few current signatures, relayer 2 attests, and the batch settles.
+    h.start_relayer(1, false);
+    h.start_relayer(2, false);
+    let batches = h.wait_all_confirmed(MAX_LEAVES, Duration::from_secs(120), |_| {}).await;
+    assert_posted_exactly_once(&h, &batches, &sent).await;
+    claim_all_with_library(&h, &batches, &h.grpc_url(1)).await;
+    assert_eq!(h.evm_balances().await, expected_balances(&sent));
+    h.stop_relayers();
+}

@@ -126,14 +126,17 @@ pub async fn run(opts: &DemoOptions) -> Result<Report, TestnetError> {
             &cast::validator_section(v),
         )?);
     }
+    // Each relayer reads a Cosmos node of its own when the network has several; this devnet has one.
+    let relayer_grpc = [network.chain_config().grpc_url];
     let mut relayer_ports = Vec::new();
     for i in 0..accounts::RELAYERS.len() {
-        let (service, ports) = cast::start_relayer(&opts.home, &manifest_path, i)?;
+        let grpc = &relayer_grpc[i % relayer_grpc.len()];
+        let (service, ports) = cast::start_relayer(&opts.home, &manifest_path, grpc, i)?;
         services.push(service);
         relayer_ports.push(ports);
     }
     say(&format!(
-        "started {} trainers, {} validators, {} relayers (logs in {})",
+        "started the creator, {} trainers, {} validators, {} relayers (logs in {})",
         TRAINERS.len(),
         VALIDATORS.len(),
         relayer_ports.len(),

@@ -109,7 +109,15 @@ pub struct RelayerPorts {
 }
 
 /// Writes relayer `index`'s key files (mode 600) and config, and starts `arena-relayer start`.
-pub fn start_relayer(dir: &Path, manifest: &Path, index: usize) -> Result<(Service, RelayerPorts), TestnetError> {
+/// `cosmos_grpc` is the Cosmos node this relayer reads: written into its config rather than taken
+/// from the manifest, so that on a network of several nodes each relayer gets its own and the
+/// attestation threshold is also a threshold of independent views of the chain.
+pub fn start_relayer(
+    dir: &Path,
+    manifest: &Path,
+    cosmos_grpc: &str,
+    index: usize,
+) -> Result<(Service, RelayerPorts), TestnetError> {
     let (cosmos, evm) = accounts::RELAYERS[index];
     let name = format!("relayer-{}", index + 1);
     let keys = dir.join(&name);
@@ -122,7 +130,7 @@ pub fn start_relayer(dir: &Path, manifest: &Path, index: usize) -> Result<(Servi
     let ports = RelayerPorts { grpc: free[0], metrics: free[1] };
     let config = dir.join(format!("{name}.toml"));
     let text = format!(
-        "# {name}: written by `testnet demo`\n[cosmos]\nmanifest = {manifest:?}\noperator_key = {{ file = {operator:?} }}\n\n\
+        "# {name}: written by `testnet demo`\n[cosmos]\nmanifest = {manifest:?}\ngrpc_url = {cosmos_grpc:?}\noperator_key = {{ file = {operator:?} }}\n\n\
          [evm]\nattester_key = {{ file = {attester:?} }}\nconfirmations = 2\npoll_interval_ms = 250\n\n\
          [relay]\npoll_interval_ms = 500\n\n[grpc]\nlisten = \"127.0.0.1:{}\"\n\n[telemetry]\nlisten = \"127.0.0.1:{}\"\n",
         ports.grpc, ports.metrics
