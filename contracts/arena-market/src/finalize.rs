@@ -32,8 +32,8 @@ use crate::error::ContractError;
 use crate::round::{load_round, submission_assignments};
 use crate::state::{
     counting_round, effective_of, load_participant, load_task, now, ranked_submission, ranking_key, save_participant,
-    stake_at, totals_at, Participant, RoundState, Task, TaskState, ASSIGNMENTS, INDEX_HISTORY, PARTICIPANTS, RANKING,
-    RESULTS, REWARDS, ROUNDS, SLASH_EVENTS, SUBMISSIONS, TASK_STATE, VALIDATOR_SLOTS, VALIDATOR_WEIGHTS,
+    stake_at, totals_at, Participant, RoundState, Task, TaskState, ASSIGNMENTS, INDEX_HISTORY, PARTICIPANTS, RANKED,
+    RANKING, RESULTS, REWARDS, ROUNDS, SLASH_EVENTS, SUBMISSIONS, TASK_STATE, VALIDATOR_SLOTS, VALIDATOR_WEIGHTS,
 };
 
 pub const DEFAULT_FINALIZE_LIMIT: u32 = 50;
@@ -180,6 +180,7 @@ fn run(storage: &mut dyn Storage, w: &mut Work, budget: &mut usize) -> Result<us
                     let counted = stake_at(storage, task_id, &sub.trainer, round)?;
                     let stake = effective_of(&w.task.params, Role::Trainer, counted.own, counted.delegated);
                     res.weight = trainer_weight(stake, w.task.params.q, rank);
+                    RANKED.save(storage, (task_id, round, rank), &id)?;
                     w.rs.trainer_weight_total = w.rs.trainer_weight_total.checked_add(res.weight)?;
                     RESULTS.save(storage, (task_id, id), &res)?;
                     rank += 1;

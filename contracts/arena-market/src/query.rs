@@ -15,7 +15,7 @@ use crate::stake::settle;
 use crate::state::{
     effective, effective_of, now, ranked_consensus, ranked_submission, stake_at, Assignment, Participant, Submission,
     SubmissionResult, Task, ASSIGNMENTS, BEACONS, CONFIG, DELEGATIONS, NEXT_SUBMISSION_IDS, NEXT_TASK_ID, PARTICIPANTS,
-    RANKING, RESULTS, REWARDS, ROUNDS, SLASH_EVENTS, SUBMISSIONS, TASKS, TASK_STATE, VALIDATOR_ASSIGNMENTS,
+    RANKED, RANKING, RESULTS, REWARDS, ROUNDS, SLASH_EVENTS, SUBMISSIONS, TASKS, TASK_STATE, VALIDATOR_ASSIGNMENTS,
 };
 
 pub const DEFAULT_LIMIT: u32 = 30;
@@ -290,26 +290,35 @@ pub fn query_ranking(
     start_after: Option<u32>,
     l: Option<u32>,
 ) -> StdResult<RankingResponse> {
-    // Ranks are assigned during finalization; the index is in rank order, so skip by position.
-    let skip = start_after.map(|r| r as usize + 1).unwrap_or(0);
+    let entry = |rank: u32, id: u64, consensus: Option<u32>| -> StdResult<RankEntry> {
+        let s = SUBMISSIONS.load(deps.storage, (task_id, id))?;
+        let consensus = match consensus {
+            Some(c) => c,
+            None => RESULTS.load(deps.storage, (task_id, id))?.consensus.unwrap_or_default(),
+        };
+        Ok(RankEntry { rank, submission_id: id, trainer: s.trainer, consensus })
+    };
+    let ranked = RANKED.prefix((task_id, round));
+    if ranked.keys(deps.storage, None, None, Order::Ascending).next().is_some() {
+        let ranking = ranked
+            .range(deps.storage, start_after.map(Bound::exclusive), None, Order::Ascending)
+            .take(limit(l))
+            .map(|r| r.and_then(|(rank, id)| entry(rank, id, None)))
+            .collect::<StdResult<_>>()?;
+        return Ok(RankingResponse { ranking });
+    }
+    // Not ranked yet (finalization is scoring): the provisional order, first page only.
+    if start_after.is_some() {
+        return Err(StdError::generic_err(format!(
+            "round {round} of task {task_id} is not ranked yet: page through it once its finalization ranked it"
+        )));
+    }
     let ranking = RANKING
         .prefix((task_id, round))
         .keys(deps.storage, None, None, Order::Ascending)
-        .enumerate()
-        .skip(skip)
         .take(limit(l))
-        .map(|(rank, r)| {
-            r.and_then(|key| {
-                let id = ranked_submission(key);
-                let s = SUBMISSIONS.load(deps.storage, (task_id, id))?;
-                Ok(RankEntry {
-                    rank: rank as u32,
-                    submission_id: id,
-                    trainer: s.trainer,
-                    consensus: ranked_consensus(key),
-                })
-            })
-        })
+        .enumerate()
+        .map(|(rank, key)| key.and_then(|key| entry(rank as u32, ranked_submission(key), Some(ranked_consensus(key)))))
         .collect::<StdResult<_>>()?;
     Ok(RankingResponse { ranking })
 }

@@ -322,6 +322,9 @@ pub const VALIDATOR_ASSIGNMENTS: Map<(u64, &Addr, u64), ()> = Map::new("validato
 /// (task, round, [`ranking_key`]): iterating it gives the ranking, best first, ties to the
 /// earlier submission.
 pub const RANKING: Map<(u64, u32, u128), ()> = Map::new("ranking_v1");
+/// (task, round, rank) -> submission id, written by finalization's rank stage, so the ranking
+/// query pages by rank without walking the ranks before its page.
+pub const RANKED: Map<(u64, u32, u32), u64> = Map::new("ranked_v1");
 /// (task, round, validator slot) -> its reward weight (sum of S_j over in-consensus reveals).
 pub const VALIDATOR_WEIGHTS: Map<(u64, u32, u32), Uint128> = Map::new("validator_weights_v1");
 /// address -> claimable rewards (all tasks pay in the same cw20).

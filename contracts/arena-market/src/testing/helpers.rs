@@ -357,6 +357,18 @@ impl Suite {
         self.query(&QueryMsg::Delegation { task_id, delegator: delegator.to_string(), operator: operator.to_string() })
     }
 
+    /// The live delegated amount (0 without a delegation).
+    pub fn delegation_amount(&self, task_id: u64, delegator: &Addr, operator: &Addr) -> u128 {
+        let q = QueryMsg::Delegation { task_id, delegator: delegator.to_string(), operator: operator.to_string() };
+        self.app.wrap().query_wasm_smart::<DelegationResponse>(&self.market, &q).map(|d| d.amount.u128()).unwrap_or(0)
+    }
+
+    /// The live own stake (0 for a stranger).
+    pub fn participant_own(&self, task_id: u64, who: &Addr) -> u128 {
+        let q = QueryMsg::Participant { task_id, address: who.to_string() };
+        self.app.wrap().query_wasm_smart::<ParticipantResponse>(&self.market, &q).map(|p| p.own.u128()).unwrap_or(0)
+    }
+
     pub fn rewards(&self, who: &Addr) -> u128 {
         let r: RewardsResponse = self.query(&QueryMsg::Rewards { address: who.to_string() });
         r.claimable.u128()

@@ -4,6 +4,7 @@ mod attacks;
 mod bad_input;
 mod delegation;
 mod helpers;
+mod properties;
 mod queries;
 mod round;
 mod scale;

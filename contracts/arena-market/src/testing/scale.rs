@@ -4,7 +4,8 @@
 //! nothing but the number of calls.
 
 use arena_types::market::msg::{
-    ParticipantsResponse, QueryMsg, Role, SlashEventsResponse, SubmissionStatus, SubmissionsResponse,
+    ParticipantsResponse, QueryMsg, RankEntry, RankingResponse, Role, SlashEventsResponse, SubmissionStatus,
+    SubmissionsResponse,
 };
 use cosmwasm_std::Addr;
 
@@ -90,6 +91,25 @@ fn a_large_round_keeps_every_token_accounted_for() {
     // The contract holds exactly what entered it, nothing having left yet.
     assert_eq!(suite.balance(&suite.market.clone()), a.entered.u128());
     assert!(a.slashed.u128() > 0);
+
+    // The ranking pages by rank: pages of 7 read the same as one page of everything.
+    let ranking = |start_after: Option<u32>, limit: u32| -> RankingResponse {
+        let q = QueryMsg::Ranking { task_id: task, round: 1, start_after, limit: Some(limit) };
+        suite.app.wrap().query_wasm_smart(&suite.market, &q).unwrap()
+    };
+    let whole = ranking(None, 100).ranking;
+    assert_eq!(whole.len() as u64, round.scored);
+    let mut paged = vec![];
+    loop {
+        let page = ranking(paged.last().map(|e: &RankEntry| e.rank), 7).ranking;
+        if page.is_empty() {
+            break;
+        }
+        paged.extend(page);
+    }
+    assert_eq!(paged, whole);
+    assert!(whole.iter().enumerate().all(|(i, e)| e.rank == i as u32));
+    assert!(whole.windows(2).all(|w| w[0].consensus >= w[1].consensus));
 }
 
 /// Everything finalization writes that a query can see.
@@ -136,21 +156,22 @@ fn the_page_size_changes_the_number_of_calls_and_nothing_else() {
     assert!(calls[0] > calls[1] && calls[1] > calls[2] && calls[2] <= 2, "calls per limit: {calls:?}");
 }
 
-/// Anyone can replay an assignment from queries alone: the validators' slots and sampling
-/// weights, the round's seed and arena-types' sampling. The contract's tree grew from one slot to
+/// Anyone can replay an assignment from queries alone: the validators' slots, their sampling
+/// weights as frozen for the round (`StakeAt`), the round's seed and arena-types' sampling. The contract's tree grew from one slot to
 /// 64 as the 40 validators joined; the replay uses a tree built at full size, and finds the same.
 #[test]
 fn assignments_replay_off_chain_from_queries() {
     use arena_types::market::commitment::assignment_seed;
     use arena_types::market::sampling::MemoryTree;
 
-    let (suite, task, _, _, vs) = large_round();
+    let (mut suite, task, _, _, vs) = large_round();
+    // Stake moved after the round froze changes nothing in the replay.
+    suite.stake(&vs[0], task, Role::Validator, 50_000).unwrap();
     let mut tree = MemoryTree::new(64);
     let mut by_slot = std::collections::BTreeMap::new();
     for v in &vs {
-        let p = suite.participant(task, v);
-        let slot = p.slot.unwrap();
-        tree.set_weight(slot, p.sampling_weight.u128());
+        let slot = suite.participant(task, v).slot.unwrap();
+        tree.set_weight(slot, suite.stake_at(task, v, 1).sampling_weight.u128());
         by_slot.insert(slot, v.clone());
     }
     let seed = suite.round(task, 1).seed.unwrap().to_array::<32>().unwrap();
