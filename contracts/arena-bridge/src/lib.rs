@@ -1,5 +1,5 @@
 /*!
-Arena's settlement outbox to Base Sepolia (DESIGN.md, "Settlement to Base Sepolia").
+Arena's settlement outbox to Base Sepolia (docs/design.md, "Settlement to Base Sepolia").
 
 - [x] withdrawals: the accepted cw20 arrives through `send` with a `withdraw` hook and is queued
   for an EVM recipient (the tokens stay locked here; the EVM side mints against them)

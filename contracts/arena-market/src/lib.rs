@@ -1,7 +1,7 @@
 /*!
 Arena's task market: tasks with cw20 reward pools, staking and delegation, rounds of submission,
 validator assignment, commit-reveal scoring, the stake-weighted-median consensus, rewards and
-slashing, exactly as `DESIGN.md` ("The round", "Consensus", "Rewards and slashing") defines them.
+slashing, exactly as `docs/design.md` ("Stake snapshots", "Consensus", "Rewards", "Slashing and unbonding") defines them.
 The formulas live in [`arena_types::market`]; this crate applies them to chain state.
 
 - [x] tasks created by a cw20 `Send` of the pool with validated parameters

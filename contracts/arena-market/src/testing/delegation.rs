@@ -1,6 +1,6 @@
 //! Delegation: effective stake, the operator/delegator split with commission, commission
 //! rules, undelegation and withdrawal. Expected amounts are worked out in the comments from the
-//! formulas of DESIGN.md ("Rewards and slashing").
+//! formulas of docs/design.md ("Rewards").
 
 use arena_types::market::msg::ExecuteMsg;
 use cosmwasm_std::{Addr, Decimal, Uint128};
