@@ -410,13 +410,59 @@ fn claiming_nothing_fails() {
     assert_eq!(suite.claim(&alice).unwrap_err(), ContractError::NothingToClaim {});
 }
 
-#[test]
-fn migrating_keeps_the_version_rule() {
-    let mut suite = Suite::new(&["alice"]);
-    let admin = suite.admin.clone();
+/// Stores `version` as the market's cw2 version, as an older deployment would have.
+fn pretend_stored_version(suite: &mut Suite, version: &str) {
     let market = suite.market.clone();
+    let mut storage = suite.app.contract_storage_mut(&market);
+    cw2::set_contract_version(storage.as_mut(), crate::contract::CONTRACT_NAME, version).unwrap();
+}
+
+fn migrate(suite: &mut Suite) -> Result<(), ContractError> {
+    let (admin, market) = (suite.admin.clone(), suite.market.clone());
     let code = suite.app.contract_data(&market).unwrap().code_id;
-    suite.app.migrate_contract(admin, market, &arena_types::market::msg::MigrateMsg {}, code).unwrap();
+    suite
+        .app
+        .migrate_contract(admin, market, &arena_types::market::msg::MigrateMsg {}, code)
+        .map(|_| ())
+        .map_err(contract_err)
+}
+
+#[test]
+fn migrating_to_the_same_version_keeps_the_tasks() {
+    let (mut suite, task, _start, _ts, _vs) = running_task(default_params(), 1, 3);
+    let before = suite.task(task);
+    migrate(&mut suite).unwrap();
+    assert_eq!(suite.task(task), before);
+    let stored = cw2::get_contract_version(suite.app.contract_storage(&suite.market.clone()).as_ref()).unwrap();
+    assert_eq!(stored.version, crate::contract::CONTRACT_VERSION);
+}
+
+#[test]
+fn a_downgrade_is_refused() {
+    let mut suite = Suite::new(&["alice"]);
+    pretend_stored_version(&mut suite, "9.0.0");
+    assert_eq!(
+        migrate(&mut suite).unwrap_err(),
+        ContractError::Migrate(arena_types::migrate::MigrateError::Downgrade {
+            found: "9.0.0".into(),
+            ours: crate::contract::CONTRACT_VERSION.into()
+        })
+    );
+}
+
+/// Tasks of a market from before stake snapshots have no snapshots and another sampling tree:
+/// such a market is not migrated while it holds tasks; an empty one is.
+#[test]
+fn a_market_with_tasks_from_before_snapshots_is_not_migrated() {
+    let (mut suite, _task, _start, _ts, _vs) = running_task(default_params(), 1, 1);
+    pretend_stored_version(&mut suite, "0.1.0");
+    assert_eq!(
+        migrate(&mut suite).unwrap_err(),
+        ContractError::MigrationWithTasks { from: "0.1.0".into(), snapshots_since: "0.2.0".into() }
+    );
+    let mut empty = Suite::new(&["alice"]);
+    pretend_stored_version(&mut empty, "0.1.0");
+    migrate(&mut empty).unwrap();
 }
 
 #[test]
