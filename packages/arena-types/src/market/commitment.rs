@@ -190,6 +190,28 @@ mod tests {
         assert_eq!(mix_salt(&[4u8; 32], &[6u8; 32]), m);
     }
 
+    /// Known answers, computed independently with Python's hashlib from the documented layouts
+    /// (off-chain tools that replay assignments must produce exactly these).
+    #[test]
+    fn known_answers() {
+        let s0 = initial_seed(7, 100, 5_000);
+        assert_eq!(hex::encode(s0), "3dffe9dcbc17bd5056490091b1000516ce3fcc2f298b74987848a6bbae25f24c");
+        let next = next_round_seed(&s0, &[1u8; 32], &[2u8; 32], 3);
+        assert_eq!(hex::encode(next), "5de71d27a177926a443e88d1534d945f0ad8bafdcfe30b6a53f916a49644d9af");
+        assert_eq!(
+            hex::encode(assignment_seed(7, 3, 9, &next)),
+            "54b3b573b071e688389c86576a47b38583ba08e10fcb91f79bf0e193d5e95cb5"
+        );
+        assert_eq!(
+            hex::encode(beacon_value(&[42u8; 32], 5, 0)),
+            "c9ab4a2b24173a89d35839ab81938fccc799a8c72ba00373ed62caf863a6d73e"
+        );
+        assert_eq!(
+            hex::encode(score_commitment(3, 2, 11, "arena1validator", 654_321, &[7u8; 32])),
+            "2be7472c5982e754b2ff56966bef9d59a3b4d8ff14f429d22f2093f447af2e33"
+        );
+    }
+
     #[test]
     fn the_beacon_chain_checks_each_reveal_against_the_anchor() {
         let secret = [42u8; 32];

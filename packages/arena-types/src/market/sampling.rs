@@ -295,6 +295,22 @@ mod tests {
         assert_eq!(find(7), 7);
     }
 
+    /// A known answer, replayed independently in Python (hashlib, a linear prefix-sum scan):
+    /// ten slots weighing 1,000 x slot, k = 4, the seed of
+    /// `commitment::tests::known_answers`'s assignment.
+    #[test]
+    fn sampling_known_answer() {
+        let seed: [u8; 32] = hex::decode("54b3b573b071e688389c86576a47b38583ba08e10fcb91f79bf0e193d5e95cb5")
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let mut t = MemoryTree::new(16);
+        for s in 1..=10u32 {
+            t.set_weight(s, 1_000 * u128::from(s));
+        }
+        assert_eq!(t.sample(&seed, 4, 10), vec![10, 8, 2, 7]);
+    }
+
     #[test]
     fn few_slots_are_all_taken() {
         let mut t = MemoryTree::new(8);
