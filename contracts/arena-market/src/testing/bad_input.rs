@@ -57,11 +57,41 @@ fn only_the_admin_pauses() {
 }
 
 #[test]
-fn a_paused_market_refuses_everything_but_the_admin() {
-    let (mut suite, task, _start, ts, _vs) = running_task(default_params(), 1, 1);
+fn a_paused_market_refuses_every_message_but_the_admins() {
+    let (mut suite, task, _start, ts, vs) = running_task(default_params(), 1, 1);
     let admin = suite.admin.clone();
     suite.execute(&admin, &ExecuteMsg::SetPaused { paused: true }).unwrap();
-    assert_eq!(suite.submit(&ts[0], task, 1).unwrap_err(), ContractError::Paused {});
+    let hex32 = HexBinary::from([1u8; 32]);
+    let op = vs[0].to_string();
+    // Every execute message but the admin's three, each from a sender it would otherwise suit.
+    let messages = vec![
+        ExecuteMsg::Submit { task_id: task, model_sha256: hex32.clone(), uri: "file://m".into(), metadata: metadata() },
+        ExecuteMsg::Assign { task_id: task, limit: None },
+        ExecuteMsg::Commit { task_id: task, submission_id: 1, commitment: hex32.clone() },
+        ExecuteMsg::Reveal { task_id: task, submission_id: 1, score: 1, salt: hex32.clone() },
+        ExecuteMsg::RevealBeacon { task_id: task, round: 1, value: hex32 },
+        ExecuteMsg::Finalize { task_id: task, round: 1, limit: None },
+        ExecuteMsg::Unbond { task_id: task, amount: Uint128::new(1) },
+        ExecuteMsg::Undelegate { task_id: task, operator: op.clone(), amount: Uint128::new(1) },
+        ExecuteMsg::WithdrawUnbonded { task_id: task, operator: None },
+        ExecuteMsg::SetCommission { task_id: task, commission: cosmwasm_std::Decimal::percent(1) },
+        ExecuteMsg::WithdrawDelegatorRewards { task_id: task, operator: op.clone() },
+        ExecuteMsg::Claim {},
+        ExecuteMsg::WithdrawToEvm { evm_recipient: "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed".into() },
+        ExecuteMsg::ReclaimPool { task_id: task },
+    ];
+    for msg in &messages {
+        assert_eq!(suite.execute(&ts[0], msg).unwrap_err(), ContractError::Paused {}, "{msg:?}");
+    }
+    // And every cw20 hook: stake, delegate, create a task.
+    let hooks = [
+        ReceiveMsg::Stake { task_id: task, role: Role::Trainer },
+        ReceiveMsg::Delegate { task_id: task, operator: op },
+        ReceiveMsg::CreateTask(default_params()),
+    ];
+    for hook in &hooks {
+        assert_eq!(suite.send(&ts[0], 100, hook).unwrap_err(), ContractError::Paused {}, "{hook:?}");
+    }
     suite.execute(&admin, &ExecuteMsg::SetPaused { paused: false }).unwrap();
     suite.submit(&ts[0], task, 1).unwrap();
 }
@@ -493,4 +523,31 @@ fn a_former_admin_loses_the_role() {
     suite.execute(&alice, &ExecuteMsg::UpdateAdmin { admin: None }).unwrap();
     let err = suite.execute(&alice, &ExecuteMsg::SetPaused { paused: true }).unwrap_err();
     assert_eq!(err, ContractError::Unauthorized { expected: "no one (the market has no admin)".into() });
+}
+
+/// Crank and query limits beyond their maximum are clamped, never refused and never obeyed:
+/// assignment takes at most 100 submissions a call, finalization at least 1 and at most 200
+/// items, list queries at most 100 entries.
+#[test]
+fn limits_are_clamped_to_their_bounds() {
+    let (mut suite, task, start, ts, _vs) = running_task(default_params(), 150, 3);
+    for (i, t) in ts.iter().enumerate() {
+        suite.submit(t, task, i as u8).unwrap();
+    }
+    suite.advance_to(at(start, 1, COMMIT));
+    suite.assign(task, Some(u32::MAX)).unwrap();
+    assert_eq!(suite.round(task, 1).assigned, 100);
+    suite.assign(task, Some(u32::MAX)).unwrap();
+    assert_eq!(suite.round(task, 1).assigned, 150);
+    let q = arena_types::market::msg::QueryMsg::Participants { task_id: task, start_after: None, limit: Some(1_000) };
+    let page: arena_types::market::msg::ParticipantsResponse =
+        suite.app.wrap().query_wasm_smart(&suite.market, &q).unwrap();
+    assert_eq!(page.participants.len(), 100);
+    suite.advance_to(at(start, 1, END));
+    // Nobody committed: 150 submissions, each with 3 liveness slashings of 3 validators.
+    let res = suite.finalize(task, 1, Some(0)).unwrap();
+    assert_eq!(attr(&res, "processed"), "1");
+    let res = suite.finalize(task, 1, Some(u32::MAX)).unwrap();
+    let processed: u32 = attr(&res, "processed").parse().unwrap();
+    assert!(processed > 1 && processed <= 200, "processed {processed}");
 }
