@@ -5,7 +5,7 @@
 use cosmwasm_std::{Decimal, DepsMut, Env, MessageInfo, Response};
 
 use crate::error::ContractError;
-use crate::state::{Config, CONFIG};
+use crate::state::{Config, CONFIG, PAUSED};
 
 fn assert_admin(config: &Config, info: &MessageInfo) -> Result<(), ContractError> {
     match &config.admin {
@@ -27,10 +27,9 @@ pub fn validate_commission_bounds(config: &Config) -> Result<(), ContractError> 
 }
 
 pub fn execute_set_paused(deps: DepsMut, info: MessageInfo, paused: bool) -> Result<Response, ContractError> {
-    let mut config = CONFIG.load(deps.storage)?;
+    let config = CONFIG.load(deps.storage)?;
     assert_admin(&config, &info)?;
-    config.paused = paused;
-    CONFIG.save(deps.storage, &config)?;
+    PAUSED.save(deps.storage, &paused)?;
     Ok(Response::new().add_attribute("action", "set_paused").add_attribute("paused", paused.to_string()))
 }
 

@@ -7,7 +7,7 @@ use arena_types::migrate::migrate_contract;
 
 use crate::error::ContractError;
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, ReceiveMsg};
-use crate::state::{Config, CONFIG, NEXT_TASK_ID};
+use crate::state::{Config, CONFIG, NEXT_TASK_ID, PAUSED};
 use crate::{admin, finalize, query, round, stake, task};
 
 pub const CONTRACT_NAME: &str = "crates.io:arena-market";
@@ -33,6 +33,7 @@ pub fn instantiate(
     };
     admin::validate_commission_bounds(&config)?;
     CONFIG.save(deps.storage, &config)?;
+    PAUSED.save(deps.storage, &false)?;
     NEXT_TASK_ID.save(deps.storage, &1)?;
     cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     Ok(Response::new()
@@ -44,15 +45,15 @@ pub fn instantiate(
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> Result<Response, ContractError> {
-    let config = CONFIG.load(deps.storage)?;
     // Admin messages work while paused: replacing a broken bridge is part of an emergency.
     let is_admin_msg =
         matches!(msg, ExecuteMsg::SetPaused { .. } | ExecuteMsg::UpdateAdmin { .. } | ExecuteMsg::SetBridge { .. });
-    if config.paused && !is_admin_msg {
+    if !is_admin_msg && PAUSED.load(deps.storage)? {
         return Err(ContractError::Paused {});
     }
     match msg {
         ExecuteMsg::Receive(wrapper) => {
+            let config = CONFIG.load(deps.storage)?;
             if info.sender != config.token {
                 return Err(ContractError::WrongToken { expected: config.token, got: info.sender });
             }
@@ -156,11 +157,17 @@ pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, C
     // Tasks stored before stake snapshots have none, and their sampling tree has another
     // layout: reading them as snapshotted would pay and sample wrongly.
     let stored = cw2::get_contract_version(deps.storage)?;
-    if version_below(&stored.version, SNAPSHOTS_SINCE) && NEXT_TASK_ID.load(deps.storage)? > 1 {
-        return Err(ContractError::MigrationWithTasks {
-            from: stored.version,
-            snapshots_since: SNAPSHOTS_SINCE.into(),
-        });
+    if version_below(&stored.version, SNAPSHOTS_SINCE) {
+        if NEXT_TASK_ID.load(deps.storage)? > 1 {
+            return Err(ContractError::MigrationWithTasks {
+                from: stored.version,
+                snapshots_since: SNAPSHOTS_SINCE.into(),
+            });
+        }
+        // 0.1 kept the pause in the config.
+        let config = CONFIG.load(deps.storage)?;
+        PAUSED.save(deps.storage, &config.paused)?;
+        CONFIG.save(deps.storage, &config)?;
     }
     Ok(migrate_contract(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?)
 }

@@ -15,7 +15,8 @@ use crate::stake::settle;
 use crate::state::{
     effective, effective_of, now, ranked_consensus, ranked_submission, stake_at, Assignment, Participant, Submission,
     SubmissionResult, Task, ASSIGNMENTS, BEACONS, CONFIG, DELEGATIONS, NEXT_SUBMISSION_IDS, NEXT_TASK_ID, PARTICIPANTS,
-    RANKED, RANKING, RESULTS, REWARDS, ROUNDS, SLASH_EVENTS, SUBMISSIONS, TASKS, TASK_STATE, VALIDATOR_ASSIGNMENTS,
+    PAUSED, RANKED, RANKING, RESULTS, REWARDS, ROUNDS, SLASH_EVENTS, SUBMISSIONS, TASKS, TASK_STATE,
+    VALIDATOR_ASSIGNMENTS,
 };
 
 pub const DEFAULT_LIMIT: u32 = 30;
@@ -39,7 +40,7 @@ pub fn query_config(deps: Deps, env: &Env) -> StdResult<ConfigResponse> {
         token: c.token,
         max_commission: c.max_commission,
         max_commission_change: c.max_commission_change,
-        paused: c.paused,
+        paused: PAUSED.load(deps.storage)?,
         next_task_id: NEXT_TASK_ID.load(deps.storage)?,
         bridge,
         min_evm_withdrawal: c.min_evm_withdrawal,

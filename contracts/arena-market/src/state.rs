@@ -35,6 +35,9 @@ pub struct Config {
     pub token: Addr,
     pub max_commission: Decimal,
     pub max_commission_change: Decimal,
+    /// Stored configs of 0.1 held the pause here; it lives in [`PAUSED`] since, which every
+    /// execute reads without loading the whole config. Read only by `migrate`.
+    #[serde(default, skip_serializing)]
     pub paused: bool,
     /// The arena-bridge contract `WithdrawToEvm` sends to. Stored configs from before it existed
     /// have no such field and read as `None`.
@@ -272,6 +275,8 @@ pub struct Assignment {
 }
 
 pub const CONFIG: Item<Config> = Item::new("config_v1");
+/// Whether the admin paused the market: apart from the config because every execute reads it.
+pub const PAUSED: Item<bool> = Item::new("paused_v1");
 pub const NEXT_TASK_ID: Item<u64> = Item::new("next_task_id_v1");
 pub const TASKS: Map<u64, Task> = Map::new("tasks_v1");
 /// task -> its schedule, a copy of `Task::schedule` small enough for commit and reveal to read

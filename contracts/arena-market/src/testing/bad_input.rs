@@ -495,6 +495,27 @@ fn a_market_with_tasks_from_before_snapshots_is_not_migrated() {
     migrate(&mut empty).unwrap();
 }
 
+/// A 0.1 market kept its pause inside the config; migrating keeps it paused.
+#[test]
+fn a_pause_stored_in_a_0_1_config_survives_migration() {
+    let mut suite = Suite::new(&["alice"]);
+    pretend_stored_version(&mut suite, "0.1.0");
+    let market = suite.market.clone();
+    {
+        let mut storage = suite.app.contract_storage_mut(&market);
+        let mut config: serde_json::Value = serde_json::from_slice(&storage.get(b"config_v1").unwrap()).unwrap();
+        config["paused"] = true.into();
+        storage.set(b"config_v1", &serde_json::to_vec(&config).unwrap());
+        storage.remove(b"paused_v1");
+    }
+    migrate(&mut suite).unwrap();
+    let config: arena_types::market::msg::ConfigResponse =
+        suite.app.wrap().query_wasm_smart(&market, &arena_types::market::msg::QueryMsg::Config {}).unwrap();
+    assert!(config.paused);
+    let alice = suite.addr("alice");
+    assert_eq!(suite.claim(&alice).unwrap_err(), ContractError::Paused {});
+}
+
 #[test]
 fn reclaiming_the_pool_before_the_last_round_is_finalized_fails() {
     let (mut suite, task, start, _ts, _vs) = running_task(default_params(), 0, 0);
