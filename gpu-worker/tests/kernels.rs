@@ -71,11 +71,16 @@ fn blocked_and_tiled_matmul_agree_bit_for_bit_on_this_device() {
     let blocked = gpu.run_matmul(MatmulVariant::RegisterBlocked, &s, &a, &b).unwrap();
     let tiled = gpu.run_matmul(MatmulVariant::Tiled, &s, &a, &b).unwrap();
     assert_eq!(blocked, tiled, "both kernels sum over k in the same order");
+    let mut want = vec![0.0; s.m * s.n];
+    reference::matmul(&s, &a, &b, &mut want);
     if gpu.adapter().device_type == "Cpu" {
         // lavapipe does not contract to FMA: the reference's order gives the same bits.
-        let mut want = vec![0.0; s.m * s.n];
-        reference::matmul(&s, &a, &b, &mut want);
         assert_eq!(blocked, want);
+    } else {
+        // A real GPU may fuse multiply-adds: the same sums, rounded differently.
+        for (got, want) in blocked.iter().zip(&want) {
+            assert!((got - want).abs() <= 1e-5 * (1.0 + want.abs()), "{got} vs {want}");
+        }
     }
 }
 

@@ -5,7 +5,7 @@ mod common;
 
 use std::sync::OnceLock;
 
-use common::{digits_eval, digits_train, gpu};
+use common::{digits_eval, digits_train, gpu, missing_gpu};
 use gpu_worker::{Backend, Engine, GpuBackend, GpuOptions, Model, ModelSpec, Optimizer, TrainConfig};
 
 /// The digits model with the default configuration (Adam 1e-3, batch 64, 60 epochs, seed 1),
@@ -15,9 +15,12 @@ fn digits_model() -> Option<&'static Model> {
     MODEL
         .get_or_init(|| {
             let engine = Engine::new(&Backend::Gpu(GpuOptions::default()));
-            let Ok(engine) = engine else {
-                eprintln!("SKIPPED: {}", engine.err().unwrap());
-                return None;
+            let engine = match engine {
+                Ok(engine) => engine,
+                Err(e) => {
+                    missing_gpu(&e);
+                    return None;
+                }
             };
             let spec = ModelSpec::parse("mlp:128,64").unwrap();
             Some(engine.train(&digits_train(), &spec, &TrainConfig::default()).unwrap())
@@ -55,8 +58,8 @@ fn evaluation_is_bit_identical_run_to_run_and_across_vulkan_and_gl() {
                 (a.correct, a.score_ppm, a.mean_loss.to_bits())
             );
         }
-        // The GL half needs libegl1 + libgl1-mesa-dri; say so rather than pass silently.
-        Err(e) => eprintln!("SKIPPED the GL comparison: {e}"),
+        // The GL half needs libegl1 + libgl1-mesa-dri, which scripts/setup.sh installs.
+        Err(e) => missing_gpu(&format!("no GL backend for the comparison: {e}")),
     }
 }
 
