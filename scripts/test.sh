@@ -13,6 +13,9 @@ cargo fmt --all -- --check || die "code is not formatted: run cargo fmt --all"
 say "building contracts to MVP wasm (artifacts/)"
 cargo run -q --locked -p testnet -- build
 
+say "compiling the benchmarks (they run with cargo bench; here they only must build)"
+cargo build --workspace --locked --benches -q
+
 say "running the test suite"
 cargo test --workspace --locked --no-fail-fast "$@"
 
