@@ -459,11 +459,13 @@ fn cases() -> u32 {
     std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(1_000)
 }
 
-/// The same games on every run, so that CI is reproducible; `PROPTEST_RNG_SEED` explores others.
+/// The same games on every run, so that CI is reproducible: `.cargo/config.toml` pins
+/// `PROPTEST_RNG_SEED` for the whole workspace (set it in the environment to explore others);
+/// without it (a test binary run by hand), a fixed seed all the same.
 fn seed() -> RngSeed {
     match std::env::var("PROPTEST_RNG_SEED") {
         Ok(_) => Config::default().rng_seed,
-        Err(_) => RngSeed::Fixed(0xA2E7A),
+        Err(_) => RngSeed::Fixed(663_162),
     }
 }
 
