@@ -41,22 +41,7 @@ impl Signer {
     /// The file must not be readable by group or others: a key that others can read is refused.
     pub fn from_key_file(path: &Path, bech32_prefix: &str) -> Result<Self, ClientError> {
         let shown = path.display();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(path)
-                .map_err(|e| ClientError::Key(format!("cannot read key file {shown}: {e}")))?
-                .permissions()
-                .mode();
-            if mode & 0o077 != 0 {
-                return Err(ClientError::Key(format!(
-                    "key file {shown} is readable by others (mode {:o}); run `chmod 600 {shown}`",
-                    mode & 0o777
-                )));
-            }
-        }
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ClientError::Key(format!("cannot read key file {shown}: {e}")))?;
+        let text = read_private_file(path).map_err(|e| ClientError::Key(format!("key file {e}")))?;
         Self::from_secret_text(&text, bech32_prefix).map_err(|e| ClientError::Key(format!("key file {shown}: {e}")))
     }
 
@@ -97,6 +82,21 @@ impl Signer {
     pub(crate) fn signing_key(&self) -> &SigningKey {
         &self.key
     }
+}
+
+/// Reads a file that holds a secret, refusing it if group or others may read it. The error
+/// names the file and says how to fix it.
+pub(crate) fn read_private_file(path: &Path) -> Result<String, String> {
+    let shown = path.display();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).map_err(|e| format!("{shown}: cannot read it: {e}"))?.permissions().mode();
+        if mode & 0o077 != 0 {
+            return Err(format!("{shown} is readable by others (mode {:o}); run `chmod 600 {shown}`", mode & 0o777));
+        }
+    }
+    std::fs::read_to_string(path).map_err(|e| format!("{shown}: cannot read it: {e}"))
 }
 
 /// The secret key of account `index` of a BIP39 mnemonic on `m/44'/118'/0'/0/index`, for

@@ -9,11 +9,14 @@ a Cosmos SDK chain with CosmWasm over gRPC, built on `cosmrs` and `tonic`.
 - [`Client`]: typed smart queries, bank balances, heights, and transactions that are simulated,
   priced, signed, broadcast and awaited until included in a block ([`TxOutcome`]).
 - [`MarketClient`]: the arena-market contract through its own message types.
+- [`BeaconSecret`]: a task creator's beacon secret, its hash chain and its private file;
+  [`MarketClient::reveal_due_beacon`] reveals what is due.
 - [`Blocks`]: new blocks as the node commits them (CometBFT websocket), for once-per-block loops.
 
 Every failure is a [`ClientError`] whose message says what happened and what to do.
 */
 
+mod beacon;
 mod blocks;
 mod client;
 mod config;
@@ -24,13 +27,14 @@ mod market;
 mod retry;
 mod tx;
 
+pub use beacon::BeaconSecret;
 pub use blocks::{Blocks, Wake};
 pub use client::Client;
 pub use config::{ChainConfig, GasPrice};
 pub use error::ClientError;
 pub use keys::{derive_secret_key, Signer, COSMOS_COIN_TYPE, DEVNET_MNEMONIC};
 pub use manifest::Manifest;
-pub use market::MarketClient;
+pub use market::{BeaconStep, MarketClient};
 pub use retry::{default_backoff, retry};
 pub use tx::{Event, TxOutcome};
 

@@ -4,14 +4,15 @@
 //! contract carrying the market's [`ReceiveMsg`]; everything else executes on the market directly.
 
 use arena_types::market::msg::{
-    AssignmentsResponse, ExecuteMsg, QueryMsg, ReceiveMsg, RewardsResponse, Role, RoundResponse, SubmissionResponse,
-    SubmissionsResponse, TaskParams, TaskResponse,
+    AssignmentsResponse, BeaconResponse, ExecuteMsg, QueryMsg, ReceiveMsg, RewardsResponse, Role, RoundResponse,
+    StakeAtResponse, SubmissionResponse, SubmissionsResponse, TaskParams, TaskResponse,
 };
 use arena_types::market::phase::{Phase, RoundPhase};
-use cosmwasm_std::{to_json_binary, Uint128};
+use cosmwasm_std::{to_json_binary, HexBinary, Uint128};
 use cw20::Cw20ExecuteMsg;
 use serde::de::DeserializeOwned;
 
+use crate::beacon::BeaconSecret;
 use crate::client::Client;
 use crate::error::ClientError;
 use crate::keys::Signer;
@@ -27,6 +28,19 @@ fn phase_order(phase: Phase) -> u8 {
         Phase::Reveal => 2,
         Phase::Closed => 3,
     }
+}
+
+/// What [`MarketClient::reveal_due_beacon`] found, or did.
+#[derive(Debug)]
+pub enum BeaconStep {
+    /// Nothing is due: round `round`'s value is accepted from `opens_at` (when its stakes freeze).
+    NotYet { round: u32, opens_at: u64 },
+    /// Sent round `round`'s value, in `outcome`.
+    Revealed { round: u32, outcome: TxOutcome },
+    /// Round `round`'s sampling started without its value: it can no longer be revealed.
+    TooLate { round: u32 },
+    /// No round is left whose value could still be revealed.
+    Finished,
 }
 
 /// The market contract and the cw20 token it accepts.
@@ -161,6 +175,77 @@ impl MarketClient {
             limit: Some(limit),
         })
         .await
+    }
+
+    /// The task's beacon: the last value revealed, and which round's value is due when.
+    pub async fn beacon(&self, task_id: u64) -> Result<BeaconResponse, ClientError> {
+        self.query(&QueryMsg::Beacon { task_id }).await
+    }
+
+    /// What counted of `address`'s stake in `round` (the snapshot sampling and pay used).
+    pub async fn stake_at(&self, task_id: u64, address: &str, round: u32) -> Result<StakeAtResponse, ClientError> {
+        self.query(&QueryMsg::StakeAt { task_id, address: address.to_string(), round }).await
+    }
+
+    /// Sends round `round`'s beacon value (anyone holding it may).
+    pub async fn reveal_beacon(
+        &self,
+        signer: &Signer,
+        task_id: u64,
+        round: u32,
+        value: [u8; 32],
+    ) -> Result<TxOutcome, ClientError> {
+        self.execute(signer, &ExecuteMsg::RevealBeacon { task_id, round, value: HexBinary::from(value) }).await
+    }
+
+    /// Does the creator's beacon duty once: reveals the value of the latest round whose stakes
+    /// are frozen, unless it is on chain already or that round's sampling started without it.
+    /// Earlier rounds are never revealed late: once a later round's stakes froze, an earlier
+    /// round's commit phase (the only time it is sampled) is over. The chain is the only state,
+    /// so a caller that crashed and restarts simply calls again.
+    pub async fn reveal_due_beacon(
+        &self,
+        signer: &Signer,
+        task_id: u64,
+        secret: &BeaconSecret,
+    ) -> Result<BeaconStep, ClientError> {
+        let task = self.task(task_id).await?;
+        let rounds = task.params.rounds;
+        if task.params.beacon.as_slice() != secret.anchor(rounds) {
+            return Err(ClientError::Key(format!(
+                "the beacon secret does not hash to task {task_id}'s anchor {}: it is another task's secret",
+                task.params.beacon
+            )));
+        }
+        let revealed = self.beacon(task_id).await?.revealed_round;
+        if revealed >= rounds {
+            return Ok(BeaconStep::Finished);
+        }
+        // The latest round whose stakes are frozen: the one before the first that still counts.
+        let due = task.stakes_count_from.saturating_sub(1).min(rounds);
+        if revealed >= due {
+            let round = due + 1;
+            return Ok(BeaconStep::NotYet { round, opens_at: task.schedule.stake_freeze(round) });
+        }
+        let too_late = |round: u32| if round == rounds { BeaconStep::Finished } else { BeaconStep::TooLate { round } };
+        if self.round(task_id, due).await?.seed.is_some() {
+            return Ok(too_late(due));
+        }
+        match self.reveal_beacon(signer, task_id, due, secret.value(rounds, due)).await {
+            Ok(outcome) => Ok(BeaconStep::Revealed { round: due, outcome }),
+            // Refused or lost: the chain says whether it is done after all (an earlier copy of
+            // this transaction landed, or sampling began in between) or worth another try.
+            Err(e) => {
+                if self.beacon(task_id).await?.revealed_round >= due {
+                    let round = due + 1;
+                    Ok(BeaconStep::NotYet { round, opens_at: task.schedule.stake_freeze(round) })
+                } else if self.round(task_id, due).await?.seed.is_some() {
+                    Ok(too_late(due))
+                } else {
+                    Err(e)
+                }
+            }
+        }
     }
 
     pub async fn claimable(&self, address: &str) -> Result<u128, ClientError> {
