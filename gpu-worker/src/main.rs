@@ -17,7 +17,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 #[command(
     name = "gpu-worker",
     version,
-    about = "Arena's trainer and validator: models trained and evaluated as wgpu compute shaders"
+    about = "Arena's trainer, validator and creator nodes: models trained and evaluated as wgpu compute shaders"
 )]
 struct Cli {
     /// Compute backend.
@@ -123,7 +123,7 @@ enum Command {
     },
     /// List adapters, backends and limits.
     Info,
-    /// Work a task on the live chain as a trainer or validator until the task is over.
+    /// Work a task on the live chain as a trainer, validator or creator until the task is over.
     Run {
         /// The node's TOML config (documented in gpu-worker/worker.example.toml).
         #[arg(long)]

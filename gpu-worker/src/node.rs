@@ -4,6 +4,7 @@
 //! - [`trainer`]: joins, and in each submission phase trains a model, stores it, submits its commitment.
 //! - [`validator`]: joins, evaluates its assignments, journals score and salt, commits, reveals,
 //!   and cranks assignment and finalization.
+//! - [`creator`]: reveals the task's beacon value each round once the round's stakes freeze.
 //! - [`store`] and [`serve`]: models kept under their sha256, fetched by `file://` or `http(s)://`
 //!   with the hash checked first, and served over HTTP to other machines.
 //! - [`journal`]: what a validator committed to, on disk before the commit is sent.
@@ -12,6 +13,7 @@
 pub mod commands;
 pub mod config;
 pub mod context;
+pub mod creator;
 pub mod error;
 pub mod journal;
 pub mod serve;

@@ -11,7 +11,7 @@ use crate::node::context::Node;
 use crate::node::error::NodeError;
 use crate::node::journal::Journal;
 use crate::node::store::ModelStore;
-use crate::node::{serve, trainer, validator};
+use crate::node::{creator, serve, trainer, validator};
 
 /// `gpu-worker run`: the node works its role until its task is over (or Ctrl-C).
 pub async fn run(config: &Path, role: Option<NodeRole>, backend: Backend) -> Result<(), NodeError> {
@@ -26,6 +26,7 @@ pub async fn run(config: &Path, role: Option<NodeRole>, backend: Backend) -> Res
         match role {
             NodeRole::Trainer => trainer::run(node, backend).await,
             NodeRole::Validator => validator::run(node, backend).await,
+            NodeRole::Creator => creator::run(node).await,
         }
     };
     tokio::select! {
@@ -60,12 +61,27 @@ pub async fn status(config: &Path) -> Result<(), NodeError> {
         task.params.phases.clock,
         task.rounds_finalized
     );
+    if node.config.role == NodeRole::Creator {
+        let beacon = node.market.beacon(task.id).await?;
+        let next = match (beacon.next_round, beacon.next_opens_at, beacon.next_deadline) {
+            (Some(r), Some(opens), Some(deadline)) => {
+                format!("; round {r}'s is due from {opens}, sampling waits until {deadline}")
+            }
+            _ => String::new(),
+        };
+        println!("beacon    revealed through round {}{next}", beacon.revealed_round);
+        println!("secret    {}", node.config.beacon_secret_file().display());
+        return Ok(());
+    }
     match node.participant().await? {
         Some(p) => println!(
             "stake     {:?}: own {}, delegated {}, effective {}, unbonding {}, slashed {}",
             p.role, p.own, p.delegated, p.effective, p.unbonding, p.slashed
         ),
         None => println!("stake     not joined ({:?} by config)", node.config.role),
+    }
+    if task.stakes_count_from <= task.params.rounds {
+        println!("          a stake change made now counts from round {}", task.stakes_count_from);
     }
     if node.config.role == NodeRole::Validator {
         let journal = Journal::open(node.config.state_dir.join("journal"))?;

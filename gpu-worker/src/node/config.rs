@@ -14,6 +14,8 @@ use crate::node::error::NodeError;
 pub enum NodeRole {
     Trainer,
     Validator,
+    /// The task's creator: reveals its beacon round by round (no stake, no GPU work).
+    Creator,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -41,6 +43,8 @@ pub struct NodeConfig {
     pub trainer: TrainerConfig,
     #[serde(default)]
     pub validator: ValidatorConfig,
+    #[serde(default)]
+    pub creator: CreatorConfig,
 }
 
 /// Where the node's signing key comes from. Exactly one field must be set.
@@ -103,6 +107,14 @@ impl Default for ValidatorConfig {
     }
 }
 
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreatorConfig {
+    /// The task's beacon secret (64 hex digits, mode 0600), as `testnet create-task` saves it;
+    /// default: `task-<task_id>-beacon.secret` beside the manifest.
+    pub beacon_secret_file: Option<PathBuf>,
+}
+
 mod default {
     use std::path::PathBuf;
 
@@ -125,6 +137,14 @@ impl NodeConfig {
             }
         }
         Ok(config)
+    }
+
+    /// Where the creator's beacon secret is: `[creator] beacon_secret_file`, or the file
+    /// `testnet create-task` writes beside the manifest.
+    pub fn beacon_secret_file(&self) -> PathBuf {
+        self.creator.beacon_secret_file.clone().unwrap_or_else(|| {
+            arena_client::BeaconSecret::path_in(self.manifest.parent().unwrap_or(Path::new(".")), self.task_id)
+        })
     }
 
     /// The signer the key source names, for a chain with `bech32_prefix`.
@@ -162,6 +182,19 @@ mod tests {
             config.signer("inj").unwrap().address().as_ref(),
             Signer::from_mnemonic(arena_client::DEVNET_MNEMONIC, 2, "inj").unwrap().address().as_ref()
         );
+    }
+
+    #[test]
+    fn the_creator_finds_its_secret_beside_the_manifest_by_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        let text = "manifest = \".testnet/manifest.json\"\ntask_id = 4\nrole = \"creator\"\nstate_dir = \"s\"\n[key]\ndevnet_account = 1\n";
+        std::fs::write(&path, text).unwrap();
+        let config = NodeConfig::load(&path).unwrap();
+        assert_eq!(config.role, NodeRole::Creator);
+        assert_eq!(config.beacon_secret_file(), Path::new(".testnet/task-4-beacon.secret"));
+        std::fs::write(&path, format!("{text}[creator]\nbeacon_secret_file = \"b.secret\"\n")).unwrap();
+        assert_eq!(NodeConfig::load(&path).unwrap().beacon_secret_file(), Path::new("b.secret"));
     }
 
     #[test]

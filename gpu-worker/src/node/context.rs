@@ -1,4 +1,4 @@
-//! What both roles share: the connection to the market, joining the task, and the task's data.
+//! What the roles share: the connection to the market, joining the task, and the task's data.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -74,6 +74,8 @@ impl Node {
         let role = match self.config.role {
             NodeRole::Trainer => Role::Trainer,
             NodeRole::Validator => Role::Validator,
+            // A creator holds no stake.
+            NodeRole::Creator => return Ok(()),
         };
         match self.participant().await? {
             Some(p) if p.role == role => Ok(()),

@@ -51,6 +51,18 @@ impl Trainer {
             self.done.insert(now.round);
             return Ok(Next::Continue);
         }
+        // Only the stake frozen for the round counts: a node that joined after the freeze sits
+        // the round out instead of training for a submission the market would refuse.
+        let counted = self.node.market.stake_at(task.id, &self.node.address(), now.round).await?;
+        if counted.own < task.params.min_trainer_stake {
+            tracing::warn!(
+                task = task.id,
+                round = now.round,
+                "this node's stake does not count in this round (staked after its stakes froze); sitting it out"
+            );
+            self.done.insert(now.round);
+            return Ok(Next::Continue);
+        }
         self.train_and_submit(&task, now.round).await?;
         self.done.insert(now.round);
         Ok(Next::Continue)
