@@ -1,12 +1,12 @@
-//! Worker nodes as people run them: `gpu-worker run` processes (trainers and validators) working a
-//! task on a real local chain, on lavapipe where there is no GPU. Each test owns its network and
-//! its processes; both are stopped when the test ends, pass or fail.
+//! Worker nodes as people run them: `gpu-worker run` processes (the creator, trainers and
+//! validators) working a task on a real local chain, on lavapipe where there is no GPU. Each test
+//! owns its network and its processes; both are stopped when the test ends, pass or fail.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use arena_client::{Client, MarketClient};
+use arena_client::{BeaconSecret, Client, MarketClient};
 use arena_types::market::msg::{
     AssignmentsResponse, ExecuteMsg, ModelMetadata, QueryMsg, SlashEventsResponse, SubmissionStatus, TaskParams,
 };
@@ -18,6 +18,8 @@ use testnet::task::TaskSpec;
 use testnet::{accounts, contracts, deploy, repo, Network};
 
 const STAKE: u64 = 1_000_000;
+/// The devnet account that creates the tasks and runs their creator node.
+const CREATOR: u32 = 1;
 
 struct Arena {
     network: Network,
@@ -29,13 +31,15 @@ struct Arena {
 
 /// The digits task (train on the first 1,438 rows, score accuracy on the last 359), with phases
 /// long enough for lavapipe on 2 cores to train and evaluate small models.
-fn digits_task(min_score: u32) -> TaskParams {
-    let mut params = TaskSpec::digits(1, (150, 120, 80)).params().unwrap();
+fn digits_task(rounds: u32, min_score: u32, secret: &BeaconSecret) -> TaskParams {
+    let mut params = TaskSpec::digits(rounds, (150, 120, 80)).params(secret).unwrap();
     params.min_score = min_score;
     params
 }
 
-async fn start_arena(params: TaskParams) -> Arena {
+/// A network with the market, and a digits task whose beacon secret lies where the creator node
+/// looks for it (beside the manifest).
+async fn start_arena(rounds: u32, min_score: u32) -> Arena {
     let home = tempfile::tempdir().unwrap();
     let network = Network::start(&NetworkConfig::new(home.path().join("net"), Ports::free().unwrap())).unwrap();
     let artifacts = contracts::build(&["arena-token", "arena-market"]).unwrap();
@@ -44,8 +48,10 @@ async fn start_arena(params: TaskParams) -> Arena {
     let manifest = home.path().join("manifest.json");
     network.manifest(deployed.clone(), Default::default()).write(&manifest).unwrap();
     let market = MarketClient::new(client, &deployed["arena-market"].address, &deployed["arena-token"].address);
-    let creator = accounts::cosmos(1, "inj").unwrap();
-    let (task_id, _) = market.create_task(&creator, 10_000_000, params).await.unwrap();
+    let creator = accounts::cosmos(CREATOR, "inj").unwrap();
+    let secret = BeaconSecret::generate();
+    let (task_id, _) = market.create_task(&creator, 10_000_000, digits_task(rounds, min_score, &secret)).await.unwrap();
+    secret.write_new(&BeaconSecret::path_in(home.path(), task_id)).unwrap();
     Arena { network, home, market, manifest, task_id }
 }
 
@@ -76,6 +82,20 @@ impl Arena {
         command.args(["run", "--config"]).arg(config).env("RUST_LOG", "info,wgpu_core=warn,wgpu_hal=warn,naga=warn");
         let log = self.home.path().join(format!("node-{account}.log"));
         Service::spawn("gpu-worker", command, log, self.home.path().join(format!("node-{account}.pid"))).unwrap()
+    }
+
+    /// Starts the task's creator node (it reveals the beacon each round).
+    fn spawn_creator(&self) -> Service {
+        self.spawn_node(CREATOR, &self.node_config(CREATOR, "creator", ""))
+    }
+
+    /// Waits until the beacon of `round` (or a later one) is on chain.
+    async fn wait_for_beacon(&self, round: u32, timeout: Duration) {
+        let started = Instant::now();
+        while self.market.beacon(self.task_id).await.map(|b| b.revealed_round).unwrap_or(0) < round {
+            assert!(started.elapsed() < timeout, "round {round}'s beacon was not revealed within {timeout:?}");
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
     }
 
     async fn wait_until_finalized(&self, timeout: Duration) {
@@ -135,8 +155,8 @@ fn eval_score(model: &Path) -> u32 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_trainers_and_three_validators_finish_a_round() {
-    let arena = start_arena(digits_task(0)).await;
-    let mut nodes = Vec::new();
+    let arena = start_arena(1, 0).await;
+    let mut nodes = vec![arena.spawn_creator()];
     for (account, model) in [(2, "mlp:32"), (3, "mlp")] {
         nodes.push(arena.spawn_node(account, &arena.node_config(account, "trainer", model)));
     }
@@ -146,6 +166,8 @@ async fn two_trainers_and_three_validators_finish_a_round() {
     arena.wait_until_finalized(Duration::from_secs(300)).await;
 
     let round = arena.market.round(arena.task_id, 1).await.unwrap();
+    // The creator revealed the round's beacon before its sampling (later it would be refused).
+    assert_eq!(arena.market.beacon(arena.task_id).await.unwrap().revealed_round, 1);
     let submissions = arena.market.submissions(arena.task_id, 1, None, 10).await.unwrap().submissions;
     assert_eq!(submissions.len(), 2, "one submission per trainer");
     for s in &submissions {
@@ -186,8 +208,10 @@ async fn two_trainers_and_three_validators_finish_a_round() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_validator_a_restarted_chain_and_a_corrupted_model() {
-    // min_score 1: a model that scores 0 gets nothing.
-    let mut arena = start_arena(digits_task(1)).await;
+    // min_score 1: a model that scores 0 gets nothing. Two rounds, so that the creator killed after
+    // round 1's beacon must still reveal round 2's (due when round 1's commit phase ends).
+    let mut arena = start_arena(2, 1).await;
+    let mut creator = Some(arena.spawn_creator());
     let mut nodes = Vec::new();
     nodes.push(arena.spawn_node(2, &arena.node_config(2, "trainer", "mlp:32")));
     let validator_config = arena.node_config(5, "validator", "");
@@ -210,6 +234,12 @@ async fn a_killed_validator_a_restarted_chain_and_a_corrupted_model() {
     let outcome = arena.market.execute(&cheater, &submit).await.unwrap();
     let cheat_id: u64 = outcome.wasm_events().find_map(|e| e.attribute("submission_id")).unwrap().parse().unwrap();
 
+    // SIGKILL the creator once it has revealed round 1's beacon, and start it again: it keeps no
+    // state, the chain tells it what is due.
+    arena.wait_for_beacon(1, Duration::from_secs(240)).await;
+    creator.take().unwrap().kill();
+    nodes.push(arena.spawn_creator());
+
     // Once validator 5 has committed, SIGKILL it, restart the chain node, then restart the validator.
     let victim_address = accounts::cosmos(5, "inj").unwrap().address().to_string();
     let started = Instant::now();
@@ -231,6 +261,8 @@ async fn a_killed_validator_a_restarted_chain_and_a_corrupted_model() {
     );
     nodes.push(arena.spawn_node(5, &validator_config));
     arena.wait_until_finalized(Duration::from_secs(300)).await;
+    // The restarted creator revealed round 2's beacon (due since round 1's commit phase ended).
+    arena.wait_for_beacon(2, Duration::from_secs(30)).await;
 
     // The killed validator revealed after its restart: no liveness slash, every reveal counted.
     let mine: AssignmentsResponse =

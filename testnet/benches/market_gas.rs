@@ -27,7 +27,7 @@ use std::time::Instant;
 use arena_client::cosmrs::bank::MsgSend;
 use arena_client::cosmrs::tx::Msg;
 use arena_client::cosmrs::{Any, Coin, Denom};
-use arena_client::{Client, ClientError, MarketClient, Signer, TxOutcome};
+use arena_client::{BeaconSecret, Client, ClientError, MarketClient, Signer, TxOutcome};
 use arena_types::market::commitment::score_commitment;
 use arena_types::market::msg::{
     AssignmentsResponse, DataCommitment, ExecuteMsg, Metric, ModelConstraints, ModelMetadata, Phases, QueryMsg,
@@ -57,9 +57,10 @@ const FIRST_TRAINER_INDEX: u32 = 100;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
-fn params(k: u32, phases: Phases) -> TaskParams {
+fn params(k: u32, phases: Phases, secret: &BeaconSecret) -> TaskParams {
     TaskParams {
         metric: Metric { name: "accuracy_ppm".into(), description: "top-1 accuracy in parts per million".into() },
+        beacon: HexBinary::from(secret.anchor(1)),
         training_data: DataCommitment {
             uri: "file://data/digits-train.csv".into(),
             sha256: HexBinary::from([1u8; 32]),
@@ -467,7 +468,8 @@ impl Bench {
         let validators = &self.validators[..2 * k as usize];
         let trainers = &self.trainers[..n];
         let phases = self.phases(n, k);
-        let (task_id, created) = market.create_task(&self.creator, POOL, params(k, phases.clone())).await?;
+        let secret = BeaconSecret::generate();
+        let (task_id, created) = market.create_task(&self.creator, POOL, params(k, phases.clone(), &secret)).await?;
         self.tasks_created.set(self.tasks_created.get() + 1);
         r.task_id = task_id;
         r.silent_validators = self.silent.min(validators.len());
@@ -554,6 +556,8 @@ impl Bench {
         market.wait_for_phase(task_id, 1, Phase::Commit).await?;
         let t = Instant::now();
         let commit_start = start + phases.submission;
+        // Sampling waits for the creator's beacon (a transaction outside the assignment's gas).
+        market.reveal_due_beacon(&self.creator, task_id, &secret).await?;
         r.assign_pages = market.assign_all(&self.creator, task_id, 1, PAGE).await?.iter().map(|o| o.gas_used).collect();
         let mut plans = Vec::new();
         for (j, v) in validators.iter().enumerate() {

@@ -1,8 +1,10 @@
 //! `testnet demo`: a whole arena competition on a fresh local network, end to end. A digits task
-//! is posted with a cw20 reward pool; three trainer nodes (one deliberately weak) train on the
-//! GPU (or lavapipe) and submit; four validator nodes (one dishonest) evaluate, commit and reveal;
-//! the chain reaches consensus and pays; everyone withdraws to Base Sepolia's stand-in, three
-//! relayers (threshold 2) settle the batches, and every recipient's claim is paid in ERC-20.
+//! is posted with a cw20 reward pool; the creator node reveals the task's beacon each round;
+//! three trainer nodes (one deliberately weak) train on the GPU (or lavapipe) and submit; four
+//! validator nodes (one dishonest) evaluate, commit and reveal; the chain reaches consensus and
+//! pays; everyone withdraws to Base Sepolia's stand-in (or claims on the Cosmos side what is below
+//! the market's smallest EVM withdrawal), three relayers (threshold 2) settle the batches, and
+//! every recipient's claim is paid in ERC-20.
 
 pub mod cast;
 pub mod report;
@@ -12,8 +14,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use alloy::primitives::{Address, B256, U256};
-use arena_client::{Client, MarketClient, Signer};
-use arena_types::market::msg::{AssignmentsResponse, ExecuteMsg, QueryMsg, SlashEventsResponse};
+use arena_client::{BeaconSecret, Client, MarketClient, Signer};
+use arena_types::market::msg::{AssignmentsResponse, ConfigResponse, ExecuteMsg, QueryMsg, SlashEventsResponse};
 use arena_types::market::phase::Phase;
 use arena_types::settlement::msg as bridge;
 
@@ -96,14 +98,17 @@ pub async fn run(opts: &DemoOptions) -> Result<Report, TestnetError> {
 
     let market = MarketClient::new(client.clone(), &deployed["arena-market"].address, &deployed["arena-token"].address);
     let creator = accounts::cosmos(CREATOR, "inj")?;
-    let (task_id, _) = market.create_task(&creator, POOL, demo_task(opts)?).await?;
+    let secret = BeaconSecret::generate();
+    let (task_id, _) = market.create_task(&creator, POOL, demo_task(opts, &secret)?).await?;
+    // Where the creator node looks by default: beside the manifest.
+    secret.write_new(&BeaconSecret::path_in(&opts.home, task_id))?;
     say(&format!(
         "task {task_id} posted: digits classification, {} rounds, pool {} ARENA",
         opts.rounds,
         POOL / 1_000_000
     ));
 
-    let mut services = Vec::new();
+    let mut services = vec![cast::start_node(&opts.home, &manifest_path, task_id, "creator", CREATOR, "creator", "")?];
     for t in &TRAINERS {
         services.push(cast::start_node(
             &opts.home,
@@ -144,11 +149,11 @@ pub async fn run(opts: &DemoOptions) -> Result<Report, TestnetError> {
     ));
     clock.done("task and nodes");
 
-    watch_rounds(&market, task_id, opts.rounds, &mut services).await?;
+    let beacons = watch_rounds(&market, task_id, opts.rounds, &mut services).await?;
     clock.done("rounds");
 
-    let mut report = collect_rounds(&market, task_id).await?;
-    let recipients = withdraw_all(&market).await?;
+    let mut report = collect_rounds(&market, task_id, &beacons).await?;
+    let (recipients, claimed_on_cosmos) = withdraw_all(&market).await?;
     let bridge_address = &deployed["arena-bridge"].address;
     let batches = wait_for_settlement(&client, bridge_address, recipients.values().map(|r| r.1).sum()).await?;
     clock.done("withdraw and settle");
@@ -159,6 +164,7 @@ pub async fn run(opts: &DemoOptions) -> Result<Report, TestnetError> {
     clock.done("claims on EVM");
 
     report.totals.withdrawn_to_evm = recipients.values().map(|r| r.1).sum();
+    report.totals.claimed_on_cosmos = claimed_on_cosmos;
     report.totals.claimed_on_evm = report.settlement.claims.iter().map(|c| c.evm_balance).sum();
     report.stages = clock.stages;
     let report_json = opts.home.join("report.json");
@@ -197,25 +203,37 @@ impl StageClock {
     }
 }
 
-fn demo_task(opts: &DemoOptions) -> Result<arena_types::market::msg::TaskParams, TestnetError> {
+fn demo_task(opts: &DemoOptions, secret: &BeaconSecret) -> Result<arena_types::market::msg::TaskParams, TestnetError> {
     let spec = TaskSpec {
         validators_per_submission: opts.validators_per_submission,
         ..TaskSpec::digits(opts.rounds, opts.phases)
     };
-    spec.params()
+    spec.params(secret)
 }
 
-/// Prints each phase as the task enters it, until every round is finalized. A node that dies is
-/// an error (its log says why).
+/// Prints each phase as the task enters it, and each beacon the creator reveals, until every
+/// round is finalized; returns the height by which each round's beacon was seen revealed. A node
+/// that dies is an error (its log says why).
 async fn watch_rounds(
     market: &MarketClient,
     task_id: u64,
     rounds: u32,
     services: &mut [Service],
-) -> Result<(), TestnetError> {
+) -> Result<BTreeMap<u32, u64>, TestnetError> {
     let started = Instant::now();
     let mut last = None;
+    let mut beacons = BTreeMap::new();
     loop {
+        let beacon = market.beacon(task_id).await?;
+        if beacon.revealed_round > 0 && !beacons.contains_key(&beacon.revealed_round) {
+            let height = market.client().latest_height().await?;
+            println!(
+                "[{:>6.1}s] round {}'s beacon revealed by height {height}",
+                started.elapsed().as_secs_f64(),
+                beacon.revealed_round
+            );
+            beacons.insert(beacon.revealed_round, height);
+        }
         let task = market.task(task_id).await?;
         let now = (task.now.round, task.now.phase, task.rounds_finalized);
         if last != Some(now) {
@@ -234,7 +252,7 @@ async fn watch_rounds(
             last = Some(now);
         }
         if task.rounds_finalized >= rounds {
-            return Ok(());
+            return Ok(beacons);
         }
         for node in services.iter_mut().filter(|s| s.name == "gpu-worker") {
             if !node.is_running() && task.now.phase != Phase::Closed {
@@ -250,8 +268,13 @@ async fn watch_rounds(
     }
 }
 
-/// The leaderboard of every round and the validators' record, from chain state.
-async fn collect_rounds(market: &MarketClient, task_id: u64) -> Result<Report, TestnetError> {
+/// The leaderboard of every round and the validators' record, from chain state; `beacons` is
+/// what [`watch_rounds`] saw of the beacon.
+async fn collect_rounds(
+    market: &MarketClient,
+    task_id: u64,
+    beacons: &BTreeMap<u32, u64>,
+) -> Result<Report, TestnetError> {
     let task = market.task(task_id).await?;
     let mut report = Report { task_id, ..Default::default() };
     let mut stats: BTreeMap<String, (u32, u32, u64)> = BTreeMap::new();
@@ -281,7 +304,13 @@ async fn collect_rounds(market: &MarketClient, task_id: u64) -> Result<Report, T
             });
         }
         submissions.sort_by_key(|s| (s.rank.unwrap_or(u32::MAX), s.submission_id));
-        report.rounds.push(RoundReport { round, emission: r.emission.u128(), paid: r.paid.u128(), submissions });
+        report.rounds.push(RoundReport {
+            round,
+            emission: r.emission.u128(),
+            paid: r.paid.u128(),
+            beacon_revealed_by: beacons.get(&round).copied(),
+            submissions,
+        });
     }
     let slashes: SlashEventsResponse =
         market.query(&QueryMsg::SlashEvents { task_id, start_after: None, limit: Some(100) }).await?;
@@ -317,9 +346,13 @@ pub fn evm_recipient(name: &str) -> Address {
     Address::from_slice(&alloy::primitives::keccak256(format!("arena-demo:{name}").as_bytes())[12..])
 }
 
-/// Every participant with rewards withdraws them to its EVM address; returns name -> (address, amount).
-async fn withdraw_all(market: &MarketClient) -> Result<BTreeMap<String, (Address, u128)>, TestnetError> {
+/// Every participant with rewards withdraws them to its EVM address, or claims them on the Cosmos
+/// side when they are below the market's smallest EVM withdrawal; returns name -> (address,
+/// amount) of the withdrawals, and the total claimed on the Cosmos side.
+async fn withdraw_all(market: &MarketClient) -> Result<(BTreeMap<String, (Address, u128)>, u128), TestnetError> {
+    let min = market.query::<ConfigResponse>(&QueryMsg::Config {}).await?.min_evm_withdrawal.u128();
     let mut out = BTreeMap::new();
+    let mut claimed_on_cosmos = 0;
     let participants =
         TRAINERS.iter().map(|t| (t.name, t.account)).chain(VALIDATORS.iter().map(|v| (v.name, v.account)));
     for (name, account) in participants {
@@ -328,12 +361,18 @@ async fn withdraw_all(market: &MarketClient) -> Result<BTreeMap<String, (Address
         if amount == 0 {
             continue;
         }
+        if amount < min {
+            market.execute(&signer, &ExecuteMsg::Claim {}).await?;
+            say(&format!("{name} claims {amount} micro-ARENA on the Cosmos side (below the {min} EVM minimum)"));
+            claimed_on_cosmos += amount;
+            continue;
+        }
         let recipient = evm_recipient(name);
         market.execute(&signer, &ExecuteMsg::WithdrawToEvm { evm_recipient: recipient.to_checksum(None) }).await?;
         say(&format!("{name} withdraws {amount} micro-ARENA to {recipient} on the EVM side"));
         out.insert(name.to_string(), (recipient, amount));
     }
-    Ok(out)
+    Ok((out, claimed_on_cosmos))
 }
 
 /// Waits until the relayers have posted and confirmed batches holding `total`.

@@ -131,6 +131,8 @@ pub fn market_instantiate_msg(
         bridge: bridge.map(str::to_string),
         max_commission: Decimal::percent(50),
         max_commission_change: Decimal::percent(5),
+        min_evm_withdrawal: None, // the market's default: 1 ARENA
+        bridge_change_delay: None,
     }
 }
 

@@ -73,7 +73,9 @@ enum Command {
         /// The test account that creates (and funds) the task.
         #[arg(long, default_value_t = 1)]
         creator: u32,
-        /// All parameters from a JSON file instead (the market's `TaskParams`, see schema/arena-market.json).
+        /// All parameters from a JSON file instead (the market's `TaskParams`, see
+        /// schema/arena-market.json). Its `beacon` may be left out: it is always replaced by the
+        /// anchor of a fresh secret, which this command saves for the creator node.
         #[arg(long, conflicts_with_all = ["train", "eval", "rounds", "phases", "k"])]
         params: Option<PathBuf>,
     },
@@ -122,9 +124,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Accounts => accounts_list(&home),
         Command::Balance { account } => balance(home, &account).await,
         Command::CreateTask { train, eval, rounds, pool, creator, params } => {
+            let secret = arena_client::BeaconSecret::generate();
             let params = match params {
-                Some(file) => serde_json::from_str(&std::fs::read_to_string(&file)?)
-                    .with_context(|| format!("{} is not the market's TaskParams", file.display()))?,
+                Some(file) => params_file(&file, &secret)?,
                 None => testnet::task::TaskSpec {
                     train,
                     eval,
@@ -132,9 +134,9 @@ async fn main() -> anyhow::Result<()> {
                     phases: rounds.phases(),
                     validators_per_submission: rounds.k,
                 }
-                .params()?,
+                .params(&secret)?,
             };
-            create_task(home, params, pool, creator).await
+            create_task(home, params, &secret, pool, creator).await
         }
         Command::Demo { dir, rounds, keep_running } => {
             let opts = testnet::demo::DemoOptions {
@@ -330,13 +332,31 @@ async fn demo(opts: testnet::demo::DemoOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A `TaskParams` JSON file, its beacon (present or not) replaced by `secret`'s anchor.
+fn params_file(
+    file: &std::path::Path,
+    secret: &arena_client::BeaconSecret,
+) -> anyhow::Result<arena_types::market::msg::TaskParams> {
+    let mut json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(file)?)
+        .with_context(|| format!("{} is not JSON", file.display()))?;
+    if let Some(fields) = json.as_object_mut() {
+        fields.insert("beacon".into(), serde_json::Value::String(hex::encode([0u8; 32])));
+    }
+    let mut params: arena_types::market::msg::TaskParams =
+        serde_json::from_value(json).with_context(|| format!("{} is not the market's TaskParams", file.display()))?;
+    params.beacon = secret.anchor(params.rounds).into();
+    Ok(params)
+}
+
 async fn create_task(
     home: PathBuf,
     params: arena_types::market::msg::TaskParams,
+    secret: &arena_client::BeaconSecret,
     pool: u128,
     creator: u32,
 ) -> anyhow::Result<()> {
-    let manifest = Manifest::read(&Manifest::path(&home))?;
+    let manifest_path = Manifest::path(&home);
+    let manifest = Manifest::read(&manifest_path)?;
     let client = arena_client::Client::connect(manifest.chain.clone()).await?;
     let market = arena_client::MarketClient::new(
         client,
@@ -344,7 +364,18 @@ async fn create_task(
         &manifest.contract("arena-token")?.address,
     );
     let signer = accounts::cosmos(creator, &manifest.chain.bech32_prefix)?;
-    let (task_id, outcome) = market.create_task(&signer, pool, params).await?;
+    // The secret is on disk before the task that needs it exists; it takes the task's name after.
+    let pending = home.join(format!("pending-{}-beacon.secret", hex::encode(&params.beacon[..8])));
+    secret.write_new(&pending)?;
+    let (task_id, outcome) = match market.create_task(&signer, pool, params).await {
+        Ok(created) => created,
+        Err(e) => {
+            std::fs::remove_file(&pending).ok();
+            return Err(e.into());
+        }
+    };
+    let secret_file = arena_client::BeaconSecret::path_in(&home, task_id);
+    std::fs::rename(&pending, &secret_file).with_context(|| format!("naming {}", secret_file.display()))?;
     let task = market.task(task_id).await?;
     println!("task {task_id} created by {} (tx {}, {} gas)", signer.address(), outcome.txhash, outcome.gas_used);
     println!("  training data   {} sha256 {}", task.params.training_data.uri, task.params.training_data.sha256);
@@ -353,6 +384,12 @@ async fn create_task(
         "  {} rounds of {} + {} + {} blocks from height {}; pool {pool}",
         task.params.rounds, task.schedule.submission, task.schedule.commit, task.schedule.reveal, task.schedule.start
     );
-    println!("next: start nodes with `gpu-worker run --config <file>` (see gpu-worker/worker.example.toml, task_id = {task_id})");
+    println!("  beacon secret   {} (mode 600; the creator node reveals it round by round)", secret_file.display());
+    println!("next: run the creator (without it, each round's sampling waits half a commit phase for its beacon);");
+    println!("save this as creator.toml and run `gpu-worker run --config creator.toml`:");
+    println!("  manifest = {:?}", manifest_path.display().to_string());
+    println!("  task_id = {task_id}\n  role = \"creator\"\n  state_dir = \".arena/creator-{task_id}\"");
+    println!("  [key]\n  devnet_account = {creator}");
+    println!("then start trainers and validators with `gpu-worker run --config <file>` (see gpu-worker/worker.example.toml, task_id = {task_id})");
     Ok(())
 }

@@ -1,8 +1,10 @@
 //! Task parameters for local tasks: data sets named by path (their sha256 computed here), sensible
-//! economics, and phase lengths in blocks. Used by `testnet create-task` and the demo.
+//! economics, phase lengths in blocks, and the creator's beacon anchor. Used by `testnet
+//! create-task`, the demo and the chain tests.
 
 use std::path::{Path, PathBuf};
 
+use arena_client::BeaconSecret;
 use arena_types::market::msg::{DataCommitment, Metric, ModelConstraints, Phases, TaskParams};
 use arena_types::market::phase::Clock;
 use cosmwasm_std::{Decimal, HexBinary, Uint128};
@@ -36,13 +38,18 @@ impl TaskSpec {
         }
     }
 
-    pub fn params(&self) -> Result<TaskParams, TestnetError> {
+    /// The task's parameters, anchored to the creator's beacon `secret` (draw it with
+    /// [`BeaconSecret::generate`] and keep it: each round's sampling waits for its value). Quorum
+    /// is half the assigned stake and beta 1, the market's safest choices: below 1, stake split
+    /// over many validator identities would be sampled more often than the same stake in one.
+    pub fn params(&self, secret: &BeaconSecret) -> Result<TaskParams, TestnetError> {
         let (submission, commit, reveal) = self.phases;
         Ok(TaskParams {
             metric: Metric {
                 name: "accuracy_ppm".into(),
                 description: format!("top-1 accuracy on {}, in parts per million", self.eval.display()),
             },
+            beacon: HexBinary::from(secret.anchor(self.rounds)),
             training_data: commitment(&self.train)?,
             evaluation_data: commitment(&self.eval)?,
             model: ModelConstraints { family: "mlp".into(), max_parameters: 10_000_000, max_file_bytes: 64_000_000 },
@@ -63,7 +70,7 @@ impl TaskSpec {
             min_score: 0,
             gamma: Decimal::percent(10),
             q: Decimal::percent(80),
-            beta: Decimal::percent(50),
+            beta: Decimal::one(),
             epsilon: Decimal::percent(50),
             liveness_slash: Decimal::percent(5),
             outlier_slash: Decimal::percent(10),
@@ -81,4 +88,20 @@ fn commitment(path: &Path) -> Result<DataCommitment, TestnetError> {
         uri: format!("file://{}", uri_path.display()),
         sha256: HexBinary::from_hex(&sha).expect("hex"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arena_types::market::params::validate_task_params;
+
+    #[test]
+    fn the_digits_task_is_valid_and_anchored_to_its_secret() {
+        let secret = BeaconSecret::generate();
+        let params = TaskSpec::digits(3, (90, 70, 50)).params(&secret).unwrap();
+        validate_task_params(&params).unwrap();
+        assert_eq!(params.beacon.as_slice(), secret.anchor(3));
+        assert_eq!((params.beta, params.quorum), (Decimal::one(), Decimal::percent(50)));
+        assert!(params.validators_per_submission >= 3);
+    }
 }

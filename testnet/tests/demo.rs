@@ -1,5 +1,5 @@
-//! The README's main job, reduced to one round: the whole arena runs (worker nodes and relayers
-//! as processes) and its report is checked against what the design promises.
+//! The README's main job, reduced to one round: the whole arena runs (the creator, worker nodes
+//! and relayers as processes) and its report is checked against what the design promises.
 
 use testnet::demo::{self, DemoOptions};
 
@@ -35,8 +35,13 @@ async fn one_round_of_the_demo_pays_by_the_rules_and_settles_on_the_evm_side() {
     let trainers: u128 = report.rounds.iter().flat_map(|r| &r.submissions).map(|s| s.reward).sum();
     let validators: u128 = report.validators.iter().map(|v| v.reward).sum();
     assert_eq!(trainers + validators, report.totals.paid);
+    // The creator node revealed every round's beacon before the round's sampling.
+    for round in &report.rounds {
+        assert!(round.beacon_revealed_by.is_some(), "round {}'s sampling went ahead without the beacon", round.round);
+    }
+    // Everything paid left the market: to the EVM side, or (below its minimum) claimed on Cosmos.
+    assert_eq!(report.totals.withdrawn_to_evm + report.totals.claimed_on_cosmos, report.totals.paid);
     // What was withdrawn is exactly what each recipient holds in ERC-20 on the EVM node.
-    assert_eq!(report.totals.withdrawn_to_evm, report.totals.paid);
     for claim in &report.settlement.claims {
         assert_eq!(claim.evm_balance, claim.withdrawn, "{claim:?}");
     }

@@ -1,10 +1,11 @@
 //! One whole arena-market round on a real local chain, driven over gRPC through arena-client:
-//! create a task, stake, submit, assign, commit, reveal, finalize, claim; then consensus and
-//! rewards are checked against the formulas of arena-types and the token balances on chain.
+//! create a task, stake, submit, reveal the creator's beacon, assign, commit, reveal, finalize,
+//! claim; then consensus and rewards are checked against the formulas of arena-types and the
+//! token balances on chain.
 
 use std::collections::BTreeMap;
 
-use arena_client::{Client, MarketClient, Signer};
+use arena_client::{BeaconSecret, BeaconStep, Client, MarketClient, Signer};
 use arena_types::market::commitment::score_commitment;
 use arena_types::market::median::{lower_weighted_median, Standing, WeightedScore};
 use arena_types::market::msg::{
@@ -23,8 +24,8 @@ const STAKE: u128 = 1_000_000;
 
 /// The digits task with phases long enough (in ~0.2 s blocks) for each phase's transactions on a
 /// 2-core machine; no worker runs here, the test plays every part itself.
-fn params() -> TaskParams {
-    TaskSpec::digits(1, (60, 40, 40)).params().unwrap()
+fn params(secret: &BeaconSecret) -> TaskParams {
+    TaskSpec::digits(1, (60, 40, 40)).params(secret).unwrap()
 }
 
 #[tokio::test]
@@ -45,7 +46,13 @@ async fn a_whole_round_reaches_consensus_and_pays_by_formula() {
     // What each trainer's model truly scores; one validator lies and reports 50_000 for every model.
     let true_score = [910_000u32, 850_000, 400_000];
 
-    let (task_id, _) = market.create_task(&creator, POOL, params()).await.unwrap();
+    let secret = BeaconSecret::generate();
+    let (task_id, _) = market.create_task(&creator, POOL, params(&secret)).await.unwrap();
+    // Before its stakes freeze, the round's beacon is not accepted.
+    assert!(matches!(
+        market.reveal_due_beacon(&creator, task_id, &secret).await.unwrap(),
+        BeaconStep::NotYet { round: 1, .. }
+    ));
     // Different accounts: their transactions go into blocks side by side.
     let joins = trainers
         .iter()
@@ -54,6 +61,9 @@ async fn a_whole_round_reaches_consensus_and_pays_by_formula() {
     for r in join_all(joins).await {
         r.unwrap();
     }
+    // Staked before round 1's stakes froze: the stake counts in round 1.
+    let counted = market.stake_at(task_id, validators[0].address().as_ref(), 1).await.unwrap();
+    assert_eq!((counted.own.u128(), counted.effective.u128()), (STAKE, STAKE), "{counted:?}");
 
     let mut submission_of = BTreeMap::new();
     for (i, t) in trainers.iter().enumerate() {
@@ -69,7 +79,13 @@ async fn a_whole_round_reaches_consensus_and_pays_by_formula() {
     }
 
     market.wait_for_phase(task_id, 1, Phase::Commit).await.unwrap();
+    // Sampling waits for the creator's beacon; once revealed, it is the round's.
+    let step = market.reveal_due_beacon(&creator, task_id, &secret).await.unwrap();
+    assert!(matches!(step, BeaconStep::Revealed { round: 1, .. }), "{step:?}");
+    let beacon = market.beacon(task_id).await.unwrap();
+    assert_eq!((beacon.revealed_round, beacon.value.as_slice()), (1, &secret.value(1, 1)[..]));
     market.assign_all(&creator, task_id, 1, 50).await.unwrap();
+    assert!(matches!(market.reveal_due_beacon(&creator, task_id, &secret).await.unwrap(), BeaconStep::Finished));
 
     let mut assigned = Vec::new();
     for v in &validators {

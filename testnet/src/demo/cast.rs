@@ -1,5 +1,6 @@
-//! Who plays in the demo: trainers with different models (one deliberately weak), validators (one
-//! dishonest), relayers; their config files and their processes.
+//! Who plays in the demo: the task's creator (its node reveals the beacon), trainers with
+//! different models (one deliberately weak), validators (one dishonest), relayers; their config
+//! files and their processes.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -40,7 +41,7 @@ pub const VALIDATORS: [Validator; 4] = [
     Validator { name: "validator-liar", account: 8, dishonest: true },
 ];
 
-/// The task's creator.
+/// The task's creator: funds the task, and its node reveals the task's beacon each round.
 pub const CREATOR: u32 = 1;
 
 /// The name of the participant behind a Cosmos address, for tables.

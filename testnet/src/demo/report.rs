@@ -22,6 +22,9 @@ pub struct RoundReport {
     pub emission: u128,
     /// Paid to trainers and validators; `emission - paid` (rounding dust) went back to the pool.
     pub paid: u128,
+    /// The height by which the creator's beacon of this round was seen revealed; none: the
+    /// round's sampling went ahead without it.
+    pub beacon_revealed_by: Option<u64>,
     pub submissions: Vec<SubmissionReport>,
 }
 
@@ -89,6 +92,8 @@ pub struct Totals {
     pub slashed: u128,
     pub withdrawn_to_evm: u128,
     pub claimed_on_evm: u128,
+    /// Rewards below the market's smallest EVM withdrawal, claimed as cw20 on the Cosmos side.
+    pub claimed_on_cosmos: u128,
 }
 
 fn tokens(micro: u128) -> String {
@@ -104,7 +109,13 @@ impl Report {
     pub fn to_text(&self) -> String {
         let mut out = String::new();
         for r in &self.rounds {
-            out += &format!("\nRound {}: emission {} ARENA, paid {}\n", r.round, tokens(r.emission), tokens(r.paid));
+            let beacon = r.beacon_revealed_by.map_or("not revealed".into(), |h| format!("revealed by height {h}"));
+            out += &format!(
+                "\nRound {}: emission {} ARENA, paid {}; beacon {beacon}\n",
+                r.round,
+                tokens(r.emission),
+                tokens(r.paid)
+            );
             out += &format!(
                 "  {:<4} {:<16} {:<12} {:>10} {:>5} {:>14}  {}\n",
                 "sub", "trainer", "model", "consensus", "rank", "reward", "status"
@@ -162,13 +173,14 @@ impl Report {
         }
         let t = &self.totals;
         out += &format!(
-            "\nTotals: pool {} ARENA, emitted {}, paid {}, slashed {}, withdrawn to EVM {}, claimed on EVM {}\n",
+            "\nTotals: pool {} ARENA, emitted {}, paid {}, slashed {}, withdrawn to EVM {}, claimed on EVM {}, claimed on Cosmos {}\n",
             tokens(t.pool),
             tokens(t.emitted),
             tokens(t.paid),
             tokens(t.slashed),
             tokens(t.withdrawn_to_evm),
-            tokens(t.claimed_on_evm)
+            tokens(t.claimed_on_evm),
+            tokens(t.claimed_on_cosmos)
         );
         out += "Stages:";
         for s in &self.stages {
