@@ -70,11 +70,15 @@ if [ ! -f "$ROOT/node_modules/.package-lock.json" ] || [ "$ROOT/package-lock.jso
 fi
 
 # --- cosmwasm-check, which validates wasm against the chain's capabilities ---------------------
-if [ ! -x "$TOOLS/cargo/bin/cosmwasm-check" ]; then
-  say "building cosmwasm-check $COSMWASM_CHECK_VERSION (a few minutes, once)"
-  cargo install -q cosmwasm-check --version "$COSMWASM_CHECK_VERSION" --locked --root "$TOOLS/cargo" \
-    || die "cargo install cosmwasm-check failed: is crates.io reachable?"
-fi
+# Only the test command needs it (scripts/test.sh calls this): the chain validates every wasm it
+# stores, and building it takes ~10 minutes on 2 cores, once.
+install_cosmwasm_check() {
+  if [ ! -x "$TOOLS/cargo/bin/cosmwasm-check" ]; then
+    say "building cosmwasm-check $COSMWASM_CHECK_VERSION (about 10 minutes on 2 cores, once)"
+    cargo install cosmwasm-check --version "$COSMWASM_CHECK_VERSION" --locked --root "$TOOLS/cargo" \
+      || die "cargo install cosmwasm-check failed: is crates.io reachable?"
+  fi
+}
 
 # Mesa prints a harmless warning without a runtime dir.
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$TOOLS/run}"

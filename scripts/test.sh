@@ -10,8 +10,10 @@ started=$SECONDS
 say "checking formatting"
 cargo fmt --all -- --check || die "code is not formatted: run cargo fmt --all"
 
-say "building contracts to MVP wasm (artifacts/)"
-cargo run -q --locked -p testnet -- build
+install_cosmwasm_check
+
+say "building contracts to MVP wasm (artifacts/), each checked by cosmwasm-check"
+cargo run -q --locked -p testnet -- build --require-check
 
 say "compiling the benchmarks (they run with cargo bench; here they only must build)"
 cargo build --workspace --locked --benches -q

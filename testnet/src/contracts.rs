@@ -4,6 +4,11 @@
 //! sign-ext, non-trapping float-to-int and reference types. So: `cargo build --profile wasm`,
 //! then wasm-opt (binaryen 132 from npm) lowers those features away, then `cosmwasm-check`
 //! validates the result against the chain's capabilities. Unchanged contracts are not rebuilt.
+//!
+//! `cosmwasm-check` takes minutes to build once (scripts/test.sh installs it). The chain itself
+//! validates every wasm it stores, so the demo and `testnet deploy` go ahead without it when it
+//! is not installed; the test command requires it ([`BuildOptions::require_check`]), so every
+//! artifact is checked there.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -43,16 +48,37 @@ pub fn artifacts_dir() -> PathBuf {
     repo::root().join("artifacts")
 }
 
-/// Builds `packages` (all of [`CONTRACTS`] when empty) into `artifacts/`, with `checksums.txt`.
+/// How [`build_with`] builds.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct BuildOptions {
+    /// Fail unless every artifact passed `cosmwasm-check` (else it is skipped when not installed).
+    pub require_check: bool,
+    /// Show cargo's own progress on stderr while the contracts compile.
+    pub progress: bool,
+}
+
+/// Builds `packages` (all of [`CONTRACTS`] when empty) into `artifacts/`, with `checksums.txt`,
+/// checking them with `cosmwasm-check` when it is installed.
 pub fn build(packages: &[&str]) -> Result<Vec<Artifact>, TestnetError> {
+    build_with(packages, BuildOptions::default())
+}
+
+pub fn build_with(packages: &[&str], options: BuildOptions) -> Result<Vec<Artifact>, TestnetError> {
     let packages = if packages.is_empty() { CONTRACTS } else { packages };
     let root = repo::root();
     let wasm_opt = tool(repo::node_bin("wasm-opt"), "wasm-opt", "Run scripts/setup.sh (`npm ci` installs binaryen)")?;
-    let check = tool(
+    let check = match tool(
         repo::cargo_tool("cosmwasm-check"),
         "cosmwasm-check",
-        "Run scripts/setup.sh (it installs cosmwasm-check into .tools/cargo)",
-    )?;
+        "Run scripts/test.sh once, or `source scripts/setup.sh && install_cosmwasm_check` (it builds cosmwasm-check into .tools/cargo)",
+    ) {
+        Ok(check) => Some(check),
+        Err(e) if options.require_check => return Err(e),
+        Err(_) => {
+            tracing::info!("cosmwasm-check is not installed: the chain validates each wasm as it stores it");
+            None
+        }
+    };
 
     let out_dir = artifacts_dir();
     std::fs::create_dir_all(&out_dir).map_err(TestnetError::io("creating artifacts/"))?;
@@ -69,7 +95,11 @@ pub fn build(packages: &[&str]) -> Result<Vec<Artifact>, TestnetError> {
     }
     // Our own target folder, so the build does not wait for (or invalidate) a host build's lock.
     command.env("CARGO_TARGET_DIR", root.join("target/contracts"));
-    process::run(&mut command).map_err(|e| TestnetError::Build(e.to_string()))?;
+    if options.progress {
+        process::run_showing_progress(&mut command).map_err(|e| TestnetError::Build(e.to_string()))?;
+    } else {
+        process::run(&mut command).map_err(|e| TestnetError::Build(e.to_string()))?;
+    }
 
     let mut artifacts = Vec::new();
     for package in packages {
@@ -79,26 +109,43 @@ pub fn build(packages: &[&str]) -> Result<Vec<Artifact>, TestnetError> {
         let out = out_dir.join(format!("{stem}.wasm"));
         let stamp = out_dir.join(format!("{stem}.source-sha256"));
         let up_to_date = out.is_file() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(raw_sum.as_str());
+        // `{stem}.checked` holds the checksum of the artifact that passed cosmwasm-check.
+        let checked_stamp = out_dir.join(format!("{stem}.checked"));
         if !up_to_date {
-            // Built and checked under a temporary name, renamed into place only when it passes.
+            // Built (and checked) under a temporary name, renamed into place only when it passes.
             let fresh = out.with_extension("fresh.wasm");
             optimize(&wasm_opt, &raw, &fresh)?;
-            process::run(Command::new(&check).args(["--available-capabilities", CHAIN_CAPABILITIES]).arg(&fresh))
-                .map_err(|e| TestnetError::Build(format!("{package} fails cosmwasm-check: {e}")))?;
+            if let Some(check) = &check {
+                cosmwasm_check(check, package, &fresh)?;
+            }
             std::fs::rename(&fresh, &out).map_err(TestnetError::io("moving the artifact into place"))?;
             std::fs::write(&stamp, &raw_sum).map_err(TestnetError::io("writing build stamp"))?;
+            let _ = std::fs::remove_file(&checked_stamp);
+            if check.is_some() {
+                std::fs::write(&checked_stamp, sha256_file(&out)?).map_err(TestnetError::io("writing check stamp"))?;
+            }
+        }
+        let checksum = sha256_file(&out)?;
+        let checked = std::fs::read_to_string(&checked_stamp).ok().as_deref() == Some(checksum.as_str());
+        if !checked {
+            // Built before cosmwasm-check was installed: check it now.
+            if let Some(check) = &check {
+                cosmwasm_check(check, package, &out)?;
+                std::fs::write(&checked_stamp, &checksum).map_err(TestnetError::io("writing check stamp"))?;
+            }
         }
         let size = std::fs::metadata(&out).map_err(TestnetError::io("artifact"))?.len();
-        artifacts.push(Artifact {
-            package: package.to_string(),
-            checksum: sha256_file(&out)?,
-            path: out,
-            size,
-            rebuilt: !up_to_date,
-        });
+        artifacts.push(Artifact { package: package.to_string(), checksum, path: out, size, rebuilt: !up_to_date });
     }
     write_checksums(&out_dir)?;
     Ok(artifacts)
+}
+
+/// Validates a wasm file against the chain's capabilities.
+fn cosmwasm_check(check: &Path, package: &str, wasm: &Path) -> Result<(), TestnetError> {
+    process::run(Command::new(check).args(["--available-capabilities", CHAIN_CAPABILITIES]).arg(wasm))
+        .map_err(|e| TestnetError::Build(format!("{package} fails cosmwasm-check: {e}")))?;
+    Ok(())
 }
 
 /// Lowers post-MVP features and shrinks. Two passes: the second, with only MVP features

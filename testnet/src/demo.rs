@@ -69,12 +69,16 @@ pub async fn run(opts: &DemoOptions) -> Result<Report, TestnetError> {
     }
     std::fs::create_dir_all(&opts.home).map_err(TestnetError::io(format!("creating {}", opts.home.display())))?;
 
+    // Built before the network starts, so the chain does not idle through a cold build.
+    say("building the contracts (cargo's progress below)");
+    let artifacts = contracts::build_with(&[], contracts::BuildOptions { progress: true, ..Default::default() })?;
+    clock.done("contracts built");
+
     say("starting a local chain and anvil");
     let network = Network::start(&NetworkConfig::new(&net_home, Ports::free()?))?;
     clock.done("network up");
 
-    say("building and deploying the contracts (CosmWasm and Solidity)");
-    let artifacts = contracts::build(&[])?;
+    say("deploying the contracts (CosmWasm and Solidity)");
     let client = Client::connect(network.chain_config()).await?;
     let deployed = deploy::deploy(&client, &artifacts, None).await?;
     let bridge = &deployed["arena-bridge"].address;
@@ -94,7 +98,7 @@ pub async fn run(opts: &DemoOptions) -> Result<Report, TestnetError> {
             vec![],
         )
         .await?;
-    clock.done("build and deploy");
+    clock.done("deploy");
 
     let market = MarketClient::new(client.clone(), &deployed["arena-market"].address, &deployed["arena-token"].address);
     let creator = accounts::cosmos(CREATOR, "inj")?;
@@ -332,13 +336,14 @@ async fn collect_rounds(
     report.totals.emitted = report.rounds.iter().map(|r| r.emission).sum();
     report.totals.paid = report.rounds.iter().map(|r| r.paid).sum();
     report.totals.slashed = task.accounts.slashed.u128();
-    print!("{}", leaderboard_text(&report));
+    // The leaderboards are printed once, with the settlement, at the end.
+    say(&format!(
+        "{} rounds finalized: {} paid of {} emitted",
+        report.rounds.len(),
+        report.totals.paid,
+        report.totals.emitted
+    ));
     Ok(report)
-}
-
-fn leaderboard_text(report: &Report) -> String {
-    let partial = Report { rounds: report.rounds.clone(), validators: report.validators.clone(), ..Default::default() };
-    partial.to_text().split("\nSettlement").next().unwrap_or_default().to_string() + "\n"
 }
 
 /// The EVM address a participant withdraws to: derived from its name, so the demo needs no keys.

@@ -38,8 +38,13 @@ enum Command {
     },
     /// Show what runs, at which heights, and what is deployed.
     Status,
-    /// Build every CosmWasm contract into artifacts/ (MVP wasm, checked with cosmwasm-check).
-    Build,
+    /// Build every CosmWasm contract into artifacts/ (MVP wasm, checked with cosmwasm-check when
+    /// it is installed: scripts/test.sh installs it).
+    Build {
+        /// Fail unless every artifact passes cosmwasm-check (the test command's mode).
+        #[arg(long)]
+        require_check: bool,
+    },
     /// Build, then store and instantiate the contracts, and write the manifest.
     Deploy,
     /// Print the deterministic test accounts and their well-known keys (local use only).
@@ -119,7 +124,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Up(args) => up(home, args),
         Command::Down { wipe } => down(home, wipe),
         Command::Status => status(home).await,
-        Command::Build => build().map(drop),
+        Command::Build { require_check } => build(contracts::BuildOptions { require_check, progress: true }).map(drop),
         Command::Deploy => deploy(home).await,
         Command::Accounts => accounts_list(&home),
         Command::Balance { account } => balance(home, &account).await,
@@ -241,9 +246,9 @@ async fn status(home: PathBuf) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn build() -> anyhow::Result<Vec<contracts::Artifact>> {
+fn build(options: contracts::BuildOptions) -> anyhow::Result<Vec<contracts::Artifact>> {
     let started = Instant::now();
-    let artifacts = contracts::build(&[])?;
+    let artifacts = contracts::build_with(&[], options)?;
     for a in &artifacts {
         let state = if a.rebuilt { "built" } else { "up to date" };
         println!("{:<14} {:>8} bytes  sha256 {}  ({state})", a.package, a.size, a.checksum);
@@ -259,7 +264,7 @@ async fn deploy(home: PathBuf) -> anyhow::Result<()> {
     if network::running_services(&home).iter().all(|s| s.name != "chain") {
         bail!("the chain from {} is not running: run `testnet up` first", home.display());
     }
-    let artifacts = build()?;
+    let artifacts = build(contracts::BuildOptions { progress: true, ..Default::default() })?;
     let profile = ChainProfile::load(info.profiles_file.as_deref(), &info.profile_name)?;
     let chain = network::chain_config(&profile, info.ports);
     let client = arena_client::Client::connect(chain.clone()).await?;

@@ -146,6 +146,25 @@ pub fn run(command: &mut Command) -> Result<String, TestnetError> {
     Ok(text)
 }
 
+/// Like [`run`], but the command's stderr goes to ours (cargo's progress bar), and only its
+/// exit status is reported.
+pub fn run_showing_progress(command: &mut Command) -> Result<(), TestnetError> {
+    let shown = format!("{:?}", command.get_program());
+    let status = command
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .status()
+        .map_err(TestnetError::io(format!("running {shown}")))?;
+    if !status.success() {
+        return Err(TestnetError::Command {
+            command: shown,
+            status: status.to_string(),
+            output: "see the output above".into(),
+        });
+    }
+    Ok(())
+}
+
 /// `n` distinct loopback ports the OS reports free now (all held open together while asked, so
 /// no two are the same).
 pub fn free_ports(n: usize) -> Result<Vec<u16>, TestnetError> {

@@ -189,7 +189,8 @@ impl Report {
         out + "\n"
     }
 
-    /// A self-contained page: tables plus SVG bar charts of scores per round and rewards per participant.
+    /// A self-contained page: SVG bar charts and the tables as HTML tables (click a header to
+    /// sort), readable at phone width.
     pub fn to_html(&self) -> String {
         let json = serde_json::to_string(self).expect("the report serializes");
         let mut body = String::new();
@@ -214,22 +215,121 @@ impl Report {
         }
         rewards.extend(self.validators.iter().map(|v| (v.name.clone(), v.reward as f64 / 1e6, "")));
         body += &bar_chart(&rewards);
-        body += &format!("<h2>Tables</h2><pre>{}</pre>", html_escape(&self.to_text()));
+        for r in &self.rounds {
+            let beacon = r.beacon_revealed_by.map_or("not revealed".into(), |h| format!("revealed by height {h}"));
+            body += &format!(
+                "<h2>Round {}</h2><p>Emission {} ARENA, paid {}; beacon {beacon}.</p>",
+                r.round,
+                tokens(r.emission),
+                tokens(r.paid)
+            );
+            let rows = r.submissions.iter().map(|s| {
+                vec![
+                    s.submission_id.to_string(),
+                    s.trainer.clone(),
+                    s.model.clone(),
+                    score(s.consensus),
+                    s.rank.map_or("-".into(), |r| (r + 1).to_string()),
+                    tokens(s.reward),
+                    s.status.clone(),
+                ]
+            });
+            body += &table(&["sub", "trainer", "model", "consensus", "rank", "reward", "status"], rows);
+        }
+        body += "<h2>Validators (all rounds)</h2>";
+        let rows = self.validators.iter().map(|v| {
+            vec![
+                v.name.clone(),
+                v.reveals.to_string(),
+                v.in_consensus.to_string(),
+                format!("{:.2}%", v.mean_deviation as f64 / 10_000.0),
+                tokens(v.reward),
+                tokens(v.slashed),
+            ]
+        });
+        body += &table(&["validator", "reveals", "in consensus", "mean deviation", "reward", "slashed"], rows);
+        body += "<h2>Settlement on the EVM node (Base Sepolia stand-in)</h2>";
+        let rows = self.settlement.batches.iter().map(|b| {
+            vec![
+                b.batch_id.to_string(),
+                b.leaves.to_string(),
+                tokens(b.total),
+                b.root.clone(),
+                b.evm_tx.clone().unwrap_or_else(|| "-".into()),
+            ]
+        });
+        body += &table(&["batch", "leaves", "total", "root", "posted in"], rows);
+        let rows = self
+            .settlement
+            .claims
+            .iter()
+            .map(|c| vec![c.name.clone(), c.evm_address.clone(), tokens(c.withdrawn), tokens(c.evm_balance)]);
+        body += &table(&["participant", "EVM address", "withdrawn", "ERC-20 balance"], rows);
+        let t = &self.totals;
+        let rows = [
+            ("pool", t.pool),
+            ("emitted", t.emitted),
+            ("paid", t.paid),
+            ("slashed", t.slashed),
+            ("withdrawn to EVM", t.withdrawn_to_evm),
+            ("claimed on EVM", t.claimed_on_evm),
+            ("claimed on Cosmos", t.claimed_on_cosmos),
+        ]
+        .into_iter()
+        .map(|(name, v)| vec![name.to_string(), tokens(v)]);
+        body += "<h2>Totals (ARENA)</h2>";
+        body += &table(&["", "amount"], rows);
+        body += "<h2>Stages</h2>";
+        body += &table(
+            &["stage", "seconds"],
+            self.stages.iter().map(|s| vec![s.name.clone(), format!("{:.1}", s.seconds)]),
+        );
         format!(
-            "<!doctype html><html><head><meta charset=\"utf-8\"><title>Arena demo report</title>\
-             <style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:70em}}pre{{background:#f6f6f6;padding:1em;overflow:auto}}\
-             .bar{{fill:#3b6fb6}}text{{font-size:12px}}</style></head><body>{body}\
-             <script type=\"application/json\" id=\"report\">{}</script></body></html>\n",
+            "<!doctype html><html><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Arena demo report</title>\
+             <style>{STYLE}</style></head><body>{body}\
+             <script type=\"application/json\" id=\"report\">{}</script><script>{SORT_SCRIPT}</script></body></html>\n",
             html_escape(&json)
         )
     }
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:1em auto;max-width:70em;padding:0 1em}\
+    .scroll{overflow-x:auto}table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:14px}\
+    th,td{padding:.3em .7em;border-bottom:1px solid #ddd;text-align:right;white-space:nowrap}\
+    th:first-child,td:first-child,th:nth-child(2),td:nth-child(2){text-align:left}\
+    th{cursor:pointer;background:#f3f5f8;user-select:none}th:after{content:' \\2195';color:#aaa}\
+    svg{width:100%;height:auto}.bar{fill:#3b6fb6}text{font-size:12px}";
+
+/// Sorts a table by the clicked header, numbers as numbers (a leading number, as in "12.50%").
+const SORT_SCRIPT: &str = "document.querySelectorAll('table').forEach(t=>t.querySelectorAll('th').forEach((th,i)=>\
+    th.addEventListener('click',()=>{const body=t.tBodies[0],rows=[...body.rows],up=th.dataset.up!=='1';\
+    const key=r=>{const s=r.cells[i].textContent,n=parseFloat(s);return isNaN(n)?s:n};\
+    rows.sort((a,b)=>{const x=key(a),y=key(b);return (x<y?-1:x>y?1:0)*(up?1:-1)});\
+    th.dataset.up=up?'1':'0';rows.forEach(r=>body.appendChild(r))})));";
+
+/// An HTML table (in a horizontally scrolling box, for narrow screens).
+fn table(headers: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> String {
+    let mut html = String::from("<div class=\"scroll\"><table><thead><tr>");
+    for h in headers {
+        html += &format!("<th>{}</th>", html_escape(h));
+    }
+    html += "</tr></thead><tbody>";
+    for row in rows {
+        html += "<tr>";
+        for cell in row {
+            html += &format!("<td>{}</td>", html_escape(&cell));
+        }
+        html += "</tr>";
+    }
+    html + "</tbody></table></div>"
 }
 
 /// Horizontal bars, one per (label, value, unit), scaled to the largest value.
 fn bar_chart(bars: &[(String, f64, &str)]) -> String {
     let max = bars.iter().map(|b| b.1).fold(0.0, f64::max).max(1e-9);
     let height = 22 * bars.len() + 10;
-    let mut svg = format!("<svg width=\"720\" height=\"{height}\" role=\"img\">");
+    let mut svg = format!("<svg viewBox=\"0 0 720 {height}\" role=\"img\">");
     for (i, (label, value, unit)) in bars.iter().enumerate() {
         let y = 5 + 22 * i;
         let width = (value / max * 440.0).max(1.0);
@@ -247,4 +347,59 @@ fn bar_chart(bars: &[(String, f64, &str)]) -> String {
 
 fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report() -> Report {
+        Report {
+            task_id: 7,
+            rounds: vec![RoundReport {
+                round: 1,
+                emission: 50_000_000,
+                paid: 49_999_998,
+                beacon_revealed_by: Some(196),
+                submissions: vec![SubmissionReport {
+                    submission_id: 1,
+                    trainer: "trainer-<strong>".into(),
+                    model: "mlp:128,64".into(),
+                    consensus: Some(931_000),
+                    rank: Some(0),
+                    reward: 30_000_000,
+                    status: "Scored".into(),
+                }],
+            }],
+            validators: vec![ValidatorReport {
+                name: "validator-a".into(),
+                address: "inj1a".into(),
+                reveals: 3,
+                in_consensus: 3,
+                mean_deviation: 0,
+                reward: 5_000_000,
+                slashed: 0,
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_html_report_has_real_tables_and_escapes_names() {
+        let html = report().to_html();
+        // Round, validators, batches, claims, totals, stages.
+        assert_eq!(html.matches("<table>").count(), 6);
+        assert!(html
+            .contains("<td>trainer-&lt;strong&gt;</td><td>mlp:128,64</td><td>93.10%</td><td>1</td><td>30.000000</td>"));
+        assert!(!html.contains("<strong>"), "a name must not become markup");
+        assert!(html.contains("name=\"viewport\"") && html.contains("<svg viewBox="));
+        assert!(!html.contains("<pre>"));
+    }
+
+    #[test]
+    fn the_text_report_lists_every_submission_and_validator() {
+        let text = report().to_text();
+        assert!(text.contains("Round 1: emission 50.000000 ARENA, paid 49.999998; beacon revealed by height 196"));
+        assert!(text.contains("trainer-<strong>") && text.contains("validator-a"));
+    }
 }
