@@ -31,9 +31,10 @@ use cw_storage_plus::Bound;
 use crate::error::ContractError;
 use crate::round::{load_round, submission_assignments};
 use crate::state::{
-    counting_round, effective_of, load_participant, load_task, now, ranked_submission, ranking_key, save_participant,
-    stake_at, totals_at, Participant, RoundState, Task, TaskState, ASSIGNMENTS, INDEX_HISTORY, PARTICIPANTS, RANKED,
-    RANKING, RESULTS, REWARDS, ROUNDS, SLASH_EVENTS, SUBMISSIONS, TASK_STATE, VALIDATOR_SLOTS, VALIDATOR_WEIGHTS,
+    assert_round_exists, counting_round, effective_of, load_participant, load_task, now, ranked_submission,
+    ranking_key, save_participant, stake_at, totals_at, Participant, RoundState, Task, TaskState, ASSIGNMENTS,
+    INDEX_HISTORY, PARTICIPANTS, RANKED, RANKING, RESULTS, REWARDS, ROUNDS, SLASH_EVENTS, SUBMISSIONS, TASK_STATE,
+    VALIDATOR_SLOTS, VALIDATOR_WEIGHTS,
 };
 
 pub const DEFAULT_FINALIZE_LIMIT: u32 = 50;
@@ -71,9 +72,7 @@ pub fn execute_finalize(
     limit: Option<u32>,
 ) -> Result<Response, ContractError> {
     let task = load_task(deps.storage, task_id)?;
-    if round == 0 || round > task.params.rounds {
-        return Err(ContractError::UnknownRound { task_id, round, rounds: task.params.rounds });
-    }
+    assert_round_exists(&task, round)?;
     let state = TASK_STATE.load(deps.storage, task_id)?;
     if round <= state.rounds_finalized {
         return Err(ContractError::AlreadyFinalized { round });

@@ -11,10 +11,10 @@ use cosmwasm_std::{Addr, Binary, DepsMut, Env, HexBinary, MessageInfo, Order, Re
 
 use crate::error::ContractError;
 use crate::state::{
-    counting_round, effective_of, find_slot, load_participant, load_schedule, load_task, min_stake, now, stake_at,
-    totals_at, Assignment, Beacon, RoundState, StakeTotals, Submission, SubmissionResult, Task, ASSIGNMENTS, BEACONS,
-    LAST_ASSIGNED, NEXT_SUBMISSION_IDS, RESULTS, ROUNDS, SALT_MIX, SEEDS, SUBMISSIONS, TRAINER_SUBMISSIONS,
-    VALIDATOR_ASSIGNMENTS, VALIDATOR_SLOTS,
+    assert_round_exists, counting_round, effective_of, find_slot, load_participant, load_schedule, load_task,
+    min_stake, now, stake_at, totals_at, Assignment, Beacon, RoundState, StakeTotals, Submission, SubmissionResult,
+    Task, ASSIGNMENTS, BEACONS, LAST_ASSIGNED, NEXT_SUBMISSION_IDS, RESULTS, ROUNDS, SALT_MIX, SEEDS, SUBMISSIONS,
+    TRAINER_SUBMISSIONS, VALIDATOR_ASSIGNMENTS, VALIDATOR_SLOTS,
 };
 
 /// Default and most submissions one `Assign` call samples validators for.
@@ -333,9 +333,7 @@ pub fn execute_reveal_beacon(
     value: HexBinary,
 ) -> Result<Response, ContractError> {
     let task = load_task(deps.storage, task_id)?;
-    if round == 0 || round > task.params.rounds {
-        return Err(ContractError::UnknownRound { task_id, round, rounds: task.params.rounds });
-    }
+    assert_round_exists(&task, round)?;
     let now = now(task.schedule.clock, &env);
     let opens_at = task.schedule.stake_freeze(round);
     if now < opens_at {

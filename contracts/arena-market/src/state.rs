@@ -351,6 +351,14 @@ pub fn load_participant(storage: &dyn Storage, task_id: u64, address: &Addr) -> 
         .ok_or_else(|| ContractError::UnknownParticipant { task_id, address: address.clone() })
 }
 
+/// Refuses a round the task does not have.
+pub fn assert_round_exists(task: &Task, round: u32) -> Result<(), ContractError> {
+    if round == 0 || round > task.params.rounds {
+        return Err(ContractError::UnknownRound { task_id: task.id, round, rounds: task.params.rounds });
+    }
+    Ok(())
+}
+
 /// The current height or time, in the task's clock.
 pub fn now(clock: Clock, env: &Env) -> u64 {
     match clock {

@@ -17,41 +17,36 @@ pub struct WeightedScore {
 /// (score, validator address), so the result never depends on the order they arrived in.
 /// `None` when nothing with positive weight was revealed.
 pub fn lower_weighted_median(reveals: &[WeightedScore]) -> Option<u32> {
-    let total: Uint256 = reveals.iter().map(|r| Uint256::from(r.weight)).sum();
-    if total.is_zero() {
-        return None;
-    }
-    let mut sorted: Vec<&WeightedScore> = reveals.iter().collect();
-    sorted.sort_by(|a, b| (a.score, &a.validator).cmp(&(b.score, &b.validator)));
-    let mut below = Uint256::zero();
-    for r in sorted {
-        below += Uint256::from(r.weight);
-        // "at least half" compared without dividing: 2 * below >= total.
-        if below + below >= total {
-            return Some(r.score);
-        }
-    }
-    // Unreachable: after the last reveal `below == total`.
-    None
+    half_way(reveals, |a, b| (a.score, &a.validator).cmp(&(b.score, &b.validator)))
 }
 
 /// The upper stake-weighted median: the largest revealed score x such that the weight of the
 /// reveals scoring >= x is at least half of all revealed weight. It differs from the lower one
 /// only when some score splits the reveals into two halves of exactly equal weight.
 pub fn upper_weighted_median(reveals: &[WeightedScore]) -> Option<u32> {
+    half_way(reveals, |a, b| (b.score, &b.validator).cmp(&(a.score, &a.validator)))
+}
+
+/// The score of the first reveal, in `order`, at which the weight passed so far reaches half of
+/// all revealed weight ("at least half" compared without dividing: 2 * passed >= total).
+fn half_way(
+    reveals: &[WeightedScore],
+    order: impl Fn(&WeightedScore, &WeightedScore) -> std::cmp::Ordering,
+) -> Option<u32> {
     let total: Uint256 = reveals.iter().map(|r| Uint256::from(r.weight)).sum();
     if total.is_zero() {
         return None;
     }
     let mut sorted: Vec<&WeightedScore> = reveals.iter().collect();
-    sorted.sort_by(|a, b| (b.score, &b.validator).cmp(&(a.score, &a.validator)));
-    let mut above = Uint256::zero();
+    sorted.sort_by(|a, b| order(a, b));
+    let mut passed = Uint256::zero();
     for r in sorted {
-        above += Uint256::from(r.weight);
-        if above + above >= total {
+        passed += Uint256::from(r.weight);
+        if passed + passed >= total {
             return Some(r.score);
         }
     }
+    // Unreachable: after the last reveal `passed == total`.
     None
 }
 
