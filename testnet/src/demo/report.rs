@@ -299,7 +299,7 @@ const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:1em auto;max-w
     th,td{padding:.3em .7em;border-bottom:1px solid #ddd;text-align:right;white-space:nowrap}\
     th:first-child,td:first-child,th:nth-child(2),td:nth-child(2){text-align:left}\
     th{cursor:pointer;background:#f3f5f8;user-select:none}th:after{content:' \\2195';color:#aaa}\
-    svg{width:100%;height:auto}.bar{fill:#3b6fb6}text{font-size:12px}";
+    svg{width:100%;max-width:720px;height:auto}.bar{fill:#3b6fb6}text{font-size:12px}";
 
 /// Sorts a table by the clicked header, numbers as numbers (a leading number, as in "12.50%").
 const SORT_SCRIPT: &str = "document.querySelectorAll('table').forEach(t=>t.querySelectorAll('th').forEach((th,i)=>\
@@ -325,20 +325,21 @@ fn table(headers: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> Strin
     html + "</tbody></table></div>"
 }
 
-/// Horizontal bars, one per (label, value, unit), scaled to the largest value.
+/// Horizontal bars, one per (label, value, unit), scaled to the largest value. Drawn in a
+/// 480-unit-wide box that scales to the page, so labels stay legible at phone width.
 fn bar_chart(bars: &[(String, f64, &str)]) -> String {
     let max = bars.iter().map(|b| b.1).fold(0.0, f64::max).max(1e-9);
     let height = 22 * bars.len() + 10;
-    let mut svg = format!("<svg viewBox=\"0 0 720 {height}\" role=\"img\">");
+    let mut svg = format!("<svg viewBox=\"0 0 480 {height}\" role=\"img\">");
     for (i, (label, value, unit)) in bars.iter().enumerate() {
         let y = 5 + 22 * i;
-        let width = (value / max * 440.0).max(1.0);
+        let width = (value / max * 230.0).max(1.0);
         svg += &format!(
-            "<text x=\"0\" y=\"{}\">{}</text><rect class=\"bar\" x=\"200\" y=\"{y}\" width=\"{width:.1}\" height=\"16\"/>\
+            "<text x=\"0\" y=\"{}\">{}</text><rect class=\"bar\" x=\"170\" y=\"{y}\" width=\"{width:.1}\" height=\"16\"/>\
              <text x=\"{:.1}\" y=\"{}\">{value:.2}{unit}</text>",
             y + 12,
             html_escape(label),
-            205.0 + width,
+            175.0 + width,
             y + 12
         );
     }
