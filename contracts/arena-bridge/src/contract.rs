@@ -70,7 +70,7 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> R
         ExecuteMsg::Attest { batch_id, signature } => execute_attest(deps, env, batch_id, signature),
         ExecuteMsg::Confirm { batch_id, evm_tx_hash } => execute_confirm(deps, env, info, batch_id, evm_tx_hash),
         ExecuteMsg::UpdateAttesters { attesters, threshold } => {
-            execute_update_attesters(deps, info, attesters, threshold)
+            execute_update_attesters(deps, env, info, attesters, threshold)
         }
         ExecuteMsg::SetEvmSettlement { address } => execute_set_evm_settlement(deps, info, address),
         ExecuteMsg::UpdateBatchPolicy { batch_policy } => execute_update_batch_policy(deps, info, batch_policy),
@@ -446,20 +446,44 @@ fn parse_settlement_address(text: &str) -> Result<EvmAddress, ContractError> {
     Ok(address)
 }
 
+/// Replaces the attester set and threshold. A sealed batch whose attestations by the new set
+/// already meet the new threshold becomes attested here: otherwise a lowered threshold (or a
+/// retired attester) could leave it sealed for good, its signers refused as duplicates and
+/// nobody else left to sign. Reads the sealed batches, one attestation per attester each: they
+/// are the few sealed since the relayers last attested.
 pub fn execute_update_attesters(
     deps: DepsMut,
+    env: Env,
     info: MessageInfo,
     attesters: Vec<Attester>,
     threshold: u32,
 ) -> Result<Response, ContractError> {
-    only_admin(&CONFIG.load(deps.storage)?, &info.sender)?;
+    let config = CONFIG.load(deps.storage)?;
+    only_admin(&config, &info.sender)?;
     let set = validate_attesters(deps.as_ref(), &attesters, threshold)?;
     ATTESTERS.save(deps.storage, &set)?;
+    let mut promoted = Vec::new();
+    if let Some(domain) = config.domain() {
+        let sealed: Vec<u64> = BATCHES_BY_STATUS
+            .prefix(BatchStatus::Sealed.as_str())
+            .keys(deps.storage, None, None, Order::Ascending)
+            .collect::<StdResult<_>>()?;
+        for batch_id in sealed {
+            let mut batch = load_batch(deps.storage, batch_id)?;
+            let digest = batch_digest(&domain, &batch.header(batch_id, source(&env)));
+            if count_attestations(deps.storage, batch_id, &set, &digest)? >= set.threshold {
+                set_status(deps.storage, batch_id, &mut batch, BatchStatus::Attested)?;
+                BATCHES.save(deps.storage, batch_id, &batch)?;
+                promoted.push(batch_id.to_string());
+            }
+        }
+    }
     let listed: Vec<String> = set.attesters.iter().map(|a| a.evm_address.to_string()).collect();
     Ok(Response::new()
         .add_attribute("action", "update_attesters")
         .add_attribute("attesters", listed.join(","))
-        .add_attribute("threshold", threshold.to_string()))
+        .add_attribute("threshold", threshold.to_string())
+        .add_attribute("attested_batches", promoted.join(",")))
 }
 
 pub fn execute_set_evm_settlement(
