@@ -698,3 +698,318 @@ impl SettlementParamsCap {
         arena_relayer::evm::SettlementParams { mint_cap_per_period: cap, ..params }
     }
 }
+
+/// The `E` events of transaction `tx_hash` emitted by `emitter`, in log order.
+async fn events<E: alloy::sol_types::SolEvent>(client: &EvmClient, tx_hash: B256, emitter: Address) -> Vec<E> {
+    let receipt = client.provider().get_transaction_receipt(tx_hash).await.unwrap().expect("a mined transaction");
+    receipt
+        .inner
+        .logs()
+        .iter()
+        .filter(|log| log.address() == emitter)
+        .filter_map(|log| log.log_decode::<E>().ok())
+        .map(|log| log.inner.data)
+        .collect()
+}
+
+/// How many logs transaction `tx_hash` emitted in all.
+async fn log_count(client: &EvmClient, tx_hash: B256) -> usize {
+    client.provider().get_transaction_receipt(tx_hash).await.unwrap().unwrap().inner.logs().len()
+}
+
+#[tokio::test]
+async fn an_empty_root_is_refused() {
+    let fx = Fixture::new().await;
+    let leaves = leaves(1, 2);
+    let batch = Batch { root: B256::ZERO, ..header(1, &oz_tree(&leaves), &leaves) };
+    let signatures = signed(&fx.owner, &batch, &[&fx.attesters[0], &fx.attesters[1]]);
+    let error = fx.owner.post_batch(&batch, &signatures).await.unwrap_err();
+    assert_eq!(settlement_error(error), ArenaSettlementErrors::EmptyRoot(ArenaSettlement::EmptyRoot { batchId: 1 }));
+    assert!(!fx.owner.is_posted(1).await.unwrap());
+}
+
+#[tokio::test]
+async fn a_total_above_uint112_is_refused() {
+    let fx = Fixture::new().await;
+    let leaves = leaves(1, 2);
+    let too_large = U256::from(1) << 112;
+    let batch = Batch { total: too_large, ..header(1, &oz_tree(&leaves), &leaves) };
+    let signatures = signed(&fx.owner, &batch, &[&fx.attesters[0], &fx.attesters[1]]);
+    let error = fx.owner.post_batch(&batch, &signatures).await.unwrap_err();
+    assert_eq!(
+        settlement_error(error),
+        ArenaSettlementErrors::TotalTooLarge(ArenaSettlement::TotalTooLarge { total: too_large })
+    );
+    // uint112's largest value is no TotalTooLarge (the mint cap stops it instead).
+    let batch = Batch { total: too_large - U256::from(1), ..batch };
+    let signatures = signed(&fx.owner, &batch, &[&fx.attesters[0], &fx.attesters[1]]);
+    let error = fx.owner.post_batch(&batch, &signatures).await.unwrap_err();
+    assert!(matches!(settlement_error(error), ArenaSettlementErrors::MintRateExceeded(_)));
+    assert!(!fx.owner.is_posted(1).await.unwrap());
+}
+
+#[tokio::test]
+async fn the_zero_address_cannot_become_an_attester() {
+    let fx = Fixture::new().await;
+    let error = update_attesters(&fx, &[Address::ZERO], &[], 2).await.unwrap_err();
+    assert_eq!(settlement_error(error), ArenaSettlementErrors::ZeroAttester(ArenaSettlement::ZeroAttester {}));
+    assert_eq!(
+        ArenaSettlement::new(fx.owner.settlement_address(), fx.owner.provider()).attesterCount().call().await.unwrap(),
+        3
+    );
+
+    // Nor at deployment.
+    let anvil = support::spawn_anvil();
+    let deployer = dev_key(&anvil, 0);
+    let params = params(deployer.address(), vec![dev_key(&anvil, 1).address(), Address::ZERO], 1);
+    let error = EvmClient::deploy(config(&anvil), deployer, &params).await.unwrap_err();
+    assert_eq!(settlement_error(error), ArenaSettlementErrors::ZeroAttester(ArenaSettlement::ZeroAttester {}));
+}
+
+#[tokio::test]
+async fn removing_an_unknown_attester_is_refused_and_changes_nothing() {
+    let fx = Fixture::new().await;
+    let stranger = dev_key(&fx.anvil, 8).address();
+    let newcomer = dev_key(&fx.anvil, 7).address();
+    // Removals apply first; the stranger's refusal undoes the valid removal before it too.
+    let error = update_attesters(&fx, &[newcomer], &[fx.attesters[0].address(), stranger], 2).await.unwrap_err();
+    assert_eq!(
+        settlement_error(error),
+        ArenaSettlementErrors::UnknownAttester(ArenaSettlement::UnknownAttester { account: stranger })
+    );
+    assert!(fx.owner.is_attester(fx.attesters[0].address()).await.unwrap());
+    assert!(!fx.owner.is_attester(newcomer).await.unwrap());
+    // Removing one twice in one change: the second is unknown by then.
+    let twice = fx.attesters[2].address();
+    let error = update_attesters(&fx, &[], &[twice, twice], 1).await.unwrap_err();
+    assert_eq!(
+        settlement_error(error),
+        ArenaSettlementErrors::UnknownAttester(ArenaSettlement::UnknownAttester { account: twice })
+    );
+    assert!(fx.owner.is_attester(twice).await.unwrap());
+}
+
+#[tokio::test]
+async fn ownership_moves_in_two_steps_with_events() {
+    let fx = Fixture::new().await;
+    let settlement_address = fx.owner.settlement_address();
+    let settlement = ArenaSettlement::new(settlement_address, fx.owner.provider().clone());
+    let (old, new) = (fx.owner.signer_address(), dev_key(&fx.anvil, 5).address());
+    let newcomer = dev_key(&fx.anvil, 7).address();
+
+    // Only the owner may start a transfer.
+    let outsider = fx.client(6).await;
+    let as_outsider = ArenaSettlement::new(settlement_address, outsider.provider().clone());
+    let error = as_outsider.transferOwnership(new).send().await.unwrap_err();
+    assert_eq!(
+        error.as_decoded_interface_error::<ArenaSettlementErrors>(),
+        Some(ArenaSettlementErrors::OwnableUnauthorizedAccount(ArenaSettlement::OwnableUnauthorizedAccount {
+            account: outsider.signer_address(),
+        }))
+    );
+
+    let started = settlement.transferOwnership(new).send().await.unwrap().get_receipt().await.unwrap();
+    let logged: Vec<ArenaSettlement::OwnershipTransferStarted> =
+        events(&fx.owner, started.transaction_hash, settlement_address).await;
+    assert_eq!(logged, vec![ArenaSettlement::OwnershipTransferStarted { previousOwner: old, newOwner: new }]);
+    // Started is not done: the old owner still rules, the new one is pending.
+    assert_eq!(settlement.owner().call().await.unwrap(), old);
+    assert_eq!(settlement.pendingOwner().call().await.unwrap(), new);
+
+    // Nobody but the pending owner may accept.
+    let error = as_outsider.acceptOwnership().send().await.unwrap_err();
+    assert!(matches!(
+        error.as_decoded_interface_error::<ArenaSettlementErrors>(),
+        Some(ArenaSettlementErrors::OwnableUnauthorizedAccount(_))
+    ));
+    let heir = fx.client(5).await;
+    let as_heir = ArenaSettlement::new(settlement_address, heir.provider().clone());
+    let accepted = as_heir.acceptOwnership().send().await.unwrap().get_receipt().await.unwrap();
+    let logged: Vec<ArenaSettlement::OwnershipTransferred> =
+        events(&fx.owner, accepted.transaction_hash, settlement_address).await;
+    assert_eq!(logged, vec![ArenaSettlement::OwnershipTransferred { previousOwner: old, newOwner: new }]);
+    assert_eq!(settlement.owner().call().await.unwrap(), new);
+    assert_eq!(settlement.pendingOwner().call().await.unwrap(), Address::ZERO);
+
+    // The old owner lost the attester set; the new one has it.
+    let error = fx.owner.propose_attester_update(&[newcomer], &[], 2).await.unwrap_err();
+    assert_eq!(
+        settlement_error(error),
+        ArenaSettlementErrors::OwnableUnauthorizedAccount(ArenaSettlement::OwnableUnauthorizedAccount { account: old })
+    );
+    heir.propose_attester_update(&[newcomer], &[], 2).await.unwrap();
+    advance_time(&heir, TIMELOCK).await;
+    heir.execute_attester_update(&[newcomer], &[], 2).await.unwrap();
+    assert!(heir.is_attester(newcomer).await.unwrap());
+}
+
+#[tokio::test]
+async fn deployment_emits_owner_attesters_and_threshold() {
+    let anvil = support::spawn_anvil();
+    let deployer = dev_key(&anvil, 0);
+    let attesters: Vec<Address> = (1..=3).map(|i| dev_key(&anvil, i).address()).collect();
+    let params = params(deployer.address(), attesters.clone(), 2);
+    let (client, deployment) = EvmClient::deploy(config(&anvil), deployer, &params).await.unwrap();
+    let tx = deployment.tx.tx_hash;
+    let at = deployment.settlement;
+    assert_eq!(
+        events::<ArenaSettlement::OwnershipTransferred>(&client, tx, at).await,
+        vec![ArenaSettlement::OwnershipTransferred { previousOwner: Address::ZERO, newOwner: params.owner }]
+    );
+    let added: Vec<Address> =
+        events::<ArenaSettlement::AttesterAdded>(&client, tx, at).await.into_iter().map(|e| e.attester).collect();
+    assert_eq!(added, attesters);
+    assert_eq!(
+        events::<ArenaSettlement::ThresholdChanged>(&client, tx, at).await,
+        vec![ArenaSettlement::ThresholdChanged { previous: 0, current: 2 }]
+    );
+    // Nothing else: 1 + 3 + 1 logs (the token's constructor emits none).
+    assert_eq!(log_count(&client, tx).await, 5);
+}
+
+#[tokio::test]
+async fn an_executed_change_emits_each_removal_addition_and_the_threshold() {
+    let fx = Fixture::new().await;
+    let at = fx.owner.settlement_address();
+    let settlement = ArenaSettlement::new(at, fx.owner.provider().clone());
+    let (a, b) = (dev_key(&fx.anvil, 7).address(), dev_key(&fx.anvil, 8).address());
+    let removed = [fx.attesters[0].address(), fx.attesters[2].address()];
+    let id = settlement.attesterUpdateId(vec![a, b], removed.to_vec(), 3).call().await.unwrap();
+
+    let proposed = fx.owner.propose_attester_update(&[a, b], &removed, 3).await.unwrap();
+    let block = fx.owner.provider().get_block_by_number(proposed.block_number.into()).await.unwrap().unwrap();
+    assert_eq!(
+        events::<ArenaSettlement::AttesterUpdateProposed>(&fx.owner, proposed.tx_hash, at).await,
+        vec![ArenaSettlement::AttesterUpdateProposed {
+            id,
+            add: vec![a, b],
+            remove: removed.to_vec(),
+            newThreshold: 3,
+            readyAt: U256::from(block.header.timestamp + TIMELOCK),
+        }]
+    );
+    advance_time(&fx.owner, TIMELOCK).await;
+    let executed = fx.owner.execute_attester_update(&[a, b], &removed, 3).await.unwrap();
+    let tx = executed.tx_hash;
+    let gone: Vec<Address> =
+        events::<ArenaSettlement::AttesterRemoved>(&fx.owner, tx, at).await.into_iter().map(|e| e.attester).collect();
+    assert_eq!(gone, removed.to_vec());
+    let added: Vec<Address> =
+        events::<ArenaSettlement::AttesterAdded>(&fx.owner, tx, at).await.into_iter().map(|e| e.attester).collect();
+    assert_eq!(added, vec![a, b]);
+    assert_eq!(
+        events::<ArenaSettlement::ThresholdChanged>(&fx.owner, tx, at).await,
+        vec![ArenaSettlement::ThresholdChanged { previous: 2, current: 3 }]
+    );
+    assert_eq!(
+        events::<ArenaSettlement::AttesterUpdateExecuted>(&fx.owner, tx, at).await,
+        vec![ArenaSettlement::AttesterUpdateExecuted { id }]
+    );
+    assert_eq!(log_count(&fx.owner, tx).await, 2 + 2 + 1 + 1);
+    assert_eq!(settlement.attesterCount().call().await.unwrap(), 3);
+}
+
+#[tokio::test]
+async fn a_cancelled_change_emits_its_id() {
+    let fx = Fixture::new().await;
+    let at = fx.owner.settlement_address();
+    let settlement = ArenaSettlement::new(at, fx.owner.provider().clone());
+    let newcomer = dev_key(&fx.anvil, 7).address();
+    fx.owner.propose_attester_update(&[newcomer], &[], 2).await.unwrap();
+    let id = settlement.attesterUpdateId(vec![newcomer], vec![], 2).call().await.unwrap();
+    let cancelled = settlement.cancelAttesterUpdate(id).send().await.unwrap().get_receipt().await.unwrap();
+    assert_eq!(
+        events::<ArenaSettlement::AttesterUpdateCancelled>(&fx.owner, cancelled.transaction_hash, at).await,
+        vec![ArenaSettlement::AttesterUpdateCancelled { id }]
+    );
+    assert_eq!(settlement.proposalReadyAt(id).call().await.unwrap(), U256::ZERO);
+}
+
+#[tokio::test]
+async fn a_claim_emits_claimed_and_the_tokens_mint_transfer() {
+    let fx = Fixture::new().await;
+    let (leaves, tree) = post(&fx, 2, 3).await;
+    let sender = fx.client(6).await;
+    let leaf = &leaves[1];
+    let outcome = sender.claim(leaf, &tree.proofs[1]).await.unwrap();
+    assert_eq!(
+        events::<ArenaSettlement::Claimed>(&sender, outcome.tx_hash, sender.settlement_address()).await,
+        vec![ArenaSettlement::Claimed { batchId: 2, index: 1, recipient: leaf.recipient, amount: leaf.amount }]
+    );
+    assert_eq!(
+        events::<ArenaToken::Transfer>(&sender, outcome.tx_hash, sender.token_address()).await,
+        vec![ArenaToken::Transfer { from: Address::ZERO, to: leaf.recipient, value: leaf.amount }]
+    );
+    assert_eq!(log_count(&sender, outcome.tx_hash).await, 2);
+}
+
+#[tokio::test]
+async fn eip712_domain_names_the_contract_and_the_chain() {
+    let fx = Fixture::new().await;
+    let at = fx.owner.settlement_address();
+    let settlement = ArenaSettlement::new(at, fx.owner.provider().clone());
+    let domain = settlement.eip712Domain().call().await.unwrap();
+    // ERC-5267: 0x0f = name, version, chainId and verifyingContract are set; no salt, no extensions.
+    assert_eq!(domain.fields.0, [0x0f]);
+    assert_eq!((domain.name.as_str(), domain.version.as_str()), ("ArenaSettlement", "1"));
+    assert_eq!((domain.chainId, domain.verifyingContract), (U256::from(CHAIN_ID), at));
+    assert_eq!((domain.salt, domain.extensions.len()), (B256::ZERO, 0));
+    // The same domain the relayer signs under.
+    let ours = arena_relayer::evm::attest::settlement_domain(CHAIN_ID, at);
+    assert_eq!(ours.name.as_deref(), Some(domain.name.as_str()));
+    assert_eq!(ours.version.as_deref(), Some(domain.version.as_str()));
+    assert_eq!((ours.chain_id, ours.verifying_contract), (Some(domain.chainId), Some(at)));
+}
+
+#[tokio::test]
+async fn a_high_s_signature_is_refused_though_it_recovers_an_attester() {
+    let fx = Fixture::new().await;
+    let settlement = ArenaSettlement::new(fx.owner.settlement_address(), fx.owner.provider().clone());
+    let leaves = leaves(1, 2);
+    let batch = header(1, &oz_tree(&leaves), &leaves);
+    let digest = fx.owner.batch_digest(&batch);
+    let good = signed(&fx.owner, &batch, &[&fx.attesters[0], &fx.attesters[1]]);
+
+    // The malleated twin of the second signature: s' = n - s, the parity flipped.
+    let n = U256::from_str_radix("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141", 16).unwrap();
+    let original = good[1];
+    let twin = Signature::new(original.r(), n - original.s(), !original.v());
+    assert!(twin.s() > n >> 1, "the twin's s is in the upper half");
+    let twin_bytes = Bytes::from(twin.as_bytes().to_vec());
+    // Plain ecrecover (the precompile) gives the same attester for both.
+    let precompile = fx
+        .owner
+        .provider()
+        .call(
+            alloy::rpc::types::TransactionRequest::default().to(Address::with_last_byte(1)).input(
+                [digest.as_slice(), &B256::left_padding_from(&[27 + twin.v() as u8])[..], &twin_bytes[..64]]
+                    .concat()
+                    .into(),
+            ),
+        )
+        .await
+        .unwrap();
+    let signer = original.recover_address_from_prehash(&digest).unwrap();
+    assert_eq!(&precompile[12..], signer.as_slice(), "ecrecover accepts the twin");
+
+    let bytes = |s: &Signature| Bytes::from(s.as_bytes().to_vec());
+    let error = settlement
+        .postBatch(
+            batch.sourceChain,
+            batch.sourceBridge,
+            1,
+            batch.root,
+            batch.total,
+            batch.count,
+            vec![bytes(&good[0]), twin_bytes],
+        )
+        .call()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.as_decoded_interface_error::<ArenaSettlementErrors>(),
+        Some(ArenaSettlementErrors::InvalidSignature(ArenaSettlement::InvalidSignature { index: U256::from(1) }))
+    );
+    // The canonical pair posts.
+    assert!(matches!(fx.owner.post_batch(&batch, &good).await.unwrap(), PostOutcome::Posted(_)));
+}
