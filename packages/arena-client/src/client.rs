@@ -229,15 +229,18 @@ impl Client {
     }
 
     /// Simulates, prices, signs and broadcasts `msgs` in one transaction, then waits until it is in
-    /// a block. A stale sequence (another transaction of the same account landed first) is
-    /// refetched and the transaction signed again.
+    /// a block. A stale sequence (another transaction of the same account got there first) is
+    /// signed again with the sequence the node said it expects: the committed one, which a query
+    /// answers, is still stale while the other transaction waits in the mempool.
     pub async fn send(&self, signer: &Signer, msgs: Vec<Any>) -> Result<TxOutcome, ClientError> {
         let mut attempt = 0;
+        let mut expected = None;
         loop {
-            match self.send_once(signer, &msgs, None).await {
+            match self.send_once(signer, &msgs, None, expected).await {
                 Err(e) if e.is_sequence_mismatch() && attempt < SEQUENCE_RETRIES => {
                     attempt += 1;
-                    tracing::debug!(%e, attempt, "sequence mismatch, signing again");
+                    expected = e.expected_sequence();
+                    tracing::debug!(%e, attempt, ?expected, "sequence mismatch, signing again");
                 }
                 other => return other,
             }
@@ -253,7 +256,7 @@ impl Client {
         gas_limit: u64,
         fee_amount: u128,
     ) -> Result<TxOutcome, ClientError> {
-        self.send_once(signer, &msgs, Some((gas_limit, fee_amount))).await
+        self.send_once(signer, &msgs, Some((gas_limit, fee_amount)), None).await
     }
 
     async fn send_once(
@@ -261,8 +264,10 @@ impl Client {
         signer: &Signer,
         msgs: &[Any],
         fixed_fee: Option<(u64, u128)>,
+        expected_sequence: Option<u64>,
     ) -> Result<TxOutcome, ClientError> {
-        let (account_number, sequence) = self.account_numbers(signer.address()).await?;
+        let (account_number, committed) = self.account_numbers(signer.address()).await?;
+        let sequence = expected_sequence.map_or(committed, |expected| expected.max(committed));
         let body = Body::new(msgs.to_vec(), "", 0u32);
         let (gas_limit, fee_amount) = match fixed_fee {
             Some(fee) => fee,
