@@ -135,6 +135,28 @@ mod tests {
         assert!(a0.address().as_ref().starts_with("inj1"));
     }
 
+    /// BIP39's all-"abandon" test mnemonic, whose Cosmos address is widely published
+    /// (cosmjs's and Keplr's test vectors).
+    const ABANDON_MNEMONIC: &str =
+        "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+
+    #[test]
+    fn m_44_118_0_0_0_of_the_abandon_mnemonic_is_the_known_cosmos_account() {
+        // Derived independently in Python (hashlib's PBKDF2-HMAC-SHA512 for the seed, BIP32's
+        // HMAC-SHA512 steps with secp256k1 written out, RIPEMD160(SHA256(pubkey)), BIP173's
+        // bech32); the cosmos address is the published one.
+        let secret = derive_secret_key(ABANDON_MNEMONIC, 0).unwrap();
+        assert_eq!(hex::encode(secret), "c4a48e2fce1481cd3294b4490f6678090ea98d3d0e5cd984558ab0968741b104");
+        let signer = Signer::from_mnemonic(ABANDON_MNEMONIC, 0, "cosmos").unwrap();
+        assert_eq!(
+            hex::encode(signer.public_key().to_bytes()),
+            "024f4e2ad99c34d60b9ba6283c9431a8418af8673212961f97a77b6377fcd05b62"
+        );
+        assert_eq!(signer.address().as_ref(), "cosmos19rl4cm2hmr8afy4kldpxz3fka4jguq0auqdal4");
+        let inj = Signer::from_mnemonic(ABANDON_MNEMONIC, 0, "inj").unwrap();
+        assert_eq!(inj.address().as_ref(), "inj19rl4cm2hmr8afy4kldpxz3fka4jguq0akf6edd");
+    }
+
     #[test]
     fn a_derived_secret_signs_for_the_same_account() {
         let secret = derive_secret_key(DEV_MNEMONIC, 3).unwrap();

@@ -76,3 +76,86 @@ impl Manifest {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    /// A manifest with every field set to something other than its default.
+    fn manifest(gas_price: &str, inclusion_timeout: Duration) -> Manifest {
+        let contract = |code_id: u64, address: &str| DeployedContract {
+            code_id,
+            checksum: format!("{code_id:064x}"),
+            address: address.to_string(),
+            store_gas: 1_234_567 + code_id,
+            instantiate_gas: 234_567,
+        };
+        Manifest {
+            profile: "injectived".into(),
+            chain: ChainConfig {
+                chain_id: "arena-local-1".into(),
+                grpc_url: "http://127.0.0.1:19090".into(),
+                bech32_prefix: "inj".into(),
+                gas_price: gas_price.parse().unwrap(),
+                gas_adjustment: 1.75,
+                inclusion_timeout,
+            },
+            denom: "inj".into(),
+            endpoints: Endpoints {
+                rpc: "http://127.0.0.1:26657".into(),
+                grpc: "http://127.0.0.1:19090".into(),
+                rest: "http://127.0.0.1:1317".into(),
+                evm_rpc: "http://127.0.0.1:8545".into(),
+            },
+            contracts: BTreeMap::from([
+                ("arena-token".into(), contract(1, "inj14hj2tavq8fpesdwxxcu44rty3hh90vhujaxlnz")),
+                ("arena-bridge".into(), contract(3, "inj1qg5ega6dykkxc307y25pecuufrjkxkaggkkxh7")),
+            ]),
+            evm: EvmDeployment {
+                chain_id: 84532,
+                contracts: BTreeMap::from([
+                    ("ArenaSettlement".into(), "0x5FbDB2315678afecb367f032d93F642f64180aa3".into()),
+                    ("ArenaToken".into(), "0xa16E02E87b7454126E5E10d957A927A7F5B5d2be".into()),
+                ]),
+            },
+        }
+    }
+
+    #[test]
+    fn a_manifest_reads_back_as_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = Manifest::path(dir.path());
+        for (gas_price, timeout) in [
+            ("160000000inj", Duration::from_secs(30)),
+            ("0.025uatom", Duration::from_millis(2_500)),
+            ("0.000000000000000001uarena", Duration::from_millis(100)),
+        ] {
+            let m = manifest(gas_price, timeout);
+            let parsed: Manifest = serde_json::from_str(&m.to_json()).unwrap();
+            assert_eq!(parsed, m, "through to_json");
+            m.write(&path).unwrap();
+            assert_eq!(Manifest::read(&path).unwrap(), m, "through the file");
+            // Written again, the same bytes: nothing drifts between rounds.
+            assert_eq!(Manifest::read(&path).unwrap().to_json(), m.to_json());
+        }
+    }
+
+    #[test]
+    fn a_missing_contract_names_the_package() {
+        let m = manifest("160000000inj", Duration::from_secs(30));
+        assert_eq!(m.contract("arena-bridge").unwrap().code_id, 3);
+        let err = m.contract("arena-market").unwrap_err();
+        assert!(err.to_string().contains("no contract arena-market deployed"), "{err}");
+    }
+
+    #[test]
+    fn an_unreadable_manifest_names_its_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("manifest.json");
+        std::fs::write(&path, "{ not json").unwrap();
+        let err = Manifest::read(&path).unwrap_err();
+        assert!(matches!(&err, ClientError::Manifest { path: p, .. } if *p == path), "{err}");
+    }
+}
