@@ -489,6 +489,40 @@ mod tests {
     }
 
     #[test]
+    fn metrics_are_served_only_when_enabled() {
+        let dir = tempfile::tempdir().unwrap();
+        let attester = private_file(dir.path(), "attester.key", &format!("{ATTESTER}\n"));
+        let operator =
+            private_file(dir.path(), "operator.key", "test test test test test test test test test test test junk");
+        let with = |telemetry: &str| {
+            let text = format!(
+                r#"
+                [cosmos]
+                chain_id = "arena-local-1"
+                grpc_url = "http://127.0.0.1:9090"
+                bech32_prefix = "inj"
+                gas_price = "160000000inj"
+                bridge = "inj1bridge"
+                operator_key = {{ file = "{}" }}
+                [evm]
+                rpc_url = "http://127.0.0.1:8545"
+                settlement = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+                attester_key = {{ file = "{}" }}
+                {telemetry}
+                "#,
+                operator.display(),
+                attester.display()
+            );
+            Config::parse(&text).unwrap().resolve().unwrap().metrics_listen
+        };
+        assert_eq!(with(""), Some(default::metrics_listen()), "served by default");
+        assert_eq!(with("[telemetry]\nenabled = false"), None);
+        // A listen address without the switch serves nothing either.
+        assert_eq!(with("[telemetry]\nenabled = false\nlisten = \"127.0.0.1:9999\""), None);
+        assert_eq!(with("[telemetry]\nlisten = \"127.0.0.1:9999\""), Some("127.0.0.1:9999".parse().unwrap()));
+    }
+
+    #[test]
     fn unknown_keys_are_refused() {
         let err = Config::parse(
             "[cosmos]\noperator_key = { env = \"OP\" }\nbridgee = \"x\"\n[evm]\nattester_key = { env = \"A\" }\n",

@@ -721,6 +721,11 @@ pub async fn find_batch_posted(
     range: u64,
 ) -> Result<Option<(B256, u64)>, RelayerError> {
     let head = evm.block_number().await?;
+    if from_block > head {
+        // Nothing is posted above the head (a node still syncing, a floor set for another chain);
+        // asking for from > to would be refused by the node.
+        return Ok(None);
+    }
     let topic = B256::from(U256::from(batch_id));
     let mut to = head;
     loop {

@@ -1013,3 +1013,40 @@ async fn a_high_s_signature_is_refused_though_it_recovers_an_attester() {
     // The canonical pair posts.
     assert!(matches!(fx.owner.post_batch(&batch, &good).await.unwrap(), PostOutcome::Posted(_)));
 }
+
+/// Mines `blocks` empty blocks.
+async fn mine(client: &EvmClient, blocks: u64) {
+    let _: serde_json::Value = client.provider().raw_request("anvil_mine".into(), (blocks,)).await.unwrap();
+}
+
+// The relayer finds a batch's BatchPosted log by scanning back from the head in windows of
+// `log_block_range` blocks down to `log_from_block` (settle::find_batch_posted).
+#[tokio::test]
+async fn the_log_window_scan_finds_a_post_many_windows_back_and_stops_at_its_floor() {
+    use arena_relayer::settle::find_batch_posted;
+    let fx = Fixture::new().await;
+    mine(&fx.owner, 5).await;
+    let leaves = leaves(3, 2);
+    let batch = header(3, &oz_tree(&leaves), &leaves);
+    let signatures = signed(&fx.owner, &batch, &[&fx.attesters[0], &fx.attesters[1]]);
+    let PostOutcome::Posted(posted) = fx.owner.post_batch(&batch, &signatures).await.unwrap() else {
+        panic!("expected this client to post");
+    };
+    let at = posted.block_number;
+    // 40 blocks after the post: the log is in the 14th window of 3 blocks back from the head.
+    mine(&fx.owner, 40).await;
+    let head = fx.owner.block_number().await.unwrap();
+    assert_eq!(head, at + 40);
+
+    for range in [1, 3, 7, 1_000] {
+        let found = find_batch_posted(&fx.owner, 3, 0, range).await.unwrap();
+        assert_eq!(found, Some((posted.tx_hash, at)), "window of {range} blocks");
+    }
+    // The floor is inclusive: from the post's own block it is found, from the next it is not.
+    assert_eq!(find_batch_posted(&fx.owner, 3, at, 3).await.unwrap(), Some((posted.tx_hash, at)));
+    assert_eq!(find_batch_posted(&fx.owner, 3, at + 1, 3).await.unwrap(), None);
+    // Another batch id's topic matches nothing, whatever the window.
+    assert_eq!(find_batch_posted(&fx.owner, 4, 0, 5).await.unwrap(), None);
+    // A floor above the head (a config written for a longer chain) finds nothing rather than failing.
+    assert_eq!(find_batch_posted(&fx.owner, 3, head + 10, 3).await.unwrap(), None);
+}
