@@ -125,14 +125,23 @@ async fn three_relayers_settle_every_batch_exactly_once_and_claims_pay_exactly()
     confirmed.sort();
     assert_eq!(confirmed, batches.iter().map(|b| b.batch_id).collect::<Vec<_>>());
 
-    // Status and metrics agree with the chains once a pass ran after the last confirmation.
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let status = watch.status(StatusRequest {}).await.unwrap().into_inner();
+    // Status and metrics agree with the chains once a pass ran after the last confirmation:
+    // waited for (30 s at most), not slept on.
+    let (port, path) = h.metrics_url(0);
+    let confirmed_gauge = format!("arena_relayer_batches{{stage=\"confirmed\"}} {}", batches.len());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (status, metrics) = loop {
+        let status = watch.status(StatusRequest {}).await.unwrap().into_inner();
+        let metrics = testnet::probe::http(port, path, None).expect("metrics answer");
+        let settled = status.confirmed == batches.len() as u64 && metrics.contains(&confirmed_gauge);
+        if settled || Instant::now() > deadline {
+            break (status, metrics);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
     assert_eq!((status.pending, status.attested, status.posted, status.confirmed), (0, 0, 0, batches.len() as u64));
     assert_eq!((status.threshold, status.attesters.len()), (2, 3));
     assert_eq!(status.attester, accounts::EVM_ADDRESSES[accounts::RELAYERS[0].1]);
-    let (port, path) = h.metrics_url(0);
-    let metrics = testnet::probe::http(port, path, None).expect("metrics answer");
     assert!(metrics.contains(&format!("arena_relayer_batches_seen_total {}", batches.len())), "{metrics}");
     assert!(metrics.contains("arena_relayer_batches{stage=\"confirmed\"} 3"), "{metrics}");
 
