@@ -137,6 +137,9 @@ pub enum ContractError {
     #[error("unbonded stake stays slashable until every round its validator was assigned in is finalized: round {round} is assigned, {finalized} finalized; finalize it, then withdraw")]
     UnbondingLocked { round: u32, finalized: u32 },
 
+    #[error("a trainer that submitted in round {round} keeps its stake until the round's stakes freeze at {until}: unbond after that")]
+    StakeHeldBySubmission { round: u32, until: u64 },
+
     #[error("round {round}'s beacon is accepted from {opens_at} (now {now}), once the round's stakes are frozen")]
     BeaconTooEarly { round: u32, opens_at: u64, now: u64 },
 

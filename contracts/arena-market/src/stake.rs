@@ -15,7 +15,7 @@ use crate::error::ContractError;
 use crate::state::{
     add_validator_slot, counting_round, delegation_at, index_at, load_participant, load_task, min_stake, now,
     release_slot_if_idle, save_participant, Delegation, Participant, Task, TaskState, CONFIG, DELEGATIONS,
-    DELEGATION_HISTORY, LAST_ASSIGNED, PARTICIPANTS, REWARDS, TASK_STATE,
+    DELEGATION_HISTORY, LAST_ASSIGNED, PARTICIPANTS, REWARDS, TASK_STATE, TRAINER_SUBMISSIONS,
 };
 
 /// A cw20 transfer of the market's token out of the contract.
@@ -249,6 +249,14 @@ pub fn execute_unbond(
     let before = load_participant(deps.storage, task_id, &info.sender)?;
     if amount > before.own {
         return Err(ContractError::InsufficientStake { available: before.own, requested: amount });
+    }
+    // Round 1 takes submissions before its stakes freeze: a trainer that submitted must not
+    // leave before they do, or it would be ranked (pushing everyone else down a rank) on a
+    // stake that no longer counts.
+    let at = now(task.schedule.clock, &env);
+    let round = task.schedule.at(at).round;
+    if at < task.schedule.stake_freeze(round) && TRAINER_SUBMISSIONS.has(deps.storage, (task_id, round, &info.sender)) {
+        return Err(ContractError::StakeHeldBySubmission { round, until: task.schedule.stake_freeze(round) });
     }
     let mut after = before.clone();
     after.own -= amount;

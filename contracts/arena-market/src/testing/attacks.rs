@@ -210,6 +210,25 @@ fn unbonding_before_the_round_is_finalized_does_not_escape_the_slash() {
     suite.assert_books_balance(task);
 }
 
+/// Round 1 takes submissions before its stakes freeze. A trainer that submitted and then left
+/// before the freeze would be ranked on a stake that no longer counts, taking a rank (and
+/// pushing every other trainer down one) for nothing: it keeps its stake until the freeze.
+#[test]
+fn a_trainer_that_submitted_keeps_its_stake_until_the_round_freezes() {
+    let (mut suite, task, start, ts, _vs) = running_task(default_params(), 2, 3);
+    suite.submit(&ts[0], task, 1).unwrap();
+    let unbond = ExecuteMsg::Unbond { task_id: task, amount: Uint128::new(1_000) };
+    assert_eq!(
+        suite.execute(&ts[0], &unbond).unwrap_err(),
+        ContractError::StakeHeldBySubmission { round: 1, until: start + 10 }
+    );
+    // A trainer that did not submit may leave; the one that did, once the stakes froze.
+    suite.execute(&ts[1], &unbond).unwrap();
+    suite.advance_to(at(start, 1, COMMIT));
+    suite.execute(&ts[0], &unbond).unwrap();
+    assert_eq!(suite.stake_at(task, &ts[0], 1).own, Uint128::new(1_000));
+}
+
 /// Scenario 4. Staking as a validator, finalizing and unbonding at once used to move the split
 /// between validators and trainers; the split reads the sums frozen for the round.
 #[test]
