@@ -103,7 +103,9 @@ pub fn validate_task_params(p: &TaskParams) -> Result<(), ParamError> {
     // schedule of MAX_ROUNDS rounds cannot overflow a u64.
     let max_phase = 1_000_000_000u64;
     range("phases.submission", p.phases.submission, 1, max_phase)?;
-    range("phases.commit", p.phases.commit, 1, max_phase)?;
+    // At least 2, so that sampling waits at least one block for the creator's beacon
+    // (`Schedule::beacon_deadline` is half-way through the commit phase).
+    range("phases.commit", p.phases.commit, 2, max_phase)?;
     range("phases.reveal", p.phases.reveal, 1, max_phase)?;
     let round_length = p.phases.submission + p.phases.commit + p.phases.reveal;
     if p.phases.unbonding < round_length {
@@ -229,6 +231,9 @@ pub(crate) mod tests {
         let mut p = demo_params();
         p.quorum = Decimal::zero();
         assert!(matches!(validate_task_params(&p), Err(ParamError::OutOfRange { field: "quorum", .. })));
+        let mut p = demo_params();
+        p.phases.commit = 1;
+        assert!(matches!(validate_task_params(&p), Err(ParamError::OutOfRange { field: "phases.commit", .. })));
         let mut p = demo_params();
         p.quorum = Decimal::percent(49);
         assert!(matches!(validate_task_params(&p), Err(ParamError::OutOfRange { field: "quorum", .. })));
