@@ -1,0 +1,139 @@
+//! The `testnet` binary itself, as a user runs it: one network walked through `accounts`,
+//! `status`, `up` (and a refused second `up`), `deploy`, `create-task`, `balance` and `down`, on
+//! free ports in a temporary home. A guard stops the network by PID if an assertion fails half-way.
+//! Budget: about 30 s on 2 cores (network up ~5 s, deploy with the EVM contracts ~10 s).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use testnet::network::{self, Ports};
+use testnet::{accounts, deploy, process};
+
+/// Stops whatever still runs from `home` when the test ends, passing or not.
+struct StopOnDrop(PathBuf);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        for service in network::running_services(&self.0) {
+            let _ = service.stop(Duration::from_secs(15));
+        }
+    }
+}
+
+fn testnet(home: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_testnet"))
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .current_dir(testnet::repo::root())
+        .env_remove("ARENA_TESTNET_HOME")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the testnet binary runs")
+}
+
+/// Runs a command that must succeed and returns its stdout.
+fn ok(home: &Path, args: &[&str]) -> String {
+    let out = testnet(home, args);
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "testnet {args:?} failed ({}):\n{stdout}\n{stderr}", out.status);
+    stdout.into_owned()
+}
+
+/// The number after `key` in `text` (`pid 1234` gives 1234 for key "pid ").
+fn number_after(text: &str, key: &str) -> u64 {
+    let rest = &text[text.find(key).unwrap_or_else(|| panic!("{key:?} not in {text}")) + key.len()..];
+    rest.chars().take_while(char::is_ascii_digit).collect::<String>().parse().unwrap_or_else(|_| panic!("{text}"))
+}
+
+#[test]
+fn the_cli_walks_a_network_from_up_to_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("net");
+    let _guard = StopOnDrop(home.clone());
+
+    // Before anything runs: the accounts are the documented ones, and status says there is nothing.
+    let listed = ok(&home, &["accounts"]);
+    assert!(listed.contains(accounts::DEV_MNEMONIC), "{listed}");
+    let deployer = accounts::cosmos(accounts::DEPLOYER, "inj").unwrap().address().to_string();
+    assert!(listed.contains(&format!(" 0 {deployer}  deployer, token minter")), "{listed}");
+    assert!(listed.contains(&format!("19 {}", accounts::cosmos(19, "inj").unwrap().address())), "{listed}");
+    assert!(listed.contains(&format!(" 9 {} {}", accounts::EVM_ADDRESSES[9], accounts::EVM_KEYS[9])), "{listed}");
+    assert!(ok(&home, &["status"]).contains("no network has been started"));
+
+    let p = Ports::free().unwrap();
+    let ports = [
+        ("--rpc-port", p.chain.rpc),
+        ("--grpc-port", p.chain.grpc),
+        ("--rest-port", p.chain.rest),
+        ("--p2p-port", p.chain.p2p),
+        ("--evm-port", p.evm),
+    ]
+    .map(|(flag, port)| [flag.to_string(), port.to_string()]);
+    let up_args: Vec<&str> = std::iter::once("up").chain(ports.iter().flatten().map(String::as_str)).collect();
+    let up = ok(&home, &up_args);
+    assert!(up.contains("network up in") && up.contains(&format!("http://127.0.0.1:{}", p.evm)), "{up}");
+
+    // `up` returned, and both nodes run on, detached, with the ports asked for.
+    let status = ok(&home, &["status"]);
+    let chain_pid = number_after(&status, "chain: running (pid ") as u32;
+    let evm_pid = number_after(&status, "evm:   running (pid ") as u32;
+    assert!(number_after(&status, "height ") >= 2, "{status}");
+    assert!(status.contains(&format!("RPC port {}, gRPC port {}", p.chain.rpc, p.chain.grpc)), "{status}");
+    assert!(status.contains(&format!("chain id 84532, port {}", p.evm)), "{status}");
+    assert!(status.contains("nothing deployed yet"), "{status}");
+    assert!(process::is_alive(chain_pid) && process::is_alive(evm_pid));
+
+    // A second network from the same home is refused before it touches anything.
+    let again = testnet(&home, &up_args);
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(!again.status.success(), "a second `up` succeeded");
+    assert!(
+        stderr.contains(&format!("a network is already running from {}", home.display()))
+            && stderr.contains(&format!("pid {chain_pid}"))
+            && stderr.contains("`testnet down` stops it"),
+        "{stderr}"
+    );
+    assert!(process::is_alive(chain_pid) && process::is_alive(evm_pid), "the refused `up` stopped the network");
+
+    // Deploy writes a manifest naming the three contracts and the two EVM contracts.
+    let deployed = ok(&home, &["deploy"]);
+    let manifest = testnet::manifest::Manifest::read(&testnet::manifest::Manifest::path(&home)).unwrap();
+    assert_eq!(manifest.contracts.keys().collect::<Vec<_>>(), ["arena-bridge", "arena-market", "arena-token"]);
+    assert_eq!(manifest.evm.contracts.len(), 2, "{deployed}");
+    assert_eq!(manifest.chain.grpc_url, format!("http://127.0.0.1:{}", p.chain.grpc));
+    let status = ok(&home, &["status"]);
+    for (name, c) in &manifest.contracts {
+        assert!(status.contains(&format!("{name}: code {} at {}", c.code_id, c.address)), "{status}");
+    }
+
+    // create-task funds the pool from account 1 and saves the beacon secret, mode 600.
+    let pool = 5_000_000u128;
+    let pool_arg = pool.to_string();
+    let task = ok(&home, &["create-task", "--rounds", "1", "--phases", "30", "20", "20", "--pool", &pool_arg]);
+    let creator = accounts::cosmos(1, "inj").unwrap().address().to_string();
+    assert!(task.contains(&format!("task 1 created by {creator}")), "{task}");
+    assert!(task.contains("1 rounds of 30 + 20 + 20 blocks"), "{task}");
+    let secret = arena_client::BeaconSecret::path_in(&home, 1);
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&secret).unwrap().permissions().mode() & 0o777, 0o600);
+    assert!(task.contains(&secret.display().to_string()), "{task}");
+
+    // balance by account index and by address.
+    let start = deploy::TOKEN_BALANCE_PER_ACCOUNT;
+    assert_eq!(ok(&home, &["balance", "1"]).trim(), format!("{creator}: {} ARENA-micro", start - pool));
+    let other = accounts::cosmos(2, "inj").unwrap().address().to_string();
+    assert_eq!(ok(&home, &["balance", &other]).trim(), format!("{other}: {start} ARENA-micro"));
+
+    // down stops both by PID and waits for them; the home (and its chain) stays until --wipe.
+    let down = ok(&home, &["down"]);
+    assert!(down.contains(&format!("stopped chain (pid {chain_pid})")), "{down}");
+    assert!(down.contains(&format!("stopped evm (pid {evm_pid})")), "{down}");
+    assert!(!process::is_alive(chain_pid) && !process::is_alive(evm_pid));
+    let status = ok(&home, &["status"]);
+    assert!(status.contains("chain: stopped") && status.contains("evm:   stopped"), "{status}");
+    assert!(ok(&home, &["down"]).contains("no network running"));
+    assert!(ok(&home, &["down", "--wipe"]).contains(&format!("removed {}", home.display())));
+    assert!(!home.exists());
+}
