@@ -12,13 +12,20 @@ Arena's settlement outbox to Base Sepolia (docs/design.md, "Settlement to Base S
 - [x] admin: attester set, threshold, EVM settlement address, batch policy, pause; cw2 migration
 
 The messages and the tree, digest and signature rules live in [`arena_types::settlement`], shared
-with the relayer.
+with the relayer. Files: `contract.rs` (entry points; `execute` checks the pause once and
+dispatches), `withdraw.rs`, `seal.rs`, `attest.rs` (attestations and confirmation votes),
+`admin.rs`, `query.rs`, `state.rs` (every storage item), `error.rs`.
 */
 
+mod admin;
+mod attest;
 pub mod contract;
 pub mod error;
 pub mod msg;
+mod query;
+mod seal;
 pub mod state;
+mod withdraw;
 
 #[cfg(test)]
 mod testing;
