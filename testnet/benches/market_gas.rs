@@ -57,34 +57,23 @@ const FIRST_TRAINER_INDEX: u32 = 100;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
+/// The market's default economics, but for stakes of thousands of units and beta 1/2 (the
+/// sampling weight's square roots are part of what is measured).
 fn params(k: u32, phases: Phases, secret: &BeaconSecret) -> TaskParams {
     TaskParams {
-        metric: Metric { name: "accuracy_ppm".into(), description: "top-1 accuracy in parts per million".into() },
-        beacon: HexBinary::from(secret.anchor(1)),
-        training_data: DataCommitment {
-            uri: "file://data/digits-train.csv".into(),
-            sha256: HexBinary::from([1u8; 32]),
-        },
-        evaluation_data: DataCommitment {
-            uri: "file://data/digits-eval.csv".into(),
-            sha256: HexBinary::from([2u8; 32]),
-        },
-        model: ModelConstraints { family: "mlp-64-10".into(), max_parameters: 100_000, max_file_bytes: 1_000_000 },
-        rounds: 1,
-        phases,
         validators_per_submission: k,
         min_trainer_stake: Uint128::new(1_000),
         min_validator_stake: Uint128::new(1_000),
-        quorum: Decimal::percent(50),
-        tau: 20_000,
-        outlier_bound: 100_000,
-        min_score: 0,
-        gamma: Decimal::percent(10),
-        q: Decimal::percent(80),
         beta: Decimal::percent(50),
-        epsilon: Decimal::percent(50),
-        liveness_slash: Decimal::percent(5),
-        outlier_slash: Decimal::percent(10),
+        ..TaskParams::with_defaults(
+            Metric { name: "accuracy_ppm".into(), description: "top-1 accuracy in parts per million".into() },
+            HexBinary::from(secret.anchor(1)),
+            DataCommitment { uri: "file://data/digits-train.csv".into(), sha256: HexBinary::from([1u8; 32]) },
+            DataCommitment { uri: "file://data/digits-eval.csv".into(), sha256: HexBinary::from([2u8; 32]) },
+            ModelConstraints { family: "mlp-64-10".into(), max_parameters: 100_000, max_file_bytes: 1_000_000 },
+            1,
+            phases,
+        )
     }
 }
 

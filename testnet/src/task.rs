@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use arena_client::BeaconSecret;
 use arena_types::market::msg::{DataCommitment, Metric, ModelConstraints, Phases, TaskParams};
 use arena_types::market::phase::Clock;
-use cosmwasm_std::{Decimal, HexBinary, Uint128};
+use cosmwasm_std::HexBinary;
 
 use crate::contracts::sha256_file;
 use crate::error::TestnetError;
@@ -45,35 +45,25 @@ impl TaskSpec {
     pub fn params(&self, secret: &BeaconSecret) -> Result<TaskParams, TestnetError> {
         let (submission, commit, reveal) = self.phases;
         Ok(TaskParams {
-            metric: Metric {
-                name: "accuracy_ppm".into(),
-                description: format!("top-1 accuracy on {}, in parts per million", self.eval.display()),
-            },
-            beacon: HexBinary::from(secret.anchor(self.rounds)),
-            training_data: commitment(&self.train)?,
-            evaluation_data: commitment(&self.eval)?,
-            model: ModelConstraints { family: "mlp".into(), max_parameters: 10_000_000, max_file_bytes: 64_000_000 },
-            rounds: self.rounds,
-            phases: Phases {
-                clock: Clock::Height,
-                submission,
-                commit,
-                reveal,
-                unbonding: 2 * (submission + commit + reveal),
-            },
             validators_per_submission: self.validators_per_submission,
-            min_trainer_stake: Uint128::new(1_000_000),
-            min_validator_stake: Uint128::new(1_000_000),
-            quorum: Decimal::percent(50),
-            tau: 20_000,
-            outlier_bound: 100_000,
-            min_score: 0,
-            gamma: Decimal::percent(10),
-            q: Decimal::percent(80),
-            beta: Decimal::one(),
-            epsilon: Decimal::percent(50),
-            liveness_slash: Decimal::percent(5),
-            outlier_slash: Decimal::percent(10),
+            ..TaskParams::with_defaults(
+                Metric {
+                    name: "accuracy_ppm".into(),
+                    description: format!("top-1 accuracy on {}, in parts per million", self.eval.display()),
+                },
+                HexBinary::from(secret.anchor(self.rounds)),
+                commitment(&self.train)?,
+                commitment(&self.eval)?,
+                ModelConstraints { family: "mlp".into(), max_parameters: 10_000_000, max_file_bytes: 64_000_000 },
+                self.rounds,
+                Phases {
+                    clock: Clock::Height,
+                    submission,
+                    commit,
+                    reveal,
+                    unbonding: 2 * (submission + commit + reveal),
+                },
+            )
         })
     }
 }
@@ -94,6 +84,7 @@ fn commitment(path: &Path) -> Result<DataCommitment, TestnetError> {
 mod tests {
     use super::*;
     use arena_types::market::params::validate_task_params;
+    use cosmwasm_std::Decimal;
 
     #[test]
     fn the_digits_task_is_valid_and_anchored_to_its_secret() {

@@ -41,33 +41,29 @@ pub struct Suite {
     pub admin: Addr,
 }
 
-/// The parameters most tests use: 3 rounds of 10 + 5 + 5 blocks, k = 3.
+/// The parameters most tests use: 3 rounds of 10 + 5 + 5 blocks, k = 3; the market's defaults
+/// but for stakes of hundreds of units, a steeper rank decay and heavier slashes, which the
+/// hand-computed expectations of `whole_task.rs` assume.
 pub fn default_params() -> TaskParams {
     TaskParams {
-        metric: Metric {
-            name: "accuracy_ppm".into(),
-            description: "top-1 accuracy on the evaluation set, in parts per million".into(),
-        },
-        // Replaced by the anchor of BEACON_SECRET for the task's rounds in `create_task`.
-        beacon: HexBinary::from([0u8; 32]),
-        training_data: DataCommitment { uri: "file://data/train.bin".into(), sha256: HexBinary::from([1u8; 32]) },
-        evaluation_data: DataCommitment { uri: "file://data/eval.bin".into(), sha256: HexBinary::from([2u8; 32]) },
-        model: ModelConstraints { family: "mlp".into(), max_parameters: 1_000_000, max_file_bytes: 4_000_000 },
-        rounds: 3,
-        phases: Phases { clock: Clock::Height, submission: 10, commit: 5, reveal: 5, unbonding: 20 },
-        validators_per_submission: 3,
         min_trainer_stake: Uint128::new(100),
         min_validator_stake: Uint128::new(100),
-        quorum: Decimal::percent(50),
-        tau: 20_000,
-        outlier_bound: 100_000,
-        min_score: 0,
-        gamma: Decimal::percent(10),
         q: Decimal::percent(50),
-        beta: Decimal::one(),
-        epsilon: Decimal::percent(50),
         liveness_slash: Decimal::percent(10),
         outlier_slash: Decimal::percent(20),
+        ..TaskParams::with_defaults(
+            Metric {
+                name: "accuracy_ppm".into(),
+                description: "top-1 accuracy on the evaluation set, in parts per million".into(),
+            },
+            // Replaced by the anchor of BEACON_SECRET for the task's rounds in `create_task`.
+            HexBinary::from([0u8; 32]),
+            DataCommitment { uri: "file://data/train.bin".into(), sha256: HexBinary::from([1u8; 32]) },
+            DataCommitment { uri: "file://data/eval.bin".into(), sha256: HexBinary::from([2u8; 32]) },
+            ModelConstraints { family: "mlp".into(), max_parameters: 1_000_000, max_file_bytes: 4_000_000 },
+            3,
+            Phases { clock: Clock::Height, submission: 10, commit: 5, reveal: 5, unbonding: 20 },
+        )
     }
 }
 

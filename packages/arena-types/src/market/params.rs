@@ -1,11 +1,11 @@
 //! Validation of a task's parameters and of a submission's model metadata, as pure functions:
 //! the contract refuses exactly what these refuse, and a UI can check a form before sending it.
 
-use cosmwasm_std::{Decimal, HexBinary};
+use cosmwasm_std::{Decimal, HexBinary, Uint128};
 use thiserror::Error;
 
 use super::commitment::MAX_SCORE;
-use super::msg::{DataCommitment, ModelConstraints, ModelMetadata, TaskParams};
+use super::msg::{DataCommitment, Metric, ModelConstraints, ModelMetadata, Phases, TaskParams};
 use super::sampling::stake_power;
 
 /// Most rounds a task may run.
@@ -90,6 +90,48 @@ fn model(m: &ModelConstraints) -> Result<(), ParamError> {
     range("model.max_file_bytes", m.max_file_bytes, 1, u64::MAX)
 }
 
+impl TaskParams {
+    /// A task with Arena's default economics, where the caller gives only what is its own (what
+    /// is measured, on which data, with which model, for how long, and the creator's beacon):
+    /// k = 3 validators per submission, minimum stakes of 1 token (10^6 units) for both roles,
+    /// quorum 1/2, tau 2 points (20,000 ppm), outlier bound 10 points, no minimum score,
+    /// gamma 10%, rank decay q = 0.8, beta = 1 (stake split over identities gains nothing),
+    /// epsilon 1/2, slashes of 5% (liveness) and 10% (outlier). The one place these are written:
+    /// deployments, the demo, benches and tests override fields with struct update syntax.
+    pub fn with_defaults(
+        metric: Metric,
+        beacon: HexBinary,
+        training_data: DataCommitment,
+        evaluation_data: DataCommitment,
+        model: ModelConstraints,
+        rounds: u32,
+        phases: Phases,
+    ) -> TaskParams {
+        TaskParams {
+            metric,
+            beacon,
+            training_data,
+            evaluation_data,
+            model,
+            rounds,
+            phases,
+            validators_per_submission: 3,
+            min_trainer_stake: Uint128::new(1_000_000),
+            min_validator_stake: Uint128::new(1_000_000),
+            quorum: Decimal::percent(50),
+            tau: 20_000,
+            outlier_bound: 100_000,
+            min_score: 0,
+            gamma: Decimal::percent(10),
+            q: Decimal::percent(80),
+            beta: Decimal::one(),
+            epsilon: Decimal::percent(50),
+            liveness_slash: Decimal::percent(5),
+            outlier_slash: Decimal::percent(10),
+        }
+    }
+}
+
 /// Checks every task parameter; the first problem found is returned.
 pub fn validate_task_params(p: &TaskParams) -> Result<(), ParamError> {
     text("metric.name", &p.metric.name, MAX_NAME_LEN)?;
@@ -163,40 +205,30 @@ pub fn validate_metadata(c: &ModelConstraints, m: &ModelMetadata) -> Result<(), 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::market::msg::{Metric, Phases};
     use crate::market::phase::Clock;
-    use cosmwasm_std::Uint128;
 
     /// A realistic demo task: MNIST-sized MLP, 3 rounds of 20 + 10 + 10 blocks, k = 3.
     pub fn demo_params() -> TaskParams {
         TaskParams {
-            metric: Metric {
-                name: "accuracy_ppm".into(),
-                description: "top-1 accuracy on the evaluation set, in parts per million".into(),
-            },
-            beacon: HexBinary::from([9u8; 32]),
-            training_data: DataCommitment { uri: "file://data/train.bin".into(), sha256: HexBinary::from([1u8; 32]) },
-            evaluation_data: DataCommitment { uri: "file://data/eval.bin".into(), sha256: HexBinary::from([2u8; 32]) },
-            model: ModelConstraints {
-                family: "mlp-784-128-10".into(),
-                max_parameters: 200_000,
-                max_file_bytes: 1_000_000,
-            },
-            rounds: 3,
-            phases: Phases { clock: Clock::Height, submission: 20, commit: 10, reveal: 10, unbonding: 40 },
-            validators_per_submission: 3,
             min_trainer_stake: Uint128::new(100),
             min_validator_stake: Uint128::new(100),
-            quorum: Decimal::percent(50),
-            tau: 20_000,
-            outlier_bound: 100_000,
-            min_score: 0,
-            gamma: Decimal::percent(10),
-            q: Decimal::percent(80),
             beta: Decimal::percent(50),
-            epsilon: Decimal::percent(50),
-            liveness_slash: Decimal::percent(5),
-            outlier_slash: Decimal::percent(10),
+            ..TaskParams::with_defaults(
+                Metric {
+                    name: "accuracy_ppm".into(),
+                    description: "top-1 accuracy on the evaluation set, in parts per million".into(),
+                },
+                HexBinary::from([9u8; 32]),
+                DataCommitment { uri: "file://data/train.bin".into(), sha256: HexBinary::from([1u8; 32]) },
+                DataCommitment { uri: "file://data/eval.bin".into(), sha256: HexBinary::from([2u8; 32]) },
+                ModelConstraints {
+                    family: "mlp-784-128-10".into(),
+                    max_parameters: 200_000,
+                    max_file_bytes: 1_000_000,
+                },
+                3,
+                Phases { clock: Clock::Height, submission: 20, commit: 10, reveal: 10, unbonding: 40 },
+            )
         }
     }
 
