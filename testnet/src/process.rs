@@ -165,14 +165,140 @@ pub fn run_showing_progress(command: &mut Command) -> Result<(), TestnetError> {
     Ok(())
 }
 
-/// `n` distinct loopback ports the OS reports free now (all held open together while asked, so
-/// no two are the same).
+/// `n` distinct loopback ports, free now, for services that bind them later (a node started
+/// with its ports on the command line cannot take port 0 and report back). Two races of the
+/// find-release-bind gap are closed:
+/// - with other Arena networks on this machine (parallel tests, other test binaries): ports are
+///   handed out under an exclusive lock on a registry file in the temporary folder, which records
+///   each one with its taker's PID; a port is not handed out again while its taker lives (for at
+///   most an hour) or for 10 minutes, by then long bound or abandoned;
+/// - with the kernel, which gives outgoing connections and `bind(0)` ports of its ephemeral range
+///   (`/proc/sys/net/ipv4/ip_local_port_range`): ports are taken below that range.
 pub fn free_ports(n: usize) -> Result<Vec<u16>, TestnetError> {
-    let listeners = (0..n)
-        .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(TestnetError::io("finding free ports"))?;
-    Ok(listeners.iter().map(|l| l.local_addr().expect("bound").port()).collect())
+    let registry = std::env::temp_dir().join("arena-ports.registry");
+    let mut file = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&registry)
+        .map_err(TestnetError::io(format!("opening {}", registry.display())))?;
+    let _lock = FileLock::exclusive(&file).map_err(TestnetError::io(format!("locking {}", registry.display())))?;
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut file, &mut text).map_err(TestnetError::io("reading the port registry"))?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let mut reserved: Vec<Reservation> = text.lines().filter_map(Reservation::parse).filter(|r| r.holds(now)).collect();
+
+    let (floor, ceiling) = (PORTS_FROM, ephemeral_floor().max(PORTS_FROM + 1000));
+    let span = u32::from(ceiling - floor);
+    // A different starting point per process and call, so that takers rarely probe the same ports.
+    let start = (std::process::id().wrapping_mul(2_654_435_761) ^ now as u32 ^ reserved.len() as u32) % span;
+    let mut listeners = Vec::with_capacity(n);
+    for offset in 0..span {
+        if listeners.len() == n {
+            break;
+        }
+        let port = floor + ((start + offset) % span) as u16;
+        if reserved.iter().any(|r| r.port == port) {
+            continue;
+        }
+        // Held open until all n are found, so no two are the same; released for their services.
+        if let Ok(listener) = std::net::TcpListener::bind(("127.0.0.1", port)) {
+            listeners.push(listener);
+        }
+    }
+    if listeners.len() < n {
+        return Err(TestnetError::Io {
+            context: format!("finding {n} free ports in {floor}..{ceiling}"),
+            source: std::io::Error::from(std::io::ErrorKind::AddrInUse),
+        });
+    }
+    let ports: Vec<u16> = listeners.iter().map(|l| l.local_addr().expect("bound").port()).collect();
+    reserved.extend(ports.iter().map(|&port| Reservation { port, pid: std::process::id(), since: now }));
+    let text: String = reserved.iter().map(|r| format!("{} {} {}\n", r.port, r.pid, r.since)).collect();
+    std::io::Seek::rewind(&mut file).map_err(TestnetError::io("writing the port registry"))?;
+    file.set_len(0).map_err(TestnetError::io("writing the port registry"))?;
+    std::io::Write::write_all(&mut file, text.as_bytes()).map_err(TestnetError::io("writing the port registry"))?;
+    Ok(ports)
+}
+
+/// The lowest port [`free_ports`] hands out.
+const PORTS_FROM: u16 = 20_000;
+
+/// The first port of the kernel's ephemeral range (32768 when it cannot be read).
+pub fn ephemeral_floor() -> u16 {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32_768)
+}
+
+/// A port handed out by [`free_ports`]: to whom, and when (seconds since the epoch).
+struct Reservation {
+    port: u16,
+    pid: u32,
+    since: u64,
+}
+
+impl Reservation {
+    fn parse(line: &str) -> Option<Self> {
+        let mut fields = line.split_whitespace().map(str::parse::<u64>);
+        let (port, pid, since) = (fields.next()?.ok()?, fields.next()?.ok()?, fields.next()?.ok()?);
+        Some(Reservation { port: u16::try_from(port).ok()?, pid: u32::try_from(pid).ok()?, since })
+    }
+
+    /// Whether the port is still spoken for at `now`.
+    fn holds(&self, now: u64) -> bool {
+        let age = now.saturating_sub(self.since);
+        age < 600 || (age < 3600 && is_alive(self.pid))
+    }
+}
+
+/// An exclusive flock(2) on a file, released when dropped.
+struct FileLock(libc::c_int);
+
+impl FileLock {
+    fn exclusive(file: &std::fs::File) -> std::io::Result<Self> {
+        use std::os::fd::AsRawFd;
+        let fd = file.as_raw_fd();
+        // SAFETY: flock(2) on a descriptor this function's caller keeps open for the lock's life.
+        if unsafe { libc::flock(fd, libc::LOCK_EX) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(FileLock(fd))
+    }
+}
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        // SAFETY: as above; the descriptor is still open (the lock is dropped before its file).
+        unsafe {
+            libc::flock(self.0, libc::LOCK_UN);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Ports released by their finder are not found again by the next caller, and none comes from
+    /// the kernel's ephemeral range (before, each call asked the kernel for port 0: a port from
+    /// that range, which any later `bind(0)` or outgoing connection could take before the service
+    /// bound it).
+    #[test]
+    fn ports_handed_out_are_not_handed_out_again_and_lie_below_the_ephemeral_range() {
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..100 {
+            for port in free_ports(2).unwrap() {
+                assert!(port >= PORTS_FROM && port < ephemeral_floor(), "port {port}");
+                assert!(seen.insert(port), "port {port} handed out twice");
+            }
+        }
+        let registry = std::fs::read_to_string(std::env::temp_dir().join("arena-ports.registry")).unwrap();
+        let mine = format!(" {} ", std::process::id());
+        assert!(registry.lines().filter(|l| l.contains(&mine)).count() >= 200);
+    }
 }
 
 /// Fails with [`TestnetError::PortInUse`] if something already listens on 127.0.0.1:`port`.

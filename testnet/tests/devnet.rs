@@ -98,7 +98,8 @@ async fn client_errors_say_what_went_wrong() {
 
 #[tokio::test]
 async fn unreachable_node_is_reported_with_the_url() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    // Reserved for this process and not bound: nothing listens there.
+    let port = testnet::process::free_ports(1).unwrap()[0];
     let mut config = testnet::network::chain_config(
         &testnet::profile::ChainProfile::load(None, "injectived").unwrap(),
         Ports::free().unwrap(),

@@ -101,7 +101,10 @@ impl Harness {
             &hex::encode(arena_client::derive_secret_key(accounts::DEV_MNEMONIC, operator_index).unwrap()),
         );
         let attester_key = write_private(&dir.join("attester.key"), accounts::EVM_KEYS[evm_index]);
-        let (grpc, metrics) = *self.ports.entry(index).or_insert_with(|| (free_port(), free_port()));
+        let (grpc, metrics) = *self.ports.entry(index).or_insert_with(|| {
+            let p = testnet::process::free_ports(2).unwrap();
+            (p[0], p[1])
+        });
         let chain = self.network.chain_config();
         let config = format!(
             r#"[cosmos]
@@ -383,10 +386,6 @@ impl Drop for RelayerProcess {
     fn drop(&mut self) {
         self.kill();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 fn write_private(path: &Path, text: &str) -> PathBuf {
