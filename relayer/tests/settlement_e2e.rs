@@ -145,6 +145,31 @@ async fn three_relayers_settle_every_batch_exactly_once_and_claims_pay_exactly()
     assert!(metrics.contains(&format!("arena_relayer_batches_seen_total {}", batches.len())), "{metrics}");
     assert!(metrics.contains("arena_relayer_batches{stage=\"confirmed\"} 3"), "{metrics}");
 
+    // `arena-relayer status` prints the same, as a user reads it.
+    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_arena-relayer"))
+        .args(["status", "--relayer", &h.grpc_url(0)])
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&cli.stdout);
+    assert!(cli.status.success(), "{printed}{}", String::from_utf8_lossy(&cli.stderr));
+    let (operator, _) = accounts::RELAYERS[0];
+    for line in [
+        format!("cosmos      {} at height ", h.client.config().chain_id),
+        format!("evm         chain {} at height ", network::CHAIN_ID),
+        format!("bridge      {}\n", h.bridge),
+        format!("settlement  {}\n", h.settlement.to_checksum(None)),
+        format!("attester    {} (operator {})\n", status.attester, h.account(operator).address()),
+        "attesters   2 of:\n".to_string(),
+        format!("batches     pending 0  attested 0  posted 0  confirmed {}  (as of height ", batches.len()),
+    ] {
+        assert!(printed.contains(&line), "{line:?} not in:\n{printed}");
+    }
+    for (index, evm_key) in accounts::RELAYERS.map(|(account, key)| (account, key)) {
+        let attester =
+            format!("            {} (operator {})\n", accounts::EVM_ADDRESSES[evm_key], h.account(index).address());
+        assert!(printed.contains(&attester), "{attester:?} not in:\n{printed}");
+    }
+
     // ListBatches pages through the confirmed batches.
     let first = watch
         .list_batches(ListBatchesRequest { status: ProtoStatus::Confirmed as i32, start_after: 0, limit: 2 })
@@ -233,6 +258,67 @@ async fn three_relayers_settle_every_batch_exactly_once_and_claims_pay_exactly()
         assert_eq!(posted.claimed, U256::from(batch.total.u128()));
     }
     h.stop_relayers();
+}
+
+/// Pages of ListBatches from start_after 0 until next_start_after is 0: the batch ids and page sizes.
+async fn list_all(
+    client: &mut RelayerClient<tonic::transport::Channel>,
+    status: ProtoStatus,
+    limit: u32,
+) -> (Vec<u64>, Vec<usize>) {
+    let (mut ids, mut sizes, mut start_after) = (Vec::new(), Vec::new(), 0);
+    loop {
+        let page = client
+            .list_batches(ListBatchesRequest { status: status as i32, start_after, limit })
+            .await
+            .unwrap()
+            .into_inner();
+        sizes.push(page.batches.len());
+        ids.extend(page.batches.iter().map(|b| b.batch_id));
+        if page.next_start_after == 0 {
+            return (ids, sizes);
+        }
+        start_after = page.next_start_after;
+    }
+}
+
+#[tokio::test]
+async fn list_batches_pages_past_a_hundred_batches() {
+    let _serial = SERIAL.lock().await;
+    // One-leaf batches: 101 withdrawals, each followed by a SealBatch, in two transactions.
+    const BATCHES: u64 = 101;
+    let mut h = Harness::start(1).await;
+    let sender = h.account(6);
+    let mut msgs = Vec::new();
+    for k in 0..BATCHES as u32 {
+        let hook = arena_types::settlement::msg::ReceiveMsg::Withdraw {
+            evm_recipient: accounts::EVM_ADDRESSES[(k % 10) as usize].into(),
+        };
+        let send = cw20::Cw20ExecuteMsg::Send {
+            contract: h.bridge.clone(),
+            amount: network::withdrawal_amount(k).into(),
+            msg: cosmwasm_std::to_json_binary(&hook).unwrap(),
+        };
+        msgs.push(h.client.execute_msg(&sender, &h.token, &send, vec![]).unwrap());
+        let seal = arena_types::settlement::msg::ExecuteMsg::SealBatch {};
+        msgs.push(h.client.execute_msg(&sender, &h.bridge, &seal, vec![]).unwrap());
+    }
+    // The node takes at most 30M gas per transaction: about 60 pairs.
+    for chunk in msgs.chunks(2 * 51) {
+        h.client.send(&sender, chunk.to_vec()).await.unwrap();
+    }
+    let all: Vec<u64> = (1..=BATCHES).collect();
+    assert_eq!(h.batches().await.iter().map(|b| b.batch_id).collect::<Vec<_>>(), all);
+
+    // One relayer serves the pages; alone it cannot reach the threshold of 2, so every batch stays sealed.
+    h.start_relayer(0, false);
+    let mut client = RelayerClient::connect(h.grpc_url(0)).await.unwrap();
+    // A limit above the bridge's MAX_LIMIT (100) is clamped to it; 0 takes DEFAULT_LIMIT (30).
+    assert_eq!(list_all(&mut client, ProtoStatus::Unspecified, 1_000).await, (all.clone(), vec![100, 1]));
+    assert_eq!(list_all(&mut client, ProtoStatus::Unspecified, 0).await, (all.clone(), vec![30, 30, 30, 11]));
+    assert_eq!(list_all(&mut client, ProtoStatus::Sealed, 100).await, (all.clone(), vec![100, 1]));
+    // The relayer is busy attesting 101 batches one transaction at a time (a minute): SIGKILLed
+    // when the harness drops, not waited for.
 }
 
 #[tokio::test]
