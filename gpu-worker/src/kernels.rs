@@ -39,34 +39,75 @@ pub(crate) enum Kernel {
     Advance,
 }
 
+/// Invocations per workgroup of the element-wise kernels and of one level of a reduction.
+pub(crate) const LINEAR_WORKGROUP: u32 = 256;
+/// Invocations per workgroup of the kernels that give one invocation a row or a column
+/// (softmax-xent, the bias gradient).
+pub(crate) const ROW_WORKGROUP: u32 = 64;
+/// Matmul: MATMUL_INVOCATIONS x MATMUL_INVOCATIONS invocations per workgroup, each computing a 4 x 4
+/// block of C, so a workgroup computes a MATMUL_TILE x MATMUL_TILE tile.
+pub(crate) const MATMUL_INVOCATIONS: u32 = 16;
+pub(crate) const MATMUL_TILE: u32 = 4 * MATMUL_INVOCATIONS;
+
+/// The sizes above as WGSL constants, prepended to every shader: the one definition the shaders'
+/// `@workgroup_size`s and the host's dispatch counts share.
+fn wgsl_sizes() -> String {
+    format!(
+        "const LINEAR_WORKGROUP: u32 = {LINEAR_WORKGROUP}u;\nconst ROW_WORKGROUP: u32 = {ROW_WORKGROUP}u;\n\
+         const MATMUL_INVOCATIONS: u32 = {MATMUL_INVOCATIONS}u;\nconst MATMUL_TILE: u32 = {MATMUL_TILE}u;\n"
+    )
+}
+
 impl Kernel {
-    /// The WGSL source and entry point. WGSL has no include, so what several files share
-    /// (`matmul_io.wgsl`, `step.wgsl`) is prepended to them here, at compile time.
-    pub(crate) fn source(self) -> (&'static str, &'static str) {
+    /// The WGSL source and entry point. WGSL has no include, so what several files share (the
+    /// sizes, `linear.wgsl`, `matmul_io.wgsl`, `step.wgsl`) is prepended to them here.
+    pub(crate) fn source(self) -> (String, &'static str) {
         const MATMUL_BLOCKED: &str =
             concat!(include_str!("kernels/matmul_io.wgsl"), include_str!("kernels/matmul_blocked.wgsl"));
         const MATMUL_TILED: &str =
             concat!(include_str!("kernels/matmul_io.wgsl"), include_str!("kernels/matmul_tiled.wgsl"));
-        const ACTIVATION: &str = include_str!("kernels/activation.wgsl");
+        const ACTIVATION: &str = concat!(include_str!("kernels/linear.wgsl"), include_str!("kernels/activation.wgsl"));
         const BIAS_GRAD: &str = include_str!("kernels/bias_grad.wgsl");
         const SOFTMAX_XENT: &str =
             concat!(include_str!("kernels/step.wgsl"), include_str!("kernels/softmax_xent.wgsl"));
-        const OPTIMIZER: &str = concat!(include_str!("kernels/step.wgsl"), include_str!("kernels/optimizer.wgsl"));
+        const OPTIMIZER: &str = concat!(
+            include_str!("kernels/step.wgsl"),
+            include_str!("kernels/linear.wgsl"),
+            include_str!("kernels/optimizer.wgsl")
+        );
         const REDUCE: &str = include_str!("kernels/reduce.wgsl");
-        const BATCH: &str = concat!(include_str!("kernels/step.wgsl"), include_str!("kernels/batch.wgsl"));
+        const BATCH: &str = concat!(
+            include_str!("kernels/step.wgsl"),
+            include_str!("kernels/linear.wgsl"),
+            include_str!("kernels/batch.wgsl")
+        );
+        let source = match self {
+            Kernel::MatmulBlocked => MATMUL_BLOCKED,
+            Kernel::MatmulTiled => MATMUL_TILED,
+            Kernel::BiasAct | Kernel::ActBackward => ACTIVATION,
+            Kernel::BiasGrad => BIAS_GRAD,
+            Kernel::SoftmaxXent => SOFTMAX_XENT,
+            Kernel::Sgd | Kernel::Adam => OPTIMIZER,
+            Kernel::SumF32 | Kernel::SumU32 => REDUCE,
+            Kernel::Gather | Kernel::Advance => BATCH,
+        };
+        (wgsl_sizes() + source, self.entry())
+    }
+
+    /// The kernel's entry point in its WGSL source.
+    pub(crate) fn entry(self) -> &'static str {
         match self {
-            Kernel::MatmulBlocked => (MATMUL_BLOCKED, "main"),
-            Kernel::MatmulTiled => (MATMUL_TILED, "main"),
-            Kernel::BiasAct => (ACTIVATION, "bias_act"),
-            Kernel::ActBackward => (ACTIVATION, "act_backward"),
-            Kernel::BiasGrad => (BIAS_GRAD, "bias_grad"),
-            Kernel::SoftmaxXent => (SOFTMAX_XENT, "softmax_xent"),
-            Kernel::Sgd => (OPTIMIZER, "sgd"),
-            Kernel::Adam => (OPTIMIZER, "adam"),
-            Kernel::SumF32 => (REDUCE, "sum_f32"),
-            Kernel::SumU32 => (REDUCE, "sum_u32"),
-            Kernel::Gather => (BATCH, "gather"),
-            Kernel::Advance => (BATCH, "advance"),
+            Kernel::MatmulBlocked | Kernel::MatmulTiled => "main",
+            Kernel::BiasAct => "bias_act",
+            Kernel::ActBackward => "act_backward",
+            Kernel::BiasGrad => "bias_grad",
+            Kernel::SoftmaxXent => "softmax_xent",
+            Kernel::Sgd => "sgd",
+            Kernel::Adam => "adam",
+            Kernel::SumF32 => "sum_f32",
+            Kernel::SumU32 => "sum_u32",
+            Kernel::Gather => "gather",
+            Kernel::Advance => "advance",
         }
     }
 }
@@ -116,7 +157,7 @@ impl Op {
             entries.push(wgpu::BindGroupEntry { binding: 0, resource: uniform.as_entire_binding() });
         }
         let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some(kernel.source().1),
+            label: Some(kernel.entry()),
             layout: &pipeline.get_bind_group_layout(0),
             entries: &entries,
         });
@@ -138,10 +179,10 @@ pub(crate) fn record(encoder: &mut wgpu::CommandEncoder, ops: &[&Op]) {
     }
 }
 
-/// Workgroup counts covering `n` elements at 256 per workgroup, spilling into y past the 65,535
-/// limit of one dimension (the shaders flatten gid.x + gid.y * groups.x * 256).
+/// Workgroup counts covering `n` elements at [`LINEAR_WORKGROUP`] per workgroup, spilling into y
+/// past the 65,535 limit of one dimension (`flat_index` in linear.wgsl undoes it).
 fn grid(n: usize) -> [u32; 3] {
-    let groups = n.div_ceil(256).max(1);
+    let groups = n.div_ceil(LINEAR_WORKGROUP as usize).max(1);
     if groups <= 65_535 {
         [groups as u32, 1, 1]
     } else {

@@ -13,10 +13,6 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> p: Params;
 
-fn flat_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
-    return gid.x + gid.y * groups.x * 256u;
-}
-
 const GELU_C: f32 = 0.7978845608028654; // sqrt(2 / pi)
 const GELU_A: f32 = 0.044715;
 
@@ -52,7 +48,7 @@ fn backward(g: f32, z: f32, a: f32) -> f32 {
 @group(0) @binding(2) var<storage, read_write> fwd_z: array<f32>;
 @group(0) @binding(3) var<storage, read_write> fwd_out: array<f32>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(LINEAR_WORKGROUP)
 fn bias_act(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let i = flat_index(gid, groups);
     if (i >= p.rows * p.cols) {
@@ -68,7 +64,7 @@ fn bias_act(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
 @group(0) @binding(5) var<storage, read> bwd_out: array<f32>;
 @group(0) @binding(6) var<storage, read_write> bwd_grad: array<f32>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(LINEAR_WORKGROUP)
 fn act_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let i = flat_index(gid, groups);
     if (i >= p.rows * p.cols) {

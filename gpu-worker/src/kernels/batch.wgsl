@@ -27,11 +27,7 @@ struct Params {
 
 @group(0) @binding(8) var<storage, read_write> advance_state: Step;
 
-fn flat_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
-    return gid.x + gid.y * groups.x * 256u;
-}
-
-@compute @workgroup_size(256)
+@compute @workgroup_size(LINEAR_WORKGROUP)
 fn gather(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let i = flat_index(gid, groups);
     if (i >= p.rows * p.cols) {

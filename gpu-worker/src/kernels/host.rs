@@ -170,7 +170,7 @@ impl Gpu {
         let mut current = buf(self, values);
         let mut len = values.len();
         loop {
-            let out_len = len.div_ceil(256);
+            let out_len = len.div_ceil(super::LINEAR_WORKGROUP as usize);
             let out = self.storage_zeroed("partials", (out_len * 4) as u64);
             self.run_ops(&[super::sum_f32(self, whole(&current, len), whole(&out, out_len))]);
             (current, len) = (out, out_len);

@@ -1,7 +1,7 @@
 //! Dispatch of the per-layer kernels: bias + activation, its backward pass, the bias gradient
 //! (activation.wgsl, bias_grad.wgsl) and softmax cross-entropy (softmax_xent.wgsl).
 
-use super::{grid, Kernel, Op, Slice};
+use super::{grid, Kernel, Op, Slice, ROW_WORKGROUP};
 use crate::device::Gpu;
 use crate::model::Activation;
 
@@ -39,7 +39,13 @@ pub(crate) fn act_backward(
 pub(crate) fn bias_grad(gpu: &Gpu, rows: usize, cols: usize, grad: Slice, out: Slice) -> Op {
     assert!(grad.len >= rows * cols && out.len >= cols);
     let params = [rows as u32, cols as u32, 0, 0];
-    Op::new(gpu, Kernel::BiasGrad, &params, &[(1, grad), (2, out)], [cols.div_ceil(64) as u32, 1, 1])
+    Op::new(
+        gpu,
+        Kernel::BiasGrad,
+        &params,
+        &[(1, grad), (2, out)],
+        [cols.div_ceil(ROW_WORKGROUP as usize) as u32, 1, 1],
+    )
 }
 
 /// Loss, correctness and the gradient of the mean loss for `rows` rows of `classes` logits.
@@ -60,5 +66,5 @@ pub(crate) fn softmax_xent(
     assert!(logits.len >= rows * classes && labels.len >= rows && grad.len >= rows * classes);
     let params = [rows as u32, classes as u32, batch_stride as u32, 0];
     let bindings = [(1, logits), (2, labels), (3, grad), (4, row_loss), (5, row_correct), (6, state)];
-    Op::new(gpu, Kernel::SoftmaxXent, &params, &bindings, [rows.div_ceil(64) as u32, 1, 1])
+    Op::new(gpu, Kernel::SoftmaxXent, &params, &bindings, [rows.div_ceil(ROW_WORKGROUP as usize) as u32, 1, 1])
 }

@@ -1,6 +1,6 @@
 //! Matrix multiply dispatch: C = A * B through strides (see matmul_blocked.wgsl).
 
-use super::{Kernel, Op, Slice};
+use super::{Kernel, Op, Slice, MATMUL_TILE};
 use crate::device::Gpu;
 
 /// Which matmul kernel to run. Chosen by adapter type: register blocking on CPU adapters
@@ -80,6 +80,7 @@ pub(crate) fn matmul(gpu: &Gpu, variant: MatmulVariant, s: MatmulShape, a: Slice
         MatmulVariant::Tiled => Kernel::MatmulTiled,
     };
     let params = [s.m, s.n, s.k, s.a_row_stride, s.a_col_stride, s.b_row_stride, s.b_col_stride, 0].map(|v| v as u32);
-    let groups = [s.n.div_ceil(64) as u32, s.m.div_ceil(64) as u32, 1];
+    let tile = MATMUL_TILE as usize;
+    let groups = [s.n.div_ceil(tile) as u32, s.m.div_ceil(tile) as u32, 1];
     Op::new(gpu, kernel, &params, &[(1, a), (2, b), (3, c)], groups)
 }

@@ -12,17 +12,17 @@
 // step: the same order as the tiled variant and the CPU reference, so on a device that does not
 // contract to FMA (lavapipe) all three are bit-identical.
 
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(MATMUL_INVOCATIONS, MATMUL_INVOCATIONS)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-    let row0 = wg.y * 64u + lid.y;
-    let col0 = wg.x * 64u + lid.x;
+    let row0 = wg.y * MATMUL_TILE + lid.y;
+    let col0 = wg.x * MATMUL_TILE + lid.x;
     // Out-of-range rows and columns read a valid clamped element and are never stored: no branch in
     // the inner loop.
     var a_base: array<u32, 4>;
     var b_base: array<u32, 4>;
     for (var i = 0u; i < 4u; i++) {
-        a_base[i] = min(row0 + 16u * i, p.m - 1u) * p.a_row_stride;
-        b_base[i] = min(col0 + 16u * i, p.n - 1u) * p.b_col_stride;
+        a_base[i] = min(row0 + MATMUL_INVOCATIONS * i, p.m - 1u) * p.a_row_stride;
+        b_base[i] = min(col0 + MATMUL_INVOCATIONS * i, p.n - 1u) * p.b_col_stride;
     }
     var acc0 = vec4<f32>(0.0);
     var acc1 = vec4<f32>(0.0);
@@ -38,19 +38,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
         acc3 = acc3 + a[a_base[3] + ak] * bv;
     }
     store_row(row0, col0, acc0);
-    store_row(row0 + 16u, col0, acc1);
-    store_row(row0 + 32u, col0, acc2);
-    store_row(row0 + 48u, col0, acc3);
-}
-
-fn store_row(row: u32, col0: u32, v: vec4<f32>) {
-    if (row >= p.m) {
-        return;
-    }
-    for (var j = 0u; j < 4u; j++) {
-        let col = col0 + 16u * j;
-        if (col < p.n) {
-            c[row * p.n + col] = v[j];
-        }
-    }
+    store_row(row0 + MATMUL_INVOCATIONS, col0, acc1);
+    store_row(row0 + 2u * MATMUL_INVOCATIONS, col0, acc2);
+    store_row(row0 + 3u * MATMUL_INVOCATIONS, col0, acc3);
 }

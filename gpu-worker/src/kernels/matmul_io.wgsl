@@ -1,5 +1,5 @@
-// Prepended to both matmul variants (WGSL has no include): their shared shape, strides and
-// bindings. A is m x k, B is k x n, C is m x n; element (i, j) of A is a[i * a_row_stride +
+// Prepended to both matmul variants (WGSL has no include): their shared shape, strides, bindings
+// and store. A is m x k, B is k x n, C is m x n; element (i, j) of A is a[i * a_row_stride +
 // j * a_col_stride], and likewise for B, so a transposed operand is only a swap of strides.
 
 struct Params {
@@ -18,3 +18,16 @@ struct Params {
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 
+// Stores one invocation's 4 outputs of a row of C (columns col0 + MATMUL_INVOCATIONS * j), those
+// inside the matrix.
+fn store_row(row: u32, col0: u32, v: vec4<f32>) {
+    if (row >= p.m) {
+        return;
+    }
+    for (var j = 0u; j < 4u; j++) {
+        let col = col0 + MATMUL_INVOCATIONS * j;
+        if (col < p.n) {
+            c[row * p.n + col] = v[j];
+        }
+    }
+}

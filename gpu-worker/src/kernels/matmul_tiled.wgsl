@@ -6,16 +6,17 @@
 // A and 4 of B into workgroup memory (zero beyond the matrix edges, and 0 * 0 adds exactly nothing),
 // then accumulates over the slice. Every element is still summed over k in increasing order from 0.0.
 
-const TK: u32 = 16u;
+// Each of the MATMUL_INVOCATIONS^2 invocations loads 4 elements of each matrix per slice.
+const TK: u32 = 4u * MATMUL_INVOCATIONS * MATMUL_INVOCATIONS / MATMUL_TILE;
 // a_tile[kk][r]: the slice of A transposed, so the inner loop reads it along r like b_tile.
-var<workgroup> a_tile: array<array<f32, 64>, TK>;
-var<workgroup> b_tile: array<array<f32, 64>, TK>;
+var<workgroup> a_tile: array<array<f32, MATMUL_TILE>, TK>;
+var<workgroup> b_tile: array<array<f32, MATMUL_TILE>, TK>;
 
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(MATMUL_INVOCATIONS, MATMUL_INVOCATIONS)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-    let tile_row = wg.y * 64u;
-    let tile_col = wg.x * 64u;
-    let flat = lid.y * 16u + lid.x; // 0..256
+    let tile_row = wg.y * MATMUL_TILE;
+    let tile_col = wg.x * MATMUL_TILE;
+    let flat = lid.y * MATMUL_INVOCATIONS + lid.x;
     var acc0 = vec4<f32>(0.0);
     var acc1 = vec4<f32>(0.0);
     var acc2 = vec4<f32>(0.0);
@@ -25,7 +26,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
         let k0 = s * TK;
         // 64 x 16 elements of each matrix, 4 per invocation.
         for (var e = 0u; e < 4u; e++) {
-            let idx = flat + 256u * e;
+            let idx = flat + MATMUL_INVOCATIONS * MATMUL_INVOCATIONS * e;
             let r = idx / TK;
             let kk = idx % TK;
             let ar = tile_row + r;
@@ -35,8 +36,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
                 av = a[ar * p.a_row_stride + ak * p.a_col_stride];
             }
             a_tile[kk][r] = av;
-            let bkk = idx / 64u;
-            let bc = idx % 64u;
+            let bkk = idx / MATMUL_TILE;
+            let bc = idx % MATMUL_TILE;
             let bk = k0 + bkk;
             let bcol = tile_col + bc;
             var bv = 0.0;
@@ -47,30 +48,19 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
         }
         workgroupBarrier();
         for (var kk = 0u; kk < TK; kk++) {
-            let bv = vec4<f32>(b_tile[kk][lid.x], b_tile[kk][lid.x + 16u], b_tile[kk][lid.x + 32u], b_tile[kk][lid.x + 48u]);
+            let bv = vec4<f32>(b_tile[kk][lid.x], b_tile[kk][lid.x + MATMUL_INVOCATIONS], b_tile[kk][lid.x + 2u * MATMUL_INVOCATIONS],
+                b_tile[kk][lid.x + 3u * MATMUL_INVOCATIONS]);
             acc0 = acc0 + a_tile[kk][lid.y] * bv;
-            acc1 = acc1 + a_tile[kk][lid.y + 16u] * bv;
-            acc2 = acc2 + a_tile[kk][lid.y + 32u] * bv;
-            acc3 = acc3 + a_tile[kk][lid.y + 48u] * bv;
+            acc1 = acc1 + a_tile[kk][lid.y + MATMUL_INVOCATIONS] * bv;
+            acc2 = acc2 + a_tile[kk][lid.y + 2u * MATMUL_INVOCATIONS] * bv;
+            acc3 = acc3 + a_tile[kk][lid.y + 3u * MATMUL_INVOCATIONS] * bv;
         }
         workgroupBarrier();
     }
     let row0 = tile_row + lid.y;
     let col0 = tile_col + lid.x;
     store_row(row0, col0, acc0);
-    store_row(row0 + 16u, col0, acc1);
-    store_row(row0 + 32u, col0, acc2);
-    store_row(row0 + 48u, col0, acc3);
-}
-
-fn store_row(row: u32, col0: u32, v: vec4<f32>) {
-    if (row >= p.m) {
-        return;
-    }
-    for (var j = 0u; j < 4u; j++) {
-        let col = col0 + 16u * j;
-        if (col < p.n) {
-            c[row * p.n + col] = v[j];
-        }
-    }
+    store_row(row0 + MATMUL_INVOCATIONS, col0, acc1);
+    store_row(row0 + 2u * MATMUL_INVOCATIONS, col0, acc2);
+    store_row(row0 + 3u * MATMUL_INVOCATIONS, col0, acc3);
 }

@@ -27,11 +27,7 @@ struct Params {
 @group(0) @binding(5) var<storage, read> bias_correction: array<vec2<f32>>;
 @group(0) @binding(6) var<storage, read> state: Step;
 
-fn flat_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
-    return gid.x + gid.y * groups.x * 256u;
-}
-
-@compute @workgroup_size(256)
+@compute @workgroup_size(LINEAR_WORKGROUP)
 fn sgd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let i = flat_index(gid, groups);
     if (i >= p.len) {
@@ -43,7 +39,7 @@ fn sgd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) g
     w[i] = w[i] - p.lr * v;
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(LINEAR_WORKGROUP)
 fn adam(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let i = flat_index(gid, groups);
     if (i >= p.len) {

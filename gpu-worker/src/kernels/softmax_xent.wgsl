@@ -23,7 +23,7 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> row_correct: array<u32>;
 @group(0) @binding(6) var<storage, read> state: Step;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(ROW_WORKGROUP)
 fn softmax_xent(@builtin(global_invocation_id) gid: vec3<u32>) {
     let r = gid.x;
     if (r >= p.rows) {
