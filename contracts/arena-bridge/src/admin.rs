@@ -60,6 +60,10 @@ pub(crate) fn parse_settlement_address(text: &str) -> Result<EvmAddress, Contrac
 /// retired attester) could leave it sealed for good, its signers refused as duplicates and
 /// nobody else left to sign. Reads the sealed batches, one attestation per attester each: they
 /// are the few sealed since the relayers last attested.
+/// Most sealed batches an attester update re-counts (those that now meet the threshold become
+/// attested).
+pub const MAX_RECOUNTED_BATCHES: usize = 100;
+
 pub fn execute_update_attesters(
     deps: DepsMut,
     env: Env,
@@ -73,9 +77,12 @@ pub fn execute_update_attesters(
     ATTESTERS.save(deps.storage, &set)?;
     let mut promoted = Vec::new();
     if let Some(domain) = config.domain() {
+        // Bounded, so the admin's message always fits in a block; oldest first, and the promoted
+        // leave the sealed index, so sending the same set again walks the next ones.
         let sealed: Vec<u64> = BATCHES_BY_STATUS
             .prefix(BatchStatus::Sealed.as_str())
             .keys(deps.storage, None, None, Order::Ascending)
+            .take(MAX_RECOUNTED_BATCHES)
             .collect::<StdResult<_>>()?;
         for batch_id in sealed {
             let mut batch = load_batch(deps.storage, batch_id)?;
