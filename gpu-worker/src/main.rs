@@ -137,6 +137,7 @@ enum Command {
         /// The store folder (a node's `<state_dir>/models`).
         #[arg(long)]
         store: PathBuf,
+        /// Address to listen on; port 0 takes a free port, which the log names.
         #[arg(long, default_value = "127.0.0.1:7070")]
         listen: SocketAddr,
     },

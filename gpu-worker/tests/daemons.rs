@@ -1,6 +1,13 @@
 //! Worker nodes as people run them: `gpu-worker run` processes (the creator, trainers and
 //! validators) working a task on a real local chain, on lavapipe where there is no GPU. Each test
 //! owns its network and its processes; both are stopped when the test ends, pass or fail.
+//!
+//! Budgets (2-core VM, lavapipe): the phases are 150, 120 and 80 blocks of ~0.2 s (30, 24 and
+//! 16 s). With both tests running at once, a 5-epoch `mlp:32` trains in ~0.5 s (the 60 epochs of
+//! the killed trainer in ~2 s), each evaluation takes ~0.3 s, commits and reveals land within a
+//! block or two: every node's work fits its phase more than 4 times over. So the two tests run in
+//! parallel (the binary takes ~85 s; one after the other each would still wait out its phases,
+//! about twice that). A passing run with --nocapture prints each node's milestones to check this.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -27,6 +34,7 @@ struct Arena {
     market: MarketClient,
     manifest: PathBuf,
     task_id: u64,
+    bridge: String,
 }
 
 /// The digits task (train on the first 1,438 rows, score accuracy on the last 359), with phases
@@ -42,7 +50,8 @@ fn digits_task(rounds: u32, min_score: u32, secret: &BeaconSecret) -> TaskParams
 async fn start_arena(rounds: u32, min_score: u32) -> Arena {
     let home = tempfile::tempdir().unwrap();
     let network = Network::start(&NetworkConfig::new(home.path().join("net"), Ports::free().unwrap())).unwrap();
-    let artifacts = contracts::build(&["arena-token", "arena-market"]).unwrap();
+    // The bridge before the market, which pays `gpu-worker withdraw` into it.
+    let artifacts = contracts::build(&["arena-token", "arena-bridge", "arena-market"]).unwrap();
     let client = Client::connect(network.chain_config()).await.unwrap();
     let deployed = deploy::deploy(&client, &artifacts, None).await.unwrap();
     let manifest = home.path().join("manifest.json");
@@ -50,9 +59,12 @@ async fn start_arena(rounds: u32, min_score: u32) -> Arena {
     let market = MarketClient::new(client, &deployed["arena-market"].address, &deployed["arena-token"].address);
     let creator = accounts::cosmos(CREATOR, "inj").unwrap();
     let secret = BeaconSecret::generate();
-    let (task_id, _) = market.create_task(&creator, 10_000_000, digits_task(rounds, min_score, &secret)).await.unwrap();
+    // 100 ARENA: the best trainer of a round earns more than the smallest EVM withdrawal (1 ARENA).
+    let (task_id, _) =
+        market.create_task(&creator, 100_000_000, digits_task(rounds, min_score, &secret)).await.unwrap();
     secret.write_new(&BeaconSecret::path_in(home.path(), task_id)).unwrap();
-    Arena { network, home, market, manifest, task_id }
+    let bridge = deployed["arena-bridge"].address.clone();
+    Arena { network, home, market, manifest, task_id, bridge }
 }
 
 impl Arena {
@@ -112,9 +124,17 @@ impl Arena {
 }
 
 impl Drop for Arena {
-    /// A failing test shows what the nodes said.
+    /// A failing test shows what the nodes said; a passing one (with --nocapture) when each node
+    /// trained, evaluated, committed and revealed, to compare with the phases.
     fn drop(&mut self) {
         if !std::thread::panicking() {
+            for entry in std::fs::read_dir(self.home.path()).into_iter().flatten().flatten() {
+                let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+                let milestones = ["training", "submitted", "evaluated", "committed", "revealed"];
+                for line in text.lines().filter(|l| milestones.iter().any(|m| l.contains(m))) {
+                    println!("{}: {line}", entry.file_name().to_string_lossy());
+                }
+            }
             return;
         }
         for entry in std::fs::read_dir(self.home.path()).into_iter().flatten().flatten() {
@@ -137,6 +157,46 @@ async fn arena_task_after_restart(arena: &Arena) -> arena_types::market::msg::Ta
             }
         }
     }
+}
+
+/// Runs a one-shot `gpu-worker` command that must succeed; returns its stdout.
+fn worker_cli(args: &[&str], config: &Path) -> String {
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_gpu-worker")).args(args).arg("--config").arg(config).output().unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "gpu-worker {args:?} failed:\n{stdout}\n{stderr}");
+    stdout.into_owned()
+}
+
+/// `gpu-worker serve --listen 127.0.0.1:0` on `store`, and the address its log says it bound.
+fn spawn_server(store: &Path, log: PathBuf) -> (Service, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_gpu-worker"));
+    command.args(["serve", "--listen", "127.0.0.1:0", "--store"]).arg(store).env("NO_COLOR", "1");
+    let server = Service::spawn("gpu-worker serve", command, log.clone(), log.with_extension("pid")).unwrap();
+    let started = Instant::now();
+    loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if let Some(at) = text.find("listen=") {
+            let addr: String = text[at + "listen=".len()..].chars().take_while(|c| !c.is_whitespace()).collect();
+            return (server, addr);
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "gpu-worker serve did not start: {text}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A plain HTTP/1.1 GET: the status code and the body.
+fn http_get(addr: &str, path: &str) -> (u16, Vec<u8>) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let split = response.windows(4).position(|w| w == b"\r\n\r\n").expect("an HTTP response");
+    let head = String::from_utf8_lossy(&response[..split]).into_owned();
+    let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or_else(|| panic!("{head}"));
+    assert!(!head.to_ascii_lowercase().contains("transfer-encoding: chunked"), "{head}");
+    (status, response[split + 4..].to_vec())
 }
 
 /// `gpu-worker eval --json`'s score of a model file, run as a user would.
@@ -202,8 +262,73 @@ async fn two_trainers_and_three_validators_finish_a_round() {
     assert!(status.success());
     assert_eq!(arena.market.claimable(trainer.address().as_ref()).await.unwrap(), 0);
     assert!(owed > 0);
+
+    one_shot_commands_and_serve(&arena, &submissions).await;
     drop(nodes);
     drop(arena); // stops the chain and anvil
+}
+
+/// `status`, `rewards`, `withdraw` and `serve` as a user runs them, after a finished round.
+async fn one_shot_commands_and_serve(arena: &Arena, submissions: &[arena_types::market::msg::SubmissionResponse]) {
+    let address = |account: u32| accounts::cosmos(account, "inj").unwrap().address().to_string();
+    let trainer_config = arena.node_config(3, "trainer", "mlp");
+    let owed = arena.market.claimable(&address(3)).await.unwrap();
+
+    let status = worker_cli(&["status"], &trainer_config);
+    assert!(status.contains(&format!("account   {}", address(3))), "{status}");
+    assert!(status.contains(&format!("task      {} (accuracy_ppm): round ", arena.task_id)), "{status}");
+    assert!(status.contains("1 rounds finalized"), "{status}");
+    assert!(status.contains(&format!("stake     Trainer: own {STAKE}, delegated 0")), "{status}");
+    assert!(status.contains(&format!("rewards   {owed} claimable")), "{status}");
+    let validator = worker_cli(&["status"], &arena.node_config(5, "validator", ""));
+    assert!(validator.contains(&format!("stake     Validator: own {STAKE}")), "{validator}");
+    assert!(validator.contains("journal   ") && validator.contains(" scores recorded for round "), "{validator}");
+    let creator = worker_cli(&["status"], &arena.node_config(CREATOR, "creator", ""));
+    assert!(creator.contains("beacon    revealed through round 1"), "{creator}");
+    assert_eq!(worker_cli(&["rewards"], &trainer_config).trim(), format!("{}: {owed} claimable", address(3)));
+
+    // withdraw queues everything claimable on the bridge for the EVM recipient, once.
+    let (best, best_owed) = {
+        let mut owed = Vec::new();
+        for account in [3, 5, 6, 7] {
+            owed.push((account, arena.market.claimable(&address(account)).await.unwrap()));
+        }
+        owed.into_iter().max_by_key(|(_, amount)| *amount).unwrap()
+    };
+    assert!(best_owed >= 1_000_000, "no one earned the smallest EVM withdrawal: {best_owed}");
+    let config = arena.node_config(best, if best == 3 { "trainer" } else { "validator" }, "mlp");
+    let to = accounts::EVM_ADDRESSES[4];
+    let out = worker_cli(&["withdraw", "--to", to], &config);
+    assert!(out.contains(&format!("{}: {best_owed} queued on the bridge for {to} (tx ", address(best))), "{out}");
+    assert_eq!(arena.market.claimable(&address(best)).await.unwrap(), 0);
+    let queued: arena_types::settlement::msg::WithdrawalsResponse = arena
+        .market
+        .client()
+        .query_contract(
+            &arena.bridge,
+            &arena_types::settlement::msg::QueryMsg::PendingWithdrawals { start_after: None, limit: None },
+        )
+        .await
+        .unwrap();
+    let amounts: Vec<(String, u128)> =
+        queued.withdrawals.iter().map(|w| (w.evm_recipient.to_ascii_lowercase(), w.amount.u128())).collect();
+    assert_eq!(amounts, [(to.to_ascii_lowercase(), best_owed)]);
+    assert!(worker_cli(&["withdraw", "--to", to], &config).contains("nothing to withdraw"));
+    assert_eq!(worker_cli(&["rewards"], &config).trim(), format!("{}: 0 claimable", address(best)));
+
+    // serve offers the trainer's store over HTTP: its model byte for byte, 404 for others.
+    let store = arena.state_dir(3).join("models");
+    let (_server, addr) = spawn_server(&store, arena.home.path().join("serve.log"));
+    let own = submissions
+        .iter()
+        .map(|s| s.model_sha256.to_hex())
+        .find(|sha| store.join(format!("{sha}.safetensors")).is_file())
+        .expect("trainer 3's model is in its store");
+    let (code, body) = http_get(&addr, &format!("/models/{own}.safetensors"));
+    assert_eq!((code, body), (200, std::fs::read(store.join(format!("{own}.safetensors"))).unwrap()));
+    assert_eq!(http_get(&addr, "/health"), (200, b"ok".to_vec()));
+    assert_eq!(http_get(&addr, &format!("/models/{}.safetensors", "0".repeat(64))).0, 404);
+    assert_eq!(http_get(&addr, "/models/..%2Fjournal").0, 404);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -213,7 +338,11 @@ async fn a_killed_validator_a_restarted_chain_and_a_corrupted_model() {
     let mut arena = start_arena(2, 1).await;
     let mut creator = Some(arena.spawn_creator());
     let mut nodes = Vec::new();
-    nodes.push(arena.spawn_node(2, &arena.node_config(2, "trainer", "mlp:32")));
+    // 60 epochs (about 2 s on lavapipe, where 5 take 0.5 s): long enough to be killed half-way.
+    let trainer_config = arena.node_config(2, "trainer", "mlp:32");
+    let text = std::fs::read_to_string(&trainer_config).unwrap().replace("epochs = 5", "epochs = 60");
+    std::fs::write(&trainer_config, text).unwrap();
+    let trainer = arena.spawn_node(2, &trainer_config);
     let validator_config = arena.node_config(5, "validator", "");
     let mut victim = Some(arena.spawn_node(5, &validator_config));
     for account in [6, 7] {
@@ -234,23 +363,42 @@ async fn a_killed_validator_a_restarted_chain_and_a_corrupted_model() {
     let outcome = arena.market.execute(&cheater, &submit).await.unwrap();
     let cheat_id: u64 = outcome.wasm_events().find_map(|e| e.attribute("submission_id")).unwrap().parse().unwrap();
 
+    // SIGKILL the trainer half-way through training and start it again: it trains again in the
+    // same submission phase and submits once.
+    let trainer_log = arena.home.path().join("node-2.log");
+    let started = Instant::now();
+    while !std::fs::read_to_string(&trainer_log).unwrap_or_default().contains("training") {
+        assert!(started.elapsed() < Duration::from_secs(120), "trainer 2 never started training");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    trainer.kill();
+    let before_kill = std::fs::read_to_string(&trainer_log).unwrap();
+    assert!(!before_kill.contains("submitted"), "trainer 2 finished before it was killed:\n{before_kill}");
+    nodes.push(arena.spawn_node(2, &trainer_config));
+
     // SIGKILL the creator once it has revealed round 1's beacon, and start it again: it keeps no
     // state, the chain tells it what is due.
     arena.wait_for_beacon(1, Duration::from_secs(240)).await;
     creator.take().unwrap().kill();
     nodes.push(arena.spawn_creator());
 
-    // Once validator 5 has committed, SIGKILL it, restart the chain node, then restart the validator.
+    // Once every validator has committed, SIGKILL validator 5, restart the chain node, then restart
+    // the validator. All of them, not only 5: a commit still in the killed node's mempool is lost,
+    // and its sender waits out a 30 s inclusion timeout, past the end of the commit phase (a
+    // liveness slash that failed one of three runs here).
     let victim_address = accounts::cosmos(5, "inj").unwrap().address().to_string();
     let started = Instant::now();
-    loop {
-        let mine: AssignmentsResponse =
-            arena.market.validator_assignments(arena.task_id, &victim_address, None, 10).await.unwrap();
-        if !mine.assignments.is_empty() && mine.assignments.iter().all(|a| a.commitment.is_some()) {
-            break;
+    for validator in [5, 6, 7] {
+        let address = accounts::cosmos(validator, "inj").unwrap().address().to_string();
+        loop {
+            let mine: AssignmentsResponse =
+                arena.market.validator_assignments(arena.task_id, &address, None, 10).await.unwrap();
+            if !mine.assignments.is_empty() && mine.assignments.iter().all(|a| a.commitment.is_some()) {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(240), "validator {validator} never committed");
+            tokio::time::sleep(Duration::from_millis(300)).await;
         }
-        assert!(started.elapsed() < Duration::from_secs(240), "validator 5 never committed");
-        tokio::time::sleep(Duration::from_millis(300)).await;
     }
     victim.take().unwrap().kill();
     arena.network.restart_chain().unwrap();
@@ -281,6 +429,12 @@ async fn a_killed_validator_a_restarted_chain_and_a_corrupted_model() {
         (Some(0), SubmissionStatus::BelowMinScore, Uint128::zero())
     );
     assert_eq!(arena.market.claimable(cheater.address().as_ref()).await.unwrap(), 0);
+    // The restarted trainer submitted once, and its model was scored.
+    let trainer = accounts::cosmos(2, "inj").unwrap().address().to_string();
+    let submissions = arena.market.submissions(arena.task_id, 1, None, 10).await.unwrap().submissions;
+    let mine: Vec<_> = submissions.iter().filter(|s| s.trainer.as_str() == trainer).collect();
+    assert_eq!(mine.len(), 1, "{submissions:?}");
+    assert!(mine[0].status == SubmissionStatus::Scored && mine[0].consensus > Some(0), "{:?}", mine[0]);
     drop(nodes);
     drop(arena); // stops the chain and anvil
 }

@@ -20,9 +20,14 @@ pub fn router(store: ModelStore) -> Router {
     Router::new().route("/models/{file}", get(model)).route("/health", get(|| async { "ok" })).with_state(store)
 }
 
-/// Serves until the task is cancelled.
+/// Binds `listen` (port 0 takes a free port) and serves until the task is cancelled.
 pub async fn serve(store: ModelStore, listen: SocketAddr) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen).await?;
+    serve_on(store, tokio::net::TcpListener::bind(listen).await?).await
+}
+
+/// Serves on a bound listener; the log names the address it is bound to (the port the OS chose).
+pub async fn serve_on(store: ModelStore, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    let listen = listener.local_addr()?;
     tracing::info!(%listen, store = %store.dir().display(), "serving models");
     axum::serve(listener, router(store)).await
 }
@@ -49,11 +54,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let served = ModelStore::open(dir.path().join("served")).unwrap();
         let sha = served.put(b"model bytes").unwrap();
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        // Bound before the server starts: connections queue until it accepts them.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        drop(listener);
-        let server = tokio::spawn(serve(served, addr));
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let server = tokio::spawn(serve_on(served, listener));
 
         let fetcher = ModelStore::open(dir.path().join("fetched")).unwrap();
         let base = format!("http://{addr}");
