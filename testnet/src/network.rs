@@ -29,7 +29,8 @@ impl Default for Ports {
 }
 
 impl Ports {
-    /// Ports the OS reports free right now, so that several test networks run side by side.
+    /// Free ports that no other network on this machine is handed out meanwhile (see
+    /// [`free_ports`](crate::process::free_ports)), so that several test networks run side by side.
     pub fn free() -> Result<Self, TestnetError> {
         let p = crate::process::free_ports(5)?;
         Ok(Ports { chain: ChainPorts { rpc: p[0], grpc: p[1], rest: p[2], p2p: p[3] }, evm: p[4] })
