@@ -73,8 +73,10 @@ impl Bridge {
         Ok(page.batches)
     }
 
-    /// Every batch in `status`, in id order, a page of `page_size` at a time.
+    /// Every batch in `status`, in id order, a page of `page_size` at a time (at most the
+    /// bridge's MAX_LIMIT: it answers no more, and a shorter page than asked would end the walk).
     pub async fn all_batches(&self, status: BatchStatus, page_size: u32) -> Result<Vec<BatchResponse>, ClientError> {
+        let page_size = page_size.clamp(1, MAX_LIMIT);
         let mut all = Vec::new();
         loop {
             let page =

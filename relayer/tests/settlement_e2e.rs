@@ -310,6 +310,13 @@ async fn list_batches_pages_past_a_hundred_batches() {
     let all: Vec<u64> = (1..=BATCHES).collect();
     assert_eq!(h.batches().await.iter().map(|b| b.batch_id).collect::<Vec<_>>(), all);
 
+    // The relayer's pass reads the open batches through Bridge::all_batches, a page at a time.
+    let bridge = arena_relayer::bridge::Bridge::new(h.client.clone(), h.bridge.clone());
+    for page_size in [30, 100, 1_000] {
+        let sealed = bridge.all_batches(BatchStatus::Sealed, page_size).await.unwrap();
+        assert_eq!(sealed.iter().map(|b| b.batch_id).collect::<Vec<_>>(), all, "pages of {page_size}");
+    }
+
     // One relayer serves the pages; alone it cannot reach the threshold of 2, so every batch stays sealed.
     h.start_relayer(0, false);
     let mut client = RelayerClient::connect(h.grpc_url(0)).await.unwrap();
