@@ -488,6 +488,29 @@ mod tests {
         assert!(err.contains("cosmos.chain_id"), "{err}");
     }
 
+    /// A whole config reading its keys from `operator` and `attester`, with `extra` appended to
+    /// the `[evm]` table (or starting tables of its own).
+    fn sample_config(operator: &Path, attester: &Path, extra: &str) -> String {
+        format!(
+            r#"
+            [cosmos]
+            chain_id = "arena-local-1"
+            grpc_url = "http://127.0.0.1:9090"
+            bech32_prefix = "inj"
+            gas_price = "160000000inj"
+            bridge = "inj1bridge"
+            operator_key = {{ file = "{}" }}
+            [evm]
+            rpc_url = "http://127.0.0.1:8545"
+            settlement = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+            attester_key = {{ file = "{}" }}
+            {extra}
+            "#,
+            operator.display(),
+            attester.display()
+        )
+    }
+
     #[test]
     fn metrics_are_served_only_when_enabled() {
         let dir = tempfile::tempdir().unwrap();
@@ -495,24 +518,7 @@ mod tests {
         let operator =
             private_file(dir.path(), "operator.key", "test test test test test test test test test test test junk");
         let with = |telemetry: &str| {
-            let text = format!(
-                r#"
-                [cosmos]
-                chain_id = "arena-local-1"
-                grpc_url = "http://127.0.0.1:9090"
-                bech32_prefix = "inj"
-                gas_price = "160000000inj"
-                bridge = "inj1bridge"
-                operator_key = {{ file = "{}" }}
-                [evm]
-                rpc_url = "http://127.0.0.1:8545"
-                settlement = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
-                attester_key = {{ file = "{}" }}
-                {telemetry}
-                "#,
-                operator.display(),
-                attester.display()
-            );
+            let text = sample_config(&operator, &attester, telemetry);
             Config::parse(&text).unwrap().resolve().unwrap().metrics_listen
         };
         assert_eq!(with(""), Some(default::metrics_listen()), "served by default");
@@ -538,24 +544,7 @@ mod tests {
         let attester = private_file(dir.path(), "attester.key", &format!("{ATTESTER}\n"));
         let operator =
             private_file(dir.path(), "operator.key", "test test test test test test test test test test test junk");
-        let text = format!(
-            r#"
-            [cosmos]
-            chain_id = "arena-local-1"
-            grpc_url = "http://127.0.0.1:9090"
-            bech32_prefix = "inj"
-            gas_price = "160000000inj"
-            bridge = "inj1bridge"
-            operator_key = {{ file = "{}" }}
-            [evm]
-            rpc_url = "http://127.0.0.1:8545"
-            settlement = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
-            attester_key = {{ file = "{}" }}
-            confirmations = 3
-            "#,
-            operator.display(),
-            attester.display()
-        );
+        let text = sample_config(&operator, &attester, "confirmations = 3");
         let resolved = Config::parse(&text).unwrap().resolve().unwrap();
         assert_eq!(resolved.attester.address().to_string(), "0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
         assert_eq!(resolved.confirmations, 3);
