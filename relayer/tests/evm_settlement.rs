@@ -111,16 +111,10 @@ async fn threshold_met_posts_the_batch_and_emits_batch_posted() {
     assert!(fx.owner.is_posted(1).await.unwrap());
     let posted = fx.owner.batch(1).await.unwrap();
     assert_eq!((posted.root, posted.total, posted.claimed, posted.count), (tree.root, total(&leaves), U256::ZERO, 5));
-    let receipt = fx.owner.provider().get_transaction_receipt(tx.tx_hash).await.unwrap().unwrap();
-    let events: Vec<ArenaSettlement::BatchPosted> = receipt
-        .inner
-        .logs()
-        .iter()
-        .filter_map(|log| log.log_decode::<ArenaSettlement::BatchPosted>().ok())
-        .map(|log| log.inner.data)
-        .collect();
+    let posted_events: Vec<ArenaSettlement::BatchPosted> =
+        events(&fx.owner, tx.tx_hash, fx.owner.settlement_address()).await;
     assert_eq!(
-        events,
+        posted_events,
         vec![ArenaSettlement::BatchPosted {
             batchId: 1,
             root: tree.root,
@@ -600,14 +594,8 @@ async fn attester_changes_wait_for_the_timelock() {
     let owner_key = fx.owner.signer_address();
     let all: Vec<Address> = fx.attesters.iter().map(|a| a.address()).collect();
     let proposal = fx.owner.propose_attester_update(&[owner_key], &all, 1).await.unwrap();
-    let receipt = fx.owner.provider().get_transaction_receipt(proposal.tx_hash).await.unwrap().unwrap();
-    let proposed: Vec<ArenaSettlement::AttesterUpdateProposed> = receipt
-        .inner
-        .logs()
-        .iter()
-        .filter_map(|log| log.log_decode::<ArenaSettlement::AttesterUpdateProposed>().ok())
-        .map(|log| log.inner.data)
-        .collect();
+    let proposed: Vec<ArenaSettlement::AttesterUpdateProposed> =
+        events(&fx.owner, proposal.tx_hash, fx.owner.settlement_address()).await;
     assert_eq!(proposed.len(), 1);
     assert_eq!(
         (proposed[0].add.clone(), proposed[0].remove.clone(), proposed[0].newThreshold),
