@@ -227,7 +227,9 @@ pub struct Submission {
     pub model_sha256: HexBinary,
     pub uri: String,
     pub metadata: ModelMetadata,
-    /// The trainer's effective stake T_i when it submitted.
+    /// The trainer's effective stake T_i in its round as it stood at submission. Ranking reads the
+    /// round's frozen stake, the same for every round but round 1, whose stakes freeze after its
+    /// submissions (a trainer that submitted keeps its stake until then).
     pub stake: Uint128,
 }
 
