@@ -1,46 +1,90 @@
-//! The byte encodings that validators, the contract and auditors hash identically: the score
-//! commitment, the round seed and the per-submission assignment seed.
+//! The byte encodings that nodes, the contract and auditors hash identically: the sealed model
+//! commitment, the score commitment, the evaluation key's hash, the round seed and the
+//! per-submission assignment seed.
 
 use sha2::{Digest, Sha256};
 
 /// Scores are integers in `[0, MAX_SCORE]`, higher is better (accuracy in parts per million).
 pub const MAX_SCORE: u32 = 1_000_000;
 
-/// The commitment a validator publishes before revealing its score:
+/// The domain tag of [`model_commitment`]: no other hash of Arena's starts with these bytes.
+pub const MODEL_COMMITMENT_TAG: &[u8] = b"arena-model-v1";
+
+/// Feeds an address into a hash as `len u16 BE || UTF-8 bytes`, the bech32 string exactly as the
+/// chain reports it (lowercase). The length prefix keeps the address from running into the next
+/// field. Bech32 addresses are at most 90 characters, far below u16::MAX; saturating rather than
+/// wrapping means an absurd input can never collide with a shorter one.
+fn update_address(h: &mut Sha256, address: &str) {
+    let addr = address.as_bytes();
+    let len = u16::try_from(addr.len()).unwrap_or(u16::MAX);
+    h.update(len.to_be_bytes());
+    h.update(addr);
+}
+
+/// The sealed commitment a training node submits in the submission phase; it reveals the model
+/// and the salt in the model-reveal phase:
+///
+/// ```text
+/// sha256( "arena-model-v1"  14 bytes, the domain tag
+///      || task_id       u64, 8 bytes big-endian
+///      || round         u32, 4 bytes big-endian
+///      || len(addr)     u16, 2 bytes big-endian, then the trainer's address (UTF-8)
+///      || model_sha256  32 bytes
+///      || salt          32 bytes )
+/// ```
+///
+/// Task, round and trainer are inside so that a commitment seen on chain cannot be replayed by
+/// another trainer, in another round or another task; the salt keeps a known model (last round's
+/// winner) from being recognised in a commitment before it is revealed.
+pub fn model_commitment(task_id: u64, round: u32, trainer: &str, model_sha256: &[u8; 32], salt: &[u8; 32]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(MODEL_COMMITMENT_TAG);
+    h.update(task_id.to_be_bytes());
+    h.update(round.to_be_bytes());
+    update_address(&mut h, trainer);
+    h.update(model_sha256);
+    h.update(salt);
+    h.finalize().into()
+}
+
+/// The commitment a validator publishes before revealing its score and the round's baseline
+/// (what a trivial model scores on the round's evaluation shard):
 ///
 /// ```text
 /// sha256( task_id       u64, 8 bytes big-endian
 ///      || round         u32, 4 bytes big-endian
 ///      || submission_id u64, 8 bytes big-endian
-///      || len(addr)     u16, 2 bytes big-endian, then the UTF-8 bytes of the validator's
-///                       bech32 address string exactly as the chain reports it (lowercase)
+///      || len(addr)     u16, 2 bytes big-endian, then the validator's address (UTF-8)
 ///      || score         u32, 4 bytes big-endian
+///      || baseline      u32, 4 bytes big-endian
 ///      || salt          32 bytes )
 /// ```
 ///
-/// The length prefix keeps the address from running into the score; fixed-width integers keep
-/// every other field unambiguous. The gpu-worker calls this same function.
+/// Fixed-width integers keep every field unambiguous. The gpu-worker calls this same function.
 pub fn score_commitment(
     task_id: u64,
     round: u32,
     submission_id: u64,
     validator: &str,
     score: u32,
+    baseline: u32,
     salt: &[u8; 32],
 ) -> [u8; 32] {
-    let addr = validator.as_bytes();
-    // Bech32 addresses are at most 90 characters, far below u16::MAX; saturate rather than
-    // wrap so an absurd input can never collide with a shorter one.
-    let len = u16::try_from(addr.len()).unwrap_or(u16::MAX);
     let mut h = Sha256::new();
     h.update(task_id.to_be_bytes());
     h.update(round.to_be_bytes());
     h.update(submission_id.to_be_bytes());
-    h.update(len.to_be_bytes());
-    h.update(addr);
+    update_address(&mut h, validator);
     h.update(score.to_be_bytes());
+    h.update(baseline.to_be_bytes());
     h.update(salt);
     h.finalize().into()
+}
+
+/// What the task commits to for each round's evaluation key: `sha256(key)`. The key is 32
+/// uniformly random bytes drawn for that round alone, so its hash reveals nothing of it.
+pub fn evaluation_key_hash(key: &[u8; 32]) -> [u8; 32] {
+    Sha256::digest(key).into()
 }
 
 /// The first round's seed: `sha256("arena-seed" || task_id u64 BE || creation height u64 BE ||
@@ -141,22 +185,60 @@ mod tests {
         bytes.extend_from_slice(&(addr.len() as u16).to_be_bytes());
         bytes.extend_from_slice(addr.as_bytes());
         bytes.extend_from_slice(&654_321u32.to_be_bytes());
+        bytes.extend_from_slice(&100_000u32.to_be_bytes());
         bytes.extend_from_slice(&salt);
         let expected: [u8; 32] = Sha256::digest(&bytes).into();
-        assert_eq!(score_commitment(3, 2, 11, addr, 654_321, &salt), expected);
-        assert_eq!(bytes.len(), 8 + 4 + 8 + 2 + addr.len() + 4 + 32);
+        assert_eq!(score_commitment(3, 2, 11, addr, 654_321, 100_000, &salt), expected);
+        assert_eq!(bytes.len(), 8 + 4 + 8 + 2 + addr.len() + 4 + 4 + 32);
+
+        let trainer = "arena1trainer";
+        let mut bytes = b"arena-model-v1".to_vec();
+        bytes.extend_from_slice(&3u64.to_be_bytes());
+        bytes.extend_from_slice(&2u32.to_be_bytes());
+        bytes.extend_from_slice(&(trainer.len() as u16).to_be_bytes());
+        bytes.extend_from_slice(trainer.as_bytes());
+        bytes.extend_from_slice(&[5u8; 32]);
+        bytes.extend_from_slice(&salt);
+        let expected: [u8; 32] = Sha256::digest(&bytes).into();
+        assert_eq!(model_commitment(3, 2, trainer, &[5u8; 32], &salt), expected);
     }
 
     #[test]
     fn commitment_binds_every_field() {
         let s = [1u8; 32];
-        let base = score_commitment(1, 1, 1, "a", 5, &s);
-        assert_ne!(base, score_commitment(2, 1, 1, "a", 5, &s));
-        assert_ne!(base, score_commitment(1, 2, 1, "a", 5, &s));
-        assert_ne!(base, score_commitment(1, 1, 2, "a", 5, &s));
-        assert_ne!(base, score_commitment(1, 1, 1, "b", 5, &s));
-        assert_ne!(base, score_commitment(1, 1, 1, "a", 6, &s));
-        assert_ne!(base, score_commitment(1, 1, 1, "a", 5, &[2u8; 32]));
+        let base = score_commitment(1, 1, 1, "a", 5, 0, &s);
+        assert_ne!(base, score_commitment(2, 1, 1, "a", 5, 0, &s));
+        assert_ne!(base, score_commitment(1, 2, 1, "a", 5, 0, &s));
+        assert_ne!(base, score_commitment(1, 1, 2, "a", 5, 0, &s));
+        assert_ne!(base, score_commitment(1, 1, 1, "b", 5, 0, &s));
+        assert_ne!(base, score_commitment(1, 1, 1, "a", 6, 0, &s));
+        assert_ne!(base, score_commitment(1, 1, 1, "a", 5, 1, &s));
+        assert_ne!(base, score_commitment(1, 1, 1, "a", 5, 0, &[2u8; 32]));
+    }
+
+    proptest::proptest! {
+        /// A model commitment opens to exactly one (task, round, trainer, model, salt): changing
+        /// any one field, by any amount, changes the commitment.
+        #[test]
+        fn model_commitment_binds_every_field(
+            task in 0u64..u64::MAX, round in 0u32..u32::MAX,
+            trainer in "arena1[a-z0-9]{1,20}", other in "arena1[a-z0-9]{1,20}",
+            model in proptest::array::uniform32(0u8..), salt in proptest::array::uniform32(0u8..),
+            flip in 0usize..32, bit in 0u8..8,
+        ) {
+            let base = model_commitment(task, round, &trainer, &model, &salt);
+            proptest::prop_assert_ne!(base, model_commitment(task.wrapping_add(1), round, &trainer, &model, &salt));
+            proptest::prop_assert_ne!(base, model_commitment(task, round.wrapping_add(1), &trainer, &model, &salt));
+            if other != trainer {
+                proptest::prop_assert_ne!(base, model_commitment(task, round, &other, &model, &salt));
+            }
+            let mut m = model;
+            m[flip] ^= 1 << bit;
+            proptest::prop_assert_ne!(base, model_commitment(task, round, &trainer, &m, &salt));
+            let mut s = salt;
+            s[flip] ^= 1 << bit;
+            proptest::prop_assert_ne!(base, model_commitment(task, round, &trainer, &model, &s));
+        }
     }
 
     #[test]
@@ -207,8 +289,16 @@ mod tests {
             "c9ab4a2b24173a89d35839ab81938fccc799a8c72ba00373ed62caf863a6d73e"
         );
         assert_eq!(
-            hex::encode(score_commitment(3, 2, 11, "arena1validator", 654_321, &[7u8; 32])),
-            "2be7472c5982e754b2ff56966bef9d59a3b4d8ff14f429d22f2093f447af2e33"
+            hex::encode(score_commitment(3, 2, 11, "arena1validator", 654_321, 100_000, &[7u8; 32])),
+            "7909784d0c3f579a61d84abf94d46013abbbbc5fe5b58932f0e8aea740510888"
+        );
+        assert_eq!(
+            hex::encode(model_commitment(3, 2, "arena1trainer", &[5u8; 32], &[7u8; 32])),
+            "bc11367badd99e6298ec24c42816e79ca02fefa69f3dad14568cc132bfc83570"
+        );
+        assert_eq!(
+            hex::encode(evaluation_key_hash(&[9u8; 32])),
+            "8c0cc17a04942cc4f8e0fe0b302606d3108860c126428ba2ceeb5f9ed41c2b05"
         );
     }
 

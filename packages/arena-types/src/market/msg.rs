@@ -44,14 +44,30 @@ pub const DEFAULT_MIN_EVM_WITHDRAWAL: Uint128 = Uint128::new(1_000_000);
 pub enum ExecuteMsg {
     /// cw20 `Send` hook: the token contract forwards a [`ReceiveMsg`] with the sent amount.
     Receive(Cw20ReceiveMsg),
-    /// A training node commits to its model for the current round (submission phase).
+    /// A training node seals its model for the current round (submission phase): only the
+    /// commitment [`crate::market::commitment::model_commitment`] is published, so no other
+    /// trainer can see, let alone copy, the model before submissions close. One per trainer and
+    /// round.
     Submit {
+        task_id: u64,
+        /// The 32-byte sealed commitment.
+        commitment: HexBinary,
+    },
+    /// A training node opens its sealed commitment (model-reveal phase): the model's hash, where
+    /// validators fetch it, its metadata (checked against the task's constraints) and the salt.
+    /// A model hash another trainer revealed first in this task (an earlier round, or an earlier
+    /// commitment of this round) is marked `Duplicate` and earns nothing. A commitment left
+    /// unopened forfeits the round: no validators, no score, no reward; no stake is taken
+    /// (not opening only loses the trainer its own round).
+    RevealModel {
         task_id: u64,
         /// sha256 of the model file (safetensors), 32 bytes.
         model_sha256: HexBinary,
         /// Where validators fetch the model (`file://` or `http(s)://`).
         uri: String,
         metadata: ModelMetadata,
+        /// The 32-byte salt of the commitment.
+        salt: HexBinary,
     },
     /// Crank: samples the validators of up to `limit` unassigned submissions of the
     /// current round (default 10, at most 100). Allowed in the commit phase; anyone may call it.
@@ -65,8 +81,17 @@ pub enum ExecuteMsg {
         /// The 32-byte commitment.
         commitment: HexBinary,
     },
-    /// An assigned validator reveals the score and the 32-byte salt it committed to (reveal phase).
-    Reveal { task_id: u64, submission_id: u64, score: u32, salt: HexBinary },
+    /// An assigned validator reveals the score, the round's baseline (what a trivial model scores
+    /// on the round's evaluation shard) and the 32-byte salt it committed to (reveal phase).
+    Reveal { task_id: u64, submission_id: u64, score: u32, baseline: u32, salt: HexBinary },
+    /// Reveals the key of `round`'s evaluation shard (32 bytes whose sha256 the task committed to
+    /// in [`EvaluationShard::key_sha256`]), from the start of the round's commit phase until
+    /// [`crate::market::phase::Schedule::key_deadline`]: after every model of the round is sealed
+    /// and revealed, so no trainer can train on it. Anyone holding the key may send it. A round
+    /// whose key is missing at the deadline is void: nothing is scored or slashed, its emission
+    /// stays in the pool, and `creator_bond / rounds` of the creator's bond goes to the round's
+    /// trainers.
+    RevealEvaluationKey { task_id: u64, round: u32, key: HexBinary },
     /// Reveals the creator's beacon value of `round`
     /// ([`crate::market::commitment::beacon_value`]), which seeds that round's validator sampling.
     /// Anyone holding it may send it (the chain to the task's anchor is the proof), but only once
@@ -102,7 +127,8 @@ pub enum ExecuteMsg {
         evm_recipient: String,
     },
     /// The task's creator takes back what its pool still holds (rounding dust, stake slashed in
-    /// the last round) once every round is finalized.
+    /// the last round, the emission of void rounds) and what is left of its bond, once every
+    /// round is finalized.
     ReclaimPool { task_id: u64 },
     /// Admin: stops (or resumes) every state change but admin ones.
     SetPaused { paused: bool },
@@ -119,7 +145,8 @@ pub enum ExecuteMsg {
 // every client write `Box::new`.
 #[allow(clippy::large_enum_variant)]
 pub enum ReceiveMsg {
-    /// The tokens become the reward pool of a new task with these parameters.
+    /// The tokens become the creator's bond (`creator_bond` of them) and the reward pool (the
+    /// rest) of a new task with these parameters.
     CreateTask(TaskParams),
     /// Joins a task in `role` (or adds to the stake held in that role).
     Stake { task_id: u64, role: Role },
@@ -139,6 +166,19 @@ pub enum Role {
 pub struct DataCommitment {
     pub uri: String,
     pub sha256: HexBinary,
+}
+
+/// One round's evaluation data, committed at the task's creation and readable only from that
+/// round's commit phase on: the file at `uri` is the shard encrypted with ChaCha20-Poly1305 under
+/// a key of the round's own, which the creator reveals on chain (`RevealEvaluationKey`).
+#[cw_serde]
+pub struct EvaluationShard {
+    /// Where the encrypted shard lives.
+    pub uri: String,
+    /// sha256 of the plaintext shard: validators check what they decrypted against it.
+    pub sha256: HexBinary,
+    /// sha256 of the round's 32-byte key ([`crate::market::commitment::evaluation_key_hash`]).
+    pub key_sha256: HexBinary,
 }
 
 /// What models a task accepts.
@@ -172,6 +212,8 @@ pub struct Metric {
 pub struct Phases {
     pub clock: Clock,
     pub submission: u64,
+    /// Trainers open their sealed commitments.
+    pub model_reveal: u64,
     pub commit: u64,
     pub reveal: u64,
     /// How long unbonded stake waits before it can be withdrawn; at least one round, so stake
@@ -187,8 +229,14 @@ pub struct TaskParams {
     /// ([`crate::market::commitment::beacon_value`] of round 0), 32 bytes. The creator reveals one
     /// value of the chain per round after that round's stakes freeze (`RevealBeacon`).
     pub beacon: HexBinary,
+    /// Public: trainers train on it.
     pub training_data: DataCommitment,
-    pub evaluation_data: DataCommitment,
+    /// One hidden evaluation shard per round, in round order (`rounds` of them).
+    pub evaluation: Vec<EvaluationShard>,
+    /// Taken from the tokens sent with the task and held apart from the pool: each round whose
+    /// evaluation key is not revealed in time forfeits `creator_bond / rounds` of it to that
+    /// round's trainers; the rest returns with `ReclaimPool`. At least one unit per round.
+    pub creator_bond: Uint128,
     pub model: ModelConstraints,
     pub rounds: u32,
     pub phases: Phases,
@@ -205,6 +253,9 @@ pub struct TaskParams {
     pub outlier_bound: u32,
     /// Scored submissions below this consensus score get no reward.
     pub min_score: u32,
+    /// Scored submissions that do not beat the round's baseline (the consensus of the baselines
+    /// the validators reveal: a majority-class guess for classification) get no reward.
+    pub beat_baseline: bool,
     /// Validators' floor share of an emission, in [0, 1/2].
     pub gamma: Decimal,
     /// Rank decay of trainer rewards, in (0, 1].
@@ -299,7 +350,7 @@ pub struct ConfigResponse {
     pub bridge_change_delay: u64,
 }
 
-/// The money of a task. Invariant: `entered = pool + in_finalization + stake + unbonding +
+/// The money of a task. Invariant: `entered = pool + bond + in_finalization + stake + unbonding +
 /// rewarded + withdrawn + reclaimed`.
 #[cw_serde]
 #[derive(Default)]
@@ -318,8 +369,12 @@ pub struct TaskAccounts {
     pub rewarded: Uint128,
     /// Unbonded stake paid back.
     pub withdrawn: Uint128,
-    /// What the creator took back from the pool after the last round.
+    /// The creator's bond, held apart from the pool.
+    pub bond: Uint128,
+    /// What the creator took back from the pool and its bond after the last round.
     pub reclaimed: Uint128,
+    /// Bond forfeited for evaluation keys not revealed in time (paid to those rounds' trainers).
+    pub bond_forfeited: Uint128,
     /// Total slashed so far (already back in `pool`).
     pub slashed: Uint128,
 }
@@ -417,19 +472,37 @@ pub struct RoundResponse {
     pub paid: Uint128,
     pub scored: u64,
     pub finalized: bool,
+    /// Models revealed in the model-reveal phase (duplicates included).
+    pub revealed: u64,
+    /// The round's evaluation key once revealed.
+    pub evaluation_key: Option<HexBinary>,
+    /// The key was not revealed in time: nothing is scored, the bond forfeit is paid instead.
+    pub void: bool,
+    /// What of the creator's bond the round forfeited to its trainers.
+    pub bond_forfeit: Uint128,
 }
 
 #[cw_serde]
 #[derive(Copy, Eq)]
 pub enum SubmissionStatus {
-    /// Waiting for validators or finalization.
+    /// Waiting for its model, its validators or finalization.
     Pending,
+    /// Sealed and never opened in the model-reveal phase: no validators, no reward.
+    Unrevealed,
+    /// Another trainer revealed the same model hash first (an earlier round, or an earlier
+    /// commitment of this round): no validators, no reward.
+    Duplicate,
     /// Fewer than quorum revealed (or none was assigned): no reward, no penalty.
     Unscored,
     /// Consensus below the task's minimum score: no reward.
     BelowMinScore,
+    /// Consensus not above the round's baseline (`beat_baseline`): no reward.
+    BelowBaseline,
     /// Consensus reached; ranked and rewarded.
     Scored,
+    /// The round's evaluation key was never revealed: not scored; paid its share of the bond
+    /// forfeit, pro rata of the trainers' stakes.
+    Void,
 }
 
 #[cw_serde]
@@ -438,9 +511,10 @@ pub struct SubmissionResponse {
     pub task_id: u64,
     pub round: u32,
     pub trainer: Addr,
-    pub model_sha256: HexBinary,
-    pub uri: String,
-    pub metadata: ModelMetadata,
+    /// The sealed commitment of the submission phase.
+    pub commitment: HexBinary,
+    /// The model, once revealed.
+    pub model: Option<RevealedModel>,
     /// The trainer's effective stake T_i in its round as it stood at submission. Ranking reads the
     /// round's frozen stake, the same for every round but round 1, whose stakes freeze after its
     /// submissions (a trainer that submitted keeps its stake until then).
@@ -450,9 +524,19 @@ pub struct SubmissionResponse {
     pub revealed_weight: Uint128,
     pub status: SubmissionStatus,
     pub consensus: Option<u32>,
+    /// The consensus of the baselines its validators revealed.
+    pub baseline: Option<u32>,
     pub rank: Option<u32>,
     pub weight: Uint128,
     pub reward: Uint128,
+}
+
+/// A submission's model, as its trainer revealed it.
+#[cw_serde]
+pub struct RevealedModel {
+    pub sha256: HexBinary,
+    pub uri: String,
+    pub metadata: ModelMetadata,
 }
 
 #[cw_serde]
@@ -468,6 +552,7 @@ pub struct AssignmentResponse {
     pub weight: Uint128,
     pub commitment: Option<HexBinary>,
     pub score: Option<u32>,
+    pub baseline: Option<u32>,
     pub standing: Option<Standing>,
     pub slashed: Uint128,
 }
@@ -578,7 +663,11 @@ mod tests {
         let salt = HexBinary::from([0xabu8; 32]);
         let cases: Vec<(ExecuteMsg, &str)> = vec![
             (
-                ExecuteMsg::Submit {
+                ExecuteMsg::Submit { task_id: 1, commitment: HexBinary::from([0x22u8; 32]) },
+                r#"{"submit":{"task_id":1,"commitment":"2222222222222222222222222222222222222222222222222222222222222222"}}"#,
+            ),
+            (
+                ExecuteMsg::RevealModel {
                     task_id: 1,
                     model_sha256: HexBinary::from([0x11u8; 32]),
                     uri: "file://models/a.safetensors".into(),
@@ -588,8 +677,13 @@ mod tests {
                         file_bytes: 407_080,
                         notes: None,
                     },
+                    salt: salt.clone(),
                 },
-                r#"{"submit":{"task_id":1,"model_sha256":"1111111111111111111111111111111111111111111111111111111111111111","uri":"file://models/a.safetensors","metadata":{"family":"mlp","parameters":101770,"file_bytes":407080,"notes":null}}}"#,
+                r#"{"reveal_model":{"task_id":1,"model_sha256":"1111111111111111111111111111111111111111111111111111111111111111","uri":"file://models/a.safetensors","metadata":{"family":"mlp","parameters":101770,"file_bytes":407080,"notes":null},"salt":"abababababababababababababababababababababababababababababababab"}}"#,
+            ),
+            (
+                ExecuteMsg::RevealEvaluationKey { task_id: 1, round: 2, key: HexBinary::from([0x01u8; 32]) },
+                r#"{"reveal_evaluation_key":{"task_id":1,"round":2,"key":"0101010101010101010101010101010101010101010101010101010101010101"}}"#,
             ),
             (ExecuteMsg::Assign { task_id: 1, limit: Some(10) }, r#"{"assign":{"task_id":1,"limit":10}}"#),
             (
@@ -597,8 +691,8 @@ mod tests {
                 r#"{"commit":{"task_id":1,"submission_id":2,"commitment":"abababababababababababababababababababababababababababababababab"}}"#,
             ),
             (
-                ExecuteMsg::Reveal { task_id: 1, submission_id: 2, score: 912_345, salt },
-                r#"{"reveal":{"task_id":1,"submission_id":2,"score":912345,"salt":"abababababababababababababababababababababababababababababababab"}}"#,
+                ExecuteMsg::Reveal { task_id: 1, submission_id: 2, score: 912_345, baseline: 100_000, salt },
+                r#"{"reveal":{"task_id":1,"submission_id":2,"score":912345,"baseline":100000,"salt":"abababababababababababababababababababababababababababababababab"}}"#,
             ),
             (
                 ExecuteMsg::Finalize { task_id: 1, round: 1, limit: Some(50) },
@@ -666,13 +760,14 @@ mod tests {
             to_json_string(&ReceiveMsg::Delegate { task_id: 1, operator: "arena1op".into() }).unwrap(),
             r#"{"delegate":{"task_id":1,"operator":"arena1op"}}"#
         );
-        let phases = Phases { clock: Clock::Height, submission: 20, commit: 10, reveal: 10, unbonding: 40 };
+        let phases =
+            Phases { clock: Clock::Height, submission: 20, model_reveal: 5, commit: 10, reveal: 10, unbonding: 45 };
         assert_eq!(
             to_json_string(&phases).unwrap(),
-            r#"{"clock":"height","submission":20,"commit":10,"reveal":10,"unbonding":40}"#
+            r#"{"clock":"height","submission":20,"model_reveal":5,"commit":10,"reveal":10,"unbonding":45}"#
         );
         let create = to_json_string(&ReceiveMsg::CreateTask(crate::market::params::tests::demo_params())).unwrap();
         assert!(create.starts_with(r#"{"create_task":{"metric":{"name":"accuracy_ppm","#), "{create}");
-        assert!(create.contains(r#""quorum":"0.5","tau":20000,"outlier_bound":100000,"min_score":0,"gamma":"0.1","q":"0.8","beta":"0.5","epsilon":"0.5","liveness_slash":"0.05","outlier_slash":"0.1"}}"#), "{create}");
+        assert!(create.contains(r#""quorum":"0.5","tau":20000,"outlier_bound":100000,"min_score":0,"beat_baseline":true,"gamma":"0.1","q":"0.8","beta":"0.5","epsilon":"0.5","liveness_slash":"0.05","outlier_slash":"0.1"}}"#), "{create}");
     }
 }

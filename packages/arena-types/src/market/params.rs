@@ -5,7 +5,7 @@ use cosmwasm_std::{Decimal, HexBinary, Uint128};
 use thiserror::Error;
 
 use super::commitment::MAX_SCORE;
-use super::msg::{DataCommitment, Metric, ModelConstraints, ModelMetadata, Phases, TaskParams};
+use super::msg::{DataCommitment, EvaluationShard, Metric, ModelConstraints, ModelMetadata, Phases, TaskParams};
 use super::sampling::stake_power;
 
 /// Most rounds a task may run.
@@ -46,6 +46,12 @@ pub enum ParamError {
     #[error("unbonding ({unbonding}) must last at least one round ({round_length}) so staked work stays slashable")]
     UnbondingTooShort { unbonding: u64, round_length: u64 },
 
+    #[error("the task has {rounds} rounds but {shards} evaluation shards: give one per round")]
+    ShardCount { rounds: u32, shards: usize },
+
+    #[error("creator_bond {bond} is below one unit per round ({rounds}): a void round must forfeit something")]
+    BondTooSmall { bond: Uint128, rounds: u32 },
+
     #[error("model family {got:?} does not match the task's {expected:?}")]
     WrongModelFamily { expected: String, got: String },
 
@@ -84,6 +90,12 @@ fn data(uri_field: &'static str, sha_field: &'static str, d: &DataCommitment) ->
     digest(sha_field, &d.sha256)
 }
 
+fn shard(s: &EvaluationShard) -> Result<(), ParamError> {
+    text("evaluation.uri", &s.uri, MAX_URI_LEN)?;
+    digest("evaluation.sha256", &s.sha256)?;
+    digest("evaluation.key_sha256", &s.key_sha256)
+}
+
 fn model(m: &ModelConstraints) -> Result<(), ParamError> {
     text("model.family", &m.family, MAX_NAME_LEN)?;
     range("model.max_parameters", m.max_parameters, 1, u64::MAX)?;
@@ -92,9 +104,10 @@ fn model(m: &ModelConstraints) -> Result<(), ParamError> {
 
 impl TaskParams {
     /// A task with Arena's default economics, where the caller gives only what is its own (what
-    /// is measured, on which data, with which model, for how long, and the creator's beacon):
-    /// k = 3 validators per submission, minimum stakes of 1 token (10^6 units) for both roles,
-    /// quorum 1/2, tau 2 points (20,000 ppm), outlier bound 10 points, no minimum score,
+    /// is measured, on which data, with which model, for how long, and the creator's beacon and
+    /// evaluation shards, one per round): k = 3 validators per submission, minimum stakes of 1
+    /// token (10^6 units) for both roles, a creator bond of 1 token per round, quorum 1/2, tau 2
+    /// points (20,000 ppm), outlier bound 10 points, no minimum score but the baseline to beat,
     /// gamma 10%, rank decay q = 0.8, beta = 1 (stake split over identities gains nothing),
     /// epsilon 1/2, slashes of 5% (liveness) and 10% (outlier). The one place these are written:
     /// deployments, the demo, benches and tests override fields with struct update syntax.
@@ -102,16 +115,17 @@ impl TaskParams {
         metric: Metric,
         beacon: HexBinary,
         training_data: DataCommitment,
-        evaluation_data: DataCommitment,
+        evaluation: Vec<EvaluationShard>,
         model: ModelConstraints,
-        rounds: u32,
         phases: Phases,
     ) -> TaskParams {
+        let rounds = u32::try_from(evaluation.len()).unwrap_or(u32::MAX);
         TaskParams {
             metric,
             beacon,
             training_data,
-            evaluation_data,
+            evaluation,
+            creator_bond: Uint128::new(1_000_000) * Uint128::from(rounds),
             model,
             rounds,
             phases,
@@ -122,6 +136,7 @@ impl TaskParams {
             tau: 20_000,
             outlier_bound: 100_000,
             min_score: 0,
+            beat_baseline: true,
             gamma: Decimal::percent(10),
             q: Decimal::percent(80),
             beta: Decimal::one(),
@@ -138,18 +153,25 @@ pub fn validate_task_params(p: &TaskParams) -> Result<(), ParamError> {
     text("metric.description", &p.metric.description, MAX_TEXT_LEN)?;
     digest("beacon", &p.beacon)?;
     data("training_data.uri", "training_data.sha256", &p.training_data)?;
-    data("evaluation_data.uri", "evaluation_data.sha256", &p.evaluation_data)?;
     model(&p.model)?;
     range("rounds", p.rounds, 1, MAX_ROUNDS)?;
+    if p.evaluation.len() != p.rounds as usize {
+        return Err(ParamError::ShardCount { rounds: p.rounds, shards: p.evaluation.len() });
+    }
+    p.evaluation.iter().try_for_each(shard)?;
+    if p.creator_bond < Uint128::from(p.rounds) {
+        return Err(ParamError::BondTooSmall { bond: p.creator_bond, rounds: p.rounds });
+    }
     // Phase lengths of 1..=10^9 blocks or seconds: long enough to act in, short enough that a
     // schedule of MAX_ROUNDS rounds cannot overflow a u64.
     let max_phase = 1_000_000_000u64;
     range("phases.submission", p.phases.submission, 1, max_phase)?;
+    range("phases.model_reveal", p.phases.model_reveal, 1, max_phase)?;
     // At least 2, so that sampling waits at least one block for the creator's beacon
     // (`Schedule::beacon_deadline` is half-way through the commit phase).
     range("phases.commit", p.phases.commit, 2, max_phase)?;
     range("phases.reveal", p.phases.reveal, 1, max_phase)?;
-    let round_length = p.phases.submission + p.phases.commit + p.phases.reveal;
+    let round_length = p.phases.submission + p.phases.model_reveal + p.phases.commit + p.phases.reveal;
     if p.phases.unbonding < round_length {
         return Err(ParamError::UnbondingTooShort { unbonding: p.phases.unbonding, round_length });
     }
@@ -207,7 +229,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::market::phase::Clock;
 
-    /// A realistic demo task: MNIST-sized MLP, 3 rounds of 20 + 10 + 10 blocks, k = 3.
+    /// A realistic demo task: MNIST-sized MLP, 3 rounds of 20 + 5 + 10 + 10 blocks, k = 3.
     pub fn demo_params() -> TaskParams {
         TaskParams {
             min_trainer_stake: Uint128::new(100),
@@ -220,14 +242,19 @@ pub(crate) mod tests {
                 },
                 HexBinary::from([9u8; 32]),
                 DataCommitment { uri: "file://data/train.bin".into(), sha256: HexBinary::from([1u8; 32]) },
-                DataCommitment { uri: "file://data/eval.bin".into(), sha256: HexBinary::from([2u8; 32]) },
+                (1..=3u8)
+                    .map(|r| EvaluationShard {
+                        uri: format!("file://data/eval-{r}.bin.enc"),
+                        sha256: HexBinary::from([r; 32]),
+                        key_sha256: HexBinary::from([r + 10; 32]),
+                    })
+                    .collect(),
                 ModelConstraints {
                     family: "mlp-784-128-10".into(),
                     max_parameters: 200_000,
                     max_file_bytes: 1_000_000,
                 },
-                3,
-                Phases { clock: Clock::Height, submission: 20, commit: 10, reveal: 10, unbonding: 40 },
+                Phases { clock: Clock::Height, submission: 20, model_reveal: 5, commit: 10, reveal: 10, unbonding: 45 },
             )
         }
     }
@@ -255,8 +282,20 @@ pub(crate) mod tests {
         p.outlier_bound = 10;
         assert_eq!(validate_task_params(&p), Err(ParamError::OutlierBelowTau { tau: 20_000, outlier_bound: 10 }));
         let mut p = demo_params();
-        p.phases.unbonding = 39;
-        assert_eq!(validate_task_params(&p), Err(ParamError::UnbondingTooShort { unbonding: 39, round_length: 40 }));
+        p.phases.unbonding = 44;
+        assert_eq!(validate_task_params(&p), Err(ParamError::UnbondingTooShort { unbonding: 44, round_length: 45 }));
+        let mut p = demo_params();
+        p.evaluation.pop();
+        assert_eq!(validate_task_params(&p), Err(ParamError::ShardCount { rounds: 3, shards: 2 }));
+        let mut p = demo_params();
+        p.evaluation[1].key_sha256 = HexBinary::from([1u8; 16]);
+        assert_eq!(validate_task_params(&p), Err(ParamError::BadDigest { field: "evaluation.key_sha256", len: 16 }));
+        let mut p = demo_params();
+        p.creator_bond = Uint128::new(2);
+        assert_eq!(validate_task_params(&p), Err(ParamError::BondTooSmall { bond: Uint128::new(2), rounds: 3 }));
+        let mut p = demo_params();
+        p.phases.model_reveal = 0;
+        assert!(matches!(validate_task_params(&p), Err(ParamError::OutOfRange { field: "phases.model_reveal", .. })));
         let mut p = demo_params();
         p.metric.name = " ".into();
         assert_eq!(validate_task_params(&p), Err(ParamError::Empty { field: "metric.name" }));

@@ -1,5 +1,6 @@
-//! A task's clock: rounds follow each other back to back, each made of a submission, a commit and
-//! a reveal phase, counted in blocks or in seconds from the task's creation.
+//! A task's clock: rounds follow each other back to back, each made of a submission, a
+//! model-reveal, a commit and a reveal phase, counted in blocks or in seconds from the task's
+//! creation.
 
 use cosmwasm_schema::cw_serde;
 
@@ -17,8 +18,10 @@ pub enum Clock {
 #[cw_serde]
 #[derive(Copy, Eq)]
 pub enum Phase {
-    /// Training nodes submit models.
+    /// Training nodes submit sealed commitments to their models.
     Submission,
+    /// Training nodes reveal the models they committed to (hash, URI, metadata, salt).
+    ModelReveal,
     /// Assigned validators commit to their scores (assignment is cranked at its start).
     Commit,
     /// Assigned validators reveal score and salt.
@@ -35,6 +38,7 @@ pub struct Schedule {
     /// Height or time (seconds) at which round 1's submission phase opens.
     pub start: u64,
     pub submission: u64,
+    pub model_reveal: u64,
     pub commit: u64,
     pub reveal: u64,
     pub rounds: u32,
@@ -54,7 +58,7 @@ pub struct RoundPhase {
 impl Schedule {
     /// Length of one round.
     pub fn round_length(&self) -> u64 {
-        self.submission + self.commit + self.reveal
+        self.submission + self.model_reveal + self.commit + self.reveal
     }
 
     /// The height or time at which `round` (1-based) opens.
@@ -80,10 +84,13 @@ impl Schedule {
         let round = index as u32 + 1;
         let start = self.round_start(round);
         let into = now.saturating_sub(start);
+        let commit_start = self.submission + self.model_reveal;
         let (phase, ends_at) = if into < self.submission {
             (Phase::Submission, start + self.submission)
-        } else if into < self.submission + self.commit {
-            (Phase::Commit, start + self.submission + self.commit)
+        } else if into < commit_start {
+            (Phase::ModelReveal, start + commit_start)
+        } else if into < commit_start + self.commit {
+            (Phase::Commit, start + commit_start + self.commit)
         } else {
             (Phase::Reveal, start + len)
         };
@@ -101,7 +108,7 @@ impl Schedule {
         if round <= 1 {
             self.start + self.submission
         } else {
-            self.round_start(round - 1) + self.submission + self.commit
+            self.commit_start(round - 1) + self.commit
         }
     }
 
@@ -117,13 +124,19 @@ impl Schedule {
         let index = elapsed / len;
         let into = elapsed % len;
         // Inside round `index + 1`: round `index + 2` freezes at the end of this commit phase.
-        let next = if into < self.submission + self.commit { index + 2 } else { index + 3 };
+        let next = if into < self.submission + self.model_reveal + self.commit { index + 2 } else { index + 3 };
         next.min(u64::from(self.rounds) + 1) as u32
     }
 
-    /// The height or time at which `round`'s commit phase opens (assignment can start).
-    pub fn commit_start(&self, round: u32) -> u64 {
+    /// The height or time at which `round`'s model-reveal phase opens (its submissions close).
+    pub fn model_reveal_start(&self, round: u32) -> u64 {
         self.round_start(round) + self.submission
+    }
+
+    /// The height or time at which `round`'s commit phase opens (assignment can start, and the
+    /// creator may reveal the round's evaluation key).
+    pub fn commit_start(&self, round: u32) -> u64 {
+        self.model_reveal_start(round) + self.model_reveal
     }
 
     /// Until when the first `Assign` of `round` waits for the creator's beacon: half-way through
@@ -131,6 +144,14 @@ impl Schedule {
     /// costs validators half a commit phase, never the round.
     pub fn beacon_deadline(&self, round: u32) -> u64 {
         self.commit_start(round) + self.commit / 2
+    }
+
+    /// Until when the creator may reveal `round`'s evaluation key: the same instant as the
+    /// beacon's deadline, half-way through the commit phase, so that one creator transaction time
+    /// serves both and validators keep the second half of the phase to score. A key still missing
+    /// then voids the round.
+    pub fn key_deadline(&self, round: u32) -> u64 {
+        self.beacon_deadline(round)
     }
 
     /// The phase of a given `round` at `now`: earlier rounds are `Closed`; a later round reports
@@ -153,7 +174,7 @@ mod tests {
     use super::*;
 
     fn schedule() -> Schedule {
-        Schedule { clock: Clock::Height, start: 100, submission: 10, commit: 5, reveal: 5, rounds: 3 }
+        Schedule { clock: Clock::Height, start: 100, submission: 8, model_reveal: 2, commit: 5, reveal: 5, rounds: 3 }
     }
 
     #[test]
@@ -163,11 +184,13 @@ mod tests {
             let p = s.at(n);
             (p.round, p.phase, p.ends_at)
         };
-        assert_eq!(at(100), (1, Phase::Submission, 110));
-        assert_eq!(at(109), (1, Phase::Submission, 110));
+        assert_eq!(at(100), (1, Phase::Submission, 108));
+        assert_eq!(at(107), (1, Phase::Submission, 108));
+        assert_eq!(at(108), (1, Phase::ModelReveal, 110));
+        assert_eq!(at(109), (1, Phase::ModelReveal, 110));
         assert_eq!(at(110), (1, Phase::Commit, 115));
         assert_eq!(at(115), (1, Phase::Reveal, 120));
-        assert_eq!(at(120), (2, Phase::Submission, 130));
+        assert_eq!(at(120), (2, Phase::Submission, 128));
         assert_eq!(at(159), (3, Phase::Reveal, 160));
         assert_eq!(at(160), (3, Phase::Closed, 160));
         assert_eq!(at(10_000), (3, Phase::Closed, 160));
@@ -175,15 +198,16 @@ mod tests {
 
     #[test]
     fn stakes_count_from_the_first_round_not_yet_frozen() {
-        // Rounds of 20 from 100: submission [100, 110), commit [110, 115), reveal [115, 120).
+        // Rounds of 20 from 100: submission [100, 108), model reveal [108, 110), commit
+        // [110, 115), reveal [115, 120).
         let s = schedule();
-        assert_eq!(s.stake_freeze(1), 110);
+        assert_eq!(s.stake_freeze(1), 108);
         assert_eq!(s.stake_freeze(2), 115);
         assert_eq!(s.stake_freeze(3), 135);
-        for now in [100, 109] {
+        for now in [100, 107] {
             assert_eq!(s.counting_round(now), 1, "at {now}");
         }
-        for now in [110, 114] {
+        for now in [108, 110, 114] {
             assert_eq!(s.counting_round(now), 2, "at {now}");
         }
         // Round 1's reveal phase and round 2's submission and commit phases: round 3.
@@ -209,8 +233,10 @@ mod tests {
     #[test]
     fn the_beacon_waits_half_a_commit_phase() {
         let s = schedule();
+        assert_eq!(s.model_reveal_start(2), 128);
         assert_eq!(s.commit_start(2), 130);
         assert_eq!(s.beacon_deadline(2), 132);
+        assert_eq!(s.key_deadline(2), 132);
     }
 
     #[test]

@@ -50,10 +50,20 @@ pub fn trainer_weight(stake: Uint128, q: Decimal, rank: u32) -> Uint128 {
     stake.mul_floor(q.pow(rank))
 }
 
-/// A validator's weight on one in-consensus reveal: its effective stake `S_j` (the contract adds
-/// these up, which is `S_j * number of in-consensus reveals`).
-pub fn validator_weight(stake: Uint128, in_consensus_reveals: u32) -> Uint128 {
-    stake * Uint128::from(in_consensus_reveals)
+/// A validator's reward weight for one reveal: its effective stake `S_j`, graded by how close the
+/// reveal came to the consensus, `floor(S_j * (tau - d) / tau)` for a deviation `d = |score -
+/// consensus| <= tau`, and nothing further out. Full weight at `d = 0`, falling linearly to zero
+/// at `tau`: an honest validator measuring the same model on the same data gets the same score
+/// bit for bit, so closeness is what honest work looks like, and a validator that guesses near the
+/// consensus earns less the worse it guesses, instead of the full share of an all-or-nothing
+/// band. With `tau = 0` only an exact match earns. The contract sums these over a validator's
+/// reveals.
+pub fn graded_validator_weight(stake: Uint128, deviation: u32, tau: u32) -> Uint128 {
+    match (deviation, tau) {
+        (d, t) if d > t => Uint128::zero(),
+        (_, 0) => stake,
+        (d, t) => stake.multiply_ratio(t - d, t),
+    }
 }
 
 /// `floor(amount * weight / total)`; nothing when `total` is zero.
@@ -144,6 +154,19 @@ mod tests {
     }
 
     #[test]
+    fn validator_weight_falls_linearly_to_zero_at_tau() {
+        let tau = 20_000;
+        assert_eq!(graded_validator_weight(u(1000), 0, tau), u(1000));
+        assert_eq!(graded_validator_weight(u(1000), 5_000, tau), u(750));
+        assert_eq!(graded_validator_weight(u(1000), 10_000, tau), u(500));
+        assert_eq!(graded_validator_weight(u(1000), 19_999, tau), u(0)); // 1000 * 1/20000, floored
+        assert_eq!(graded_validator_weight(u(1000), 20_000, tau), u(0));
+        assert_eq!(graded_validator_weight(u(1000), 20_001, tau), u(0));
+        assert_eq!(graded_validator_weight(u(1000), 0, 0), u(1000));
+        assert_eq!(graded_validator_weight(u(1000), 1, 0), u(0));
+    }
+
+    #[test]
     fn emission_and_slash_round_down() {
         assert_eq!(round_emission(u(100), 3), u(33));
         assert_eq!(round_emission(u(100), 0), u(0));
@@ -175,6 +198,29 @@ mod tests {
             if tw.iter().all(|w| w.is_zero()) {
                 prop_assert_eq!(t_dust, r_t);
             }
+        }
+
+        /// Graded validator pay keeps the books: whatever the reveals' deviations, the weights
+        /// never exceed the stakes, fall as the deviation grows, and paid + dust = the validators'
+        /// budget exactly.
+        #[test]
+        fn graded_validator_rewards_are_conservative(
+            budget in 0u128..1u128 << 100,
+            tau in 0u32..=200_000,
+            reveals in prop::collection::vec((1u128..1u128 << 80, 0u32..=1_000_000), 0..40),
+        ) {
+            let weights: Vec<Uint128> = reveals
+                .iter()
+                .map(|(stake, d)| graded_validator_weight(u(*stake), *d, tau))
+                .collect();
+            for ((stake, d), w) in reveals.iter().zip(&weights) {
+                prop_assert!(*w <= u(*stake));
+                let further = graded_validator_weight(u(*stake), d.saturating_add(1), tau);
+                prop_assert!(further <= *w);
+            }
+            let (paid, dust) = distribute(u(budget), &weights);
+            let sum: Uint128 = paid.iter().copied().sum();
+            prop_assert_eq!(sum + dust, u(budget));
         }
 
         /// The operator/delegator split never creates or loses tokens.
