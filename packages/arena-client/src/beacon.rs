@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use arena_types::market::commitment::beacon_value;
 
 use crate::error::ClientError;
-use crate::keys::read_private_file;
+use crate::keys::{read_private_file, write_private_file_new};
 
 /// A beacon secret. Its `Debug` never shows the bytes.
 #[derive(Clone, PartialEq, Eq)]
@@ -54,16 +54,8 @@ impl BeaconSecret {
     /// Writes the secret as hex to a new file of mode 0600 (an existing file is never replaced:
     /// it may be another task's secret), and syncs it to disk.
     pub fn write_new(&self, path: &Path) -> Result<(), ClientError> {
-        use std::io::Write;
-        let shown = path.display();
-        let err = |e: std::io::Error| ClientError::Key(format!("beacon secret {shown}: cannot write it: {e}"));
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(path).map_err(err)?;
-        file.write_all(format!("{}\n", hex::encode(self.0)).as_bytes()).map_err(err)?;
-        file.sync_all().map_err(err)
+        write_private_file_new(path, &format!("{}\n", hex::encode(self.0)))
+            .map_err(|e| ClientError::Key(format!("beacon secret {e}")))
     }
 
     /// Reads a secret file written by [`BeaconSecret::write_new`] (64 hex digits, optionally

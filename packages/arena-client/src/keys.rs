@@ -99,6 +99,21 @@ pub(crate) fn read_private_file(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("{shown}: cannot read it: {e}"))
 }
 
+/// Writes a secret to a new file of mode 0600 and syncs it to disk; an existing file is never
+/// replaced (it may be another task's secret). The error names the file.
+pub(crate) fn write_private_file_new(path: &Path, text: &str) -> Result<(), String> {
+    use std::io::Write;
+    let shown = path.display();
+    let err = |e: std::io::Error| format!("{shown}: cannot write it: {e}");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(err)?;
+    file.write_all(text.as_bytes()).map_err(err)?;
+    file.sync_all().map_err(err)
+}
+
 /// The secret key of account `index` of a BIP39 mnemonic on `m/44'/118'/0'/0/index`, for
 /// writing a key file (which holds one key, not a whole mnemonic).
 pub fn derive_secret_key(phrase: &str, index: u32) -> Result<[u8; 32], ClientError> {

@@ -11,6 +11,8 @@ a Cosmos SDK chain with CosmWasm over gRPC, built on `cosmrs` and `tonic`.
 - [`MarketClient`]: the arena-market contract through its own message types.
 - [`BeaconSecret`]: a task creator's beacon secret, its hash chain and its private file;
   [`MarketClient::reveal_due_beacon`] reveals what is due.
+- [`shard`]: hidden evaluation shards (ChaCha20-Poly1305) and the creator's [`EvaluationKeys`];
+  [`MarketClient::reveal_due_evaluation_key`] reveals the key that is due.
 - [`Blocks`]: new blocks as the node commits them (CometBFT websocket), for once-per-block loops.
 
 Every failure is a [`ClientError`] whose message says what happened and what to do.
@@ -25,6 +27,7 @@ mod keys;
 pub mod manifest;
 mod market;
 mod retry;
+pub mod shard;
 mod tx;
 
 pub use beacon::BeaconSecret;
@@ -34,8 +37,9 @@ pub use config::{ChainConfig, GasPrice};
 pub use error::ClientError;
 pub use keys::{derive_secret_key, Signer, COSMOS_COIN_TYPE, DEVNET_MNEMONIC};
 pub use manifest::Manifest;
-pub use market::{BeaconStep, MarketClient};
+pub use market::{BeaconStep, KeyStep, MarketClient};
 pub use retry::{default_backoff, retry};
+pub use shard::EvaluationKeys;
 pub use tx::{Event, TxOutcome};
 
 /// Re-exported so callers build messages and coins with the same `cosmrs` version as the client.

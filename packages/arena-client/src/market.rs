@@ -7,7 +7,7 @@ use arena_types::market::msg::{
     AssignmentsResponse, BeaconResponse, ExecuteMsg, QueryMsg, ReceiveMsg, RewardsResponse, Role, RoundResponse,
     StakeAtResponse, SubmissionResponse, SubmissionsResponse, TaskParams, TaskResponse,
 };
-use arena_types::market::phase::{Phase, RoundPhase};
+use arena_types::market::phase::{Clock, Phase, RoundPhase};
 use cosmwasm_std::{to_json_binary, HexBinary, Uint128};
 use cw20::Cw20ExecuteMsg;
 use serde::de::DeserializeOwned;
@@ -16,6 +16,7 @@ use crate::beacon::BeaconSecret;
 use crate::client::Client;
 use crate::error::ClientError;
 use crate::keys::Signer;
+use crate::shard::EvaluationKeys;
 use crate::tx::TxOutcome;
 
 /// How often [`MarketClient::wait_for_phase`] looks: about one devnet block.
@@ -24,9 +25,10 @@ const PHASE_POLL: std::time::Duration = std::time::Duration::from_millis(250);
 fn phase_order(phase: Phase) -> u8 {
     match phase {
         Phase::Submission => 0,
-        Phase::Commit => 1,
-        Phase::Reveal => 2,
-        Phase::Closed => 3,
+        Phase::ModelReveal => 1,
+        Phase::Commit => 2,
+        Phase::Reveal => 3,
+        Phase::Closed => 4,
     }
 }
 
@@ -40,6 +42,19 @@ pub enum BeaconStep {
     /// Round `round`'s sampling started without its value: it can no longer be revealed.
     TooLate { round: u32 },
     /// No round is left whose value could still be revealed.
+    Finished,
+}
+
+/// What [`MarketClient::reveal_due_evaluation_key`] found, or did.
+#[derive(Debug)]
+pub enum KeyStep {
+    /// Nothing is due: round `round`'s key is accepted from `opens_at` (its commit phase).
+    NotYet { round: u32, opens_at: u64 },
+    /// Sent round `round`'s key, in `outcome`.
+    Revealed { round: u32, outcome: TxOutcome },
+    /// Round `round`'s key deadline passed without it: the round is void.
+    TooLate { round: u32 },
+    /// No round is left whose key could still be revealed.
     Finished,
 }
 
@@ -245,6 +260,78 @@ impl MarketClient {
                     Err(e)
                 }
             }
+        }
+    }
+
+    /// Sends round `round`'s evaluation key (anyone holding it may).
+    pub async fn reveal_evaluation_key(
+        &self,
+        signer: &Signer,
+        task_id: u64,
+        round: u32,
+        key: &[u8; 32],
+    ) -> Result<TxOutcome, ClientError> {
+        self.execute(signer, &ExecuteMsg::RevealEvaluationKey { task_id, round, key: HexBinary::from(key) }).await
+    }
+
+    /// Does the creator's key duty once: reveals the current round's evaluation key once its
+    /// commit phase opens (every model of the round is sealed and revealed by then), unless it is
+    /// on chain already or the round went void without it. As with the beacon, the chain is the
+    /// only state: a caller that crashed and restarts simply calls again, and a key never goes
+    /// out before its round's commit phase, whatever the caller's clock says.
+    pub async fn reveal_due_evaluation_key(
+        &self,
+        signer: &Signer,
+        task_id: u64,
+        keys: &EvaluationKeys,
+    ) -> Result<KeyStep, ClientError> {
+        let task = self.task(task_id).await?;
+        keys.check(task_id, &task.params.evaluation)?;
+        let rounds = task.params.rounds;
+        let round = task.now.round;
+        let after = |round: u32| match round < rounds {
+            true => KeyStep::NotYet { round: round + 1, opens_at: task.schedule.commit_start(round + 1) },
+            false => KeyStep::Finished,
+        };
+        match task.now.phase {
+            Phase::Submission | Phase::ModelReveal => {
+                return Ok(KeyStep::NotYet { round, opens_at: task.schedule.commit_start(round) })
+            }
+            Phase::Closed => return Ok(KeyStep::Finished),
+            Phase::Commit | Phase::Reveal => {}
+        }
+        let state = self.round(task_id, round).await?;
+        if state.evaluation_key.is_some() {
+            return Ok(after(round));
+        }
+        if state.void || task.now.phase == Phase::Reveal {
+            return Ok(KeyStep::TooLate { round });
+        }
+        let key = keys.key(round).expect("checked: one key per round");
+        match self.reveal_evaluation_key(signer, task_id, round, key).await {
+            Ok(outcome) => Ok(KeyStep::Revealed { round, outcome }),
+            // Refused or lost: the chain says whether it is done after all (an earlier copy of
+            // this transaction landed) or too late (past the deadline), or worth another try.
+            Err(e) => {
+                let state = self.round(task_id, round).await?;
+                if state.evaluation_key.is_some() {
+                    Ok(after(round))
+                } else if state.void || self.past(task.schedule.clock, task.schedule.key_deadline(round)).await? {
+                    Ok(KeyStep::TooLate { round })
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+
+    /// Whether a height-clocked deadline has passed. A time-clocked task is judged by its phase
+    /// alone (the client does not read block times): a refused reveal there is retried until the
+    /// phase moves on.
+    async fn past(&self, clock: Clock, deadline: u64) -> Result<bool, ClientError> {
+        match clock {
+            Clock::Height => Ok(self.client.latest_height().await? >= deadline),
+            Clock::Time => Ok(false),
         }
     }
 
