@@ -8,7 +8,7 @@ use arena_types::migrate::migrate_contract;
 use crate::error::ContractError;
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, ReceiveMsg};
 use crate::state::{Config, CONFIG, NEXT_TASK_ID, PAUSED};
-use crate::{admin, finalize, query, round, stake, task};
+use crate::{admin, creator, finalize, query, round, stake, submission, task};
 
 pub const CONTRACT_NAME: &str = "crates.io:arena-market";
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -71,18 +71,22 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> R
                 }
             }
         }
-        ExecuteMsg::Submit { task_id, model_sha256, uri, metadata } => {
-            round::execute_submit(deps, env, info, task_id, model_sha256, uri, metadata)
+        ExecuteMsg::Submit { task_id, commitment } => submission::execute_submit(deps, env, info, task_id, commitment),
+        ExecuteMsg::RevealModel { task_id, model_sha256, uri, metadata, salt } => {
+            submission::execute_reveal_model(deps, env, info, task_id, model_sha256, uri, metadata, salt)
         }
         ExecuteMsg::Assign { task_id, limit } => round::execute_assign(deps, env, task_id, limit),
         ExecuteMsg::Commit { task_id, submission_id, commitment } => {
             round::execute_commit(deps, env, info, task_id, submission_id, commitment)
         }
-        ExecuteMsg::Reveal { task_id, submission_id, score, salt } => {
-            round::execute_reveal(deps, env, info, task_id, submission_id, score, salt)
+        ExecuteMsg::Reveal { task_id, submission_id, score, baseline, salt } => {
+            round::execute_reveal(deps, env, info, task_id, submission_id, score, baseline, salt)
+        }
+        ExecuteMsg::RevealEvaluationKey { task_id, round, key } => {
+            creator::execute_reveal_evaluation_key(deps, env, task_id, round, key)
         }
         ExecuteMsg::RevealBeacon { task_id, round, value } => {
-            round::execute_reveal_beacon(deps, env, task_id, round, value)
+            creator::execute_reveal_beacon(deps, env, task_id, round, value)
         }
         ExecuteMsg::Finalize { task_id, round, limit } => finalize::execute_finalize(deps, env, task_id, round, limit),
         ExecuteMsg::Unbond { task_id, amount } => stake::execute_unbond(deps, env, info, task_id, amount),
@@ -154,16 +158,14 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    // Tasks stored before stake snapshots have none, and their sampling tree has another
-    // layout: reading them as snapshotted would pay and sample wrongly.
+    // Tasks stored before 0.3 have no sealed submissions, evaluation shards or bond (and before
+    // 0.2 no stake snapshots, and another sampling tree): reading them as today's would pay and
+    // sample wrongly.
     let stored = cw2::get_contract_version(deps.storage)?;
-    if version_below(&stored.version, SNAPSHOTS_SINCE) {
-        if NEXT_TASK_ID.load(deps.storage)? > 1 {
-            return Err(ContractError::MigrationWithTasks {
-                from: stored.version,
-                snapshots_since: SNAPSHOTS_SINCE.into(),
-            });
-        }
+    if version_below(&stored.version, STORE_SINCE) && NEXT_TASK_ID.load(deps.storage)? > 1 {
+        return Err(ContractError::MigrationWithTasks { from: stored.version, store_since: STORE_SINCE.into() });
+    }
+    if version_below(&stored.version, "0.2.0") {
         // 0.1 kept the pause in the config.
         let config = CONFIG.load(deps.storage)?;
         PAUSED.save(deps.storage, &config.paused)?;
@@ -172,8 +174,9 @@ pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, C
     Ok(migrate_contract(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?)
 }
 
-/// The first version that stores stake snapshots.
-pub const SNAPSHOTS_SINCE: &str = "0.2.0";
+/// The first version that stores tasks in today's shape (sealed submissions, evaluation shards,
+/// the creator's bond).
+pub const STORE_SINCE: &str = "0.3.0";
 
 /// `a < b` for dotted numeric versions (pre-release suffixes ignored).
 fn version_below(a: &str, b: &str) -> bool {

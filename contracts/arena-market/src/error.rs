@@ -155,8 +155,40 @@ pub enum ContractError {
     #[error("{amount} is below the smallest EVM withdrawal of {min}: claim it on this chain with `claim`, or withdraw when more has accrued")]
     WithdrawalTooSmall { min: Uint128, amount: Uint128 },
 
-    #[error("this market stores stake snapshots since {snapshots_since}; it cannot migrate from {from} while tasks exist: finish or reclaim them and deploy a new market")]
-    MigrationWithTasks { from: String, snapshots_since: String },
+    #[error("this market's task storage changed shape in {store_since}; it cannot migrate from {from} while tasks exist: finish or reclaim them and deploy a new market")]
+    MigrationWithTasks { from: String, store_since: String },
+
+    #[error("model, metadata and salt do not open submission {submission_id}'s commitment: expected {committed}, got {computed}")]
+    ModelCommitmentMismatch { submission_id: u64, committed: String, computed: String },
+
+    #[error("{trainer} has no sealed submission in round {round}: submit a commitment in the submission phase first")]
+    NothingToReveal { trainer: Addr, round: u32 },
+
+    #[error("submission {submission_id}'s model is already revealed")]
+    ModelAlreadyRevealed { submission_id: u64 },
+
+    #[error("round {round}'s evaluation key is accepted from {opens_at} (now {now}), once every model of the round is revealed")]
+    KeyTooEarly { round: u32, opens_at: u64, now: u64 },
+
+    #[error("round {round}'s evaluation key was due by {deadline} (now {now}): the round is void")]
+    KeyTooLate { round: u32, deadline: u64, now: u64 },
+
+    #[error("round {round}'s evaluation key is already revealed")]
+    KeyAlreadyRevealed { round: u32 },
+
+    #[error("the key does not hash to round {round}'s committed key_sha256 {expected}")]
+    KeyMismatch { round: u32, expected: String },
+
+    #[error(
+        "round {round} is void: its evaluation key was not revealed by {deadline}, so nothing is assigned or scored"
+    )]
+    RoundVoid { round: u32, deadline: u64 },
+
+    #[error("the {sent} tokens sent do not cover the creator bond of {bond} and a pool above zero")]
+    BondNotCovered { bond: Uint128, sent: Uint128 },
+
+    #[error("the creator bond {bond} must be at least the pool {pool} (send both: bond + pool): each void round forfeits bond / rounds, which must cover the emission the creator would otherwise reclaim")]
+    BondBelowPool { bond: Uint128, pool: Uint128 },
 
     #[error(
         "cannot withdraw to the EVM zero address (tokens minted there are lost); give the recipient's EVM address"

@@ -12,6 +12,11 @@
 //! Then the round's dust returns to the pool. Each payment goes through the operator split, so
 //! delegators receive their part through the operator's reward index.
 //!
+//! A void round (its evaluation key never revealed) takes no emission from the pool: its
+//! trainer budget is `creator_bond / rounds` of the creator's bond instead, scoring slashes nobody
+//! and marks every revealed, original submission `Void`, and the trainers are paid pro rata of
+//! their frozen stakes (no ranks: nothing was measured).
+//!
 //! `limit` bounds a call's work, and so its gas. A scored submission, a rank and a payment are
 //! one item each. A slashing costs more than a submission: each one counts as one item more, and
 //! each validator slashed in the call as [`SLASHED_VALIDATOR_ITEMS`] more still, for its stake and
@@ -23,7 +28,8 @@ use std::collections::BTreeMap;
 use arena_types::market::median::{classify, consensus_score, meets_quorum, Standing, WeightedScore};
 use arena_types::market::msg::{FinalizeStage, Role, SlashEvent, SlashReason, SubmissionStatus};
 use arena_types::market::rewards::{
-    pro_rata, round_emission, slash_amount, split_emission, split_operator_reward, trainer_weight,
+    graded_validator_weight, pro_rata, round_emission, slash_amount, split_emission, split_operator_reward,
+    trainer_weight,
 };
 use cosmwasm_std::{Addr, Attribute, Decimal, Decimal256, DepsMut, Env, Order, Response, Storage, Uint128};
 use cw_storage_plus::Bound;
@@ -33,8 +39,8 @@ use crate::round::{load_round, submission_assignments};
 use crate::state::{
     assert_round_exists, counting_round, effective_of, load_participant, load_task, now, ranked_submission,
     ranking_key, save_participant, stake_at, totals_at, Participant, RoundState, Task, TaskState, ASSIGNMENTS,
-    INDEX_HISTORY, PARTICIPANTS, RANKED, RANKING, RESULTS, REWARDS, ROUNDS, SLASH_EVENTS, SUBMISSIONS, TASK_STATE,
-    VALIDATOR_SLOTS, VALIDATOR_WEIGHTS,
+    EVALUATION_KEYS, INDEX_HISTORY, PARTICIPANTS, RANKED, RANKING, RESULTS, REWARDS, ROUNDS, SLASH_EVENTS, SUBMISSIONS,
+    TASK_STATE, VALIDATOR_SLOTS, VALIDATOR_WEIGHTS,
 };
 
 pub const DEFAULT_FINALIZE_LIMIT: u32 = 50;
@@ -125,9 +131,24 @@ fn stage_name(s: &FinalizeStage) -> &'static str {
 }
 
 /// Fixes the round's emission from the pool as it stands now, and its split from the stake
-/// sums frozen for the round (stake added or removed since cannot steer it).
+/// sums frozen for the round (stake added or removed since cannot steer it); or, for a void
+/// round, its bond forfeit.
 fn start(storage: &dyn Storage, w: &mut Work) -> Result<(), ContractError> {
     let p = &w.task.params;
+    if !EVALUATION_KEYS.has(storage, (w.task.id, w.round)) {
+        let forfeit = (p.creator_bond / Uint128::from(p.rounds)).min(w.state.accounts.bond);
+        let a = &mut w.state.accounts;
+        a.bond -= forfeit;
+        a.bond_forfeited = a.bond_forfeited.checked_add(forfeit)?;
+        a.in_finalization = a.in_finalization.checked_add(forfeit)?;
+        w.rs.void = true;
+        w.rs.bond_forfeit = forfeit;
+        w.rs.trainer_budget = forfeit;
+        w.rs.stage = FinalizeStage::Score { next_submission: w.rs.first_submission };
+        w.attrs.push(Attribute::new("void", "evaluation key not revealed"));
+        w.attrs.push(Attribute::new("bond_forfeit", forfeit));
+        return Ok(());
+    }
     let rounds_left = p.rounds - w.state.rounds_finalized;
     let emission = round_emission(w.state.accounts.pool, rounds_left);
     w.state.accounts.pool -= emission;
@@ -174,12 +195,17 @@ fn run(storage: &mut dyn Storage, w: &mut Work, budget: &mut usize) -> Result<us
                     let id = ranked_submission(*key);
                     let sub = SUBMISSIONS.load(storage, (task_id, id))?;
                     let mut res = RESULTS.load(storage, (task_id, id))?;
-                    res.rank = Some(rank);
                     // T_i as frozen for the round (round 1 freezes after its submissions).
                     let counted = stake_at(storage, task_id, &sub.trainer, round)?;
                     let stake = effective_of(&w.task.params, Role::Trainer, counted.own, counted.delegated);
-                    res.weight = trainer_weight(stake, w.task.params.q, rank);
-                    RANKED.save(storage, (task_id, round, rank), &id)?;
+                    if w.rs.void {
+                        // Nothing was measured: the forfeit goes pro rata of stake, unranked.
+                        res.weight = stake;
+                    } else {
+                        res.rank = Some(rank);
+                        res.weight = trainer_weight(stake, w.task.params.q, rank);
+                        RANKED.save(storage, (task_id, round, rank), &id)?;
+                    }
                     w.rs.trainer_weight_total = w.rs.trainer_weight_total.checked_add(res.weight)?;
                     RESULTS.save(storage, (task_id, id), &res)?;
                     rank += 1;
@@ -289,8 +315,22 @@ fn score_submission(storage: &mut dyn Storage, w: &mut Work, id: u64) -> Result<
     let (task_id, round) = (w.task.id, w.round);
     let p = &w.task.params;
     let mut res = RESULTS.load(storage, (task_id, id))?;
+    // Unrevealed models and duplicates had no validators: they keep their status, unpaid.
+    if matches!(res.status, SubmissionStatus::Unrevealed | SubmissionStatus::Duplicate) {
+        return Ok(1);
+    }
+    if w.rs.void {
+        // The key never came, so no validator could score: nobody is slashed, and the trainer
+        // that did its part shares the creator's forfeit.
+        res.status = SubmissionStatus::Void;
+        RANKING.save(storage, (task_id, round, ranking_key(0, id)), &())?;
+        w.rs.scored += 1;
+        RESULTS.save(storage, (task_id, id), &res)?;
+        return Ok(1);
+    }
     let assignments = submission_assignments(storage, task_id, id)?;
     let mut reveals = Vec::with_capacity(assignments.len());
+    let mut baselines = Vec::with_capacity(assignments.len());
     // Assignments are written back only when slashed: that is all finalization changes in them.
     let mut slashed: Vec<(&Addr, Uint128)> = vec![];
     let mut items = 1;
@@ -299,6 +339,8 @@ fn score_submission(storage: &mut dyn Storage, w: &mut Work, id: u64) -> Result<
             Some(score) => {
                 res.revealed_weight = res.revealed_weight.checked_add(a.weight)?;
                 reveals.push(WeightedScore { validator: validator.to_string(), score, weight: a.weight });
+                let baseline = a.baseline.unwrap_or_default();
+                baselines.push(WeightedScore { validator: validator.to_string(), score: baseline, weight: a.weight });
             }
             None => {
                 let (amount, cost) = slash(storage, w, validator, p.liveness_slash, SlashReason::Liveness, id)?;
@@ -307,10 +349,10 @@ fn score_submission(storage: &mut dyn Storage, w: &mut Work, id: u64) -> Result<
             }
         }
     }
-    let consensus = if meets_quorum(res.revealed_weight, res.assigned_weight, p.quorum) {
-        consensus_score(&reveals, p.tau)
+    let (consensus, baseline) = if meets_quorum(res.revealed_weight, res.assigned_weight, p.quorum) {
+        (consensus_score(&reveals, p.tau), consensus_score(&baselines, p.tau))
     } else {
-        None
+        (None, None)
     };
     res.status = match consensus {
         None => SubmissionStatus::Unscored,
@@ -320,9 +362,12 @@ fn score_submission(storage: &mut dyn Storage, w: &mut Work, id: u64) -> Result<
                 match classify(score, c, p.tau, p.outlier_bound) {
                     Standing::InConsensus => {
                         let stake = frozen_effective_stake(storage, w, validator)?;
-                        let pending = w.weights.entry(a.slot).or_default();
-                        *pending = pending.checked_add(stake)?;
-                        w.rs.validator_weight_total = w.rs.validator_weight_total.checked_add(stake)?;
+                        let weight = graded_validator_weight(stake, score.abs_diff(c), p.tau);
+                        if !weight.is_zero() {
+                            let pending = w.weights.entry(a.slot).or_default();
+                            *pending = pending.checked_add(weight)?;
+                            w.rs.validator_weight_total = w.rs.validator_weight_total.checked_add(weight)?;
+                        }
                     }
                     Standing::Outlier => {
                         let (amount, cost) = slash(storage, w, validator, p.outlier_slash, SlashReason::Outlier, id)?;
@@ -332,16 +377,22 @@ fn score_submission(storage: &mut dyn Storage, w: &mut Work, id: u64) -> Result<
                     Standing::Dissenting => {}
                 }
             }
-            if c >= p.min_score {
+            // Without a baseline consensus (the validators split on it) a submission cannot be
+            // shown to beat it.
+            let beats_baseline = baseline.is_some_and(|b| c > b);
+            if c < p.min_score {
+                SubmissionStatus::BelowMinScore
+            } else if p.beat_baseline && !beats_baseline {
+                SubmissionStatus::BelowBaseline
+            } else {
                 RANKING.save(storage, (task_id, round, ranking_key(c, id)), &())?;
                 w.rs.scored += 1;
                 SubmissionStatus::Scored
-            } else {
-                SubmissionStatus::BelowMinScore
             }
         }
     };
     res.consensus = consensus;
+    res.baseline = baseline;
     for (validator, amount) in slashed {
         let mut a = ASSIGNMENTS.load(storage, (task_id, id, validator))?;
         a.slashed = amount;

@@ -47,6 +47,7 @@ The formulas live in [`arena_types::market`]; this crate applies them to chain s
 
 pub mod admin;
 pub mod contract;
+pub mod creator;
 pub mod error;
 pub mod finalize;
 pub mod msg;
@@ -54,6 +55,7 @@ pub mod query;
 pub mod round;
 pub mod stake;
 pub mod state;
+pub mod submission;
 pub mod task;
 
 #[cfg(test)]

@@ -14,9 +14,9 @@ use crate::round::load_round;
 use crate::stake::settle;
 use crate::state::{
     effective, effective_of, now, ranked_consensus, ranked_submission, stake_at, Assignment, Participant, Submission,
-    SubmissionResult, Task, ASSIGNMENTS, BEACONS, CONFIG, DELEGATIONS, NEXT_SUBMISSION_IDS, NEXT_TASK_ID, PARTICIPANTS,
-    PAUSED, RANKED, RANKING, RESULTS, REWARDS, ROUNDS, SLASH_EVENTS, SUBMISSIONS, TASKS, TASK_STATE,
-    VALIDATOR_ASSIGNMENTS,
+    SubmissionResult, Task, ASSIGNMENTS, BEACONS, CONFIG, DELEGATIONS, EVALUATION_KEYS, EVALUATION_SHARDS,
+    NEXT_SUBMISSION_IDS, NEXT_TASK_ID, PARTICIPANTS, PAUSED, RANKED, RANKING, RESULTS, REWARDS, ROUNDS, SLASH_EVENTS,
+    SUBMISSIONS, TASKS, TASK_STATE, VALIDATOR_ASSIGNMENTS,
 };
 
 pub const DEFAULT_LIMIT: u32 = 30;
@@ -49,8 +49,14 @@ pub fn query_config(deps: Deps, env: &Env) -> StdResult<ConfigResponse> {
     })
 }
 
-fn task_response(deps: Deps, env: &Env, task: Task) -> StdResult<TaskResponse> {
+fn task_response(deps: Deps, env: &Env, mut task: Task) -> StdResult<TaskResponse> {
     let s = TASK_STATE.load(deps.storage, task.id)?;
+    // The shards are stored one per round, apart from the task (see `Task`).
+    task.params.evaluation = EVALUATION_SHARDS
+        .prefix(task.id)
+        .range(deps.storage, None, None, Order::Ascending)
+        .map(|r| r.map(|(_, shard)| shard))
+        .collect::<StdResult<_>>()?;
     Ok(TaskResponse {
         id: task.id,
         creator: task.creator,
@@ -150,6 +156,10 @@ pub fn query_round(deps: Deps, env: &Env, task_id: u64, round: u32) -> StdResult
         paid: rs.paid,
         scored: rs.scored,
         finalized: round <= state.rounds_finalized,
+        revealed: rs.revealed,
+        evaluation_key: EVALUATION_KEYS.may_load(deps.storage, (task_id, round))?,
+        void: rs.void,
+        bond_forfeit: rs.bond_forfeit,
     })
 }
 
@@ -159,15 +169,15 @@ fn submission_response(task_id: u64, id: u64, s: Submission, r: SubmissionResult
         task_id,
         round: s.round,
         trainer: s.trainer,
-        model_sha256: s.model_sha256,
-        uri: s.uri,
-        metadata: s.metadata,
+        commitment: s.commitment,
+        model: s.model,
         stake: s.stake,
         assigned: r.assigned,
         assigned_weight: r.assigned_weight,
         revealed_weight: r.revealed_weight,
         status: r.status,
         consensus: r.consensus,
+        baseline: r.baseline,
         rank: r.rank,
         weight: r.weight,
         reward: r.reward,
@@ -236,6 +246,7 @@ fn assignment_response(
         weight: a.weight,
         commitment: a.commitment,
         score: a.score,
+        baseline: a.baseline,
         standing,
         slashed: a.slashed,
     }

@@ -1,20 +1,17 @@
-//! One round's work: submissions, validator assignment, commits and reveals.
+//! One round's validator work: assignment, commits and reveals (the trainers' part is in
+//! `submission`, the creator's in `creator`).
 
-use arena_types::market::commitment::{
-    assignment_seed, beacon_follows, mix_salt, next_round_seed, score_commitment, MAX_SCORE,
-};
-use arena_types::market::msg::{FinalizeStage, ModelMetadata, Role};
-use arena_types::market::params::{digest, text, validate_metadata, MAX_URI_LEN};
+use arena_types::market::commitment::{assignment_seed, mix_salt, next_round_seed, score_commitment, MAX_SCORE};
+use arena_types::market::msg::{FinalizeStage, Role, SubmissionStatus};
 use arena_types::market::phase::{Phase, Schedule};
 use arena_types::market::sampling::{sample_slots, stake_power};
 use cosmwasm_std::{Addr, Binary, DepsMut, Env, HexBinary, MessageInfo, Order, Response, StdError, Storage, Uint128};
 
 use crate::error::ContractError;
 use crate::state::{
-    assert_round_exists, counting_round, effective_of, find_slot, load_participant, load_schedule, load_task,
-    min_stake, now, stake_at, totals_at, Assignment, Beacon, RoundState, StakeTotals, Submission, SubmissionResult,
-    Task, ASSIGNMENTS, BEACONS, LAST_ASSIGNED, NEXT_SUBMISSION_IDS, RESULTS, ROUNDS, SALT_MIX, SEEDS, SUBMISSIONS,
-    TRAINER_SUBMISSIONS, VALIDATOR_ASSIGNMENTS, VALIDATOR_SLOTS,
+    effective_of, find_slot, load_schedule, load_task, now, stake_at, totals_at, Assignment, RoundState, StakeTotals,
+    SubmissionResult, Task, ASSIGNMENTS, BEACONS, EVALUATION_KEYS, LAST_ASSIGNED, NEXT_SUBMISSION_IDS, RESULTS, ROUNDS,
+    SALT_MIX, SEEDS, SUBMISSIONS, VALIDATOR_ASSIGNMENTS, VALIDATOR_SLOTS,
 };
 
 /// Default and most submissions one `Assign` call samples validators for.
@@ -41,11 +38,14 @@ pub fn load_round(storage: &dyn Storage, task_id: u64, round: u32) -> Result<Rou
         validator_weight_total: Uint128::zero(),
         paid: Uint128::zero(),
         scored: 0,
+        revealed: 0,
+        void: false,
+        bond_forfeit: Uint128::zero(),
     })
 }
 
 /// Fails unless `round` is the current round and in `expected` phase.
-fn assert_phase(schedule: &Schedule, env: &Env, round: u32, expected: Phase) -> Result<(), ContractError> {
+pub(crate) fn assert_phase(schedule: &Schedule, env: &Env, round: u32, expected: Phase) -> Result<(), ContractError> {
     let actual = schedule.phase_of(round, now(schedule.clock, env));
     if actual != expected {
         return Err(ContractError::WrongPhase { round, expected, actual });
@@ -53,66 +53,8 @@ fn assert_phase(schedule: &Schedule, env: &Env, round: u32, expected: Phase) -> 
     Ok(())
 }
 
-fn bytes32(field: &'static str, value: &HexBinary) -> Result<[u8; 32], ContractError> {
+pub(crate) fn bytes32(field: &'static str, value: &HexBinary) -> Result<[u8; 32], ContractError> {
     value.to_array::<32>().map_err(|_| ContractError::BadLength { field, len: value.len() })
-}
-
-pub fn execute_submit(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    task_id: u64,
-    model_sha256: HexBinary,
-    uri: String,
-    metadata: ModelMetadata,
-) -> Result<Response, ContractError> {
-    let task = load_task(deps.storage, task_id)?;
-    let p = load_participant(deps.storage, task_id, &info.sender)?;
-    if p.role != Role::Trainer {
-        return Err(ContractError::WrongRole { address: info.sender, expected: Role::Trainer, actual: p.role });
-    }
-    let round = task.schedule.at(now(task.schedule.clock, &env)).round;
-    assert_phase(&task.schedule, &env, round, Phase::Submission)?;
-    // What counts is the stake frozen for this round, not what is bonded now.
-    let counted = stake_at(deps.storage, task_id, &info.sender, round)?;
-    let min = min_stake(&task.params, Role::Trainer);
-    if counted.own < min {
-        if p.own >= min {
-            let counts_from = counting_round(&task, &env);
-            return Err(ContractError::StakeNotCounted { address: info.sender, round, counts_from });
-        }
-        return Err(ContractError::StakeBelowMinimum { min, got: counted.own });
-    }
-    if let Some(submission_id) = TRAINER_SUBMISSIONS.may_load(deps.storage, (task_id, round, &info.sender))? {
-        return Err(ContractError::DuplicateSubmission { trainer: info.sender, round, submission_id });
-    }
-    digest("model_sha256", &model_sha256)?;
-    text("uri", &uri, MAX_URI_LEN)?;
-    validate_metadata(&task.params.model, &metadata)?;
-
-    let mut round_state = load_round(deps.storage, task_id, round)?;
-    let id = NEXT_SUBMISSION_IDS.load(deps.storage, task_id)?;
-    NEXT_SUBMISSION_IDS.save(deps.storage, task_id, &(id + 1))?;
-    round_state.submissions += 1;
-    let submission = Submission {
-        round,
-        trainer: info.sender.clone(),
-        model_sha256: model_sha256.clone(),
-        uri,
-        metadata,
-        stake: effective_of(&task.params, Role::Trainer, counted.own, counted.delegated),
-    };
-    SUBMISSIONS.save(deps.storage, (task_id, id), &submission)?;
-    RESULTS.save(deps.storage, (task_id, id), &SubmissionResult::pending())?;
-    TRAINER_SUBMISSIONS.save(deps.storage, (task_id, round, &info.sender), &id)?;
-    ROUNDS.save(deps.storage, (task_id, round), &round_state)?;
-    Ok(Response::new()
-        .add_attribute("action", "submit")
-        .add_attribute("task_id", task_id.to_string())
-        .add_attribute("round", round.to_string())
-        .add_attribute("submission_id", id.to_string())
-        .add_attribute("trainer", info.sender)
-        .add_attribute("model_sha256", model_sha256.to_hex()))
 }
 
 /// The salts revealed since the last seed, folded.
@@ -150,8 +92,25 @@ fn round_seed(storage: &mut dyn Storage, task: &Task, now: u64, round: u32) -> R
     Ok((seed, beacon_missed))
 }
 
+/// Fails once `round` is void: its evaluation key was not revealed by the deadline, so no
+/// validator can score it.
+fn assert_not_void(
+    storage: &dyn Storage,
+    schedule: &Schedule,
+    now: u64,
+    task_id: u64,
+    round: u32,
+) -> Result<(), ContractError> {
+    let deadline = schedule.key_deadline(round);
+    if now >= deadline && !EVALUATION_KEYS.has(storage, (task_id, round)) {
+        return Err(ContractError::RoundVoid { round, deadline });
+    }
+    Ok(())
+}
+
 /// Samples the validators of one submission from the stakes frozen for `round` and records the
-/// assignments; returns them.
+/// assignments; returns them. A submission whose model was never revealed, or is a duplicate,
+/// gets none: there is nothing (new) to score.
 fn assign_submission(
     storage: &mut dyn Storage,
     task: &Task,
@@ -160,6 +119,10 @@ fn assign_submission(
     seed: &[u8; 32],
     submission_id: u64,
 ) -> Result<Vec<Addr>, ContractError> {
+    let status = RESULTS.load(storage, (task.id, submission_id))?.status;
+    if matches!(status, SubmissionStatus::Unrevealed | SubmissionStatus::Duplicate) {
+        return Ok(vec![]);
+    }
     let sub_seed = assignment_seed(task.id, round, submission_id, seed);
     let slots = {
         let storage: &dyn Storage = storage;
@@ -188,7 +151,15 @@ fn assign_submission(
         ASSIGNMENTS.save(
             storage,
             (task.id, submission_id, &validator),
-            &Assignment { round, slot: *slot, weight, commitment: None, score: None, slashed: Uint128::zero() },
+            &Assignment {
+                round,
+                slot: *slot,
+                weight,
+                commitment: None,
+                score: None,
+                baseline: None,
+                slashed: Uint128::zero(),
+            },
         )?;
         VALIDATOR_ASSIGNMENTS.save(storage, (task.id, &validator, submission_id), &())?;
         LAST_ASSIGNED.save(storage, (task.id, &validator), &round)?;
@@ -203,6 +174,7 @@ pub fn execute_assign(deps: DepsMut, env: Env, task_id: u64, limit: Option<u32>)
     let task = load_task(deps.storage, task_id)?;
     let round = task.schedule.at(now(task.schedule.clock, &env)).round;
     assert_phase(&task.schedule, &env, round, Phase::Commit)?;
+    assert_not_void(deps.storage, &task.schedule, now(task.schedule.clock, &env), task_id, round)?;
     let mut rs = load_round(deps.storage, task_id, round)?;
     let mut beacon_missed = false;
     let seed = match &rs.seed {
@@ -263,6 +235,7 @@ pub fn execute_commit(
     let schedule = load_schedule(deps.storage, task_id)?;
     let mut a = load_assignment(deps.storage, task_id, submission_id, &info.sender)?;
     assert_phase(&schedule, &env, a.round, Phase::Commit)?;
+    assert_not_void(deps.storage, &schedule, now(schedule.clock, &env), task_id, a.round)?;
     if a.commitment.is_some() {
         return Err(ContractError::DuplicateCommit { validator: info.sender, submission_id });
     }
@@ -278,6 +251,7 @@ pub fn execute_commit(
         .add_attribute("commitment", commitment.to_hex()))
 }
 
+#[allow(clippy::too_many_arguments)] // the message's fields, as in `contract::execute`
 pub fn execute_reveal(
     deps: DepsMut,
     env: Env,
@@ -285,6 +259,7 @@ pub fn execute_reveal(
     task_id: u64,
     submission_id: u64,
     score: u32,
+    baseline: u32,
     salt: HexBinary,
 ) -> Result<Response, ContractError> {
     let schedule = load_schedule(deps.storage, task_id)?;
@@ -297,11 +272,13 @@ pub fn execute_reveal(
     if a.score.is_some() {
         return Err(ContractError::DuplicateReveal { validator: info.sender, submission_id });
     }
-    if score > MAX_SCORE {
-        return Err(ContractError::ScoreOutOfRange { score, max: MAX_SCORE });
+    for value in [score, baseline] {
+        if value > MAX_SCORE {
+            return Err(ContractError::ScoreOutOfRange { score: value, max: MAX_SCORE });
+        }
     }
     let salt = bytes32("salt", &salt)?;
-    let computed = score_commitment(task_id, a.round, submission_id, info.sender.as_str(), score, &salt);
+    let computed = score_commitment(task_id, a.round, submission_id, info.sender.as_str(), score, baseline, &salt);
     if committed.as_slice() != computed {
         return Err(ContractError::CommitmentMismatch {
             committed: committed.to_hex(),
@@ -309,6 +286,7 @@ pub fn execute_reveal(
         });
     }
     a.score = Some(score);
+    a.baseline = Some(baseline);
     ASSIGNMENTS.save(deps.storage, (task_id, submission_id, &info.sender), &a)?;
     // The salt joins the randomness of the next round's assignment.
     let mix = mix_salt(&load_mix(deps.storage, task_id)?, &salt);
@@ -319,40 +297,8 @@ pub fn execute_reveal(
         .add_attribute("round", a.round.to_string())
         .add_attribute("submission_id", submission_id.to_string())
         .add_attribute("validator", info.sender)
-        .add_attribute("score", score.to_string()))
-}
-
-/// Takes the creator's beacon value of `round` (see [`ExecuteMsg::RevealBeacon`]).
-///
-/// [`ExecuteMsg::RevealBeacon`]: arena_types::market::msg::ExecuteMsg::RevealBeacon
-pub fn execute_reveal_beacon(
-    deps: DepsMut,
-    env: Env,
-    task_id: u64,
-    round: u32,
-    value: HexBinary,
-) -> Result<Response, ContractError> {
-    let task = load_task(deps.storage, task_id)?;
-    assert_round_exists(&task, round)?;
-    let now = now(task.schedule.clock, &env);
-    let opens_at = task.schedule.stake_freeze(round);
-    if now < opens_at {
-        return Err(ContractError::BeaconTooEarly { round, opens_at, now });
-    }
-    if SEEDS.load(deps.storage, task_id)?.seed_round >= round {
-        return Err(ContractError::BeaconTooLate { round });
-    }
-    let value = bytes32("value", &value)?;
-    let known = BEACONS.load(deps.storage, task_id)?;
-    if !beacon_follows(&bytes32("beacon", &known.value)?, known.round, &value, round) {
-        return Err(ContractError::BeaconMismatch { known_round: known.round });
-    }
-    BEACONS.save(deps.storage, task_id, &Beacon { round, value: HexBinary::from(value) })?;
-    Ok(Response::new()
-        .add_attribute("action", "reveal_beacon")
-        .add_attribute("task_id", task_id.to_string())
-        .add_attribute("round", round.to_string())
-        .add_attribute("value", HexBinary::from(value).to_hex()))
+        .add_attribute("score", score.to_string())
+        .add_attribute("baseline", baseline.to_string()))
 }
 
 /// The assignments of one submission (at most k), in validator-address order.

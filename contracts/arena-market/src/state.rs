@@ -10,7 +10,7 @@
 //! transaction after the round's freeze can change.
 
 use arena_types::market::msg::{
-    FinalizeStage, ModelMetadata, Role, SlashEvent, SubmissionStatus, TaskAccounts, TaskParams,
+    EvaluationShard, FinalizeStage, RevealedModel, Role, SlashEvent, SubmissionStatus, TaskAccounts, TaskParams,
     DEFAULT_BRIDGE_CHANGE_DELAY, DEFAULT_MIN_EVM_WITHDRAWAL,
 };
 use arena_types::market::phase::{Clock, Schedule};
@@ -72,7 +72,9 @@ fn default_min_evm_withdrawal() -> Uint128 {
     DEFAULT_MIN_EVM_WITHDRAWAL
 }
 
-/// What never changes after creation.
+/// What never changes after creation. The evaluation shards are stored apart, one per round
+/// ([`EVALUATION_SHARDS`]), so that loading a task does not read a thousand of them:
+/// `params.evaluation` is empty here.
 #[cw_serde]
 pub struct Task {
     pub id: u64,
@@ -217,16 +219,21 @@ pub struct RoundState {
     pub validator_weight_total: Uint128,
     pub paid: Uint128,
     pub scored: u64,
+    /// Models revealed in the model-reveal phase (duplicates included).
+    pub revealed: u64,
+    /// The evaluation key was not revealed in time (set when finalization starts).
+    pub void: bool,
+    /// What of the creator's bond the round forfeited to its trainers.
+    pub bond_forfeit: Uint128,
 }
 
-/// What a training node submitted; never changes once saved.
+/// What a training node submitted: its sealed commitment, then the model it opened it to.
 #[cw_serde]
 pub struct Submission {
     pub round: u32,
     pub trainer: Addr,
-    pub model_sha256: HexBinary,
-    pub uri: String,
-    pub metadata: ModelMetadata,
+    pub commitment: HexBinary,
+    pub model: Option<RevealedModel>,
     /// The trainer's effective stake T_i in its round as it stood at submission. Ranking reads the
     /// round's frozen stake, the same for every round but round 1, whose stakes freeze after its
     /// submissions (a trainer that submitted keeps its stake until then).
@@ -242,6 +249,8 @@ pub struct SubmissionResult {
     pub revealed_weight: Uint128,
     pub status: SubmissionStatus,
     pub consensus: Option<u32>,
+    /// The consensus of the baselines its validators revealed.
+    pub baseline: Option<u32>,
     pub rank: Option<u32>,
     pub weight: Uint128,
     pub reward: Uint128,
@@ -255,6 +264,7 @@ impl SubmissionResult {
             revealed_weight: Uint128::zero(),
             status: SubmissionStatus::Pending,
             consensus: None,
+            baseline: None,
             rank: None,
             weight: Uint128::zero(),
             reward: Uint128::zero(),
@@ -271,6 +281,8 @@ pub struct Assignment {
     pub weight: Uint128,
     pub commitment: Option<HexBinary>,
     pub score: Option<u32>,
+    /// The round's baseline as this validator measured it, revealed with the score.
+    pub baseline: Option<u32>,
     /// Slashed for this assignment (liveness or outlier). Its standing is not stored: it follows
     /// from the score and the submission's consensus ([`arena_types::market::median::classify`]).
     pub slashed: Uint128,
@@ -322,6 +334,14 @@ pub const SUBMISSIONS: Map<(u64, u64), Submission> = Map::new("submissions_v1");
 pub const RESULTS: Map<(u64, u64), SubmissionResult> = Map::new("submission_results_v1");
 /// (task, round, trainer) -> its submission id: one submission per trainer per round.
 pub const TRAINER_SUBMISSIONS: Map<(u64, u32, &Addr), u64> = Map::new("trainer_submissions_v1");
+/// (task, model sha256) -> the submission that owns the model: the first to reveal it in the
+/// task, or, within a round, the earliest commitment. Any other trainer's submission of the same
+/// hash is a duplicate.
+pub const MODEL_OWNERS: Map<(u64, &[u8]), u64> = Map::new("model_owners_v1");
+/// (task, round) -> the round's evaluation shard, as committed at creation.
+pub const EVALUATION_SHARDS: Map<(u64, u32), EvaluationShard> = Map::new("evaluation_shards_v1");
+/// (task, round) -> the round's evaluation key, once revealed.
+pub const EVALUATION_KEYS: Map<(u64, u32), HexBinary> = Map::new("evaluation_keys_v1");
 /// (task, submission id, validator) -> assignment with its commit and reveal.
 pub const ASSIGNMENTS: Map<(u64, u64, &Addr), Assignment> = Map::new("assignments_v1");
 /// (task, validator, submission id): the index behind a validator's assignment list.

@@ -1,4 +1,5 @@
-//! Creating a task: the cw20 sent becomes its reward pool.
+//! Creating a task: the cw20 sent becomes the creator's bond and the task's reward pool; and the
+//! creator's reclaim of what is left at the end.
 
 use arena_types::market::commitment::initial_seed;
 use arena_types::market::msg::{TaskAccounts, TaskParams};
@@ -9,18 +10,30 @@ use cosmwasm_std::{Addr, Binary, DepsMut, Env, HexBinary, MessageInfo, Response,
 use crate::error::ContractError;
 use crate::stake::transfer;
 use crate::state::{
-    load_task, now, Beacon, Seeds, Task, TaskState, BEACONS, CONFIG, NEXT_SUBMISSION_IDS, NEXT_TASK_ID, SALT_MIX,
-    SCHEDULES, SEEDS, TASKS, TASK_STATE,
+    load_task, now, Beacon, Seeds, Task, TaskState, BEACONS, CONFIG, EVALUATION_SHARDS, NEXT_SUBMISSION_IDS,
+    NEXT_TASK_ID, SALT_MIX, SCHEDULES, SEEDS, TASKS, TASK_STATE,
 };
 
 pub fn execute_create_task(
     deps: DepsMut,
     env: Env,
     creator: Addr,
-    pool: Uint128,
-    params: TaskParams,
+    sent: Uint128,
+    mut params: TaskParams,
 ) -> Result<Response, ContractError> {
     validate_task_params(&params)?;
+    let bond = params.creator_bond;
+    let pool = match sent.checked_sub(bond) {
+        Ok(pool) if !pool.is_zero() => pool,
+        _ => return Err(ContractError::BondNotCovered { bond, sent }),
+    };
+    // A void round's emission stays in the pool, and after the last round the creator reclaims
+    // the pool: withholding the last round's key would hand that round's emission back for
+    // `bond / rounds`. With the bond at least the pool, that forfeit is at least the round's
+    // emission, so voiding a round never pays the creator.
+    if pool > bond {
+        return Err(ContractError::BondBelowPool { bond, pool });
+    }
     let id = NEXT_TASK_ID.load(deps.storage)?;
     NEXT_TASK_ID.save(deps.storage, &(id + 1))?;
 
@@ -29,10 +42,14 @@ pub fn execute_create_task(
         clock: params.phases.clock,
         start: now(params.phases.clock, &env),
         submission: params.phases.submission,
+        model_reveal: params.phases.model_reveal,
         commit: params.phases.commit,
         reveal: params.phases.reveal,
         rounds: params.rounds,
     };
+    for (round, shard) in (1u32..).zip(std::mem::take(&mut params.evaluation)) {
+        EVALUATION_SHARDS.save(deps.storage, (id, round), &shard)?;
+    }
     let task = Task { id, creator: creator.clone(), params, schedule };
     TASKS.save(deps.storage, id, &task)?;
     NEXT_SUBMISSION_IDS.save(deps.storage, id, &1)?;
@@ -42,7 +59,7 @@ pub fn execute_create_task(
         deps.storage,
         id,
         &TaskState {
-            accounts: TaskAccounts { entered: pool, pool, ..TaskAccounts::default() },
+            accounts: TaskAccounts { entered: sent, pool, bond, ..TaskAccounts::default() },
             trainer_stake: Uint128::zero(),
             validator_stake: Uint128::zero(),
             sampling_total: Uint128::zero(),
@@ -61,6 +78,7 @@ pub fn execute_create_task(
         .add_attribute("task_id", id.to_string())
         .add_attribute("creator", creator)
         .add_attribute("pool", pool)
+        .add_attribute("creator_bond", bond)
         .add_attribute("rounds", task.params.rounds.to_string())
         .add_attribute("metric", task.params.metric.name)
         .add_attribute("start", schedule.start.to_string()))
@@ -79,11 +97,13 @@ pub fn execute_reclaim_pool(deps: DepsMut, info: MessageInfo, task_id: u64) -> R
             rounds: task.params.rounds,
         });
     }
-    let amount = state.accounts.pool;
+    // The pool's remainder and what void rounds left of the bond.
+    let amount = state.accounts.pool + state.accounts.bond;
     if amount.is_zero() {
         return Err(ContractError::NothingToClaim {});
     }
     state.accounts.pool = Uint128::zero();
+    state.accounts.bond = Uint128::zero();
     state.accounts.reclaimed = state.accounts.reclaimed.checked_add(amount)?;
     TASK_STATE.save(deps.storage, task_id, &state)?;
     let config = CONFIG.load(deps.storage)?;

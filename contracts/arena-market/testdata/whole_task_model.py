@@ -8,7 +8,8 @@ Stakes are snapshotted: round r uses the stakes, delegations and commissions as 
 its stakes froze (round 1: end of its submission phase; round r > 1: end of round r-1's commit
 phase). In the test, round 1's slashings (at its finalization, in round 2) and the undelegation
 at round 2's start therefore count from round 3 on. A reveal weighs the validator's own stake in
-the consensus; its reward weight is its effective stake."""
+the consensus; its reward weight is its effective stake, graded by its distance d from the
+consensus: floor(S * (tau - d) / tau) for d <= tau."""
 import copy
 ONE = 10**18
 def mul_floor(x, dec_atomics): return x * dec_atomics // ONE
@@ -124,7 +125,8 @@ def play(round_no, rounds_left, subs, reveals, frozen):
             assert U - C <= tau, "no even split in this test"
             for v, s in revs.items():
                 dist = abs(s - C)
-                if dist <= tau: vweight[v] = vweight.get(v, 0) + reward_w[v]
+                # Graded: full weight at the consensus, falling linearly to nothing at tau.
+                if dist <= tau: vweight[v] = vweight.get(v, 0) + reward_w[v] * (tau - dist) // tau
                 elif dist > obound: slash(v, outlier)
             ranking.append((-C, i, t))
     ranking.sort()

@@ -129,14 +129,16 @@ fn stake_added_after_the_freeze_does_not_change_who_is_sampled() {
 #[test]
 fn the_beacon_is_refused_before_the_stakes_freeze() {
     let (mut suite, task, start, _ts, _vs) = running_task(default_params(), 1, 3);
-    suite.advance_to(at(start, 1, SUBMIT) + 9);
+    suite.advance_to(at(start, 1, MODEL_REVEAL) - 1);
     let err = suite.reveal_beacon(task, 1).unwrap_err();
-    assert_eq!(err, ContractError::BeaconTooEarly { round: 1, opens_at: start + 10, now: start + 9 });
+    let opens_at = at(start, 1, MODEL_REVEAL);
+    assert_eq!(err, ContractError::BeaconTooEarly { round: 1, opens_at, now: opens_at - 1 });
     suite.advance_to(at(start, 1, COMMIT));
     suite.reveal_beacon(task, 1).unwrap();
     // Round 2's freezes at the end of round 1's commit phase.
     let err = suite.reveal_beacon(task, 2).unwrap_err();
-    assert_eq!(err, ContractError::BeaconTooEarly { round: 2, opens_at: start + 15, now: start + 10 });
+    let (opens_at, now) = (at(start, 1, REVEAL), at(start, 1, COMMIT));
+    assert_eq!(err, ContractError::BeaconTooEarly { round: 2, opens_at, now });
     suite.advance_to(at(start, 1, REVEAL));
     suite.reveal_beacon(task, 2).unwrap();
     let b = suite.beacon(task);
@@ -168,7 +170,8 @@ fn sampling_waits_for_the_beacon_until_its_deadline() {
     let cranker = suite.addr("cranker");
     let assign = ExecuteMsg::Assign { task_id: task, limit: None };
     let err = suite.execute(&cranker, &assign).unwrap_err();
-    assert_eq!(err, ContractError::BeaconPending { round: 1, deadline: start + 12, now: start + 10 });
+    let (deadline, now) = (at(start, 1, COMMIT) + 2, at(start, 1, COMMIT));
+    assert_eq!(err, ContractError::BeaconPending { round: 1, deadline, now });
     suite.advance_to(at(start, 1, COMMIT) + 2);
     let res = suite.execute(&cranker, &assign).unwrap();
     assert_eq!(attr(&res, "beacon"), "missed");
@@ -284,9 +287,9 @@ fn a_full_validator_set_refuses_newcomers_until_a_validator_leaves() {
 #[test]
 fn a_slot_is_not_given_back_while_a_frozen_round_still_weighs_it() {
     let mut params = default_params();
-    params.phases.unbonding = 20;
+    params.phases.unbonding = END;
     let (mut suite, task, start, _ts, vs) = running_task(params, 1, 3);
-    // Unbond in round 2's commit phase (counts from round 3), withdraw 20 blocks later, in
+    // Unbond in round 2's commit phase (counts from round 3), withdraw a round later, in
     // round 3's commit phase, when round 3 (with the zero) is the round being sampled.
     suite.advance_to(at(start, 2, COMMIT));
     suite.execute(&vs[1], &ExecuteMsg::Unbond { task_id: task, amount: Uint128::new(1_000) }).unwrap();

@@ -1,6 +1,6 @@
 //! Each kind of bad input, its own test, its own error.
 
-use arena_types::market::msg::{ExecuteMsg, ReceiveMsg, Role};
+use arena_types::market::msg::{ExecuteMsg, ReceiveMsg, Role, TaskParams};
 use arena_types::market::params::ParamError;
 use arena_types::market::phase::Phase;
 use cosmwasm_std::{to_json_binary, Decimal, HexBinary, Uint128};
@@ -65,11 +65,13 @@ fn a_paused_market_refuses_every_message_but_the_admins() {
     let op = vs[0].to_string();
     // Every execute message but the admin's three, each from a sender it would otherwise suit.
     let messages = vec![
-        ExecuteMsg::Submit { task_id: task, model_sha256: hex32.clone(), uri: "file://m".into(), metadata: metadata() },
+        ExecuteMsg::Submit { task_id: task, commitment: hex32.clone() },
+        reveal_model_msg(task, 1, &[1u8; 32]),
         ExecuteMsg::Assign { task_id: task, limit: None },
         ExecuteMsg::Commit { task_id: task, submission_id: 1, commitment: hex32.clone() },
-        ExecuteMsg::Reveal { task_id: task, submission_id: 1, score: 1, salt: hex32.clone() },
-        ExecuteMsg::RevealBeacon { task_id: task, round: 1, value: hex32 },
+        ExecuteMsg::Reveal { task_id: task, submission_id: 1, score: 1, baseline: 0, salt: hex32.clone() },
+        ExecuteMsg::RevealBeacon { task_id: task, round: 1, value: hex32.clone() },
+        ExecuteMsg::RevealEvaluationKey { task_id: task, round: 1, key: hex32 },
         ExecuteMsg::Finalize { task_id: task, round: 1, limit: None },
         ExecuteMsg::Unbond { task_id: task, amount: Uint128::new(1) },
         ExecuteMsg::Undelegate { task_id: task, operator: op.clone(), amount: Uint128::new(1) },
@@ -288,7 +290,9 @@ fn unbonding_zero_is_refused() {
 #[test]
 fn an_overflowing_amount_is_refused() {
     let mut suite = Suite::new(&["creator"]);
-    forged_receive(&mut suite, Uint128::MAX, &ReceiveMsg::CreateTask(default_params())).unwrap();
+    // A bond of just over half leaves a pool no larger than it.
+    let params = TaskParams { creator_bond: Uint128::new(u128::MAX / 2 + 1), ..default_params() };
+    forged_receive(&mut suite, Uint128::MAX, &ReceiveMsg::CreateTask(params)).unwrap();
     let err =
         forged_receive(&mut suite, Uint128::MAX, &ReceiveMsg::Stake { task_id: 1, role: Role::Validator }).unwrap_err();
     assert!(matches!(err, ContractError::Overflow(_)), "{err:?}");
@@ -356,10 +360,11 @@ fn withdrawing_before_unbonding_ends_fails() {
     let (mut suite, task, _start, ts, _vs) = running_task(default_params(), 1, 0);
     suite.execute(&ts[0], &ExecuteMsg::Unbond { task_id: task, amount: Uint128::new(1_000) }).unwrap();
     let unbonded_at = suite.height();
-    suite.advance_blocks(19);
+    suite.advance_blocks(END - 1);
     let withdraw = ExecuteMsg::WithdrawUnbonded { task_id: task, operator: None };
     let err = suite.execute(&ts[0], &withdraw).unwrap_err();
-    assert_eq!(err, ContractError::UnbondingNotFinished { release_at: unbonded_at + 20, now: unbonded_at + 19 });
+    let (release_at, now) = (unbonded_at + END, unbonded_at + END - 1);
+    assert_eq!(err, ContractError::UnbondingNotFinished { release_at, now });
     suite.advance_blocks(1);
     let before = suite.balance(&ts[0]);
     suite.execute(&ts[0], &withdraw).unwrap();
@@ -403,21 +408,15 @@ fn invalid_task_parameters_are_refused_with_the_field() {
 }
 
 #[test]
-fn a_submission_outside_the_model_constraints_fails() {
-    let (mut suite, task, _start, ts, _vs) = running_task(default_params(), 1, 0);
-    let mut metadata = metadata();
-    metadata.parameters = 2_000_000;
-    let err = suite
-        .execute(
-            &ts[0],
-            &ExecuteMsg::Submit {
-                task_id: task,
-                model_sha256: HexBinary::from([9u8; 32]),
-                uri: "file://m".into(),
-                metadata,
-            },
-        )
-        .unwrap_err();
+fn a_model_revealed_outside_the_model_constraints_fails() {
+    let (mut suite, task, start, ts, _vs) = running_task(default_params(), 1, 0);
+    suite.submit_unrevealed(&ts[0], task, 9).unwrap();
+    suite.advance_to(at(start, 1, MODEL_REVEAL));
+    let mut msg = reveal_model_msg(task, 9, &model_salt(&ts[0], 1));
+    if let ExecuteMsg::RevealModel { metadata, .. } = &mut msg {
+        metadata.parameters = 2_000_000;
+    }
+    let err = suite.execute(&ts[0], &msg).unwrap_err();
     assert_eq!(
         err,
         ContractError::InvalidParam(ParamError::ModelTooLarge { field: "parameters", max: 1_000_000, got: 2_000_000 })
@@ -488,7 +487,7 @@ fn a_market_with_tasks_from_before_snapshots_is_not_migrated() {
     pretend_stored_version(&mut suite, "0.1.0");
     assert_eq!(
         migrate(&mut suite).unwrap_err(),
-        ContractError::MigrationWithTasks { from: "0.1.0".into(), snapshots_since: "0.2.0".into() }
+        ContractError::MigrationWithTasks { from: "0.1.0".into(), store_since: "0.3.0".into() }
     );
     let mut empty = Suite::new(&["alice"]);
     pretend_stored_version(&mut empty, "0.1.0");

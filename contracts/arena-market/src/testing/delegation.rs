@@ -83,12 +83,12 @@ fn undelegated_stake_waits_out_the_delay() {
     assert_eq!(suite.participant(task, &ts[0]).delegated.u128(), 600);
     assert_eq!(suite.task(task).trainer_stake.u128(), 1_300);
     let withdraw = ExecuteMsg::WithdrawUnbonded { task_id: task, operator: Some(ts[0].to_string()) };
-    let release_at = suite.height() + 20;
+    let release_at = suite.height() + END;
     assert_eq!(
         suite.execute(&d0, &withdraw).unwrap_err(),
         ContractError::UnbondingNotFinished { release_at, now: suite.height() }
     );
-    suite.advance_blocks(20);
+    suite.advance_blocks(END);
     let before = suite.balance(&d0);
     suite.execute(&d0, &withdraw).unwrap();
     assert_eq!(suite.balance(&d0), before + 400);

@@ -1,17 +1,21 @@
 //! A suite with the token and the market deployed, and verb-named helpers to drive them.
 
-use arena_types::market::commitment::{beacon_value, score_commitment};
+use arena_types::market::commitment::{beacon_value, evaluation_key_hash, model_commitment, score_commitment};
 use arena_types::market::msg::{
-    AssignmentsResponse, BeaconResponse, DataCommitment, DelegationResponse, ExecuteMsg, InstantiateMsg, Metric,
-    ModelConstraints, ModelMetadata, ParticipantResponse, Phases, QueryMsg, ReceiveMsg, RewardsResponse, Role,
-    RoundResponse, SlashEventsResponse, StakeAtResponse, SubmissionResponse, TaskParams, TaskResponse,
+    AssignmentsResponse, BeaconResponse, DataCommitment, DelegationResponse, EvaluationShard, ExecuteMsg,
+    InstantiateMsg, Metric, ModelConstraints, ModelMetadata, ParticipantResponse, Phases, QueryMsg, ReceiveMsg,
+    RewardsResponse, Role, RoundResponse, SlashEventsResponse, StakeAtResponse, SubmissionResponse, TaskParams,
+    TaskResponse,
 };
-use arena_types::market::phase::Clock;
+use arena_types::market::phase::{Clock, Schedule};
 use cosmwasm_std::{to_json_binary, Addr, Decimal, Empty, HexBinary, Uint128};
 use cw20::{BalanceResponse, Cw20Coin, Cw20ExecuteMsg};
 use cw_multi_test::{App, AppResponse, Contract, ContractWrapper, Executor};
 
 use crate::ContractError;
+
+/// Block time the suite's clock moves per block.
+pub const SECONDS_PER_BLOCK: u64 = 5;
 
 /// Every named account starts with this many tokens.
 pub const START_BALANCE: u128 = 1_000_000;
@@ -34,14 +38,32 @@ fn market_contract() -> Box<dyn Contract<Empty>> {
     )
 }
 
+/// The suite plays the honest side of every participant it is not told otherwise about: the models
+/// sealed with [`Suite::submit`] are revealed, and each task's evaluation keys too, at the first
+/// block of their phase that the clock passes, as trainer and creator nodes would.
 pub struct Suite {
     pub app: App,
     pub token: Addr,
     pub market: Addr,
     pub admin: Addr,
+    /// Models sealed with [`Suite::submit`], not yet revealed.
+    sealed: Vec<Sealed>,
+    /// Tasks created here and their schedules, for the creator's key reveals.
+    schedules: Vec<(u64, Schedule)>,
+    /// Whether the creator reveals each round's evaluation key on time (tests of void rounds turn
+    /// it off).
+    pub reveal_keys: bool,
 }
 
-/// The parameters most tests use: 3 rounds of 10 + 5 + 5 blocks, k = 3; the market's defaults
+/// A model sealed by a test trainer: its hash is `[tag; 32]`.
+struct Sealed {
+    task_id: u64,
+    round: u32,
+    trainer: Addr,
+    tag: u8,
+}
+
+/// The parameters most tests use: 3 rounds of 10 + 2 + 5 + 5 blocks, k = 3; the market's defaults
 /// but for stakes of hundreds of units, a steeper rank decay and heavier slashes, which the
 /// hand-computed expectations of `whole_task.rs` assume.
 pub fn default_params() -> TaskParams {
@@ -59,12 +81,39 @@ pub fn default_params() -> TaskParams {
             // Replaced by the anchor of BEACON_SECRET for the task's rounds in `create_task`.
             HexBinary::from([0u8; 32]),
             DataCommitment { uri: "file://data/train.bin".into(), sha256: HexBinary::from([1u8; 32]) },
-            DataCommitment { uri: "file://data/eval.bin".into(), sha256: HexBinary::from([2u8; 32]) },
+            shards(3),
             ModelConstraints { family: "mlp".into(), max_parameters: 1_000_000, max_file_bytes: 4_000_000 },
-            3,
-            Phases { clock: Clock::Height, submission: 10, commit: 5, reveal: 5, unbonding: 20 },
+            Phases { clock: Clock::Height, submission: 10, model_reveal: 2, commit: 5, reveal: 5, unbonding: 22 },
         )
     }
+}
+
+/// The key of a test task's evaluation shard of `round`.
+pub fn evaluation_key(round: u32) -> [u8; 32] {
+    let mut key = [0x4bu8; 32];
+    key[..4].copy_from_slice(&round.to_be_bytes());
+    key
+}
+
+/// Evaluation shards for `rounds` rounds, locked with [`evaluation_key`].
+pub fn shards(rounds: u32) -> Vec<EvaluationShard> {
+    (1..=rounds)
+        .map(|r| EvaluationShard {
+            uri: format!("file://data/eval-{r}.csv.enc"),
+            sha256: HexBinary::from([r as u8; 32]),
+            key_sha256: HexBinary::from(evaluation_key_hash(&evaluation_key(r))),
+        })
+        .collect()
+}
+
+/// The salt a test trainer seals its model of `round` with.
+pub fn model_salt(trainer: &Addr, round: u32) -> [u8; 32] {
+    let mut salt = [0x5au8; 32];
+    salt[..4].copy_from_slice(&round.to_be_bytes());
+    let b = trainer.as_bytes();
+    let n = b.len().min(28);
+    salt[4..4 + n].copy_from_slice(&b[b.len() - n..]);
+    salt
 }
 
 /// The salt a test validator uses on a submission.
@@ -138,7 +187,7 @@ impl Suite {
                 Some(admin.to_string()),
             )
             .unwrap();
-        Suite { app, token, market, admin }
+        Suite { app, token, market, admin, sealed: vec![], schedules: vec![], reveal_keys: true }
     }
 
     pub fn addr(&self, name: &str) -> Addr {
@@ -149,11 +198,86 @@ impl Suite {
         self.app.block_info().height
     }
 
+    /// Moves the clock `n` blocks on, stopping on the way where an honest trainer reveals its
+    /// sealed model or the creator its evaluation key (see [`Suite`]).
     pub fn advance_blocks(&mut self, n: u64) {
+        let mut left = n;
+        while let Some(blocks) = self.blocks_to_next_duty().filter(|b| *b <= left) {
+            self.step(blocks);
+            left -= blocks;
+            self.do_duties();
+        }
+        self.step(left);
+    }
+
+    fn step(&mut self, n: u64) {
         self.app.update_block(|b| {
             b.height += n;
-            b.time = b.time.plus_seconds(5 * n);
+            b.time = b.time.plus_seconds(SECONDS_PER_BLOCK * n);
         });
+    }
+
+    /// Now, in a task's clock.
+    fn now_in(&self, s: &Schedule) -> u64 {
+        match s.clock {
+            Clock::Height => self.height(),
+            Clock::Time => self.app.block_info().time.seconds(),
+        }
+    }
+
+    fn schedule_of(&self, task_id: u64) -> Schedule {
+        self.schedules.iter().find(|(t, _)| *t == task_id).map(|(_, s)| *s).expect("a task created by the suite")
+    }
+
+    /// Blocks from now until the next honest duty not yet done (0: due now), if any.
+    fn blocks_to_next_duty(&self) -> Option<u64> {
+        let blocks_until = |s: &Schedule, at: u64| {
+            let wait = at.saturating_sub(self.now_in(s));
+            match s.clock {
+                Clock::Height => wait,
+                Clock::Time => wait.div_ceil(SECONDS_PER_BLOCK),
+            }
+        };
+        let models = self.sealed.iter().filter_map(|m| {
+            let s = self.schedule_of(m.task_id);
+            (self.now_in(&s) < s.commit_start(m.round)).then(|| blocks_until(&s, s.model_reveal_start(m.round)))
+        });
+        let keys = self.schedules.iter().filter(|_| self.reveal_keys).flat_map(|(task_id, s)| {
+            let now = self.now_in(s);
+            (1..=s.rounds)
+                .filter(move |r| now < s.key_deadline(*r) && !self.key_revealed(*task_id, *r))
+                .map(|r| blocks_until(s, s.commit_start(r)))
+        });
+        models.chain(keys).min()
+    }
+
+    fn key_revealed(&self, task_id: u64, round: u32) -> bool {
+        let q = QueryMsg::Round { task_id, round };
+        self.app.wrap().query_wasm_smart::<RoundResponse>(&self.market, &q).map(|r| r.evaluation_key.is_some()).unwrap()
+    }
+
+    /// Does what is due now: reveals sealed models in their model-reveal phase, and keys in
+    /// their window.
+    fn do_duties(&mut self) {
+        let sealed = std::mem::take(&mut self.sealed);
+        for m in sealed {
+            let s = self.schedule_of(m.task_id);
+            if self.now_in(&s) >= s.model_reveal_start(m.round) {
+                self.reveal_model(&m.trainer, m.task_id, m.tag).unwrap();
+            } else {
+                self.sealed.push(m);
+            }
+        }
+        if !self.reveal_keys {
+            return;
+        }
+        for (task_id, s) in self.schedules.clone() {
+            let now = self.now_in(&s);
+            let round = s.at(now).round;
+            if s.commit_start(round) <= now && now < s.key_deadline(round) && !self.key_revealed(task_id, round) {
+                self.reveal_key(task_id, round).unwrap();
+            }
+        }
     }
 
     /// Lets the market's default bridge change delay pass (block time only, not heights).
@@ -190,11 +314,24 @@ impl Suite {
             .map_err(contract_err)
     }
 
-    /// Creates a task whose beacon chain is [`BEACON_SECRET`]'s.
+    /// Creates a task whose beacon chain is [`BEACON_SECRET`]'s, with [`shards`] for its rounds
+    /// and a creator bond equal to the pool (sent with it).
     pub fn create_task(&mut self, creator: &Addr, pool: u128, mut params: TaskParams) -> Result<u64, ContractError> {
         params.beacon = HexBinary::from(beacon_value(&BEACON_SECRET, params.rounds, 0));
-        let res = self.send(creator, pool, &ReceiveMsg::CreateTask(params))?;
-        Ok(attr(&res, "task_id").parse().unwrap())
+        params.evaluation = shards(params.rounds);
+        params.creator_bond = Uint128::new(pool);
+        let res = self.send(creator, 2 * pool, &ReceiveMsg::CreateTask(params))?;
+        let task_id: u64 = attr(&res, "task_id").parse().unwrap();
+        let schedule = self.task(task_id).schedule;
+        self.schedules.push((task_id, schedule));
+        Ok(task_id)
+    }
+
+    /// Reveals the evaluation key of `round` (as the creator's daemon would).
+    pub fn reveal_key(&mut self, task_id: u64, round: u32) -> Result<AppResponse, ContractError> {
+        let creator = self.addr("creator");
+        let key = HexBinary::from(evaluation_key(round));
+        self.execute(&creator, &ExecuteMsg::RevealEvaluationKey { task_id, round, key })
     }
 
     /// Reveals the beacon value of `round` (as the creator's daemon would).
@@ -227,18 +364,27 @@ impl Suite {
         self.send(who, amount, &ReceiveMsg::Delegate { task_id, operator: operator.to_string() })
     }
 
-    /// Submits a model whose hash is derived from `tag`; returns the submission id.
+    /// Seals the model `[tag; 32]`, to be revealed when the clock passes the round's
+    /// model-reveal phase; returns the submission id.
     pub fn submit(&mut self, trainer: &Addr, task_id: u64, tag: u8) -> Result<u64, ContractError> {
-        let res = self.execute(
-            trainer,
-            &ExecuteMsg::Submit {
-                task_id,
-                model_sha256: HexBinary::from([tag; 32]),
-                uri: format!("file://models/{tag}.safetensors"),
-                metadata: metadata(),
-            },
-        )?;
+        let id = self.submit_unrevealed(trainer, task_id, tag)?;
+        let round = self.submission(task_id, id).round;
+        self.sealed.push(Sealed { task_id, round, trainer: trainer.clone(), tag });
+        Ok(id)
+    }
+
+    /// Seals the model `[tag; 32]` and leaves revealing it to the test.
+    pub fn submit_unrevealed(&mut self, trainer: &Addr, task_id: u64, tag: u8) -> Result<u64, ContractError> {
+        let round = self.task(task_id).now.round;
+        let commitment = model_commitment(task_id, round, trainer.as_str(), &[tag; 32], &model_salt(trainer, round));
+        let res = self.execute(trainer, &ExecuteMsg::Submit { task_id, commitment: HexBinary::from(commitment) })?;
         Ok(attr(&res, "submission_id").parse().unwrap())
+    }
+
+    /// Reveals the model `[tag; 32]` with the trainer's salt for the current round.
+    pub fn reveal_model(&mut self, trainer: &Addr, task_id: u64, tag: u8) -> Result<AppResponse, ContractError> {
+        let round = self.task(task_id).now.round;
+        self.execute(trainer, &reveal_model_msg(task_id, tag, &model_salt(trainer, round)))
     }
 
     /// Cranks assignment, revealing the round's beacon first if it is due and not yet revealed
@@ -260,15 +406,21 @@ impl Suite {
         submission_id: u64,
         score: u32,
     ) -> Result<AppResponse, ContractError> {
+        self.commit_with_baseline(validator, task_id, submission_id, score, 0)
+    }
+
+    /// Commits to a score and a measured baseline.
+    pub fn commit_with_baseline(
+        &mut self,
+        validator: &Addr,
+        task_id: u64,
+        submission_id: u64,
+        score: u32,
+        baseline: u32,
+    ) -> Result<AppResponse, ContractError> {
         let round = self.submission(task_id, submission_id).round;
-        let c = score_commitment(
-            task_id,
-            round,
-            submission_id,
-            validator.as_str(),
-            score,
-            &salt_for(validator, submission_id),
-        );
+        let salt = salt_for(validator, submission_id);
+        let c = score_commitment(task_id, round, submission_id, validator.as_str(), score, baseline, &salt);
         self.execute(validator, &ExecuteMsg::Commit { task_id, submission_id, commitment: HexBinary::from(c) })
     }
 
@@ -279,15 +431,19 @@ impl Suite {
         submission_id: u64,
         score: u32,
     ) -> Result<AppResponse, ContractError> {
-        self.execute(
-            validator,
-            &ExecuteMsg::Reveal {
-                task_id,
-                submission_id,
-                score,
-                salt: HexBinary::from(salt_for(validator, submission_id)),
-            },
-        )
+        self.reveal_with_baseline(validator, task_id, submission_id, score, 0)
+    }
+
+    pub fn reveal_with_baseline(
+        &mut self,
+        validator: &Addr,
+        task_id: u64,
+        submission_id: u64,
+        score: u32,
+        baseline: u32,
+    ) -> Result<AppResponse, ContractError> {
+        let salt = HexBinary::from(salt_for(validator, submission_id));
+        self.execute(validator, &ExecuteMsg::Reveal { task_id, submission_id, score, baseline, salt })
     }
 
     pub fn finalize(&mut self, task_id: u64, round: u32, limit: Option<u32>) -> Result<AppResponse, ContractError> {
@@ -374,13 +530,13 @@ impl Suite {
         self.query(&QueryMsg::SlashEvents { task_id, start_after: None, limit: Some(100) })
     }
 
-    /// Checks the task's books: entered = pool + in_finalization + stake + unbonding +
+    /// Checks the task's books: entered = pool + bond + in_finalization + stake + unbonding +
     /// rewarded + withdrawn + reclaimed.
     pub fn assert_books_balance(&self, task_id: u64) {
         let a = self.task(task_id).accounts;
         assert_eq!(
             a.entered,
-            a.pool + a.in_finalization + a.stake + a.unbonding + a.rewarded + a.withdrawn + a.reclaimed,
+            a.pool + a.bond + a.in_finalization + a.stake + a.unbonding + a.rewarded + a.withdrawn + a.reclaimed,
             "books of task {task_id} do not balance: {a:?}"
         );
     }
@@ -397,11 +553,23 @@ pub fn attr(res: &AppResponse, key: &str) -> String {
         .clone()
 }
 
-/// Offsets into a round with the default phase lengths (10 + 5 + 5 blocks).
+/// The `RevealModel` message of the model `[tag; 32]` sealed with `salt`.
+pub fn reveal_model_msg(task_id: u64, tag: u8, salt: &[u8; 32]) -> ExecuteMsg {
+    ExecuteMsg::RevealModel {
+        task_id,
+        model_sha256: HexBinary::from([tag; 32]),
+        uri: format!("file://models/{tag}.safetensors"),
+        metadata: metadata(),
+        salt: HexBinary::from(*salt),
+    }
+}
+
+/// Offsets into a round with the default phase lengths (10 + 2 + 5 + 5 blocks).
 pub const SUBMIT: u64 = 0;
-pub const COMMIT: u64 = 10;
-pub const REVEAL: u64 = 15;
-pub const END: u64 = 20;
+pub const MODEL_REVEAL: u64 = 10;
+pub const COMMIT: u64 = 12;
+pub const REVEAL: u64 = 17;
+pub const END: u64 = 22;
 
 /// The height of `offset` into `round` of a task created at height `start` (default phases).
 pub fn at(start: u64, round: u32, offset: u64) -> u64 {
@@ -409,7 +577,7 @@ pub fn at(start: u64, round: u32, offset: u64) -> u64 {
 }
 
 /// A task with `trainers` and `validators` staked (1_000 each), created by "creator" with a
-/// pool of 30_000; returns (suite, task id, creation height, trainers, validators).
+/// pool of 30_000 (and a bond of as much); returns (suite, task id, creation height, trainers, validators).
 pub fn running_task(params: TaskParams, trainers: usize, validators: usize) -> (Suite, u64, u64, Vec<Addr>, Vec<Addr>) {
     let mut names: Vec<String> = vec!["creator".into()];
     names.extend((0..trainers).map(|i| format!("trainer{i}")));

@@ -3,6 +3,7 @@
 mod attacks;
 mod bad_input;
 mod delegation;
+mod fair_play;
 mod helpers;
 mod properties;
 mod queries;

@@ -335,7 +335,7 @@ impl Game {
                 if i == j {
                     continue;
                 }
-                let _ = self.play(&Step::WithdrawDelegatorRewards { who: i, operator: j });
+                self.play(&Step::WithdrawDelegatorRewards { who: i, operator: j });
                 let amount = self.suite.delegation_amount(task, who, op);
                 if amount > 0 {
                     self.play(&Step::Undelegate { who: i, operator: j, amount });
@@ -373,6 +373,7 @@ impl Game {
         prop_assert_eq!(
             books.entered,
             books.pool
+                + books.bond
                 + books.in_finalization
                 + books.stake
                 + books.unbonding
@@ -429,7 +430,7 @@ impl Game {
             );
         }
         let claimable: u128 = self.accounts.iter().chain([&self.creator]).map(|a| s.rewards(a)).sum();
-        let held = books.pool + books.in_finalization + books.stake + books.unbonding + reserves;
+        let held = books.pool + books.bond + books.in_finalization + books.stake + books.unbonding + reserves;
         prop_assert_eq!(
             s.balance(&s.market),
             held.u128() + claimable,

@@ -224,15 +224,19 @@ fn phases_can_run_on_block_time() {
     let mut params = default_params();
     params.phases.clock = arena_types::market::phase::Clock::Time;
     params.phases.submission = 60;
+    params.phases.model_reveal = 10;
     params.phases.commit = 30;
     params.phases.reveal = 30;
-    params.phases.unbonding = 120;
+    params.phases.unbonding = 130;
     let (mut suite, task, _start, ts, _vs) = running_task(params, 1, 1);
     let t0 = suite.task(task).schedule.start;
     assert_eq!(t0, suite.app.block_info().time.seconds());
     suite.submit(&ts[0], task, 1).unwrap();
-    // advance_blocks moves 5 s per block: 12 blocks = 60 s, the commit phase.
+    // advance_blocks moves 5 s per block: 12 blocks = 60 s, the model-reveal phase, where the
+    // suite reveals the model; 14 blocks = 70 s, the commit phase.
     suite.advance_blocks(12);
+    assert!(suite.submission(task, 1).model.is_some());
+    suite.advance_blocks(2);
     let now = suite.task(task).now;
-    assert_eq!((now.round, now.phase, now.ends_at), (1, Phase::Commit, t0 + 90));
+    assert_eq!((now.round, now.phase, now.ends_at), (1, Phase::Commit, t0 + 100));
 }

@@ -84,7 +84,7 @@ fn round_two(v: usize, i: usize, score: u32) -> Option<u32> {
     match (v, i) {
         // 40_000 from consensus: dissenting, neither paid nor slashed.
         (4, 0) => Some(950_000),
-        // Within tau of consensus: in consensus.
+        // Within tau of consensus: in consensus, paid half a weight (graded: 10_000 of 20_000).
         (2, _) => Some(score + 10_000),
         _ => Some(score),
     }
@@ -141,14 +141,14 @@ fn three_rounds_pay_everyone_as_computed_by_hand() {
 
     // Rewards credited, as computed by hand.
     let trainer_rewards = [2_983, 948, 3_791, 1_425, 2_258];
-    let validator_rewards = [2_355, 2_263, 2_261, 2_722, 2_099, 1_939, 1_183];
+    let validator_rewards = [2_397, 2_303, 1_956, 2_803, 2_129, 1_980, 1_224];
     for (t, r) in w.ts.iter().zip(trainer_rewards) {
         assert_eq!(w.suite.rewards(t), r, "trainer {t}");
     }
     for (v, r) in w.vs.iter().zip(validator_rewards) {
         assert_eq!(w.suite.rewards(v), r, "validator {v}");
     }
-    let delegations = [(0, 0, true, 813), (1, 0, false, 2_696), (2, 1, true, 678), (2, 1, false, 188)];
+    let delegations = [(0, 0, true, 831), (1, 0, false, 2_696), (2, 1, true, 690), (2, 1, false, 188)];
     for (d, op, is_validator, pending) in delegations {
         let operator = if is_validator { &w.vs[op] } else { &w.ts[op] };
         assert_eq!(
@@ -179,7 +179,7 @@ fn three_rounds_pay_everyone_as_computed_by_hand() {
         let msg = ExecuteMsg::Unbond { task_id: task, amount: own };
         s.execute(who, &msg).unwrap();
     }
-    s.advance_blocks(20);
+    s.advance_blocks(END);
     for who in w.ts.iter().chain(&w.vs).chain(&w.ds) {
         s.claim(who).unwrap();
     }
@@ -195,8 +195,8 @@ fn three_rounds_pay_everyone_as_computed_by_hand() {
 
     // Final cw20 balances (each account started with 1_000_000).
     let trainer_final = [1_002_983, 1_000_948, 1_003_791, 1_001_425, 1_002_258];
-    let validator_final = [1_002_355, 1_002_263, 1_002_261, 1_001_904, 1_002_099, 1_001_739, 1_000_775];
-    let delegator_final = [1_000_813, 1_002_696, 1_000_866];
+    let validator_final = [1_002_397, 1_002_303, 1_001_956, 1_001_985, 1_002_129, 1_001_780, 1_000_816];
+    let delegator_final = [1_000_831, 1_002_696, 1_000_878];
     for (who, b) in w.ts.iter().zip(trainer_final) {
         assert_eq!(s.balance(who), b, "trainer {who}");
     }
@@ -206,18 +206,19 @@ fn three_rounds_pay_everyone_as_computed_by_hand() {
     for (who, b) in w.ds.iter().zip(delegator_final) {
         assert_eq!(s.balance(who), b, "delegator {who}");
     }
-    assert_eq!(s.balance(&s.addr("creator")), 970_000);
-    // What stays in the market: the pool (824). The delegator reserves had no rounding left
-    // (had they, the last delegation's exit would have returned it to the pool).
-    assert_eq!(s.balance(&s.market.clone()), 824);
+    // The creator sent its pool and a bond of as much (every key revealed: the bond is whole).
+    assert_eq!(s.balance(&s.addr("creator")), 940_000);
+    // What stays in the market: the pool (824) and the bond. The delegator reserves had no
+    // rounding left (had they, the last delegation's exit would have returned it to the pool).
+    assert_eq!(s.balance(&s.market.clone()), 824 + 30_000);
     let a = s.task(task).accounts;
     assert_eq!((a.stake.u128(), a.unbonding.u128()), (0, 0));
     s.assert_books_balance(task);
-    // The creator takes the pool's remainder back; nothing stays.
+    // The creator takes the pool's remainder and its bond back; nothing stays.
     let creator = s.addr("creator");
     s.execute(&creator, &ExecuteMsg::ReclaimPool { task_id: task }).unwrap();
     assert_eq!(s.balance(&creator), 970_824);
     assert_eq!(s.balance(&s.market.clone()), 0);
-    assert_eq!(s.task(task).accounts.reclaimed.u128(), 824);
+    assert_eq!(s.task(task).accounts.reclaimed.u128(), 30_824);
     s.assert_books_balance(task);
 }

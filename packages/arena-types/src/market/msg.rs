@@ -146,7 +146,7 @@ pub enum ExecuteMsg {
 #[allow(clippy::large_enum_variant)]
 pub enum ReceiveMsg {
     /// The tokens become the creator's bond (`creator_bond` of them) and the reward pool (the
-    /// rest) of a new task with these parameters.
+    /// rest, at most the bond) of a new task with these parameters.
     CreateTask(TaskParams),
     /// Joins a task in `role` (or adds to the stake held in that role).
     Stake { task_id: u64, role: Role },
@@ -235,7 +235,10 @@ pub struct TaskParams {
     pub evaluation: Vec<EvaluationShard>,
     /// Taken from the tokens sent with the task and held apart from the pool: each round whose
     /// evaluation key is not revealed in time forfeits `creator_bond / rounds` of it to that
-    /// round's trainers; the rest returns with `ReclaimPool`. At least one unit per round.
+    /// round's trainers; the rest returns with `ReclaimPool`. At least one unit per round, and
+    /// at least the pool (the market refuses less): a void round's emission stays in the pool,
+    /// which the creator reclaims at the end, so only a forfeit of at least the round's emission
+    /// makes withholding a key unprofitable.
     pub creator_bond: Uint128,
     pub model: ModelConstraints,
     pub rounds: u32,
