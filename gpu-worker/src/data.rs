@@ -253,6 +253,18 @@ impl Dataset {
         self.labels.iter().max().map_or(0, |&m| m as usize + 1)
     }
 
+    /// The round's baseline: the accuracy, in parts per million rounded down, of the trivial model
+    /// that answers the most frequent label for every row, `floor(count of the most frequent
+    /// label * 1,000,000 / rows)`. Every validator computes it from the same shard with this one
+    /// function, so honest baselines agree to the unit. 0 for an empty set.
+    pub fn majority_class_ppm(&self) -> u32 {
+        let mut counts = std::collections::BTreeMap::<u32, u64>::new();
+        for &label in &self.labels {
+            *counts.entry(label).or_default() += 1;
+        }
+        crate::engine::score_ppm(counts.values().copied().max().unwrap_or(0), self.rows)
+    }
+
     /// Fails on the first label >= `classes`, naming the file and row (the label's file for IDX).
     pub fn check_labels(&self, classes: usize) -> Result<()> {
         match self.labels.iter().position(|&l| l as usize >= classes) {
@@ -403,5 +415,24 @@ impl Scaling {
     /// Scaled feature f of value x, exactly as the gather kernel computes it.
     pub(crate) fn apply(&self, f: usize, x: f32) -> f32 {
         (x - self.offset[f]) * self.scale[f]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labelled(labels: &[u32]) -> Dataset {
+        Dataset::from_parts("t", 1, Features::U8(vec![0; labels.len()]), labels.to_vec(), None).unwrap()
+    }
+
+    #[test]
+    fn the_baseline_is_the_majority_class_share_rounded_down() {
+        // 3 of 7 rows are label 2: 428,571.43 ppm.
+        assert_eq!(labelled(&[2, 0, 2, 1, 2, 0, 5]).majority_class_ppm(), 428_571);
+        // A tie counts the tied share once.
+        assert_eq!(labelled(&[0, 1, 0, 1]).majority_class_ppm(), 500_000);
+        assert_eq!(labelled(&[4, 4, 4]).majority_class_ppm(), 1_000_000);
+        assert_eq!(labelled(&[9]).majority_class_ppm(), 1_000_000);
     }
 }

@@ -100,6 +100,13 @@ impl ModelSpec {
         sizes.windows(2).map(|w| (w[0], w[1])).collect()
     }
 
+    /// The family a task's `ModelConstraints` and a submission's metadata name: `mlp`.
+    pub fn family(&self) -> &'static str {
+        match self {
+            ModelSpec::Mlp { .. } => "mlp",
+        }
+    }
+
     pub fn activation(&self) -> Activation {
         let ModelSpec::Mlp { activation, .. } = self;
         *activation

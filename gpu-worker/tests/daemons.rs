@@ -1,9 +1,11 @@
 //! Worker nodes as people run them: `gpu-worker run` processes (the creator, trainers and
-//! validators) working a task on a real local chain, on lavapipe where there is no GPU. Each test
-//! owns its network and its processes; both are stopped when the test ends, pass or fail.
+//! validators) working a task on a real local chain, on lavapipe where there is no GPU: sealed
+//! submissions opened in the model-reveal phase, and each round scored on its hidden evaluation
+//! shard once the creator node reveals the round's key. Each test owns its network and its
+//! processes; both are stopped when the test ends, pass or fail.
 //!
-//! Budgets (2-core VM, lavapipe): the phases are 150, 120 and 80 blocks of ~0.2 s (30, 24 and
-//! 16 s). With both tests running at once, a 5-epoch `mlp:32` trains in ~0.5 s (the 60 epochs of
+//! Budgets (2-core VM, lavapipe): the phases are 150, 40, 120 and 80 blocks of ~0.2 s (30, 8, 24
+//! and 16 s). With both tests running at once, a 5-epoch `mlp:32` trains in ~0.5 s (the 60 epochs of
 //! the killed trainer in ~2 s), each evaluation takes ~0.3 s, commits and reveals land within a
 //! block or two: every node's work fits its phase more than 4 times over. So the two tests run in
 //! parallel (the binary takes ~85 s; one after the other each would still wait out its phases,
@@ -13,15 +15,16 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use arena_client::{BeaconSecret, Client, MarketClient};
+use arena_client::{BeaconSecret, Client, EvaluationKeys, MarketClient};
+use arena_types::market::commitment::model_commitment;
 use arena_types::market::msg::{
-    AssignmentsResponse, ExecuteMsg, ModelMetadata, QueryMsg, SlashEventsResponse, SubmissionStatus, TaskParams,
+    AssignmentsResponse, ExecuteMsg, ModelMetadata, QueryMsg, Role, SlashEventsResponse, SubmissionStatus, TaskParams,
 };
 use arena_types::market::phase::Phase;
 use cosmwasm_std::{HexBinary, Uint128};
 use testnet::network::{NetworkConfig, Ports};
 use testnet::process::Service;
-use testnet::task::TaskSpec;
+use testnet::task::{shard_dir, PhaseBlocks, TaskSpec};
 use testnet::{accounts, contracts, deploy, repo, Network};
 
 const STAKE: u64 = 1_000_000;
@@ -35,18 +38,22 @@ struct Arena {
     manifest: PathBuf,
     task_id: u64,
     bridge: String,
+    keys: EvaluationKeys,
 }
 
-/// The digits task (train on the first 1,438 rows, score accuracy on the last 359), with phases
-/// long enough for lavapipe on 2 cores to train and evaluate small models.
-fn digits_task(rounds: u32, min_score: u32, secret: &BeaconSecret) -> TaskParams {
-    let mut params = TaskSpec::digits(rounds, (150, 120, 80)).params(secret).unwrap();
+/// The digits task (train on the first 1,438 rows, score accuracy on the last 359, one hidden
+/// shard of them per round), with phases long enough for lavapipe on 2 cores to train and
+/// evaluate small models; its shards sealed under `home`.
+fn digits_task(rounds: u32, min_score: u32, secret: &BeaconSecret, home: &Path) -> (TaskParams, EvaluationKeys) {
+    let phases = PhaseBlocks { submission: 150, model_reveal: 40, commit: 120, reveal: 80 };
+    let (mut params, keys) =
+        TaskSpec::digits(rounds, phases).params(secret, &shard_dir(home, &secret.anchor(rounds))).unwrap();
     params.min_score = min_score;
-    params
+    (params, keys)
 }
 
-/// A network with the market, and a digits task whose beacon secret lies where the creator node
-/// looks for it (beside the manifest).
+/// A network with the market, and a digits task whose beacon secret and evaluation keys lie where
+/// the creator node looks for them (beside the manifest).
 async fn start_arena(rounds: u32, min_score: u32) -> Arena {
     let home = tempfile::tempdir().unwrap();
     let network = Network::start(&NetworkConfig::new(home.path().join("net"), Ports::free().unwrap())).unwrap();
@@ -59,12 +66,15 @@ async fn start_arena(rounds: u32, min_score: u32) -> Arena {
     let market = MarketClient::new(client, &deployed["arena-market"].address, &deployed["arena-token"].address);
     let creator = accounts::cosmos(CREATOR, "inj").unwrap();
     let secret = BeaconSecret::generate();
+    // The shards inside the repository, the nodes' data root, as `testnet create-task` does.
+    let shards = repo::root().join("target/daemon-shards");
+    let (params, keys) = digits_task(rounds, min_score, &secret, &shards);
     // 100 ARENA: the best trainer of a round earns more than the smallest EVM withdrawal (1 ARENA).
-    let (task_id, _) =
-        market.create_task(&creator, 100_000_000, digits_task(rounds, min_score, &secret)).await.unwrap();
+    let (task_id, _) = market.create_task(&creator, 100_000_000, params).await.unwrap();
     secret.write_new(&BeaconSecret::path_in(home.path(), task_id)).unwrap();
+    keys.write_new(&EvaluationKeys::path_in(home.path(), task_id)).unwrap();
     let bridge = deployed["arena-bridge"].address.clone();
-    Arena { network, home, market, manifest, task_id, bridge }
+    Arena { network, home, market, manifest, task_id, bridge, keys }
 }
 
 impl Arena {
@@ -96,7 +106,7 @@ impl Arena {
         Service::spawn("gpu-worker", command, log, self.home.path().join(format!("node-{account}.pid"))).unwrap()
     }
 
-    /// Starts the task's creator node (it reveals the beacon each round).
+    /// Starts the task's creator node (it reveals the beacon and the evaluation key each round).
     fn spawn_creator(&self) -> Service {
         self.spawn_node(CREATOR, &self.node_config(CREATOR, "creator", ""))
     }
@@ -108,6 +118,26 @@ impl Arena {
             assert!(started.elapsed() < timeout, "round {round}'s beacon was not revealed within {timeout:?}");
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
+    }
+
+    /// Waits until `round`'s evaluation key is on chain; returns the height it was seen at.
+    async fn wait_for_key(&self, round: u32, timeout: Duration) -> u64 {
+        let started = Instant::now();
+        loop {
+            if let Ok(r) = self.market.round(self.task_id, round).await {
+                assert!(!r.void, "round {round} went void: its key was not revealed in time");
+                if r.evaluation_key.is_some() {
+                    return self.market.client().latest_height().await.unwrap();
+                }
+            }
+            assert!(started.elapsed() < timeout, "round {round}'s evaluation key was not revealed within {timeout:?}");
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+
+    /// The decrypted shard of `round` as validator `account` opened it.
+    fn opened_shard(&self, account: u32, round: u32) -> PathBuf {
+        self.state_dir(account).join(format!("shards/task-{}-round-{round}.csv", self.task_id))
     }
 
     async fn wait_until_finalized(&self, timeout: Duration) {
@@ -130,7 +160,7 @@ impl Drop for Arena {
         if !std::thread::panicking() {
             for entry in std::fs::read_dir(self.home.path()).into_iter().flatten().flatten() {
                 let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
-                let milestones = ["training", "submitted", "evaluated", "committed", "revealed"];
+                let milestones = ["training", "submitted", "revealed", "shard opened", "evaluated", "committed"];
                 for line in text.lines().filter(|l| milestones.iter().any(|m| l.contains(m))) {
                     println!("{}: {line}", entry.file_name().to_string_lossy());
                 }
@@ -199,11 +229,11 @@ fn http_get(addr: &str, path: &str) -> (u16, Vec<u8>) {
     (status, response[split + 4..].to_vec())
 }
 
-/// `gpu-worker eval --json`'s score of a model file, run as a user would.
-fn eval_score(model: &Path) -> u32 {
+/// `gpu-worker eval --json`'s score of a model file on a data set, run as a user would.
+fn eval_score(model: &Path, data: &Path) -> u32 {
     let output = Command::new(env!("CARGO_BIN_EXE_gpu-worker"))
         .args(["eval", "--json", "--data"])
-        .arg(repo::root().join("data/digits-eval.csv"))
+        .arg(data)
         .arg("--model")
         .arg(model)
         .output()
@@ -220,22 +250,57 @@ async fn two_trainers_and_three_validators_finish_a_round() {
     for (account, model) in [(2, "mlp:32"), (3, "mlp")] {
         nodes.push(arena.spawn_node(account, &arena.node_config(account, "trainer", model)));
     }
-    for account in [5, 6, 7] {
+    // Validator 7 stakes now (so it counts in round 1) but its node starts only once the round's
+    // key is on chain: it reads the key from the chain and scores like the others.
+    let late = accounts::cosmos(7, "inj").unwrap();
+    arena.market.stake(&late, arena.task_id, Role::Validator, STAKE.into()).await.unwrap();
+    for account in [5, 6] {
         nodes.push(arena.spawn_node(account, &arena.node_config(account, "validator", "")));
     }
+    // Sealed: until the model-reveal phase the chain holds commitments, no model.
+    arena.market.wait_for_phase(arena.task_id, 1, Phase::ModelReveal).await.unwrap();
+    let sealed = arena.market.submissions(arena.task_id, 1, None, 10).await.unwrap().submissions;
+    assert_eq!(sealed.len(), 2, "{sealed:?}");
+    assert!(sealed.iter().all(|s| s.model.is_none() && s.commitment.len() == 32), "{sealed:?}");
+    let key_height = arena.wait_for_key(1, Duration::from_secs(240)).await;
+    let task = arena.market.task(arena.task_id).await.unwrap();
+    assert!(key_height <= task.schedule.key_deadline(1) + 1, "key seen at {key_height}");
+    nodes.push(arena.spawn_node(7, &arena.node_config(7, "validator", "")));
     arena.wait_until_finalized(Duration::from_secs(300)).await;
 
     let round = arena.market.round(arena.task_id, 1).await.unwrap();
-    // The creator revealed the round's beacon before its sampling (later it would be refused).
+    // The creator revealed the round's beacon before its sampling (later it would be refused),
+    // and the round's key, which opens the shard to exactly what the task committed to.
     assert_eq!(arena.market.beacon(arena.task_id).await.unwrap().revealed_round, 1);
+    assert_eq!(round.evaluation_key.as_ref().map(|k| k.to_vec()), Some(arena.keys.key(1).unwrap().to_vec()));
+    assert!(!round.void);
+    let shard = arena.opened_shard(5, 1);
+    let plain = std::fs::read(&shard).unwrap();
+    assert_eq!(
+        <sha2::Sha256 as sha2::Digest>::digest(&plain)[..],
+        task.params.evaluation[0].sha256[..],
+        "the validator scored on the committed shard"
+    );
+    let baseline = gpu_worker::Dataset::from_csv(&shard, &Default::default()).unwrap().majority_class_ppm();
     let submissions = arena.market.submissions(arena.task_id, 1, None, 10).await.unwrap().submissions;
     assert_eq!(submissions.len(), 2, "one submission per trainer");
     for s in &submissions {
-        // The consensus of three honest validators is exactly what `gpu-worker eval` says.
-        let model = arena.state_dir(5).join(format!("models/{}.safetensors", s.model_sha256.to_hex()));
-        assert_eq!(s.consensus, Some(eval_score(&model)), "submission {}", s.id);
+        // Revealed, and it opens the commitment of its trainer.
+        let model = s.model.as_ref().expect("the trainer revealed its model");
+        assert_eq!(model.metadata.family, "mlp");
+        // The consensus of three honest validators is exactly what `gpu-worker eval` says on the
+        // round's shard; their baseline is the shard's majority-class accuracy.
+        let file = arena.state_dir(5).join(format!("models/{}.safetensors", model.sha256.to_hex()));
+        assert_eq!(s.consensus, Some(eval_score(&file, &shard)), "submission {}", s.id);
+        assert_eq!(s.baseline, Some(baseline), "submission {}", s.id);
+        assert!(s.consensus > s.baseline);
         assert_eq!(s.status, SubmissionStatus::Scored);
     }
+    // The validator that started after the key's reveal scored every model it was assigned.
+    let late_work: AssignmentsResponse =
+        arena.market.validator_assignments(arena.task_id, late.address().as_ref(), None, 10).await.unwrap();
+    assert_eq!(late_work.assignments.len(), 2, "k = 3 of 3 validators: all are assigned");
+    assert!(late_work.assignments.iter().all(|a| a.score.is_some() && a.baseline == Some(baseline)), "{late_work:?}");
     // Rewards: the better model ranks first and earns more; all that was paid is claimable.
     let (best, worst) = if submissions[0].consensus > submissions[1].consensus {
         (&submissions[0], &submissions[1])
@@ -321,7 +386,7 @@ async fn one_shot_commands_and_serve(arena: &Arena, submissions: &[arena_types::
     let (_server, addr) = spawn_server(&store, arena.home.path().join("serve.log"));
     let own = submissions
         .iter()
-        .map(|s| s.model_sha256.to_hex())
+        .map(|s| s.model.as_ref().unwrap().sha256.to_hex())
         .find(|sha| store.join(format!("{sha}.safetensors")).is_file())
         .expect("trainer 3's model is in its store");
     let (code, body) = http_get(&addr, &format!("/models/{own}.safetensors"));
@@ -349,17 +414,14 @@ async fn a_killed_validator_a_restarted_chain_and_a_corrupted_model() {
         nodes.push(arena.spawn_node(account, &arena.node_config(account, "validator", "")));
     }
 
-    // A cheating trainer commits to a hash its file does not have.
+    // A cheating trainer seals a hash its file does not have (and opens it below).
     let cheater = accounts::cosmos(3, "inj").unwrap();
-    arena.market.stake(&cheater, arena.task_id, arena_types::market::msg::Role::Trainer, STAKE.into()).await.unwrap();
+    arena.market.stake(&cheater, arena.task_id, Role::Trainer, STAKE.into()).await.unwrap();
     let file = arena.home.path().join("corrupted.safetensors");
     std::fs::write(&file, b"not the committed model").unwrap();
-    let submit = ExecuteMsg::Submit {
-        task_id: arena.task_id,
-        model_sha256: HexBinary::from([7u8; 32]),
-        uri: format!("file://{}", file.display()),
-        metadata: ModelMetadata { family: "mlp".into(), parameters: 650, file_bytes: 23, notes: None },
-    };
+    let (cheat_sha, cheat_salt) = ([7u8; 32], [8u8; 32]);
+    let commitment = model_commitment(arena.task_id, 1, cheater.address().as_ref(), &cheat_sha, &cheat_salt);
+    let submit = ExecuteMsg::Submit { task_id: arena.task_id, commitment: HexBinary::from(commitment) };
     let outcome = arena.market.execute(&cheater, &submit).await.unwrap();
     let cheat_id: u64 = outcome.wasm_events().find_map(|e| e.attribute("submission_id")).unwrap().parse().unwrap();
 
@@ -376,11 +438,25 @@ async fn a_killed_validator_a_restarted_chain_and_a_corrupted_model() {
     assert!(!before_kill.contains("submitted"), "trainer 2 finished before it was killed:\n{before_kill}");
     nodes.push(arena.spawn_node(2, &trainer_config));
 
-    // SIGKILL the creator once it has revealed round 1's beacon, and start it again: it keeps no
-    // state, the chain tells it what is due.
+    // SIGKILL the creator once it has revealed round 1's beacon (at the start of the model-reveal
+    // phase), before round 1's key is due, and start it again: it keeps no state, the chain tells
+    // it what is due, and it reveals the key on time.
     arena.wait_for_beacon(1, Duration::from_secs(240)).await;
+    assert_eq!(arena.market.round(arena.task_id, 1).await.unwrap().evaluation_key, None);
     creator.take().unwrap().kill();
     nodes.push(arena.spawn_creator());
+    arena.market.wait_for_phase(arena.task_id, 1, Phase::ModelReveal).await.unwrap();
+    let reveal = ExecuteMsg::RevealModel {
+        task_id: arena.task_id,
+        model_sha256: HexBinary::from(cheat_sha),
+        uri: format!("file://{}", file.display()),
+        metadata: ModelMetadata { family: "mlp".into(), parameters: 650, file_bytes: 23, notes: None },
+        salt: HexBinary::from(cheat_salt),
+    };
+    arena.market.execute(&cheater, &reveal).await.unwrap();
+    let key_height = arena.wait_for_key(1, Duration::from_secs(120)).await;
+    let schedule = arena.market.task(arena.task_id).await.unwrap().schedule;
+    assert!(key_height <= schedule.key_deadline(1) + 1, "round 1's key seen at {key_height}: {schedule:?}");
 
     // Once every validator has committed, SIGKILL validator 5, restart the chain node, then restart
     // the validator. All of them, not only 5: a commit still in the killed node's mempool is lost,
@@ -424,10 +500,8 @@ async fn a_killed_validator_a_restarted_chain_and_a_corrupted_model() {
     assert!(slashes.events.is_empty(), "{slashes:?}");
     // The corrupted model scored 0 with every validator, and earns nothing.
     let cheat = arena.market.submission(arena.task_id, cheat_id).await.unwrap();
-    assert_eq!(
-        (cheat.consensus, cheat.status, cheat.reward),
-        (Some(0), SubmissionStatus::BelowMinScore, Uint128::zero())
-    );
+    assert_eq!((cheat.consensus, cheat.reward), (Some(0), Uint128::zero()));
+    assert!(matches!(cheat.status, SubmissionStatus::BelowMinScore | SubmissionStatus::BelowBaseline), "{cheat:?}");
     assert_eq!(arena.market.claimable(cheater.address().as_ref()).await.unwrap(), 0);
     // The restarted trainer submitted once, and its model was scored.
     let trainer = accounts::cosmos(2, "inj").unwrap().address().to_string();

@@ -1,4 +1,5 @@
-//! arena-market gas on the real local chain (injectived): every message, and finalization as the
+//! arena-market gas on the real local chain (injectived): every message (sealed submissions and
+//! their model reveals, the creator's evaluation key and beacon included), and finalization as the
 //! round grows, for 10, 100 and 1,000 submissions x k = 3, 5 and 9 validators per submission.
 //!
 //! One fresh network hosts every size as a successive task, so the same message's gas in the
@@ -27,11 +28,12 @@ use std::time::Instant;
 use arena_client::cosmrs::bank::MsgSend;
 use arena_client::cosmrs::tx::Msg;
 use arena_client::cosmrs::{Any, Coin, Denom};
+use arena_client::EvaluationKeys;
 use arena_client::{BeaconSecret, Client, ClientError, MarketClient, Signer, TxOutcome};
-use arena_types::market::commitment::score_commitment;
+use arena_types::market::commitment::{evaluation_key_hash, model_commitment, score_commitment};
 use arena_types::market::msg::{
-    AssignmentsResponse, DataCommitment, ExecuteMsg, Metric, ModelConstraints, ModelMetadata, Phases, QueryMsg,
-    RankingResponse, ReceiveMsg, Role, TaskParams,
+    AssignmentsResponse, DataCommitment, EvaluationShard, ExecuteMsg, Metric, ModelConstraints, ModelMetadata, Phases,
+    QueryMsg, RankingResponse, ReceiveMsg, Role, TaskParams,
 };
 use arena_types::market::phase::{Clock, Phase};
 use cosmwasm_std::{to_json_binary, Decimal, HexBinary, Uint128};
@@ -57,9 +59,18 @@ const FIRST_TRAINER_INDEX: u32 = 100;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
+/// The baseline every validator reveals; every model's true score beats it.
+const BASELINE: u32 = 100_000;
+
 /// The market's default economics, but for stakes of thousands of units and beta 1/2 (the
-/// sampling weight's square roots are part of what is measured).
-fn params(k: u32, phases: Phases, secret: &BeaconSecret) -> TaskParams {
+/// sampling weight's square roots are part of what is measured). One round, whose evaluation
+/// shard is never fetched here: only its key's hash matters to the contract.
+fn params(k: u32, phases: Phases, secret: &BeaconSecret, keys: &EvaluationKeys) -> TaskParams {
+    let shard = EvaluationShard {
+        uri: "file://shards/round-1.csv.enc".into(),
+        sha256: HexBinary::from([2u8; 32]),
+        key_sha256: HexBinary::from(evaluation_key_hash(keys.key(1).expect("one round"))),
+    };
     TaskParams {
         validators_per_submission: k,
         min_trainer_stake: Uint128::new(1_000),
@@ -69,9 +80,8 @@ fn params(k: u32, phases: Phases, secret: &BeaconSecret) -> TaskParams {
             Metric { name: "accuracy_ppm".into(), description: "top-1 accuracy in parts per million".into() },
             HexBinary::from(secret.anchor(1)),
             DataCommitment { uri: "file://data/digits-train.csv".into(), sha256: HexBinary::from([1u8; 32]) },
-            DataCommitment { uri: "file://data/digits-eval.csv".into(), sha256: HexBinary::from([2u8; 32]) },
+            vec![shard],
             ModelConstraints { family: "mlp-64-10".into(), max_parameters: 100_000, max_file_bytes: 1_000_000 },
-            1,
             phases,
         )
     }
@@ -151,8 +161,17 @@ struct TaskReport {
     stake_trainer_first: Vec<u64>,
     /// Alone, after the bulk of trainers (the task then holds `submissions - 3` trainers).
     stake_trainer_last: Vec<u64>,
+    /// Sealed submissions (the commitment only).
     submit_first: Vec<u64>,
     submit_last: Vec<u64>,
+    /// The same trainers' RevealModel, alone; and the bulk of trainers', concurrently.
+    reveal_model_first: Vec<u64>,
+    reveal_model_last: Vec<u64>,
+    reveal_model_bulk: Stats,
+    /// The creator's RevealEvaluationKey of the round.
+    reveal_evaluation_key: u64,
+    /// The creator's RevealBeacon of the round.
+    reveal_beacon: u64,
     /// One trainer's stake + submit in one transaction, for the bulk of trainers, in the order
     /// the transactions were sent: all of them, the first 100 and the last 100.
     stake_and_submit_tx: Stats,
@@ -175,6 +194,7 @@ struct TaskReport {
     claim_validator: u64,
     withdraw_unbonded: u64,
     submission_phase: PhaseBlocks,
+    model_reveal_phase: PhaseBlocks,
     commit_phase: PhaseBlocks,
     reveal_phase: PhaseBlocks,
     /// Time the whole task took (create to last withdrawal), seconds.
@@ -210,8 +230,9 @@ struct Bench {
     /// How many of each task's first validators never commit (and are slashed for liveness).
     silent: usize,
     tasks_created: Cell<u64>,
-    /// Blocks of work per item seen so far (submission: per trainer; commit/reveal: per assignment).
-    rate: Cell<[f64; 3]>,
+    /// Blocks of work per item seen so far (submission and model reveal: per trainer;
+    /// commit/reveal: per assignment).
+    rate: Cell<[f64; 4]>,
 }
 
 fn now_utc() -> String {
@@ -326,7 +347,7 @@ async fn bench_on(
             Err(_) => 0,
         },
         tasks_created: Cell::new(0),
-        rate: Cell::new([0.0; 3]),
+        rate: Cell::new([0.0; 4]),
     };
     let t = Instant::now();
     bench.fund(&token, sizes, ks.len()).await?;
@@ -423,16 +444,16 @@ impl Bench {
     /// Phase lengths in blocks: fixed for small rounds, else scaled from the work rate seen so far.
     fn phases(&self, n: usize, k: u32) -> Phases {
         let rate = self.rate.get();
-        let items = [n as f64, (n * k as usize) as f64, (n * k as usize) as f64];
-        let floor: [u64; 3] = if n <= 10 {
-            [50, 40, 40]
+        let items = [n as f64, n as f64, (n * k as usize) as f64, (n * k as usize) as f64];
+        let floor: [u64; 4] = if n <= 10 {
+            [50, 30, 40, 40]
         } else if n <= 100 {
-            [120, 100, 100]
+            [120, 100, 100, 100]
         } else {
-            [(n as u64) * 3 / 5, (n as u64) * k as u64 / 10, (n as u64) * k as u64 / 10]
+            [(n as u64) * 3 / 5, (n as u64) * 3 / 5, (n as u64) * k as u64 / 10, (n as u64) * k as u64 / 10]
         };
-        let mut len = [0u64; 3];
-        for i in 0..3 {
+        let mut len = [0u64; 4];
+        for i in 0..4 {
             let scaled = (rate[i] * items[i] * 1.6).ceil() as u64 + 40;
             len[i] = if n <= 100 { floor[i].max(scaled) } else { scaled.max(floor[i] / 2).max(60) };
             if rate[i] == 0.0 {
@@ -440,7 +461,14 @@ impl Bench {
             }
         }
         let round = len.iter().sum();
-        Phases { clock: Clock::Height, submission: len[0], commit: len[1], reveal: len[2], unbonding: round }
+        Phases {
+            clock: Clock::Height,
+            submission: len[0],
+            model_reveal: len[1],
+            commit: len[2],
+            reveal: len[3],
+            unbonding: round,
+        }
     }
 
     fn note_rate(&self, i: usize, blocks: u64, items: usize) {
@@ -458,18 +486,21 @@ impl Bench {
         let trainers = &self.trainers[..n];
         let phases = self.phases(n, k);
         let secret = BeaconSecret::generate();
-        let (task_id, created) = market.create_task(&self.creator, POOL, params(k, phases.clone(), &secret)).await?;
+        let keys = EvaluationKeys::generate(1);
+        let (task_id, created) =
+            market.create_task(&self.creator, POOL, params(k, phases.clone(), &secret, &keys)).await?;
         self.tasks_created.set(self.tasks_created.get() + 1);
         r.task_id = task_id;
         r.silent_validators = self.silent.min(validators.len());
         r.create_task = created.gas_used;
         let start = created.height;
         r.submission_phase.length = phases.submission;
+        r.model_reveal_phase.length = phases.model_reveal;
         r.commit_phase.length = phases.commit;
         r.reveal_phase.length = phases.reveal;
         eprintln!(
-            "  task {task_id}: phases {}/{}/{} blocks from height {start}",
-            phases.submission, phases.commit, phases.reveal
+            "  task {task_id}: phases {}/{}/{}/{} blocks from height {start}",
+            phases.submission, phases.model_reveal, phases.commit, phases.reveal
         );
 
         // Submission phase. Validators stake (each alone, all at once); validator 0 then sets a
@@ -512,7 +543,7 @@ impl Bench {
             async move {
                 let market = m;
                 let stake = self.stake_msg(t, task_id)?;
-                let submit = self.client.execute_msg(t, market.address(), &submit_msg(task_id, i), vec![])?;
+                let submit = self.client.execute_msg(t, market.address(), &submit_msg(task_id, i, t), vec![])?;
                 let o = self.client.send(t, vec![stake, submit]).await?;
                 Ok::<_, ClientError>((i, o.gas_used))
             }
@@ -541,12 +572,42 @@ impl Bench {
         self.note_rate(0, r.submission_phase.used, n);
         eprintln!("  submissions done: {} blocks, {:.1} s", r.submission_phase.used, r.submission_phase.seconds);
 
-        // Commit phase: assign page by page, then every validator commits to its assignments.
+        // Model-reveal phase: the trainers measured alone reveal alone, the bulk concurrently.
+        market.wait_for_phase(task_id, 1, Phase::ModelReveal).await?;
+        let t = Instant::now();
+        let model_reveal_start = start + phases.submission;
+        let alone = |range: std::ops::Range<usize>| {
+            join_all(range.map(|i| async move {
+                Ok::<_, ClientError>(self.market.execute(&trainers[i], &reveal_model_msg(task_id, i)).await?.gas_used)
+            }))
+        };
+        r.reveal_model_first = gas_of(alone(0..first).await)?;
+        let bulk: Vec<u64> = stream::iter((first..last).map(|i| async move {
+            Ok::<_, ClientError>(self.market.execute(&trainers[i], &reveal_model_msg(task_id, i)).await?.gas_used)
+        }))
+        .buffer_unordered(self.concurrency)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<std::result::Result<_, _>>()?;
+        r.reveal_model_bulk = stats(&bulk);
+        r.reveal_model_last = gas_of(alone(last..n).await)?;
+        r.model_reveal_phase.used = self.client.latest_height().await? - model_reveal_start;
+        r.model_reveal_phase.seconds = t.elapsed().as_secs_f64();
+        self.note_rate(1, r.model_reveal_phase.used, n);
+        eprintln!("  model reveals done: {} blocks, {:.1} s", r.model_reveal_phase.used, r.model_reveal_phase.seconds);
+
+        // Commit phase: the creator reveals the round's evaluation key and beacon (sampling waits
+        // for the beacon), then assignment page by page, then every validator commits.
         market.wait_for_phase(task_id, 1, Phase::Commit).await?;
         let t = Instant::now();
-        let commit_start = start + phases.submission;
-        // Sampling waits for the creator's beacon (a transaction outside the assignment's gas).
-        market.reveal_due_beacon(&self.creator, task_id, &secret).await?;
+        let commit_start = model_reveal_start + phases.model_reveal;
+        let key = keys.key(1).expect("one round");
+        r.reveal_evaluation_key = market.reveal_evaluation_key(&self.creator, task_id, 1, key).await?.gas_used;
+        r.reveal_beacon = match market.reveal_due_beacon(&self.creator, task_id, &secret).await? {
+            arena_client::BeaconStep::Revealed { outcome, .. } => outcome.gas_used,
+            other => return Err(format!("the beacon was not revealed: {other:?}").into()),
+        };
         r.assign_pages = market.assign_all(&self.creator, task_id, 1, PAGE).await?.iter().map(|o| o.gas_used).collect();
         let mut plans = Vec::new();
         for (j, v) in validators.iter().enumerate() {
@@ -562,7 +623,7 @@ impl Bench {
         r.commit_batched = batched;
         r.commit_phase.used = self.client.latest_height().await? - commit_start;
         r.commit_phase.seconds = t.elapsed().as_secs_f64();
-        self.note_rate(1, r.commit_phase.used, n * k as usize);
+        self.note_rate(2, r.commit_phase.used, n * k as usize);
         eprintln!("  commits done: {} blocks, {:.1} s", r.commit_phase.used, r.commit_phase.seconds);
 
         market.wait_for_phase(task_id, 1, Phase::Reveal).await?;
@@ -574,7 +635,7 @@ impl Bench {
         r.reveal_batched = batched;
         r.reveal_phase.used = self.client.latest_height().await? - reveal_start;
         r.reveal_phase.seconds = t.elapsed().as_secs_f64();
-        self.note_rate(2, r.reveal_phase.used, n * k as usize);
+        self.note_rate(3, r.reveal_phase.used, n * k as usize);
         eprintln!("  reveals done: {} blocks, {:.1} s", r.reveal_phase.used, r.reveal_phase.seconds);
 
         market.wait_for_phase(task_id, 1, Phase::Closed).await?;
@@ -633,7 +694,7 @@ impl Bench {
     /// A trainer that stakes, then submits, each in a transaction of its own.
     async fn trainer_alone(&self, task_id: u64, i: usize, t: &Signer) -> std::result::Result<(u64, u64), ClientError> {
         let stake = self.market.stake(t, task_id, Role::Trainer, STAKE).await?.gas_used;
-        let submit = self.market.execute(t, &submit_msg(task_id, i)).await?.gas_used;
+        let submit = self.market.execute(t, &submit_msg(task_id, i, t)).await?.gas_used;
         Ok((stake, submit))
     }
 
@@ -661,7 +722,7 @@ impl Bench {
                     true_score(a.submission_id) + j as u32 * 100
                 };
                 let salt = [j as u8 + 1; 32];
-                let c = score_commitment(task_id, 1, a.submission_id, &address, score, &salt);
+                let c = score_commitment(task_id, 1, a.submission_id, &address, score, BASELINE, &salt);
                 commits.push(ExecuteMsg::Commit {
                     task_id,
                     submission_id: a.submission_id,
@@ -671,6 +732,7 @@ impl Bench {
                     task_id,
                     submission_id: a.submission_id,
                     score,
+                    baseline: BASELINE,
                     salt: HexBinary::from(salt),
                 });
             }
@@ -722,20 +784,42 @@ impl Bench {
     }
 }
 
-fn submit_msg(task_id: u64, i: usize) -> ExecuteMsg {
+/// Trainer `i`'s model hash and salt in task `task_id`: distinct across trainers and tasks, so no
+/// model is a duplicate.
+fn model_of(task_id: u64, i: usize) -> ([u8; 32], [u8; 32]) {
     let mut sha = [0u8; 32];
     sha[..8].copy_from_slice(&(i as u64).to_be_bytes());
     sha[8..16].copy_from_slice(&task_id.to_be_bytes());
-    ExecuteMsg::Submit {
+    let mut salt = sha;
+    salt[31] = 0x5a;
+    (sha, salt)
+}
+
+/// Trainer `i`'s sealed submission.
+fn submit_msg(task_id: u64, i: usize, trainer: &Signer) -> ExecuteMsg {
+    let (sha, salt) = model_of(task_id, i);
+    let commitment = model_commitment(task_id, 1, trainer.address().as_ref(), &sha, &salt);
+    ExecuteMsg::Submit { task_id, commitment: HexBinary::from(commitment) }
+}
+
+/// What opens trainer `i`'s sealed submission.
+fn reveal_model_msg(task_id: u64, i: usize) -> ExecuteMsg {
+    let (sha, salt) = model_of(task_id, i);
+    ExecuteMsg::RevealModel {
         task_id,
         model_sha256: HexBinary::from(sha),
         uri: format!("file://models/{task_id}/{i}.safetensors"),
         metadata: ModelMetadata { family: "mlp-64-10".into(), parameters: 50_890, file_bytes: 203_560, notes: None },
+        salt: HexBinary::from(salt),
     }
 }
 
 fn gas(outcomes: Vec<std::result::Result<TxOutcome, ClientError>>) -> std::result::Result<Vec<u64>, ClientError> {
     outcomes.into_iter().map(|o| o.map(|o| o.gas_used)).collect()
+}
+
+fn gas_of(gas: Vec<std::result::Result<u64, ClientError>>) -> std::result::Result<Vec<u64>, ClientError> {
+    gas.into_iter().collect()
 }
 
 fn goals(tasks: &[TaskReport]) -> BTreeMap<String, String> {
@@ -783,7 +867,7 @@ fn rows() -> Vec<Row> {
         }),
         ("delegate (cw20 Send + hook)", |t| kgas(t.delegate)),
         ("set_commission", |t| kgas(t.set_commission)),
-        ("submit, first 3 / last 3", |t| {
+        ("submit (sealed), first 3 / last 3", |t| {
             format!("{} / {}", range(&stats(&t.submit_first)), range(&stats(&t.submit_last)))
         }),
         ("stake + submit in one tx (bulk), median; first 100 / last 100 mean", |t| {
@@ -794,6 +878,16 @@ fn rows() -> Vec<Row> {
                 kgas(t.stake_and_submit_tx_last_100.mean)
             )
         }),
+        ("reveal_model, first 3 / last 3 alone; bulk median", |t| {
+            format!(
+                "{} / {}; {}",
+                range(&stats(&t.reveal_model_first)),
+                range(&stats(&t.reveal_model_last)),
+                kgas(t.reveal_model_bulk.median)
+            )
+        }),
+        ("reveal_evaluation_key (creator)", |t| kgas(t.reveal_evaluation_key)),
+        ("reveal_beacon (creator)", |t| kgas(t.reveal_beacon)),
         ("unbond", |t| kgas(t.unbond)),
         ("assign, per page of 50 (pages)", |t| {
             format!("{} ({})", range(&stats(&t.assign_pages)), t.assign_pages.len())

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use alloy::primitives::{Address, B256, U256};
-use arena_client::{BeaconSecret, Client, MarketClient, Signer};
+use arena_client::{BeaconSecret, Client, EvaluationKeys, MarketClient, Signer};
 use arena_types::market::msg::{AssignmentsResponse, ConfigResponse, ExecuteMsg, QueryMsg, SlashEventsResponse};
 use arena_types::market::phase::Phase;
 use arena_types::settlement::msg as bridge;
@@ -24,7 +24,7 @@ use self::report::{BatchReport, ClaimReport, Report, RoundReport, Stage, Submiss
 use crate::error::TestnetError;
 use crate::network::{self, NetworkConfig, Ports};
 use crate::process::Service;
-use crate::task::TaskSpec;
+use crate::task::{shard_dir, PhaseBlocks, TaskSpec};
 use crate::{accounts, contracts, deploy, repo, Network};
 
 /// What the demo runs.
@@ -33,8 +33,8 @@ pub struct DemoOptions {
     /// Holds the network, the nodes' folders and logs, and the report.
     pub home: PathBuf,
     pub rounds: u32,
-    /// Block counts of the submission, commit and reveal phases.
-    pub phases: (u64, u64, u64),
+    /// Block counts of the submission, model-reveal, commit and reveal phases.
+    pub phases: PhaseBlocks,
     /// Validators sampled per submission (k), out of the four.
     pub validators_per_submission: u32,
     /// Leave the network (not the nodes) running at the end.
@@ -46,7 +46,7 @@ impl DemoOptions {
         DemoOptions {
             home: home.into(),
             rounds: 2,
-            phases: (90, 70, 50),
+            phases: PhaseBlocks { submission: 90, model_reveal: 30, commit: 70, reveal: 50 },
             validators_per_submission: 3,
             keep_running: false,
         }
@@ -103,9 +103,11 @@ pub async fn run(opts: &DemoOptions) -> Result<Report, TestnetError> {
     let market = MarketClient::new(client.clone(), &deployed["arena-market"].address, &deployed["arena-token"].address);
     let creator = accounts::cosmos(CREATOR, "inj")?;
     let secret = BeaconSecret::generate();
-    let (task_id, _) = market.create_task(&creator, POOL, demo_task(opts, &secret)?).await?;
+    let (params, keys) = demo_task(opts, &secret)?;
+    let (task_id, _) = market.create_task(&creator, POOL, params).await?;
     // Where the creator node looks by default: beside the manifest.
     secret.write_new(&BeaconSecret::path_in(&opts.home, task_id))?;
+    keys.write_new(&EvaluationKeys::path_in(&opts.home, task_id))?;
     say(&format!(
         "task {task_id} posted: digits classification, {} rounds, pool {} ARENA",
         opts.rounds,
@@ -207,12 +209,17 @@ impl StageClock {
     }
 }
 
-fn demo_task(opts: &DemoOptions, secret: &BeaconSecret) -> Result<arena_types::market::msg::TaskParams, TestnetError> {
+/// The demo's digits task, its evaluation shards sealed under the demo's folder (inside the
+/// repository, the nodes' data root).
+fn demo_task(
+    opts: &DemoOptions,
+    secret: &BeaconSecret,
+) -> Result<(arena_types::market::msg::TaskParams, EvaluationKeys), TestnetError> {
     let spec = TaskSpec {
         validators_per_submission: opts.validators_per_submission,
         ..TaskSpec::digits(opts.rounds, opts.phases)
     };
-    spec.params(secret)
+    spec.params(secret, &shard_dir(&opts.home, &secret.anchor(opts.rounds)))
 }
 
 /// Prints each phase as the task enters it, and each beacon the creator reveals, until every
@@ -300,8 +307,15 @@ async fn collect_rounds(
             submissions.push(SubmissionReport {
                 submission_id: s.id,
                 trainer: name_of(s.trainer.as_str(), "inj"),
-                model: s.metadata.notes.as_deref().and_then(|n| n.split_whitespace().next()).unwrap_or("?").to_string(),
+                model: s
+                    .model
+                    .as_ref()
+                    .and_then(|m| m.metadata.notes.as_deref())
+                    .and_then(|n| n.split_whitespace().next())
+                    .unwrap_or("?")
+                    .to_string(),
                 consensus: s.consensus,
+                baseline: s.baseline,
                 rank: s.rank,
                 reward: s.reward.u128(),
                 status: format!("{:?}", s.status),

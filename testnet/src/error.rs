@@ -36,6 +36,9 @@ pub enum TestnetError {
     #[error("contract build: {0}")]
     Build(String),
 
+    #[error("data set {path}: {reason}")]
+    Data { path: PathBuf, reason: String },
+
     #[error("EVM node: {0}")]
     Evm(String),
 

@@ -67,7 +67,8 @@ enum Command {
         /// Training CSV (features then the label in the last column), relative to the repository root.
         #[arg(long, default_value = "data/digits-train.csv")]
         train: PathBuf,
-        /// Evaluation CSV the validators score on.
+        /// Evaluation CSV the validators score on: split into one hidden shard per round, each
+        /// sealed with its own key; only the sealed shards are written (under the network's home).
         #[arg(long, default_value = "data/digits-eval.csv")]
         eval: PathBuf,
         #[command(flatten)]
@@ -79,9 +80,10 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         creator: u32,
         /// All parameters from a JSON file instead (the market's `TaskParams`, see
-        /// schema/arena-market.json). Its `beacon` may be left out: it is always replaced by the
-        /// anchor of a fresh secret, which this command saves for the creator node.
-        #[arg(long, conflicts_with_all = ["train", "eval", "rounds", "phases", "k"])]
+        /// schema/arena-market.json). Its `beacon` and `evaluation` may be left out: they are
+        /// always replaced by the anchor of a fresh secret and by `--eval` sealed into the file's
+        /// `rounds` shards, whose secret and keys this command saves for the creator node.
+        #[arg(long, conflicts_with_all = ["train", "rounds", "phases", "k"])]
         params: Option<PathBuf>,
     },
     /// Query a cw20 balance of the deployed Arena token.
@@ -130,18 +132,27 @@ async fn main() -> anyhow::Result<()> {
         Command::Balance { account } => balance(home, &account).await,
         Command::CreateTask { train, eval, rounds, pool, creator, params } => {
             let secret = arena_client::BeaconSecret::generate();
-            let params = match params {
-                Some(file) => params_file(&file, &secret)?,
-                None => testnet::task::TaskSpec {
-                    train,
-                    eval,
-                    rounds: rounds.rounds,
-                    phases: rounds.phases(),
-                    validators_per_submission: rounds.k,
+            let shard_dir = |rounds: u32| testnet::task::shard_dir(&home, &secret.anchor(rounds));
+            let (params, keys) = match params {
+                Some(file) => {
+                    let mut params = params_file(&file)?;
+                    let sealed = testnet::task::seal_evaluation(&eval, params.rounds, &shard_dir(params.rounds))?;
+                    params.beacon = secret.anchor(params.rounds).into();
+                    params.evaluation = sealed.shards;
+                    (params, sealed.keys)
                 }
-                .params(&secret)?,
+                None => {
+                    let spec = testnet::task::TaskSpec {
+                        train,
+                        eval,
+                        rounds: rounds.rounds,
+                        phases: rounds.phases(),
+                        validators_per_submission: rounds.k,
+                    };
+                    spec.params(&secret, &shard_dir(spec.rounds))?
+                }
             };
-            create_task(home, params, &secret, pool, creator).await
+            create_task(home, params, &secret, &keys, pool, creator).await
         }
         Command::Demo { dir, rounds, keep_running } => {
             let opts = testnet::demo::DemoOptions {
@@ -162,8 +173,8 @@ struct RoundArgs {
     /// Rounds of the task.
     #[arg(long, default_value_t = 2)]
     rounds: u32,
-    /// Blocks of the submission, commit and reveal phases (~0.2 s each).
-    #[arg(long, num_args = 3, value_names = ["SUBMISSION", "COMMIT", "REVEAL"], default_values_t = [90, 70, 50])]
+    /// Blocks of the submission, model-reveal, commit and reveal phases (~0.2 s each).
+    #[arg(long, num_args = 4, value_names = ["SUBMISSION", "MODEL_REVEAL", "COMMIT", "REVEAL"], default_values_t = [90, 30, 70, 50])]
     phases: Vec<u64>,
     /// Validators sampled per submission (k; the demo runs 4 validators).
     #[arg(long, default_value_t = 3)]
@@ -171,8 +182,9 @@ struct RoundArgs {
 }
 
 impl RoundArgs {
-    fn phases(&self) -> (u64, u64, u64) {
-        (self.phases[0], self.phases[1], self.phases[2])
+    fn phases(&self) -> testnet::task::PhaseBlocks {
+        let p = &self.phases;
+        testnet::task::PhaseBlocks { submission: p[0], model_reveal: p[1], commit: p[2], reveal: p[3] }
     }
 }
 
@@ -337,26 +349,23 @@ async fn demo(opts: testnet::demo::DemoOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A `TaskParams` JSON file, its beacon (present or not) replaced by `secret`'s anchor.
-fn params_file(
-    file: &std::path::Path,
-    secret: &arena_client::BeaconSecret,
-) -> anyhow::Result<arena_types::market::msg::TaskParams> {
+/// A `TaskParams` JSON file; its `beacon` and `evaluation` (present or not) are placeholders
+/// that the caller replaces with the fresh secret's anchor and the sealed shards.
+fn params_file(file: &std::path::Path) -> anyhow::Result<arena_types::market::msg::TaskParams> {
     let mut json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(file)?)
         .with_context(|| format!("{} is not JSON", file.display()))?;
     if let Some(fields) = json.as_object_mut() {
         fields.insert("beacon".into(), serde_json::Value::String(hex::encode([0u8; 32])));
+        fields.insert("evaluation".into(), serde_json::Value::Array(Vec::new()));
     }
-    let mut params: arena_types::market::msg::TaskParams =
-        serde_json::from_value(json).with_context(|| format!("{} is not the market's TaskParams", file.display()))?;
-    params.beacon = secret.anchor(params.rounds).into();
-    Ok(params)
+    serde_json::from_value(json).with_context(|| format!("{} is not the market's TaskParams", file.display()))
 }
 
 async fn create_task(
     home: PathBuf,
     params: arena_types::market::msg::TaskParams,
     secret: &arena_client::BeaconSecret,
+    keys: &arena_client::EvaluationKeys,
     pool: u128,
     creator: u32,
 ) -> anyhow::Result<()> {
@@ -369,29 +378,48 @@ async fn create_task(
         &manifest.contract("arena-token")?.address,
     );
     let signer = accounts::cosmos(creator, &manifest.chain.bech32_prefix)?;
-    // The secret is on disk before the task that needs it exists; it takes the task's name after.
-    let pending = home.join(format!("pending-{}-beacon.secret", hex::encode(&params.beacon[..8])));
-    secret.write_new(&pending)?;
+    // The secret and the keys are on disk before the task that needs them exists; they take the
+    // task's name after.
+    let tag = hex::encode(&params.beacon[..8]);
+    let pending_secret = home.join(format!("pending-{tag}-beacon.secret"));
+    let pending_keys = home.join(format!("pending-{tag}-eval.keys"));
+    secret.write_new(&pending_secret)?;
+    keys.write_new(&pending_keys)?;
+    let bond = params.creator_bond;
     let (task_id, outcome) = match market.create_task(&signer, pool, params).await {
         Ok(created) => created,
         Err(e) => {
-            std::fs::remove_file(&pending).ok();
+            std::fs::remove_file(&pending_secret).ok();
+            std::fs::remove_file(&pending_keys).ok();
             return Err(e.into());
         }
     };
     let secret_file = arena_client::BeaconSecret::path_in(&home, task_id);
-    std::fs::rename(&pending, &secret_file).with_context(|| format!("naming {}", secret_file.display()))?;
+    let keys_file = arena_client::EvaluationKeys::path_in(&home, task_id);
+    std::fs::rename(&pending_secret, &secret_file).with_context(|| format!("naming {}", secret_file.display()))?;
+    std::fs::rename(&pending_keys, &keys_file).with_context(|| format!("naming {}", keys_file.display()))?;
     let task = market.task(task_id).await?;
+    let s = &task.schedule;
     println!("task {task_id} created by {} (tx {}, {} gas)", signer.address(), outcome.txhash, outcome.gas_used);
     println!("  training data   {} sha256 {}", task.params.training_data.uri, task.params.training_data.sha256);
-    println!("  evaluation data {} sha256 {}", task.params.evaluation_data.uri, task.params.evaluation_data.sha256);
+    for (round, shard) in (1..).zip(&task.params.evaluation) {
+        println!(
+            "  round {round} shard   {} (sealed; plaintext sha256 {}), key due from height {} until {}",
+            shard.uri,
+            shard.sha256,
+            s.commit_start(round),
+            s.key_deadline(round)
+        );
+    }
     println!(
-        "  {} rounds of {} + {} + {} blocks from height {}; pool {pool}",
-        task.params.rounds, task.schedule.submission, task.schedule.commit, task.schedule.reveal, task.schedule.start
+        "  {} rounds of {} + {} + {} + {} blocks (submission, model reveal, commit, reveal) from height {}; pool {pool}, bond {bond}",
+        task.params.rounds, s.submission, s.model_reveal, s.commit, s.reveal, s.start
     );
     println!("  beacon secret   {} (mode 600; the creator node reveals it round by round)", secret_file.display());
-    println!("next: run the creator (without it, each round's sampling waits half a commit phase for its beacon);");
-    println!("save this as creator.toml and run `gpu-worker run --config creator.toml`:");
+    println!("  evaluation keys {} (mode 600; the creator node reveals each round's key on time)", keys_file.display());
+    println!("next: run the creator: without it each round's sampling waits half a commit phase for its beacon,");
+    println!("and a round whose key is not revealed by its deadline is void and forfeits its share of the bond.");
+    println!("Save this as creator.toml and run `gpu-worker run --config creator.toml`:");
     println!("  manifest = {:?}", manifest_path.display().to_string());
     println!("  task_id = {task_id}\n  role = \"creator\"\n  state_dir = \".arena/creator-{task_id}\"");
     println!("  [key]\n  devnet_account = {creator}");

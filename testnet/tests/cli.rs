@@ -108,21 +108,34 @@ fn the_cli_walks_a_network_from_up_to_down() {
         assert!(status.contains(&format!("{name}: code {} at {}", c.code_id, c.address)), "{status}");
     }
 
-    // create-task funds the pool from account 1 and saves the beacon secret, mode 600.
+    // create-task funds the pool and the creator's bond (1 token per round) from account 1, seals
+    // one evaluation shard per round (only ciphertext is written) and saves the beacon secret and
+    // the evaluation keys, mode 600.
     let pool = 5_000_000u128;
+    let bond = 2_000_000u128;
     let pool_arg = pool.to_string();
-    let task = ok(&home, &["create-task", "--rounds", "1", "--phases", "30", "20", "20", "--pool", &pool_arg]);
+    let task = ok(&home, &["create-task", "--rounds", "2", "--phases", "30", "10", "20", "20", "--pool", &pool_arg]);
     let creator = accounts::cosmos(1, "inj").unwrap().address().to_string();
     assert!(task.contains(&format!("task 1 created by {creator}")), "{task}");
-    assert!(task.contains("1 rounds of 30 + 20 + 20 blocks"), "{task}");
-    let secret = arena_client::BeaconSecret::path_in(&home, 1);
+    assert!(task.contains("2 rounds of 30 + 10 + 20 + 20 blocks"), "{task}");
+    assert!(task.contains(&format!("pool {pool}, bond {bond}")), "{task}");
     use std::os::unix::fs::PermissionsExt;
-    assert_eq!(std::fs::metadata(&secret).unwrap().permissions().mode() & 0o777, 0o600);
-    assert!(task.contains(&secret.display().to_string()), "{task}");
+    for file in [arena_client::BeaconSecret::path_in(&home, 1), arena_client::EvaluationKeys::path_in(&home, 1)] {
+        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600, "{}", file.display());
+        assert!(task.contains(&file.display().to_string()), "{task}");
+    }
+    let shards: Vec<_> = std::fs::read_dir(home.join("shards"))
+        .unwrap()
+        .flat_map(|task| std::fs::read_dir(task.unwrap().path()).unwrap())
+        .map(|f| f.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(shards.len(), 2, "{shards:?}");
+    assert!(shards.iter().all(|name| name.ends_with(".csv.enc")), "no plaintext shard is written: {shards:?}");
+    assert!(task.contains("round 2 shard"), "{task}");
 
     // balance by account index and by address.
     let start = deploy::TOKEN_BALANCE_PER_ACCOUNT;
-    assert_eq!(ok(&home, &["balance", "1"]).trim(), format!("{creator}: {} ARENA-micro", start - pool));
+    assert_eq!(ok(&home, &["balance", "1"]).trim(), format!("{creator}: {} ARENA-micro", start - pool - bond));
     let other = accounts::cosmos(2, "inj").unwrap().address().to_string();
     assert_eq!(ok(&home, &["balance", &other]).trim(), format!("{other}: {start} ARENA-micro"));
 

@@ -2,6 +2,7 @@
 //! and relayers as processes) and its report is checked against what the design promises.
 
 use testnet::demo::{self, DemoOptions};
+use testnet::task::PhaseBlocks;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_round_of_the_demo_pays_by_the_rules_and_settles_on_the_evm_side() {
@@ -11,7 +12,7 @@ async fn one_round_of_the_demo_pays_by_the_rules_and_settles_on_the_evm_side() {
     let opts = DemoOptions {
         home: home.path().join("demo"),
         rounds: 1,
-        phases: (70, 60, 45),
+        phases: PhaseBlocks { submission: 70, model_reveal: 25, commit: 60, reveal: 45 },
         validators_per_submission: 4,
         keep_running: false,
     };

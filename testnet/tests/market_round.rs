@@ -1,12 +1,12 @@
 //! One whole arena-market round on a real local chain, driven over gRPC through arena-client:
-//! create a task, stake, submit, reveal the creator's beacon, assign, commit, reveal, finalize,
-//! claim; then consensus and rewards are checked against the formulas of arena-types and the
+//! create a task with hidden evaluation shards, stake, submit sealed models and reveal them,
+//! reveal the creator's beacon and evaluation key, assign, commit, reveal, finalize, claim; then consensus and rewards are checked against the formulas of arena-types and the
 //! token balances on chain.
 
 use std::collections::BTreeMap;
 
-use arena_client::{BeaconSecret, BeaconStep, Client, MarketClient, Signer};
-use arena_types::market::commitment::score_commitment;
+use arena_client::{BeaconSecret, BeaconStep, Client, EvaluationKeys, KeyStep, MarketClient, Signer};
+use arena_types::market::commitment::{model_commitment, score_commitment};
 use arena_types::market::median::{lower_weighted_median, Standing, WeightedScore};
 use arena_types::market::msg::{
     AssignmentsResponse, ExecuteMsg, ModelMetadata, QueryMsg, Role, SubmissionStatus, TaskParams,
@@ -16,16 +16,19 @@ use cosmwasm_std::HexBinary;
 use cw20::{BalanceResponse, Cw20QueryMsg};
 use futures::future::join_all;
 use testnet::network::{NetworkConfig, Ports};
-use testnet::task::TaskSpec;
+use testnet::task::{PhaseBlocks, TaskSpec};
 use testnet::{accounts, contracts, deploy, Network};
 
 const POOL: u128 = 10_000_000;
 const STAKE: u128 = 1_000_000;
+/// The baseline every validator reveals (a majority-class guess on the shard); every model beats it.
+const BASELINE: u32 = 110_000;
 
 /// The digits task with phases long enough (in ~0.2 s blocks) for each phase's transactions on a
 /// 2-core machine; no worker runs here, the test plays every part itself.
-fn params(secret: &BeaconSecret) -> TaskParams {
-    TaskSpec::digits(1, (60, 40, 40)).params(secret).unwrap()
+fn params(secret: &BeaconSecret, shard_dir: &std::path::Path) -> (TaskParams, EvaluationKeys) {
+    let phases = PhaseBlocks { submission: 60, model_reveal: 30, commit: 40, reveal: 40 };
+    TaskSpec::digits(1, phases).params(secret, shard_dir).unwrap()
 }
 
 #[tokio::test]
@@ -47,7 +50,13 @@ async fn a_whole_round_reaches_consensus_and_pays_by_formula() {
     let true_score = [910_000u32, 850_000, 400_000];
 
     let secret = BeaconSecret::generate();
-    let (task_id, _) = market.create_task(&creator, POOL, params(&secret)).await.unwrap();
+    let (params, keys) = params(&secret, &home.path().join("shards"));
+    let (task_id, _) = market.create_task(&creator, POOL, params).await.unwrap();
+    // Before its commit phase, the round's evaluation key is not due.
+    assert!(matches!(
+        market.reveal_due_evaluation_key(&creator, task_id, &keys).await.unwrap(),
+        KeyStep::NotYet { round: 1, .. }
+    ));
     // Before its stakes freeze, the round's beacon is not accepted.
     assert!(matches!(
         market.reveal_due_beacon(&creator, task_id, &secret).await.unwrap(),
@@ -65,20 +74,39 @@ async fn a_whole_round_reaches_consensus_and_pays_by_formula() {
     let counted = market.stake_at(task_id, validators[0].address().as_ref(), 1).await.unwrap();
     assert_eq!((counted.own.u128(), counted.effective.u128()), (STAKE, STAKE), "{counted:?}");
 
+    // Sealed submissions: only the commitment is public until the model-reveal phase.
     let mut submission_of = BTreeMap::new();
+    let model = |i: usize| ([10 + i as u8; 32], [20 + i as u8; 32]);
     for (i, t) in trainers.iter().enumerate() {
-        let submit = ExecuteMsg::Submit {
-            task_id,
-            model_sha256: HexBinary::from([10 + i as u8; 32]),
-            uri: format!("file://models/{i}.safetensors"),
-            metadata: ModelMetadata { family: "mlp".into(), parameters: 1_000, file_bytes: 10_000, notes: None },
-        };
+        let (sha, salt) = model(i);
+        let commitment = model_commitment(task_id, 1, t.address().as_ref(), &sha, &salt);
+        let submit = ExecuteMsg::Submit { task_id, commitment: HexBinary::from(commitment) };
         let outcome = market.execute(t, &submit).await.unwrap();
         let id: u64 = outcome.wasm_events().find_map(|e| e.attribute("submission_id")).unwrap().parse().unwrap();
+        assert_eq!(market.submission(task_id, id).await.unwrap().model, None);
         submission_of.insert(id, i);
     }
+    market.wait_for_phase(task_id, 1, Phase::ModelReveal).await.unwrap();
+    for (i, t) in trainers.iter().enumerate() {
+        let (sha, salt) = model(i);
+        let reveal = ExecuteMsg::RevealModel {
+            task_id,
+            model_sha256: HexBinary::from(sha),
+            uri: format!("file://models/{i}.safetensors"),
+            metadata: ModelMetadata { family: "mlp".into(), parameters: 1_000, file_bytes: 10_000, notes: None },
+            salt: HexBinary::from(salt),
+        };
+        market.execute(t, &reveal).await.unwrap();
+    }
+    assert_eq!(market.round(task_id, 1).await.unwrap().revealed, 3);
 
     market.wait_for_phase(task_id, 1, Phase::Commit).await.unwrap();
+    // The creator's evaluation key opens the round's shard; a second call finds it on chain.
+    let step = market.reveal_due_evaluation_key(&creator, task_id, &keys).await.unwrap();
+    assert!(matches!(step, KeyStep::Revealed { round: 1, .. }), "{step:?}");
+    let round = market.round(task_id, 1).await.unwrap();
+    assert_eq!(round.evaluation_key.as_ref().map(|k| k.to_vec()), Some(keys.key(1).unwrap().to_vec()));
+    assert!(matches!(market.reveal_due_evaluation_key(&creator, task_id, &keys).await.unwrap(), KeyStep::Finished));
     // Sampling waits for the creator's beacon; once revealed, it is the round's.
     let step = market.reveal_due_beacon(&creator, task_id, &secret).await.unwrap();
     assert!(matches!(step, BeaconStep::Revealed { round: 1, .. }), "{step:?}");
@@ -107,7 +135,7 @@ async fn a_whole_round_reaches_consensus_and_pays_by_formula() {
             let score =
                 if address == liar { 50_000 } else { true_score[submission_of[&a.submission_id]] + j as u32 * 1_000 };
             let salt = [j as u8 + 1; 32];
-            let commitment = score_commitment(task_id, 1, a.submission_id, &address, score, &salt);
+            let commitment = score_commitment(task_id, 1, a.submission_id, &address, score, BASELINE, &salt);
             batch.push(ExecuteMsg::Commit {
                 task_id,
                 submission_id: a.submission_id,
@@ -117,6 +145,7 @@ async fn a_whole_round_reaches_consensus_and_pays_by_formula() {
                 task_id,
                 submission_id: a.submission_id,
                 score,
+                baseline: BASELINE,
                 salt: HexBinary::from(salt),
             });
         }
@@ -156,7 +185,7 @@ async fn a_whole_round_reaches_consensus_and_pays_by_formula() {
             .map(|x| WeightedScore { validator: x.validator.to_string(), score: x.score.unwrap(), weight: x.weight })
             .collect();
         let consensus = lower_weighted_median(&revealed).unwrap();
-        assert_eq!((s.status, s.consensus), (SubmissionStatus::Scored, Some(consensus)));
+        assert_eq!((s.status, s.consensus, s.baseline), (SubmissionStatus::Scored, Some(consensus), Some(BASELINE)));
         // The honest validators hold the majority of every submission's weight, so consensus is one of their scores.
         assert!(consensus.abs_diff(true_score[i]) <= 4_000, "submission {id}: consensus {consensus}");
         for x in &a.assignments {
@@ -179,7 +208,7 @@ async fn a_whole_round_reaches_consensus_and_pays_by_formula() {
     let task = market.task(task_id).await.unwrap();
     assert!(task.accounts.slashed.u128() > 0, "the liar was slashed");
     let a = task.accounts;
-    assert_eq!(a.entered, a.pool + a.in_finalization + a.stake + a.unbonding + a.rewarded + a.withdrawn);
+    assert_eq!(a.entered, a.pool + a.bond + a.in_finalization + a.stake + a.unbonding + a.rewarded + a.withdrawn);
 
     let best = &trainers[0];
     let before = cw20_balance(&client, &token, best).await;

@@ -71,6 +71,18 @@ pub async fn status(config: &Path) -> Result<(), NodeError> {
         };
         println!("beacon    revealed through round {}{next}", beacon.revealed_round);
         println!("secret    {}", node.config.beacon_secret_file().display());
+        let round = node.market.round(task.id, task.now.round).await?;
+        let key = match (&round.evaluation_key, round.void) {
+            (Some(_), _) => "revealed".to_string(),
+            (None, true) => "missed: the round is void".to_string(),
+            (None, false) => format!(
+                "due from {} until {}",
+                task.schedule.commit_start(round.round),
+                task.schedule.key_deadline(round.round)
+            ),
+        };
+        println!("eval key  round {}: {key}", round.round);
+        println!("keys      {} (bond {})", node.config.evaluation_keys_file().display(), task.accounts.bond);
         return Ok(());
     }
     match node.participant().await? {
@@ -87,6 +99,15 @@ pub async fn status(config: &Path) -> Result<(), NodeError> {
         let journal = Journal::open(node.config.state_dir.join("journal"))?;
         let pending = journal.load(task.id, task.now.round)?;
         println!("journal   {} scores recorded for round {}", pending.len(), task.now.round);
+        for entry in pending.values() {
+            match &entry.rejected {
+                Some(reason) => println!("          submission {}: 0, rejected: {reason}", entry.submission_id),
+                None => println!(
+                    "          submission {}: {} (baseline {})",
+                    entry.submission_id, entry.score, entry.baseline
+                ),
+            }
+        }
     }
     println!("rewards   {} claimable", node.market.claimable(&node.address()).await?);
     Ok(())

@@ -113,6 +113,9 @@ pub struct CreatorConfig {
     /// The task's beacon secret (64 hex digits, mode 0600), as `testnet create-task` saves it;
     /// default: `task-<task_id>-beacon.secret` beside the manifest.
     pub beacon_secret_file: Option<PathBuf>,
+    /// The task's evaluation keys (one hex key per round, mode 0600), as `testnet create-task`
+    /// saves them; default: `task-<task_id>-eval.keys` beside the beacon secret.
+    pub evaluation_keys_file: Option<PathBuf>,
 }
 
 mod default {
@@ -144,6 +147,15 @@ impl NodeConfig {
     pub fn beacon_secret_file(&self) -> PathBuf {
         self.creator.beacon_secret_file.clone().unwrap_or_else(|| {
             arena_client::BeaconSecret::path_in(self.manifest.parent().unwrap_or(Path::new(".")), self.task_id)
+        })
+    }
+
+    /// Where the creator's evaluation keys are: `[creator] evaluation_keys_file`, or the file
+    /// `testnet create-task` writes beside the beacon secret.
+    pub fn evaluation_keys_file(&self) -> PathBuf {
+        self.creator.evaluation_keys_file.clone().unwrap_or_else(|| {
+            let secret = self.beacon_secret_file();
+            arena_client::EvaluationKeys::path_in(secret.parent().unwrap_or(Path::new(".")), self.task_id)
         })
     }
 
@@ -193,8 +205,13 @@ mod tests {
         let config = NodeConfig::load(&path).unwrap();
         assert_eq!(config.role, NodeRole::Creator);
         assert_eq!(config.beacon_secret_file(), Path::new(".testnet/task-4-beacon.secret"));
-        std::fs::write(&path, format!("{text}[creator]\nbeacon_secret_file = \"b.secret\"\n")).unwrap();
-        assert_eq!(NodeConfig::load(&path).unwrap().beacon_secret_file(), Path::new("b.secret"));
+        assert_eq!(config.evaluation_keys_file(), Path::new(".testnet/task-4-eval.keys"));
+        std::fs::write(&path, format!("{text}[creator]\nbeacon_secret_file = \"s/b.secret\"\n")).unwrap();
+        let config = NodeConfig::load(&path).unwrap();
+        assert_eq!(config.beacon_secret_file(), Path::new("s/b.secret"));
+        assert_eq!(config.evaluation_keys_file(), Path::new("s/task-4-eval.keys"), "beside the beacon secret");
+        std::fs::write(&path, format!("{text}[creator]\nevaluation_keys_file = \"k.keys\"\n")).unwrap();
+        assert_eq!(NodeConfig::load(&path).unwrap().evaluation_keys_file(), Path::new("k.keys"));
     }
 
     #[test]

@@ -5,11 +5,14 @@ use std::time::Duration;
 
 use crate::{CsvOptions, Dataset};
 use arena_client::{Blocks, Client, Manifest, MarketClient, Signer};
-use arena_types::market::msg::{DataCommitment, ParticipantResponse, QueryMsg, Role, TaskResponse};
+use arena_types::market::msg::{DataCommitment, EvaluationShard, ParticipantResponse, QueryMsg, Role, TaskResponse};
 
 use crate::node::config::{NodeConfig, NodeRole};
 use crate::node::error::NodeError;
 use crate::node::store::{sha256_file, ModelStore};
+
+/// The largest evaluation shard a validator fetches.
+pub const MAX_SHARD_BYTES: u64 = 256 * 1024 * 1024;
 
 /// A node's view of its task: who it is, where the chain is, where its files are.
 pub struct Node {
@@ -117,6 +120,42 @@ impl Node {
             });
         }
         Ok(Dataset::from_csv(&path, &CsvOptions::default())?)
+    }
+
+    /// Round `round`'s sealed evaluation shard, fetched once and kept under the state folder. Its
+    /// bytes are checked only when they are decrypted (the task commits to the plaintext).
+    pub async fn fetch_shard(&self, task_id: u64, round: u32, shard: &EvaluationShard) -> Result<Vec<u8>, NodeError> {
+        let cached = self.shard_path(task_id, round, "enc");
+        if let Ok(bytes) = std::fs::read(&cached) {
+            return Ok(bytes);
+        }
+        let uri = match shard.uri.strip_prefix("file://") {
+            Some(_) => format!("file://{}", self.resolve(&shard.uri)?.display()),
+            None => shard.uri.clone(),
+        };
+        let bytes = self.store.read_uri(&uri, MAX_SHARD_BYTES).await?;
+        let io = |e: std::io::Error| NodeError::Data { uri: shard.uri.clone(), reason: format!("caching it: {e}") };
+        let tmp = cached.with_extension("partial");
+        std::fs::write(&tmp, &bytes).map_err(io)?;
+        std::fs::rename(&tmp, &cached).map_err(io)?;
+        tracing::info!(round, uri = %shard.uri, bytes = bytes.len(), "fetched the sealed evaluation shard");
+        Ok(bytes)
+    }
+
+    /// Drops a cached sealed shard that did not open, so that the next look fetches it again.
+    pub fn forget_shard(&self, task_id: u64, round: u32) {
+        std::fs::remove_file(self.shard_path(task_id, round, "enc")).ok();
+    }
+
+    /// Where a validator keeps round `round`'s decrypted shard (public once its key is revealed).
+    pub fn opened_shard_path(&self, task_id: u64, round: u32) -> PathBuf {
+        self.shard_path(task_id, round, "csv")
+    }
+
+    fn shard_path(&self, task_id: u64, round: u32, extension: &str) -> PathBuf {
+        let dir = self.config.state_dir.join("shards");
+        std::fs::create_dir_all(&dir).ok();
+        dir.join(format!("task-{task_id}-round-{round}.{extension}"))
     }
 
     fn resolve(&self, uri: &str) -> Result<PathBuf, NodeError> {

@@ -1,19 +1,23 @@
-//! The task creator's node: it holds the task's beacon secret and reveals one value of its hash
-//! chain per round, as soon as the round's stakes freeze, so that the round's validator sampling
-//! (which waits for it until half-way through the commit phase) starts on entropy nobody could
-//! fit stakes to.
+//! The task creator's node: it holds the task's beacon secret and evaluation keys. It reveals one
+//! value of the beacon's hash chain per round, as soon as the round's stakes freeze, so that the
+//! round's validator sampling (which waits for it until half-way through the commit phase) starts
+//! on entropy nobody could fit stakes to; and each round's evaluation key as soon as the round's
+//! commit phase opens, so that validators can score on the hidden shard. A key still missing
+//! half-way through the commit phase voids the round and costs the creator its bond's share.
 //!
-//! It keeps no state of its own: the market's `Beacon` query says what is on chain, and
-//! [`MarketClient::reveal_due_beacon`](arena_client::MarketClient::reveal_due_beacon) decides
-//! from it and the task's clock what is due. A creator killed at any instant resumes by asking
-//! again; a round whose sampling started without its value (`BeaconTooLate`) is done, and the
-//! next round's value still follows the anchor (the chain hashes over skipped rounds).
+//! It keeps no state of its own: the market's `Beacon` and `Round` queries say what is on chain,
+//! and [`MarketClient::reveal_due_beacon`](arena_client::MarketClient::reveal_due_beacon) and
+//! [`MarketClient::reveal_due_evaluation_key`](arena_client::MarketClient::reveal_due_evaluation_key)
+//! decide from them and the task's clock what is due. A creator killed at any instant resumes by
+//! asking again; a round whose sampling started without its value (`BeaconTooLate`) is done, and
+//! the next round's value still follows the anchor (the chain hashes over skipped rounds).
 //!
 //! Runs until the task's last round has closed.
 
 use std::collections::BTreeSet;
 
-use arena_client::{BeaconSecret, BeaconStep};
+use arena_client::{BeaconSecret, BeaconStep, EvaluationKeys, KeyStep};
+use arena_types::market::msg::TaskResponse;
 use arena_types::market::phase::Phase;
 
 use crate::node::context::Node;
@@ -35,9 +39,21 @@ pub async fn run(node: Node) -> Result<(), NodeError> {
             ),
         });
     }
-    tracing::info!(task = task.id, secret = %path.display(), rounds = task.params.rounds, "creator: beacon secret loaded");
+    let keys_path = node.config.evaluation_keys_file();
+    let keys = EvaluationKeys::read(&keys_path)?;
+    keys.check(task.id, &task.params.evaluation).map_err(|e| NodeError::Task {
+        task_id: task.id,
+        reason: format!("the evaluation keys in {}: {e}", keys_path.display()),
+    })?;
+    tracing::info!(
+        task = task.id,
+        secret = %path.display(),
+        keys = %keys_path.display(),
+        rounds = task.params.rounds,
+        "creator: beacon secret and evaluation keys loaded"
+    );
     let mut blocks = node.follow_blocks();
-    let mut creator = Creator { node, secret, reported: BTreeSet::new() };
+    let mut creator = Creator { node, secret, keys, reported: BTreeSet::new() };
     while !settle("creator", creator.tick().await)? {
         blocks.next(creator.node.poll()).await;
     }
@@ -47,6 +63,7 @@ pub async fn run(node: Node) -> Result<(), NodeError> {
 struct Creator {
     node: Node,
     secret: BeaconSecret,
+    keys: EvaluationKeys,
     /// What has been logged (round, what), so that a state seen on every block is said once.
     reported: BTreeSet<(u32, &'static str)>,
 }
@@ -59,6 +76,53 @@ impl Creator {
             tracing::info!(task = task_id, "the task's last round has closed; creator done");
             return Ok(Next::Done);
         }
+        // The key first: it is what a late creator costs the most (a void round, its bond).
+        self.reveal_key(&task).await?;
+        self.reveal_beacon(&task).await?;
+        Ok(Next::Continue)
+    }
+
+    async fn reveal_key(&mut self, task: &TaskResponse) -> Result<(), NodeError> {
+        let task_id = task.id;
+        match self.node.market.reveal_due_evaluation_key(&self.node.signer, task_id, &self.keys).await? {
+            KeyStep::Revealed { round, outcome } => tracing::info!(
+                task = task_id,
+                round,
+                height = outcome.height,
+                deadline = task.schedule.key_deadline(round),
+                tx = %outcome.txhash,
+                "revealed the round's evaluation key"
+            ),
+            KeyStep::NotYet { round, opens_at } => {
+                if self.reported.insert((round, "key waiting")) {
+                    tracing::info!(
+                        task = task_id,
+                        round,
+                        opens_at,
+                        "next evaluation key once the round's commit phase opens"
+                    );
+                }
+            }
+            KeyStep::TooLate { round } => {
+                if self.reported.insert((round, "key too late")) {
+                    tracing::error!(
+                        task = task_id,
+                        round,
+                        "the round's key deadline passed without its key: the round is void"
+                    );
+                }
+            }
+            KeyStep::Finished => {
+                if self.reported.insert((0, "keys finished")) {
+                    tracing::info!(task = task_id, "no evaluation key is left to reveal");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn reveal_beacon(&mut self, task: &TaskResponse) -> Result<(), NodeError> {
+        let task_id = task.id;
         match self.node.market.reveal_due_beacon(&self.node.signer, task_id, &self.secret).await? {
             BeaconStep::Revealed { round, outcome } => {
                 tracing::info!(
@@ -92,6 +156,6 @@ impl Creator {
                 }
             }
         }
-        Ok(Next::Continue)
+        Ok(())
     }
 }

@@ -79,23 +79,29 @@ impl ModelStore {
         if cached.is_file() && sha256_file(&cached).as_deref() == Some(expected.as_str()) {
             return Ok(cached);
         }
-        let bytes = if let Some(path) = uri.strip_prefix("file://") {
-            let len = std::fs::metadata(path).map_err(|e| unreachable(uri, e))?.len();
-            if len > max_bytes {
-                return Err(StoreError::TooLarge { uri: uri.into(), limit: max_bytes });
-            }
-            std::fs::read(path).map_err(|e| unreachable(uri, e))?
-        } else if uri.starts_with("http://") || uri.starts_with("https://") {
-            self.download(uri, max_bytes).await?
-        } else {
-            return Err(StoreError::UnsupportedUri { uri: uri.into() });
-        };
+        let bytes = self.read_uri(uri, max_bytes).await?;
         let found = hex::encode(Sha256::digest(&bytes));
         if found != expected {
             return Err(StoreError::HashMismatch { uri: uri.into(), expected, found });
         }
         self.put(&bytes)?;
         Ok(cached)
+    }
+
+    /// The bytes at a `file://` or `http(s)://` URI, refusing anything over `max_bytes`; nothing
+    /// is checked or kept (callers check what they expect of them).
+    pub async fn read_uri(&self, uri: &str, max_bytes: u64) -> Result<Vec<u8>, StoreError> {
+        if let Some(path) = uri.strip_prefix("file://") {
+            let len = std::fs::metadata(path).map_err(|e| unreachable(uri, e))?.len();
+            if len > max_bytes {
+                return Err(StoreError::TooLarge { uri: uri.into(), limit: max_bytes });
+            }
+            std::fs::read(path).map_err(|e| unreachable(uri, e))
+        } else if uri.starts_with("http://") || uri.starts_with("https://") {
+            self.download(uri, max_bytes).await
+        } else {
+            Err(StoreError::UnsupportedUri { uri: uri.into() })
+        }
     }
 
     /// Downloads with the size limit enforced while reading, so a lying server cannot fill memory.

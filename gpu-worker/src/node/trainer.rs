@@ -1,15 +1,23 @@
-//! The training node: joins its task, and in each round's submission phase trains a model on the
-//! task's training set, stores it, and submits its commitment (sha256, URI, metadata).
+//! The training node: joins its task; in each round's submission phase trains a model on the
+//! task's training set, stores it, draws a salt, journals the sealed model and only then submits
+//! its sealed commitment; in the model-reveal phase opens the commitment from the journal.
+//!
+//! Both steps are idempotent and crash-safe: the chain says whether this node has a submission in
+//! the round and whether its model is revealed, the journal holds what opens the commitment. A
+//! node that crashed after journaling but before its `Submit` landed submits the journaled model
+//! again without retraining; one that crashed after submitting reveals from the journal.
 
 use std::collections::BTreeSet;
 
 use crate::{Backend, Dataset, Engine, ModelSpec, Optimizer, TrainConfig};
-use arena_types::market::msg::{ExecuteMsg, ModelMetadata, TaskResponse};
+use arena_types::market::commitment::model_commitment;
+use arena_types::market::msg::{ExecuteMsg, ModelMetadata, SubmissionResponse, TaskResponse};
 use arena_types::market::phase::Phase;
 use cosmwasm_std::HexBinary;
 
 use crate::node::context::Node;
 use crate::node::error::NodeError;
+use crate::node::journal::{SealJournal, SealedModel};
 use crate::node::serve::model_url;
 use crate::node::tick::{settle, Next};
 
@@ -19,8 +27,9 @@ pub async fn run(node: Node, backend: Backend) -> Result<(), NodeError> {
     node.ensure_joined(&task).await?;
     let data = node.load_data(&task.params.training_data)?;
     let spec = ModelSpec::parse(&node.config.trainer.model)?;
+    let journal = SealJournal::open(node.config.state_dir.join("sealed"))?;
     let mut blocks = node.follow_blocks();
-    let mut trainer = Trainer { node, backend, data, spec, done: BTreeSet::new() };
+    let mut trainer = Trainer { node, backend, data, spec, journal, done: BTreeSet::new() };
     while !settle("trainer", trainer.tick().await)? {
         blocks.next(trainer.node.poll()).await;
     }
@@ -32,8 +41,15 @@ struct Trainer {
     backend: Backend,
     data: Dataset,
     spec: ModelSpec,
-    /// Rounds this node has submitted to (or found it had, after a restart).
-    done: BTreeSet<u32>,
+    journal: SealJournal,
+    /// (round, phase) steps this node has finished (or found finished, after a restart).
+    done: BTreeSet<(u32, Step)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Step {
+    Seal,
+    Open,
 }
 
 impl Trainer {
@@ -44,47 +60,122 @@ impl Trainer {
             tracing::info!(task = task.id, "the task's last round has closed; trainer done");
             return Ok(Next::Done);
         }
-        if now.phase != Phase::Submission || self.done.contains(&now.round) {
+        let step = match now.phase {
+            Phase::Submission => Step::Seal,
+            Phase::ModelReveal => Step::Open,
+            Phase::Commit | Phase::Reveal | Phase::Closed => return Ok(Next::Continue),
+        };
+        if self.done.contains(&(now.round, step)) {
             return Ok(Next::Continue);
         }
-        if self.submitted_on_chain(&task, now.round).await? {
-            self.done.insert(now.round);
-            return Ok(Next::Continue);
+        let finished = match step {
+            Step::Seal => self.seal(&task, now.round).await?,
+            Step::Open => self.open(&task, now.round).await?,
+        };
+        if finished {
+            self.done.insert((now.round, step));
         }
-        // Only the stake frozen for the round counts: a node that joined after the freeze sits
-        // the round out instead of training for a submission the market would refuse.
-        let counted = self.node.market.stake_at(task.id, &self.node.address(), now.round).await?;
-        if counted.own < task.params.min_trainer_stake {
-            tracing::warn!(
-                task = task.id,
-                round = now.round,
-                "this node's stake does not count in this round (staked after its stakes froze); sitting it out"
-            );
-            self.done.insert(now.round);
-            return Ok(Next::Continue);
-        }
-        self.train_and_submit(&task, now.round).await?;
-        self.done.insert(now.round);
         Ok(Next::Continue)
     }
 
-    /// Whether this node already has a submission in `round` (it may have restarted).
-    async fn submitted_on_chain(&self, task: &TaskResponse, round: u32) -> Result<bool, NodeError> {
+    /// The submission phase: trains and submits a sealed model unless this node already has a
+    /// submission in the round. True once there is nothing more to do in this phase.
+    async fn seal(&self, task: &TaskResponse, round: u32) -> Result<bool, NodeError> {
+        if self.my_submission(task, round).await?.is_some() {
+            return Ok(true);
+        }
+        // Only the stake frozen for the round counts: a node that joined after the freeze sits
+        // the round out instead of training for a submission the market would refuse.
+        let counted = self.node.market.stake_at(task.id, &self.node.address(), round).await?;
+        if counted.own < task.params.min_trainer_stake {
+            tracing::warn!(
+                task = task.id,
+                round,
+                "this node's stake does not count in this round (staked after its stakes froze); sitting it out"
+            );
+            return Ok(true);
+        }
+        let sealed = match self.journal.load(task.id, round)? {
+            // Journaled before a crash, never submitted: the same model, the same salt.
+            Some(sealed) => sealed,
+            None => {
+                let sealed = self.train_and_store(task, round).await?;
+                self.journal.record(task.id, &sealed)?;
+                sealed
+            }
+        };
+        let commitment =
+            model_commitment(task.id, round, &self.node.address(), &sealed.sha256_bytes(), &sealed.salt_bytes());
+        let submit = ExecuteMsg::Submit { task_id: task.id, commitment: HexBinary::from(commitment) };
+        let outcome = self.node.market.execute(&self.node.signer, &submit).await?;
+        tracing::info!(
+            task = task.id,
+            round,
+            sha256 = %sealed.model_sha256,
+            commitment = %hex::encode(commitment),
+            height = outcome.height,
+            "submitted the sealed model"
+        );
+        Ok(true)
+    }
+
+    /// The model-reveal phase: opens this node's commitment from the journal, unless the chain
+    /// already shows the model. True once there is nothing more to do in this phase.
+    async fn open(&self, task: &TaskResponse, round: u32) -> Result<bool, NodeError> {
+        let Some(submission) = self.my_submission(task, round).await? else {
+            return Ok(true);
+        };
+        if submission.model.is_some() {
+            return Ok(true);
+        }
+        let Some(sealed) = self.journal.load(task.id, round)? else {
+            tracing::error!(
+                task = task.id,
+                round,
+                submission = submission.id,
+                "submitted but the sealed model is not in the journal: cannot reveal; the round is forfeit"
+            );
+            return Ok(true);
+        };
+        let reveal = ExecuteMsg::RevealModel {
+            task_id: task.id,
+            model_sha256: HexBinary::from(sealed.sha256_bytes()),
+            uri: sealed.uri.clone(),
+            metadata: sealed.metadata.clone(),
+            salt: HexBinary::from(sealed.salt_bytes()),
+        };
+        let outcome = self.node.market.execute(&self.node.signer, &reveal).await?;
+        tracing::info!(
+            task = task.id,
+            round,
+            submission = submission.id,
+            sha256 = %sealed.model_sha256,
+            uri = %sealed.uri,
+            height = outcome.height,
+            "revealed the model"
+        );
+        Ok(true)
+    }
+
+    /// This node's submission in `round`, if it has one (it may have restarted).
+    async fn my_submission(&self, task: &TaskResponse, round: u32) -> Result<Option<SubmissionResponse>, NodeError> {
         let me = self.node.address();
         let mut start_after = None;
         loop {
             let page = self.node.market.submissions(task.id, round, start_after, 100).await?;
-            if page.submissions.iter().any(|s| s.trainer.as_str() == me) {
-                return Ok(true);
+            let last = page.submissions.last().map(|s| s.id);
+            if let Some(mine) = page.submissions.into_iter().find(|s| s.trainer.as_str() == me) {
+                return Ok(Some(mine));
             }
-            match page.submissions.last() {
-                Some(last) => start_after = Some(last.id),
-                None => return Ok(false),
+            match last {
+                Some(id) => start_after = Some(id),
+                None => return Ok(None),
             }
         }
     }
 
-    async fn train_and_submit(&self, task: &TaskResponse, round: u32) -> Result<(), NodeError> {
+    /// Trains the round's model, stores it, and draws the salt that seals it.
+    async fn train_and_store(&self, task: &TaskResponse, round: u32) -> Result<SealedModel, NodeError> {
         let cfg = &self.node.config.trainer;
         let optimizer = match cfg.optimizer.as_str() {
             "adam" => Optimizer::adam(cfg.learning_rate),
@@ -111,25 +202,26 @@ impl Trainer {
             .await
             .map_err(|e| NodeError::Task { task_id: task.id, reason: format!("training thread: {e}") })??;
         let bytes = model.to_safetensors();
-        let sha256 = self.node.store.put(&bytes)?;
-        let uri = match &cfg.public_url {
-            Some(base) => model_url(base, &sha256),
-            None => self.node.store.file_uri(&sha256),
-        };
         let metadata = ModelMetadata {
-            family: "mlp".into(),
+            family: model.spec.family().into(),
             parameters: model.parameters() as u64,
             file_bytes: bytes.len() as u64,
             notes: Some(format!("{} {} epochs, {}, seed {}", self.spec, cfg.epochs, cfg.optimizer, cfg.seed)),
         };
-        let submit = ExecuteMsg::Submit {
-            task_id: task.id,
-            model_sha256: HexBinary::from_hex(&sha256).expect("sha256 is hex"),
-            uri: uri.clone(),
-            metadata,
+        let sealed = self.store_sealed(round, &bytes, metadata)?;
+        tracing::info!(task = task.id, round, sha256 = %sealed.model_sha256, secs = started.elapsed().as_secs_f64(), "trained");
+        Ok(sealed)
+    }
+
+    /// Stores a model file under its hash and seals it with a fresh salt.
+    fn store_sealed(&self, round: u32, bytes: &[u8], metadata: ModelMetadata) -> Result<SealedModel, NodeError> {
+        let sha256 = self.node.store.put(bytes)?;
+        let uri = match &self.node.config.trainer.public_url {
+            Some(base) => model_url(base, &sha256),
+            None => self.node.store.file_uri(&sha256),
         };
-        self.node.market.execute(&self.node.signer, &submit).await?;
-        tracing::info!(task = task.id, round, %sha256, %uri, secs = started.elapsed().as_secs_f64(), "submitted");
-        Ok(())
+        let mut salt = [0u8; 32];
+        getrandom::getrandom(&mut salt).expect("the OS has randomness");
+        Ok(SealedModel { round, model_sha256: sha256, uri, metadata, salt: hex::encode(salt) })
     }
 }

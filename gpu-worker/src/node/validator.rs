@@ -1,15 +1,26 @@
-//! The validator: joins its task; in each commit phase evaluates the models it is assigned, writes
-//! score and salt to its journal, then commits; in the reveal phase reveals from the journal; and
-//! cranks assignment and finalization when they are due.
+//! The validator: joins its task; in each commit phase opens the round's hidden evaluation shard
+//! once its creator reveals the key, checks and evaluates the models it is assigned, writes score,
+//! baseline and salt to its journal, then commits; in the reveal phase reveals from the journal;
+//! and cranks assignment and finalization when they are due.
+//!
+//! The shard is the round's alone (`task.params.evaluation[round - 1]`): its ciphertext is fetched
+//! and cached as soon as the commit phase opens, and decrypted with the key the chain shows, so a
+//! validator started after the key was revealed scores like the others. A shard that does not
+//! open, or whose plaintext is not the one the task committed to, means the creator cheated: the
+//! validator logs it and commits nothing for the round rather than score on unknown data.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::{Backend, Dataset, Engine};
+use crate::{Backend, CsvOptions, Dataset, Engine, Model};
+use arena_client::shard::decrypt_shard;
 use arena_types::market::commitment::{score_commitment, MAX_SCORE};
 use arena_types::market::msg::{AssignmentResponse, ExecuteMsg, RoundResponse, SubmissionResponse, TaskResponse};
 use arena_types::market::phase::Phase;
 use cosmwasm_std::HexBinary;
+use sha2::{Digest, Sha256};
 
+use crate::node::check::check_model;
 use crate::node::context::Node;
 use crate::node::error::NodeError;
 use crate::node::journal::{Journal, PendingReveal};
@@ -22,10 +33,9 @@ const CRANK_PAGE: u32 = 50;
 pub async fn run(node: Node, backend: Backend) -> Result<(), NodeError> {
     let task = node.task().await?;
     node.ensure_joined(&task).await?;
-    let eval = node.load_data(&task.params.evaluation_data)?;
     let journal = Journal::open(node.config.state_dir.join("journal"))?;
     let mut blocks = node.follow_blocks();
-    let mut validator = Validator { node, backend, eval, journal };
+    let mut validator = Validator { node, backend, journal, shards: BTreeMap::new() };
     while !settle("validator", validator.tick().await)? {
         blocks.next(validator.node.poll()).await;
     }
@@ -35,8 +45,27 @@ pub async fn run(node: Node, backend: Backend) -> Result<(), NodeError> {
 struct Validator {
     node: Node,
     backend: Backend,
-    eval: Dataset,
     journal: Journal,
+    /// Each round's evaluation shard once opened (or refused), by round.
+    shards: BTreeMap<u32, Shard>,
+}
+
+/// A round's evaluation shard as this validator found it.
+#[derive(Clone)]
+enum Shard {
+    /// Opened and checked: the data, and its baseline (majority-class accuracy, ppm).
+    Open { data: Dataset, baseline: u32 },
+    /// Not what the task committed to; the reason was logged once.
+    Refused,
+}
+
+impl Shard {
+    fn usable(&self) -> Option<(Dataset, u32)> {
+        match self {
+            Shard::Open { data, baseline } => Some((data.clone(), *baseline)),
+            Shard::Refused => None,
+        }
+    }
 }
 
 impl Validator {
@@ -53,7 +82,7 @@ impl Validator {
         match task.now.phase {
             Phase::Commit => self.commit(&task, &round).await?,
             Phase::Reveal => self.reveal(&task, &round).await?,
-            Phase::Submission | Phase::Closed => {}
+            Phase::Submission | Phase::ModelReveal | Phase::Closed => {}
         }
         Ok(Next::Continue)
     }
@@ -74,7 +103,12 @@ impl Validator {
         Ok(true)
     }
 
-    async fn commit(&self, task: &TaskResponse, round: &RoundResponse) -> Result<(), NodeError> {
+    async fn commit(&mut self, task: &TaskResponse, round: &RoundResponse) -> Result<(), NodeError> {
+        if round.void {
+            return Ok(());
+        }
+        // Fetched while the key is still hidden, so that scoring starts the block it appears.
+        self.node.fetch_shard(task.id, round.round, &task.params.evaluation[round.round as usize - 1]).await?;
         if round.assigned < round.submissions {
             if self.node.config.validator.crank {
                 let msg = ExecuteMsg::Assign { task_id: task.id, limit: Some(CRANK_PAGE) };
@@ -92,20 +126,34 @@ impl Validator {
         // Scores already journaled (a restart after writing, before the commit landed) are reused:
         // the salt must be the one the journal holds.
         let journaled = self.journal.load(task.id, round.round)?;
-        let mut fresh = Vec::new();
-        for a in open.iter().filter(|a| !journaled.contains_key(&a.submission_id)) {
-            let submission = self.node.market.submission(task.id, a.submission_id).await?;
-            fresh.push(self.score(task, &submission).await);
+        let unscored: Vec<u64> =
+            open.iter().map(|a| a.submission_id).filter(|id| !journaled.contains_key(id)).collect();
+        if !unscored.is_empty() {
+            let Some((eval, baseline)) = self.shard(task, round).await? else {
+                return Ok(());
+            };
+            let mut fresh = Vec::new();
+            for id in unscored {
+                let submission = self.node.market.submission(task.id, id).await?;
+                fresh.push(self.score(task, &submission, &eval, baseline).await);
+            }
+            self.journal.record(task.id, round.round, &fresh)?;
         }
-        self.journal.record(task.id, round.round, &fresh)?;
         let journaled = self.journal.load(task.id, round.round)?;
         let me = self.node.address();
         let commits: Vec<ExecuteMsg> = open
             .iter()
             .map(|a| {
                 let entry = &journaled[&a.submission_id];
-                let commitment =
-                    score_commitment(task.id, round.round, a.submission_id, &me, entry.score, &salt_bytes(entry));
+                let commitment = score_commitment(
+                    task.id,
+                    round.round,
+                    a.submission_id,
+                    &me,
+                    entry.score,
+                    entry.baseline,
+                    &entry.salt_bytes(),
+                );
                 ExecuteMsg::Commit {
                     task_id: task.id,
                     submission_id: a.submission_id,
@@ -130,7 +178,8 @@ impl Validator {
                     task_id: task.id,
                     submission_id: a.submission_id,
                     score: entry.score,
-                    salt: HexBinary::from(salt_bytes(entry)),
+                    baseline: entry.baseline,
+                    salt: HexBinary::from(entry.salt_bytes()),
                 }),
                 None => {
                     tracing::error!(submission = a.submission_id, "committed but not in the journal: cannot reveal")
@@ -166,12 +215,69 @@ impl Validator {
         }
     }
 
-    /// The score this validator stands behind for one submission, with a fresh salt. A model that
-    /// cannot be fetched, does not match its hash, or is broken scores 0, with the reason logged.
-    async fn score(&self, task: &TaskResponse, s: &SubmissionResponse) -> PendingReveal {
+    /// The round's evaluation shard and its baseline, once the key is on chain: decrypted with
+    /// it, checked against the task's sha256, parsed. None while the key is hidden, or when the
+    /// shard is not what the task committed to (logged once: the creator cheated).
+    async fn shard(&mut self, task: &TaskResponse, round: &RoundResponse) -> Result<Option<(Dataset, u32)>, NodeError> {
+        if let Some(known) = self.shards.get(&round.round) {
+            return Ok(known.usable());
+        }
+        let Some(key) = &round.evaluation_key else {
+            tracing::debug!(round = round.round, "waiting for the round's evaluation key");
+            return Ok(None);
+        };
+        let commitment = &task.params.evaluation[round.round as usize - 1];
+        let sealed = self.node.fetch_shard(task.id, round.round, commitment).await?;
+        let shard = match self.open_shard(task.id, round.round, key, &commitment.sha256.to_hex(), &sealed) {
+            Ok(data) => {
+                let baseline = data.majority_class_ppm();
+                tracing::info!(round = round.round, rows = data.rows, baseline, "evaluation shard opened");
+                Shard::Open { data, baseline }
+            }
+            Err(reason) => {
+                tracing::error!(
+                    task = task.id,
+                    round = round.round,
+                    %reason,
+                    "the round's evaluation shard is not what the task committed to: the creator cheated; committing nothing this round"
+                );
+                self.node.forget_shard(task.id, round.round);
+                Shard::Refused
+            }
+        };
+        let usable = shard.usable();
+        self.shards.insert(round.round, shard);
+        Ok(usable)
+    }
+
+    /// Decrypts a sealed shard, checks the plaintext's sha256 and parses it as the task's data.
+    fn open_shard(
+        &self,
+        task_id: u64,
+        round: u32,
+        key: &HexBinary,
+        expected_sha256: &str,
+        sealed: &[u8],
+    ) -> Result<Dataset, String> {
+        let key: [u8; 32] =
+            key.as_slice().try_into().map_err(|_| format!("the key on chain is {} bytes", key.len()))?;
+        let plain = decrypt_shard(&key, round, sealed).map_err(|e| e.to_string())?;
+        let found = hex::encode(Sha256::digest(&plain));
+        if found != expected_sha256 {
+            return Err(format!("the decrypted shard's sha256 is {found}, the task committed to {expected_sha256}"));
+        }
+        let path = self.node.opened_shard_path(task_id, round);
+        std::fs::write(&path, &plain).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        Dataset::from_csv(&path, &CsvOptions::default()).map_err(|e| format!("not the task's data: {e}"))
+    }
+
+    /// The score this validator stands behind for one submission, with the round's baseline and a
+    /// fresh salt. A model that cannot be fetched, does not match its hash, is not what its
+    /// metadata says, or is broken scores 0, with the reason logged and journaled.
+    async fn score(&self, task: &TaskResponse, s: &SubmissionResponse, eval: &Dataset, baseline: u32) -> PendingReveal {
         let mut salt = [0u8; 32];
         getrandom::getrandom(&mut salt).expect("the OS has randomness");
-        let (measured, rejected) = match self.evaluate(task, s).await {
+        let (measured, rejected) = match self.evaluate(task, s, eval).await {
             Ok((score, rejected)) => (score, rejected),
             Err(reason) => (0, Some(reason)),
         };
@@ -190,24 +296,41 @@ impl Validator {
         };
         match &rejected {
             Some(reason) => tracing::warn!(submission = s.id, %reason, "model scores 0"),
-            None => tracing::info!(submission = s.id, score, "evaluated"),
+            None => tracing::info!(submission = s.id, score, baseline, "evaluated"),
         }
-        PendingReveal { submission_id: s.id, score, salt: hex::encode(salt), rejected }
+        PendingReveal { submission_id: s.id, score, baseline, salt: hex::encode(salt), rejected }
     }
 
-    async fn evaluate(&self, task: &TaskResponse, s: &SubmissionResponse) -> Result<(u32, Option<String>), String> {
+    async fn evaluate(
+        &self,
+        task: &TaskResponse,
+        s: &SubmissionResponse,
+        eval: &Dataset,
+    ) -> Result<(u32, Option<String>), String> {
+        let model = s.model.as_ref().ok_or("no model was revealed")?;
         let path: PathBuf = self
             .node
             .store
-            .fetch(&s.uri, &s.model_sha256.to_hex(), task.params.model.max_file_bytes)
+            .fetch(&model.uri, &model.sha256.to_hex(), task.params.model.max_file_bytes)
             .await
             .map_err(|e| e.to_string())?;
-        let (backend, eval) = (self.backend.clone(), self.eval.clone());
-        let evaluation = tokio::task::spawn_blocking(move || Engine::new(&backend)?.evaluate_file(&path, &eval))
-            .await
-            .map_err(|e| format!("evaluation thread: {e}"))?
-            .map_err(|e| e.to_string())?;
-        Ok((evaluation.score_ppm, evaluation.rejected))
+        let (backend, eval) = (self.backend.clone(), eval.clone());
+        let (claimed, constraints) = (model.metadata.clone(), task.params.model.clone());
+        tokio::task::spawn_blocking(move || -> crate::Result<(u32, Option<String>)> {
+            // The file must be what its trainer said it is; an unreadable one is left to
+            // `evaluate_file`, which names what is wrong with it.
+            let bytes = std::fs::read(&path).map_err(|e| crate::Error::io(&path, &e))?;
+            if let Ok(parsed) = Model::from_safetensors(&bytes, &path) {
+                if let Err(e) = check_model(&parsed, bytes.len() as u64, &claimed, &constraints) {
+                    return Ok((0, Some(e.to_string())));
+                }
+            }
+            let evaluation = Engine::new(&backend)?.evaluate_file(&path, &eval)?;
+            Ok((evaluation.score_ppm, evaluation.rejected))
+        })
+        .await
+        .map_err(|e| format!("evaluation thread: {e}"))?
+        .map_err(|e| e.to_string())
     }
 }
 
@@ -229,12 +352,6 @@ fn random_lie(measured: u32, outlier_bound: u32, draw: u32) -> u32 {
             }
         }
     }
-}
-
-fn salt_bytes(entry: &PendingReveal) -> [u8; 32] {
-    let mut salt = [0u8; 32];
-    hex::decode_to_slice(&entry.salt, &mut salt).expect("the journal holds 32-byte hex salts");
-    salt
 }
 
 #[cfg(test)]

@@ -108,14 +108,18 @@ impl MarketClient {
         self.client.execute(signer, &self.token, &msg, vec![]).await
     }
 
-    /// Creates a task funded with `pool`; returns its id (from the contract's `task_id` attribute).
+    /// Creates a task with a reward pool of `pool`; the creator's bond (`params.creator_bond`) is
+    /// sent on top of it. Returns the task's id (from the contract's `task_id` attribute).
     pub async fn create_task(
         &self,
         signer: &Signer,
         pool: u128,
         params: TaskParams,
     ) -> Result<(u64, TxOutcome), ClientError> {
-        let outcome = self.send_tokens(signer, pool, &ReceiveMsg::CreateTask(params)).await?;
+        let amount = pool
+            .checked_add(params.creator_bond.u128())
+            .ok_or_else(|| ClientError::Config(format!("pool {pool} plus bond {} overflows", params.creator_bond)))?;
+        let outcome = self.send_tokens(signer, amount, &ReceiveMsg::CreateTask(params)).await?;
         let task_id = outcome
             .wasm_events()
             .find_map(|e| e.attribute("task_id"))

@@ -34,6 +34,9 @@ pub struct SubmissionReport {
     pub trainer: String,
     pub model: String,
     pub consensus: Option<u32>,
+    /// The consensus of the baselines its validators measured (majority-class accuracy on the
+    /// round's shard): the score to beat for a reward.
+    pub baseline: Option<u32>,
     pub rank: Option<u32>,
     pub reward: u128,
     pub status: String,
@@ -117,17 +120,18 @@ impl Report {
                 tokens(r.paid)
             );
             out += &format!(
-                "  {:<4} {:<16} {:<12} {:>10} {:>5} {:>14}  {}\n",
-                "sub", "trainer", "model", "consensus", "rank", "reward", "status"
+                "  {:<4} {:<16} {:<12} {:>10} {:>9} {:>5} {:>14}  {}\n",
+                "sub", "trainer", "model", "consensus", "baseline", "rank", "reward", "status"
             );
             for s in &r.submissions {
                 let rank = s.rank.map_or("-".into(), |r| (r + 1).to_string());
                 out += &format!(
-                    "  {:<4} {:<16} {:<12} {:>10} {:>5} {:>14}  {}\n",
+                    "  {:<4} {:<16} {:<12} {:>10} {:>9} {:>5} {:>14}  {}\n",
                     s.submission_id,
                     s.trainer,
                     s.model,
                     score(s.consensus),
+                    score(s.baseline),
                     rank,
                     tokens(s.reward),
                     s.status
@@ -229,12 +233,13 @@ impl Report {
                     s.trainer.clone(),
                     s.model.clone(),
                     score(s.consensus),
+                    score(s.baseline),
                     s.rank.map_or("-".into(), |r| (r + 1).to_string()),
                     tokens(s.reward),
                     s.status.clone(),
                 ]
             });
-            body += &table(&["sub", "trainer", "model", "consensus", "rank", "reward", "status"], rows);
+            body += &table(&["sub", "trainer", "model", "consensus", "baseline", "rank", "reward", "status"], rows);
         }
         body += "<h2>Validators (all rounds)</h2>";
         let rows = self.validators.iter().map(|v| {
@@ -367,6 +372,7 @@ mod tests {
                     trainer: "trainer-<strong>".into(),
                     model: "mlp:128,64".into(),
                     consensus: Some(931_000),
+                    baseline: Some(105_000),
                     rank: Some(0),
                     reward: 30_000_000,
                     status: "Scored".into(),
@@ -391,7 +397,7 @@ mod tests {
         // Round, validators, batches, claims, totals, stages.
         assert_eq!(html.matches("<table>").count(), 6);
         assert!(html
-            .contains("<td>trainer-&lt;strong&gt;</td><td>mlp:128,64</td><td>93.10%</td><td>1</td><td>30.000000</td>"));
+            .contains("<td>trainer-&lt;strong&gt;</td><td>mlp:128,64</td><td>93.10%</td><td>10.50%</td><td>1</td><td>30.000000</td>"));
         assert!(!html.contains("<strong>"), "a name must not become markup");
         assert!(html.contains("name=\"viewport\"") && html.contains("<svg viewBox="));
         assert!(!html.contains("<pre>"));
