@@ -6,9 +6,13 @@ The formulas live in [`arena_types::market`]; this crate applies them to chain s
 
 - [x] tasks created by a cw20 `Send` of the pool with validated parameters
 - [x] trainer/validator stakes (one role per address per task), delegation, commission, unbonding
-- [x] rounds by height or time; submissions; stake^beta sampling of k validators per submission
-  (cranked with `Assign`, bounded per call)
-- [x] commit-reveal scores; lower stake-weighted median; quorum; in-consensus/outlier standing
+- [x] rounds by height or time; sealed submissions opened in a model-reveal phase, duplicates
+  unpaid; stake^beta sampling of k validators per submission (cranked with `Assign`, bounded
+  per call)
+- [x] one hidden evaluation shard per round, its key revealed by the creator in the commit phase;
+  the creator's bond pays the trainers of a round whose key never came
+- [x] commit-reveal scores and baselines; stake-weighted median with the even-split rule; quorum;
+  in-consensus/outlier standing; the baseline rule; validator pay graded by closeness
 - [x] paginated finalization anyone can crank: slashing, ranking, trainer and validator rewards,
   delegator rewards through a per-operator reward index
 - [x] claims in cw20 on this chain; the creator reclaims the pool's remainder after the last round
@@ -19,7 +23,7 @@ The formulas live in [`arena_types::market`]; this crate applies them to chain s
 ## Decisions the design left open
 
 - **Schedule.** Round 1 opens when the task is created; rounds follow back to back, each
-  `submission + commit + reveal` long, in blocks or seconds. Stakes and delegations are taken
+  `submission + model_reveal + commit + reveal` long, in blocks or seconds. Stakes and delegations are taken
   until the last round closes.
 - **Assignment** is a crank, `Assign { limit }`, callable by anyone during the commit phase; it
   samples per submission with a Fenwick tree over validator slots (at most 4096 validators per
@@ -28,11 +32,11 @@ The formulas live in [`arena_types::market`]; this crate applies them to chain s
   unscored and nobody is slashed for it.
 - **Round seed.** Round 1: `sha256("arena-seed" || task || height || time)`. Every reveal folds its
   salt into a running mix; the first `Assign` of round r fixes `seed_r = sha256(seed_prev || mix ||
-  r)`. Submission seeds are `sha256(task || round || submission || seed_r)`.
-- **Weights are snapshots.** A validator's weight in a submission's median and quorum is its
-  effective stake when it was assigned; a trainer's `T_i` is its effective stake when it
-  submitted; the emission split uses the stake sums when the round's finalization starts.
-  An operator counts only while its own stake is at least its role's minimum.
+  beacon_r || r)`. Submission seeds are `sha256(task || round || submission || seed_r)`.
+- **Weights are snapshots.** Everything a round reads of stakes (sampling, a reveal's weight in
+  the median and quorum, the emission split, trainer and validator weights, the operator split)
+  is the snapshot frozen for the round. An operator counts only while its own stake is at least
+  its role's minimum.
 - **Finalization** runs rounds in order (each emission is `pool / rounds left`), in four stages of
   at most `limit` items per call: score, rank, pay trainers, pay validators (see [`finalize`]).
 - **Slashing** takes the share from the validator's own stake including what it is unbonding
@@ -41,7 +45,7 @@ The formulas live in [`arena_types::market`]; this crate applies them to chain s
 - **Delegator rewards** go through a reward index per operator (rewards per delegated token),
   so paying an operator costs the same however many delegators it has; delegators are paid pro
   rata of their delegations at the time the round is paid.
-- **Books.** Per task: `entered = pool + in_finalization + stake + unbonding + rewarded +
+- **Books.** Per task: `entered = pool + bond + in_finalization + stake + unbonding + rewarded +
   withdrawn + reclaimed`, checked by the tests after every round.
 */
 
