@@ -15,7 +15,10 @@
 //! A void round (its evaluation key never revealed) takes no emission from the pool: its
 //! trainer budget is `creator_bond / rounds` of the creator's bond instead, scoring slashes nobody
 //! and marks every revealed, original submission `Void`, and the trainers are paid pro rata of
-//! their frozen stakes (no ranks: nothing was measured).
+//! their frozen stakes (no ranks: nothing was measured). A round whose validators agree its shard
+//! was unusable ([`UNUSABLE_SHARD`]) is found out while scoring, after the emission was split:
+//! it pays the emission as usual (validators by their standing, trainers pro rata of stake) plus
+//! the bond share to the trainers.
 //!
 //! `limit` bounds a call's work, and so its gas. A scored submission, a rank and a payment are
 //! one item each. A slashing costs more than a submission: each one counts as one item more, and
@@ -25,6 +28,7 @@
 
 use std::collections::BTreeMap;
 
+use arena_types::market::commitment::UNUSABLE_SHARD;
 use arena_types::market::median::{classify, consensus_score, meets_quorum, Standing, WeightedScore};
 use arena_types::market::msg::{FinalizeStage, Role, SlashEvent, SlashReason, SubmissionStatus};
 use arena_types::market::rewards::{
@@ -136,17 +140,8 @@ fn stage_name(s: &FinalizeStage) -> &'static str {
 fn start(storage: &dyn Storage, w: &mut Work) -> Result<(), ContractError> {
     let p = &w.task.params;
     if !EVALUATION_KEYS.has(storage, (w.task.id, w.round)) {
-        let forfeit = (p.creator_bond / Uint128::from(p.rounds)).min(w.state.accounts.bond);
-        let a = &mut w.state.accounts;
-        a.bond -= forfeit;
-        a.bond_forfeited = a.bond_forfeited.checked_add(forfeit)?;
-        a.in_finalization = a.in_finalization.checked_add(forfeit)?;
-        w.rs.void = true;
-        w.rs.bond_forfeit = forfeit;
-        w.rs.trainer_budget = forfeit;
+        forfeit_bond(w, "evaluation key not revealed")?;
         w.rs.stage = FinalizeStage::Score { next_submission: w.rs.first_submission };
-        w.attrs.push(Attribute::new("void", "evaluation key not revealed"));
-        w.attrs.push(Attribute::new("bond_forfeit", forfeit));
         return Ok(());
     }
     let rounds_left = p.rounds - w.state.rounds_finalized;
@@ -162,6 +157,26 @@ fn start(storage: &dyn Storage, w: &mut Work) -> Result<(), ContractError> {
     w.attrs.push(Attribute::new("emission", emission));
     w.attrs.push(Attribute::new("validator_budget", r_v));
     w.attrs.push(Attribute::new("trainer_budget", r_t));
+    Ok(())
+}
+
+/// Voids the round (once) for the creator's failure: `creator_bond / rounds` of its bond joins the
+/// trainers' budget, to be shared pro rata of their stakes.
+fn forfeit_bond(w: &mut Work, why: &str) -> Result<(), ContractError> {
+    if w.rs.void {
+        return Ok(());
+    }
+    let p = &w.task.params;
+    let forfeit = (p.creator_bond / Uint128::from(p.rounds)).min(w.state.accounts.bond);
+    let a = &mut w.state.accounts;
+    a.bond -= forfeit;
+    a.bond_forfeited = a.bond_forfeited.checked_add(forfeit)?;
+    a.in_finalization = a.in_finalization.checked_add(forfeit)?;
+    w.rs.void = true;
+    w.rs.bond_forfeit = forfeit;
+    w.rs.trainer_budget = w.rs.trainer_budget.checked_add(forfeit)?;
+    w.attrs.push(Attribute::new("void", why));
+    w.attrs.push(Attribute::new("bond_forfeit", forfeit));
     Ok(())
 }
 
@@ -380,7 +395,14 @@ fn score_submission(storage: &mut dyn Storage, w: &mut Work, id: u64) -> Result<
             // Without a baseline consensus (the validators split on it) a submission cannot be
             // shown to beat it.
             let beats_baseline = baseline.is_some_and(|b| c > b);
-            if c < p.min_score {
+            if baseline == Some(UNUSABLE_SHARD) {
+                // The validators agree the creator's shard could not be used: as void as a
+                // missing key, but measured too late to keep the emission back.
+                forfeit_bond(w, "evaluation shard unusable")?;
+                RANKING.save(storage, (task_id, round, ranking_key(0, id)), &())?;
+                w.rs.scored += 1;
+                SubmissionStatus::Void
+            } else if c < p.min_score {
                 SubmissionStatus::BelowMinScore
             } else if p.beat_baseline && !beats_baseline {
                 SubmissionStatus::BelowBaseline

@@ -1,7 +1,9 @@
 //! One round's validator work: assignment, commits and reveals (the trainers' part is in
 //! `submission`, the creator's in `creator`).
 
-use arena_types::market::commitment::{assignment_seed, mix_salt, next_round_seed, score_commitment, MAX_SCORE};
+use arena_types::market::commitment::{
+    assignment_seed, mix_salt, next_round_seed, score_commitment, MAX_SCORE, UNUSABLE_SHARD,
+};
 use arena_types::market::msg::{FinalizeStage, Role, SubmissionStatus};
 use arena_types::market::phase::{Phase, Schedule};
 use arena_types::market::sampling::{sample_slots, stake_power};
@@ -272,10 +274,11 @@ pub fn execute_reveal(
     if a.score.is_some() {
         return Err(ContractError::DuplicateReveal { validator: info.sender, submission_id });
     }
-    for value in [score, baseline] {
-        if value > MAX_SCORE {
-            return Err(ContractError::ScoreOutOfRange { score: value, max: MAX_SCORE });
-        }
+    if score > MAX_SCORE {
+        return Err(ContractError::ScoreOutOfRange { score, max: MAX_SCORE });
+    }
+    if baseline > MAX_SCORE && baseline != UNUSABLE_SHARD {
+        return Err(ContractError::ScoreOutOfRange { score: baseline, max: MAX_SCORE });
     }
     let salt = bytes32("salt", &salt)?;
     let computed = score_commitment(task_id, a.round, submission_id, info.sender.as_str(), score, baseline, &salt);

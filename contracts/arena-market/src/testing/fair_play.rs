@@ -1,7 +1,7 @@
 //! Fair play for trainers, one scenario a test: each is an attack that paid before sealed
 //! submissions, hidden evaluation shards and the baseline rule, or a bad input to their messages.
 
-use arena_types::market::commitment::model_commitment;
+use arena_types::market::commitment::{model_commitment, UNUSABLE_SHARD};
 use arena_types::market::msg::{ExecuteMsg, ReceiveMsg, SubmissionStatus, TaskParams};
 use arena_types::market::phase::Phase;
 use cosmwasm_std::{Addr, HexBinary, Uint128};
@@ -344,4 +344,52 @@ fn the_baseline_rule_can_be_turned_off() {
     let s = suite.submission(task, id);
     assert_eq!((s.status, s.baseline), (SubmissionStatus::Scored, Some(0)));
     assert!(s.reward.u128() > 0);
+}
+
+/// A creator that publishes a shard nobody can use (it does not decrypt, or not to the committed
+/// hash) cannot get the validators slashed for staying silent, to the benefit of the pool it
+/// reclaims: they reveal the agreed marker instead, and the round is void as with a missing key,
+/// paying its emission and the bond share.
+#[test]
+fn an_unusable_shard_voids_the_round_instead_of_slashing_the_validators() {
+    let (mut suite, task, start, ts, vs) = running_task(default_params(), 2, 3);
+    suite.stake(&ts[1], task, arena_types::market::msg::Role::Trainer, 1_000).unwrap();
+    let a = suite.submit(&ts[0], task, 1).unwrap();
+    let b = suite.submit(&ts[1], task, 2).unwrap();
+    suite.advance_to(at(start, 1, COMMIT));
+    suite.assign(task, None).unwrap();
+    for id in [a, b] {
+        for v in suite.assigned_validators(task, id) {
+            suite.commit_with_baseline(&v, task, id, 0, UNUSABLE_SHARD).unwrap();
+        }
+    }
+    suite.advance_to(at(start, 1, REVEAL));
+    let v = suite.assigned_validators(task, a)[0].clone();
+    // Any other value above the score range is refused.
+    let err = suite.reveal_with_baseline(&v, task, a, 0, 1_000_001).unwrap_err();
+    assert_eq!(err, ContractError::ScoreOutOfRange { score: 1_000_001, max: 1_000_000 });
+    for id in [a, b] {
+        for v in suite.assigned_validators(task, id) {
+            suite.reveal_with_baseline(&v, task, id, 0, UNUSABLE_SHARD).unwrap();
+        }
+    }
+    suite.advance_to(at(start, 1, END));
+    suite.finalize_all(task, 1, 1);
+    let r1 = suite.round(task, 1);
+    assert!(r1.void);
+    assert_eq!(r1.bond_forfeit.u128(), 10_000, "bond 30_000 over 3 rounds");
+    assert!(suite.slash_events(task).events.is_empty());
+    for id in [a, b] {
+        assert_eq!(suite.submission(task, id).status, SubmissionStatus::Void);
+    }
+    // The trainers share the emission's trainer part and the forfeit, 1 : 2 by stake, to the
+    // unit of rounding.
+    let budget = r1.trainer_budget.u128();
+    assert!(budget > 10_000 && r1.emission.u128() == 10_000, "the emission was split as usual");
+    let (ra, rb) = (suite.submission(task, a).reward.u128(), suite.submission(task, b).reward.u128());
+    assert!(rb >= 2 * ra && rb <= 2 * ra + 1, "{ra} : {rb}");
+    assert!(ra + rb <= budget && ra + rb + 2 >= budget, "{ra} + {rb} of {budget}");
+    // The validators did their part: they are paid, not slashed.
+    assert!(vs.iter().map(|v| suite.rewards(v)).sum::<u128>() > 0);
+    suite.assert_books_balance(task);
 }

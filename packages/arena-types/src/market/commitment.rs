@@ -7,6 +7,15 @@ use sha2::{Digest, Sha256};
 /// Scores are integers in `[0, MAX_SCORE]`, higher is better (accuracy in parts per million).
 pub const MAX_SCORE: u32 = 1_000_000;
 
+/// The baseline a validator reveals when the round's evaluation shard cannot be used: the file
+/// does not decrypt under the revealed key, or what it decrypts to does not hash to the committed
+/// sha256. It reveals score 0 with it. When this is the consensus baseline of a submission, the
+/// creator failed its duty as surely as with a missing key: the submission is `Void`, nobody is
+/// slashed for not measuring, and the round's trainers share `creator_bond / rounds` of the bond
+/// besides the round's emission. Without it, honest validators facing a broken shard could only
+/// stay silent and be slashed for liveness, to the benefit of the pool the creator reclaims.
+pub const UNUSABLE_SHARD: u32 = u32::MAX;
+
 /// The domain tag of [`model_commitment`]: no other hash of Arena's starts with these bytes.
 pub const MODEL_COMMITMENT_TAG: &[u8] = b"arena-model-v1";
 
