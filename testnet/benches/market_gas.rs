@@ -45,7 +45,9 @@ use testnet::network::{NetworkConfig, Ports};
 use testnet::{accounts, contracts, deploy, Network};
 
 const MACHINE: &str = "2-core Debian 12 VM, injectived 1.20.1 (Cosmos SDK 0.50, wasmvm 2.1.5)";
-const POOL: u128 = 100_000_000_000;
+/// Each task's pool; the creator's bond (at least the pool) comes on top, and the creator funds
+/// all ten tasks from its 1,000,000-token genesis balance.
+const POOL: u128 = 45_000_000_000;
 const STAKE: u128 = 1_000_000;
 /// Pages of assignment and finalization.
 const PAGE: u32 = 50;

@@ -385,7 +385,6 @@ async fn create_task(
     let pending_keys = home.join(format!("pending-{tag}-eval.keys"));
     secret.write_new(&pending_secret)?;
     keys.write_new(&pending_keys)?;
-    let bond = params.creator_bond;
     let (task_id, outcome) = match market.create_task(&signer, pool, params).await {
         Ok(created) => created,
         Err(e) => {
@@ -399,7 +398,7 @@ async fn create_task(
     std::fs::rename(&pending_secret, &secret_file).with_context(|| format!("naming {}", secret_file.display()))?;
     std::fs::rename(&pending_keys, &keys_file).with_context(|| format!("naming {}", keys_file.display()))?;
     let task = market.task(task_id).await?;
-    let s = &task.schedule;
+    let (s, bond) = (&task.schedule, task.accounts.bond);
     println!("task {task_id} created by {} (tx {}, {} gas)", signer.address(), outcome.txhash, outcome.gas_used);
     println!("  training data   {} sha256 {}", task.params.training_data.uri, task.params.training_data.sha256);
     for (round, shard) in (1..).zip(&task.params.evaluation) {

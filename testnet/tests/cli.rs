@@ -108,11 +108,11 @@ fn the_cli_walks_a_network_from_up_to_down() {
         assert!(status.contains(&format!("{name}: code {} at {}", c.code_id, c.address)), "{status}");
     }
 
-    // create-task funds the pool and the creator's bond (1 token per round) from account 1, seals
-    // one evaluation shard per round (only ciphertext is written) and saves the beacon secret and
-    // the evaluation keys, mode 600.
+    // create-task funds the pool and the creator's bond (as much as the pool, the market's
+    // minimum) from account 1, seals one evaluation shard per round (only ciphertext is written)
+    // and saves the beacon secret and the evaluation keys, mode 600.
     let pool = 5_000_000u128;
-    let bond = 2_000_000u128;
+    let bond = pool;
     let pool_arg = pool.to_string();
     let task = ok(&home, &["create-task", "--rounds", "2", "--phases", "30", "10", "20", "20", "--pool", &pool_arg]);
     let creator = accounts::cosmos(1, "inj").unwrap().address().to_string();

@@ -109,13 +109,16 @@ impl MarketClient {
     }
 
     /// Creates a task with a reward pool of `pool`; the creator's bond (`params.creator_bond`) is
-    /// sent on top of it. Returns the task's id (from the contract's `task_id` attribute).
+    /// sent on top of it. The market requires the bond to be at least the pool (a withheld key
+    /// must cost more than the emission the creator would reclaim), so a smaller bond is raised
+    /// to `pool`. Returns the task's id (from the contract's `task_id` attribute).
     pub async fn create_task(
         &self,
         signer: &Signer,
         pool: u128,
-        params: TaskParams,
+        mut params: TaskParams,
     ) -> Result<(u64, TxOutcome), ClientError> {
+        params.creator_bond = params.creator_bond.max(Uint128::new(pool));
         let amount = pool
             .checked_add(params.creator_bond.u128())
             .ok_or_else(|| ClientError::Config(format!("pool {pool} plus bond {} overflows", params.creator_bond)))?;
