@@ -257,11 +257,19 @@ async fn two_trainers_and_three_validators_finish_a_round() {
     for account in [5, 6] {
         nodes.push(arena.spawn_node(account, &arena.node_config(account, "validator", "")));
     }
-    // Sealed: until the model-reveal phase the chain holds commitments, no model.
-    arena.market.wait_for_phase(arena.task_id, 1, Phase::ModelReveal).await.unwrap();
-    let sealed = arena.market.submissions(arena.task_id, 1, None, 10).await.unwrap().submissions;
-    assert_eq!(sealed.len(), 2, "{sealed:?}");
-    assert!(sealed.iter().all(|s| s.model.is_none() && s.commitment.len() == 32), "{sealed:?}");
+    // Sealed: in the submission phase the chain holds commitments, no model (the trainers submit
+    // within seconds of a 30 s phase, and reveal in the first block of the next).
+    let started = Instant::now();
+    loop {
+        let sealed = arena.market.submissions(arena.task_id, 1, None, 10).await.unwrap().submissions;
+        assert!(sealed.iter().all(|s| s.model.is_none() && s.commitment.len() == 32), "{sealed:?}");
+        if sealed.len() == 2 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(25), "the trainers did not submit: {sealed:?}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert_eq!(arena.market.task(arena.task_id).await.unwrap().now.phase, Phase::Submission);
     let key_height = arena.wait_for_key(1, Duration::from_secs(240)).await;
     let task = arena.market.task(arena.task_id).await.unwrap();
     assert!(key_height <= task.schedule.key_deadline(1) + 1, "key seen at {key_height}");
