@@ -253,6 +253,32 @@ impl Dataset {
         self.labels.iter().max().map_or(0, |&m| m as usize + 1)
     }
 
+    /// The rows of `self` followed by those of `other`, which must have as many columns; values
+    /// stay u8 only when both are.
+    pub fn concat(&self, other: &Dataset) -> Result<Dataset> {
+        if self.cols != other.cols {
+            return Err(Error::Config(format!(
+                "cannot join {} ({} columns) and {} ({} columns)",
+                self.name, self.cols, other.name, other.cols
+            )));
+        }
+        let features = match (&self.features, &other.features) {
+            (Features::U8(a), Features::U8(b)) => Features::U8([a.as_slice(), b].concat()),
+            (a, b) => {
+                let (n, m) = (self.rows * self.cols, other.rows * other.cols);
+                Features::F32((0..n).map(|i| a.get(i)).chain((0..m).map(|i| b.get(i))).collect())
+            }
+        };
+        Ok(Dataset {
+            rows: self.rows + other.rows,
+            cols: self.cols,
+            features,
+            labels: [self.labels.as_slice(), &other.labels].concat(),
+            files: [self.files.as_slice(), &other.files].concat(),
+            name: format!("{}+{}", self.name, other.name),
+        })
+    }
+
     /// The round's baseline: the accuracy, in parts per million rounded down, of the trivial model
     /// that answers the most frequent label for every row, `floor(count of the most frequent
     /// label * 1,000,000 / rows)`. Every validator computes it from the same shard with this one
@@ -424,6 +450,17 @@ mod tests {
 
     fn labelled(labels: &[u32]) -> Dataset {
         Dataset::from_parts("t", 1, Features::U8(vec![0; labels.len()]), labels.to_vec(), None).unwrap()
+    }
+
+    #[test]
+    fn joined_sets_keep_every_row_in_order() {
+        let a = labelled(&[1, 2]);
+        let b = Dataset::from_parts("f", 1, Features::F32(vec![0.5]), vec![3], None).unwrap();
+        let ab = a.concat(&b).unwrap();
+        assert_eq!((ab.rows, ab.labels.clone(), ab.features), (3, vec![1, 2, 3], Features::F32(vec![0.0, 0.0, 0.5])));
+        assert_eq!(a.concat(&a).unwrap().features, Features::U8(vec![0; 4]), "u8 stays u8");
+        let wide = Dataset::from_parts("w", 2, Features::U8(vec![0; 2]), vec![0], None).unwrap();
+        assert!(a.concat(&wide).is_err());
     }
 
     #[test]

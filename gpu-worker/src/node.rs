@@ -6,6 +6,7 @@
 //! - [`validator`]: joins, opens the round's hidden evaluation shard once its key is revealed,
 //!   checks and evaluates its assignments, journals score, baseline and salt, commits, reveals,
 //!   and cranks assignment and finalization.
+//! - [`adversary`]: FOR DEMONSTRATIONS ONLY, trainers that cheat (a copycat, an eval thief).
 //! - [`check`]: a model file against its revealed metadata and the task's constraints.
 //! - [`creator`]: reveals the task's beacon value each round once the round's stakes freeze, and
 //!   each round's evaluation key once its commit phase opens.
@@ -14,6 +15,7 @@
 //! - [`journal`]: what a trainer or validator committed to, on disk before the commitment is sent.
 //! - [`commands`]: the `run`, `serve`, `status`, `rewards` and `claim` subcommands.
 
+pub mod adversary;
 pub mod check;
 pub mod commands;
 pub mod config;

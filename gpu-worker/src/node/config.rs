@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use arena_client::Signer;
 use serde::Deserialize;
 
+pub use crate::node::adversary::TrainerAdversary;
 use crate::node::error::NodeError;
 
 /// Which side of a task the node works for.
@@ -74,6 +75,9 @@ pub struct TrainerConfig {
     /// Base URL where `gpu-worker serve` offers this node's store; submissions then point there.
     /// Without it they are `file://` URIs, which only validators on the same machine can read.
     pub public_url: Option<String>,
+    /// FOR DEMONSTRATIONS ONLY: a trainer that cheats, to show what the market does to it
+    /// (`"copycat"` or `"eval-thief"`, see `node::adversary`). Never set on a real network.
+    pub adversary: Option<TrainerAdversary>,
 }
 
 impl Default for TrainerConfig {
@@ -86,6 +90,7 @@ impl Default for TrainerConfig {
             optimizer: "adam".into(),
             seed: 1,
             public_url: None,
+            adversary: None,
         }
     }
 }
@@ -222,6 +227,21 @@ mod tests {
         std::fs::write(&path, text).unwrap();
         let err = NodeConfig::load(&path).unwrap().signer("inj").unwrap_err();
         assert!(matches!(err, NodeError::Config { ref reason, .. } if reason.contains("exactly one")), "{err}");
+    }
+
+    #[test]
+    fn a_trainer_adversary_is_named_in_kebab_case() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.toml");
+        let text = "manifest = \"m.json\"\ntask_id = 1\nrole = \"trainer\"\nstate_dir = \"s\"\n[key]\ndevnet_account = 1\n[trainer]\nmodel = \"mlp\"\nepochs = 1\nbatch_size = 64\nlearning_rate = 0.001\noptimizer = \"adam\"\nseed = 1\n";
+        std::fs::write(&path, text).unwrap();
+        assert_eq!(NodeConfig::load(&path).unwrap().trainer.adversary, None);
+        std::fs::write(&path, format!("{text}adversary = \"eval-thief\"\n")).unwrap();
+        assert_eq!(NodeConfig::load(&path).unwrap().trainer.adversary, Some(TrainerAdversary::EvalThief));
+        std::fs::write(&path, format!("{text}adversary = \"copycat\"\n")).unwrap();
+        assert_eq!(NodeConfig::load(&path).unwrap().trainer.adversary, Some(TrainerAdversary::Copycat));
+        std::fs::write(&path, format!("{text}adversary = \"plagiarist\"\n")).unwrap();
+        assert!(matches!(NodeConfig::load(&path), Err(NodeError::Config { .. })));
     }
 
     #[test]

@@ -140,7 +140,7 @@ impl SealJournal {
 
 /// Writes `bytes` to `path` so that it is either the old file or the new one, never torn:
 /// written to a temporary file, synced, renamed over the old one, and the folder synced.
-fn write_durably(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), NodeError> {
+pub(crate) fn write_durably(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), NodeError> {
     let tmp = path.with_extension("json.tmp");
     let err = |e: std::io::Error| NodeError::journal(path, e);
     let mut file = std::fs::File::create(&tmp).map_err(err)?;

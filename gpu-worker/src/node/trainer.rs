@@ -15,6 +15,7 @@ use arena_types::market::msg::{ExecuteMsg, ModelMetadata, SubmissionResponse, Ta
 use arena_types::market::phase::Phase;
 use cosmwasm_std::HexBinary;
 
+use crate::node::adversary::{previous_winner, steal_shards, TrainerAdversary};
 use crate::node::context::Node;
 use crate::node::error::NodeError;
 use crate::node::journal::{SealJournal, SealedModel};
@@ -79,7 +80,8 @@ impl Trainer {
     }
 
     /// The submission phase: trains and submits a sealed model unless this node already has a
-    /// submission in the round. True once there is nothing more to do in this phase.
+    /// submission in the round. True once there is nothing more to do in this phase (false: look
+    /// again next block).
     async fn seal(&self, task: &TaskResponse, round: u32) -> Result<bool, NodeError> {
         if self.my_submission(task, round).await?.is_some() {
             return Ok(true);
@@ -99,7 +101,9 @@ impl Trainer {
             // Journaled before a crash, never submitted: the same model, the same salt.
             Some(sealed) => sealed,
             None => {
-                let sealed = self.train_and_store(task, round).await?;
+                let Some(sealed) = self.make_model(task, round).await? else {
+                    return Ok(false);
+                };
                 self.journal.record(task.id, &sealed)?;
                 sealed
             }
@@ -174,8 +178,28 @@ impl Trainer {
         }
     }
 
-    /// Trains the round's model, stores it, and draws the salt that seals it.
-    async fn train_and_store(&self, task: &TaskResponse, round: u32) -> Result<SealedModel, NodeError> {
+    /// The round's model, stored and sealed: trained on the task's training set, or as the
+    /// demonstration adversary configured does it. None: not yet (the copycat waits for the
+    /// previous round's winner).
+    async fn make_model(&self, task: &TaskResponse, round: u32) -> Result<Option<SealedModel>, NodeError> {
+        match self.node.config.trainer.adversary {
+            Some(TrainerAdversary::Copycat) if round > 1 => match previous_winner(&self.node, task, round).await? {
+                Some((bytes, metadata)) => Ok(Some(self.store_sealed(round, &bytes, metadata)?)),
+                None => Ok(None),
+            },
+            Some(TrainerAdversary::EvalThief) => {
+                let mut data = self.data.clone();
+                for shard in steal_shards(&self.node, task, round).await? {
+                    data = data.concat(&shard)?;
+                }
+                Ok(Some(self.train_and_store(task, round, data).await?))
+            }
+            _ => Ok(Some(self.train_and_store(task, round, self.data.clone()).await?)),
+        }
+    }
+
+    /// Trains the round's model on `data`, stores it, and draws the salt that seals it.
+    async fn train_and_store(&self, task: &TaskResponse, round: u32, data: Dataset) -> Result<SealedModel, NodeError> {
         let cfg = &self.node.config.trainer;
         let optimizer = match cfg.optimizer.as_str() {
             "adam" => Optimizer::adam(cfg.learning_rate),
@@ -196,7 +220,7 @@ impl Trainer {
         };
         tracing::info!(task = task.id, round, model = %self.spec, epochs = train.epochs, "training");
         let started = std::time::Instant::now();
-        let (backend, data, spec) = (self.backend.clone(), self.data.clone(), self.spec.clone());
+        let (backend, spec) = (self.backend.clone(), self.spec.clone());
         // GPU work blocks: it runs on a blocking thread with its own engine.
         let model = tokio::task::spawn_blocking(move || Engine::new(&backend)?.train(&data, &spec, &train))
             .await
