@@ -1,7 +1,10 @@
 //! `testnet demo`: a whole arena competition on a fresh local network, end to end. A digits task
-//! is posted with a cw20 reward pool; the creator node reveals the task's beacon each round;
-//! three trainer nodes (one deliberately weak) train on the GPU (or lavapipe) and submit; four
-//! validator nodes (one dishonest) evaluate, commit and reveal; the chain reaches consensus and
+//! is posted with a cw20 reward pool, the creator's bond and one hidden evaluation shard per
+//! round; the creator node reveals the task's beacon and each round's evaluation key; five trainer
+//! nodes train on the GPU (or lavapipe), seal their models and reveal them: one deliberately weak
+//! (below the baseline), one copycat (submits the previous round's winning file), one eval thief
+//! (tries to read the sealed shards before their keys are out); four validator nodes (one
+//! dishonest) open each round's shard, evaluate, commit and reveal; the chain reaches consensus and
 //! pays; everyone withdraws to Base Sepolia's stand-in (or claims on the Cosmos side what is below
 //! the market's smallest EVM withdrawal), three relayers (threshold 2) settle the batches, and
 //! every recipient's claim is paid in ERC-20.
@@ -20,7 +23,9 @@ use arena_types::market::phase::Phase;
 use arena_types::settlement::msg as bridge;
 
 use self::cast::{name_of, CREATOR, TRAINERS, VALIDATORS};
-use self::report::{BatchReport, ClaimReport, Report, RoundReport, Stage, SubmissionReport, ValidatorReport};
+use self::report::{
+    BatchReport, ClaimReport, Report, RoundReport, Stage, SubmissionReport, TheftReport, ValidatorReport,
+};
 use crate::error::TestnetError;
 use crate::network::{self, NetworkConfig, Ports};
 use crate::process::Service;
@@ -155,10 +160,11 @@ pub async fn run(opts: &DemoOptions) -> Result<Report, TestnetError> {
     ));
     clock.done("task and nodes");
 
-    let beacons = watch_rounds(&market, task_id, opts.rounds, &mut services).await?;
+    let seen = watch_rounds(&market, task_id, opts.rounds, &mut services).await?;
     clock.done("rounds");
 
-    let mut report = collect_rounds(&market, task_id, &beacons).await?;
+    let mut report = collect_rounds(&market, task_id, &seen).await?;
+    report.shard_thefts = read_thefts(&opts.home)?;
     let (recipients, claimed_on_cosmos) = withdraw_all(&market).await?;
     let bridge_address = &deployed["arena-bridge"].address;
     let batches = wait_for_settlement(&client, bridge_address, recipients.values().map(|r| r.1).sum()).await?;
@@ -222,30 +228,47 @@ fn demo_task(
     spec.params(secret, &shard_dir(&opts.home, &secret.anchor(opts.rounds)))
 }
 
-/// Prints each phase as the task enters it, and each beacon the creator reveals, until every
-/// round is finalized; returns the height by which each round's beacon was seen revealed. A node
-/// that dies is an error (its log says why).
+/// What [`watch_rounds`] saw of the creator: by which height each round's beacon and each
+/// round's evaluation key were on chain.
+#[derive(Debug, Default)]
+struct CreatorSeen {
+    beacons: BTreeMap<u32, u64>,
+    keys: BTreeMap<u32, u64>,
+}
+
+/// Prints each phase as the task enters it, and each beacon and evaluation key the creator
+/// reveals, until every round is finalized. A node that dies is an error (its log says why).
 async fn watch_rounds(
     market: &MarketClient,
     task_id: u64,
     rounds: u32,
     services: &mut [Service],
-) -> Result<BTreeMap<u32, u64>, TestnetError> {
+) -> Result<CreatorSeen, TestnetError> {
     let started = Instant::now();
     let mut last = None;
-    let mut beacons = BTreeMap::new();
+    let mut seen = CreatorSeen::default();
     loop {
         let beacon = market.beacon(task_id).await?;
-        if beacon.revealed_round > 0 && !beacons.contains_key(&beacon.revealed_round) {
+        if beacon.revealed_round > 0 && !seen.beacons.contains_key(&beacon.revealed_round) {
             let height = market.client().latest_height().await?;
             println!(
                 "[{:>6.1}s] round {}'s beacon revealed by height {height}",
                 started.elapsed().as_secs_f64(),
                 beacon.revealed_round
             );
-            beacons.insert(beacon.revealed_round, height);
+            seen.beacons.insert(beacon.revealed_round, height);
         }
         let task = market.task(task_id).await?;
+        let current = task.now.round;
+        if !seen.keys.contains_key(&current) && market.round(task_id, current).await?.evaluation_key.is_some() {
+            let height = market.client().latest_height().await?;
+            println!(
+                "[{:>6.1}s] round {current}'s evaluation key revealed by height {height} (deadline {}): its shard opens",
+                started.elapsed().as_secs_f64(),
+                task.schedule.key_deadline(current)
+            );
+            seen.keys.insert(current, height);
+        }
         let now = (task.now.round, task.now.phase, task.rounds_finalized);
         if last != Some(now) {
             let round = market.round(task_id, task.now.round).await?;
@@ -263,7 +286,7 @@ async fn watch_rounds(
             last = Some(now);
         }
         if task.rounds_finalized >= rounds {
-            return Ok(beacons);
+            return Ok(seen);
         }
         for node in services.iter_mut().filter(|s| s.name == "gpu-worker") {
             if !node.is_running() && task.now.phase != Phase::Closed {
@@ -279,13 +302,9 @@ async fn watch_rounds(
     }
 }
 
-/// The leaderboard of every round and the validators' record, from chain state; `beacons` is
-/// what [`watch_rounds`] saw of the beacon.
-async fn collect_rounds(
-    market: &MarketClient,
-    task_id: u64,
-    beacons: &BTreeMap<u32, u64>,
-) -> Result<Report, TestnetError> {
+/// The leaderboard of every round and the validators' record, from chain state; `seen` is what
+/// [`watch_rounds`] saw of the creator.
+async fn collect_rounds(market: &MarketClient, task_id: u64, seen: &CreatorSeen) -> Result<Report, TestnetError> {
     let task = market.task(task_id).await?;
     let mut report = Report { task_id, ..Default::default() };
     let mut stats: BTreeMap<String, (u32, u32, u64)> = BTreeMap::new();
@@ -326,7 +345,10 @@ async fn collect_rounds(
             round,
             emission: r.emission.u128(),
             paid: r.paid.u128(),
-            beacon_revealed_by: beacons.get(&round).copied(),
+            beacon_revealed_by: seen.beacons.get(&round).copied(),
+            key_revealed_by: seen.keys.get(&round).copied(),
+            key_deadline: task.schedule.key_deadline(round),
+            void: r.void,
             submissions,
         });
     }
@@ -358,6 +380,15 @@ async fn collect_rounds(
         report.totals.emitted
     ));
     Ok(report)
+}
+
+/// What the eval thief recorded of its attempts on the sealed shards (`theft.json` in its state
+/// folder, written by its node).
+fn read_thefts(home: &Path) -> Result<Vec<TheftReport>, TestnetError> {
+    let thief = TRAINERS.iter().find(|t| t.adversary == Some("eval-thief")).expect("the cast has an eval thief");
+    let path = home.join(thief.name).join("theft.json");
+    let text = std::fs::read_to_string(&path).map_err(TestnetError::io(format!("reading {}", path.display())))?;
+    serde_json::from_str(&text).map_err(|e| TestnetError::Data { path, reason: e.to_string() })
 }
 
 /// The EVM address a participant withdraws to: derived from its name, so the demo needs no keys.

@@ -1,5 +1,6 @@
 //! The README's main job, reduced to one round: the whole arena runs (the creator, worker nodes
-//! and relayers as processes) and its report is checked against what the design promises.
+//! and relayers as processes) and its report is checked against what the design promises. (The
+//! copycat needs a second round to copy from: `testnet demo` runs two.)
 
 use testnet::demo::{self, DemoOptions};
 use testnet::task::PhaseBlocks;
@@ -25,10 +26,17 @@ async fn one_round_of_the_demo_pays_by_the_rules_and_settles_on_the_evm_side() {
     for honest in report.validators.iter().filter(|v| v.name != "validator-liar" && v.reveals > 0) {
         assert_eq!((honest.in_consensus, honest.mean_deviation, honest.slashed), (honest.reveals, 0, 0), "{honest:?}");
     }
-    // The weak trainer ranks last in every round.
+    // Every trainer sealed and revealed a model; the weak one, no better than always answering
+    // the most frequent digit, earns nothing; those that beat the baseline are paid.
     for round in &report.rounds {
-        assert_eq!(round.submissions.len(), 3);
-        assert_eq!(round.submissions.last().unwrap().trainer, "trainer-weak", "round {}", round.round);
+        assert_eq!(round.submissions.len(), 5, "round {}", round.round);
+        let weak = round.submissions.iter().find(|s| s.trainer == "trainer-weak").unwrap();
+        assert_eq!((weak.status.as_str(), weak.reward), ("BelowBaseline", 0), "{weak:?}");
+        assert!(weak.consensus <= weak.baseline && weak.baseline.is_some(), "{weak:?}");
+        let strong = round.submissions.iter().find(|s| s.trainer == "trainer-strong").unwrap();
+        assert!(strong.status == "Scored" && strong.reward > 0 && strong.consensus > strong.baseline, "{strong:?}");
+        // The round's key came out before its deadline.
+        assert!(round.key_revealed_by.is_some_and(|h| h <= round.key_deadline + 1) && !round.void, "{round:?}");
         // Rounding dust stays in the pool: paid never exceeds the emission, and by less than a token unit per participant.
         assert!(round.paid <= round.emission && round.emission - round.paid < 10, "round {}", round.round);
     }
@@ -36,6 +44,14 @@ async fn one_round_of_the_demo_pays_by_the_rules_and_settles_on_the_evm_side() {
     let trainers: u128 = report.rounds.iter().flat_map(|r| &r.submissions).map(|s| s.reward).sum();
     let validators: u128 = report.validators.iter().map(|v| v.reward).sum();
     assert_eq!(trainers + validators, report.totals.paid);
+    // The eval thief tried every shard, and none opened before its round's key was on chain.
+    assert!(!report.shard_thefts.is_empty());
+    for t in &report.shard_thefts {
+        let key = report.rounds.iter().find(|r| r.round == t.shard_round).and_then(|r| r.key_revealed_by);
+        if key.is_none_or(|k| t.height < k) {
+            assert_eq!((t.key_on_chain, t.opened_rows), (false, None), "{t:?}");
+        }
+    }
     // The creator node revealed every round's beacon before the round's sampling.
     for round in &report.rounds {
         assert!(round.beacon_revealed_by.is_some(), "round {}'s sampling went ahead without the beacon", round.round);

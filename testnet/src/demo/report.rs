@@ -1,12 +1,14 @@
 //! The demo's report: what happened in each round and in the settlement, as console tables, as
 //! JSON (`report.json`, documented in the README) and as a self-contained HTML page with charts.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Report {
     pub task_id: u64,
     pub rounds: Vec<RoundReport>,
+    /// The eval thief's attempts to read the sealed evaluation shards.
+    pub shard_thefts: Vec<TheftReport>,
     /// Per validator, over all rounds.
     pub validators: Vec<ValidatorReport>,
     pub settlement: SettlementReport,
@@ -25,7 +27,25 @@ pub struct RoundReport {
     /// The height by which the creator's beacon of this round was seen revealed; none: the
     /// round's sampling went ahead without it.
     pub beacon_revealed_by: Option<u64>,
+    /// The height by which the round's evaluation key was seen on chain (its shard readable from
+    /// then on); none: never, and the round is void.
+    pub key_revealed_by: Option<u64>,
+    /// Until when the creator could reveal the key.
+    pub key_deadline: u64,
+    pub void: bool,
     pub submissions: Vec<SubmissionReport>,
+}
+
+/// One attempt of the eval thief at one sealed shard, as its node recorded it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TheftReport {
+    /// The round the thief was training for.
+    pub round: u32,
+    pub shard_round: u32,
+    pub height: u64,
+    pub key_on_chain: bool,
+    /// Rows it read, when the shard opened.
+    pub opened_rows: Option<usize>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -99,6 +119,15 @@ pub struct Totals {
     pub claimed_on_cosmos: u128,
 }
 
+/// When a round's key was seen on chain, against its deadline.
+fn key_text(r: &RoundReport) -> String {
+    match (r.key_revealed_by, r.void) {
+        (Some(h), _) => format!("revealed by height {h} (deadline {})", r.key_deadline),
+        (None, true) => format!("not revealed by its deadline {}: the round is void", r.key_deadline),
+        (None, false) => format!("not seen (deadline {})", r.key_deadline),
+    }
+}
+
 fn tokens(micro: u128) -> String {
     format!("{}.{:06}", micro / 1_000_000, micro % 1_000_000)
 }
@@ -114,10 +143,11 @@ impl Report {
         for r in &self.rounds {
             let beacon = r.beacon_revealed_by.map_or("not revealed".into(), |h| format!("revealed by height {h}"));
             out += &format!(
-                "\nRound {}: emission {} ARENA, paid {}; beacon {beacon}\n",
+                "\nRound {}: emission {} ARENA, paid {}; beacon {beacon}; evaluation key {}\n",
                 r.round,
                 tokens(r.emission),
-                tokens(r.paid)
+                tokens(r.paid),
+                key_text(r)
             );
             out += &format!(
                 "  {:<4} {:<16} {:<12} {:>10} {:>9} {:>5} {:>14}  {}\n",
@@ -137,6 +167,14 @@ impl Report {
                     s.status
                 );
             }
+        }
+        out += "\nFair play: submissions that earned nothing by rule\n";
+        for line in self.fair_play_lines() {
+            out += &format!("  {line}\n");
+        }
+        out += "\nHidden evaluation shards: the eval thief's attempts\n";
+        for line in self.theft_lines() {
+            out += &format!("  {line}\n");
         }
         out += "\nValidators (all rounds)\n";
         out += &format!(
@@ -193,6 +231,68 @@ impl Report {
         out + "\n"
     }
 
+    /// Every submission the market's fair-play rules left unpaid, and why.
+    fn fair_play_lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        for r in &self.rounds {
+            for sub in &r.submissions {
+                let why = match sub.status.as_str() {
+                    "Duplicate" => "its model's hash was revealed earlier by another trainer (a copy)".to_string(),
+                    "BelowBaseline" => format!(
+                        "consensus {} does not beat the baseline {} (always answering the most frequent label)",
+                        score(sub.consensus),
+                        score(sub.baseline)
+                    ),
+                    "Unrevealed" => "its sealed commitment was never opened".to_string(),
+                    "Void" => "the round's evaluation key was never revealed".to_string(),
+                    _ => continue,
+                };
+                lines.push(format!(
+                    "round {}: {} ({}) {}, reward {}: {why}",
+                    r.round,
+                    sub.trainer,
+                    sub.model,
+                    sub.status,
+                    tokens(sub.reward)
+                ));
+            }
+        }
+        lines
+    }
+
+    /// Each attempt of the eval thief, set against when the shard's key was seen on chain, then
+    /// per shard whether any attempt before its key opened it.
+    fn theft_lines(&self) -> Vec<String> {
+        let key_of = |round: u32| self.rounds.iter().find(|r| r.round == round).and_then(|r| r.key_revealed_by);
+        let mut lines: Vec<String> = self
+            .shard_thefts
+            .iter()
+            .map(|t| {
+                let what = match t.opened_rows {
+                    Some(rows) => format!("opened ({rows} rows, its key on chain)"),
+                    None if t.key_on_chain => "did not open although its key was on chain".to_string(),
+                    None => "sealed: no key on chain, and a guessed key does not open it".to_string(),
+                };
+                format!("training for round {}, at height {}: shard {} {what}", t.round, t.height, t.shard_round)
+            })
+            .collect();
+        for r in &self.rounds {
+            let before: Vec<&TheftReport> = self
+                .shard_thefts
+                .iter()
+                .filter(|t| t.shard_round == r.round && key_of(r.round).is_none_or(|k| t.height < k))
+                .collect();
+            let opened = before.iter().filter(|t| t.opened_rows.is_some()).count();
+            lines.push(format!(
+                "shard {}: {} attempts before its key ({}), {opened} opened",
+                r.round,
+                before.len(),
+                key_text(r)
+            ));
+        }
+        lines
+    }
+
     /// A self-contained page: SVG bar charts and the tables as HTML tables (click a header to
     /// sort), readable at phone width.
     pub fn to_html(&self) -> String {
@@ -222,10 +322,11 @@ impl Report {
         for r in &self.rounds {
             let beacon = r.beacon_revealed_by.map_or("not revealed".into(), |h| format!("revealed by height {h}"));
             body += &format!(
-                "<h2>Round {}</h2><p>Emission {} ARENA, paid {}; beacon {beacon}.</p>",
+                "<h2>Round {}</h2><p>Emission {} ARENA, paid {}; beacon {beacon}; evaluation key {}.</p>",
                 r.round,
                 tokens(r.emission),
-                tokens(r.paid)
+                tokens(r.paid),
+                html_escape(&key_text(r))
             );
             let rows = r.submissions.iter().map(|s| {
                 vec![
@@ -241,6 +342,16 @@ impl Report {
             });
             body += &table(&["sub", "trainer", "model", "consensus", "baseline", "rank", "reward", "status"], rows);
         }
+        body += "<h2>Fair play: submissions that earned nothing by rule</h2><ul>";
+        for line in self.fair_play_lines() {
+            body += &format!("<li>{}</li>", html_escape(&line));
+        }
+        body += "</ul>";
+        body += "<h2>Hidden evaluation shards: the eval thief's attempts</h2><ul>";
+        for line in self.theft_lines() {
+            body += &format!("<li>{}</li>", html_escape(&line));
+        }
+        body += "</ul>";
         body += "<h2>Validators (all rounds)</h2>";
         let rows = self.validators.iter().map(|v| {
             vec![
@@ -367,17 +478,36 @@ mod tests {
                 emission: 50_000_000,
                 paid: 49_999_998,
                 beacon_revealed_by: Some(196),
-                submissions: vec![SubmissionReport {
-                    submission_id: 1,
-                    trainer: "trainer-<strong>".into(),
-                    model: "mlp:128,64".into(),
-                    consensus: Some(931_000),
-                    baseline: Some(105_000),
-                    rank: Some(0),
-                    reward: 30_000_000,
-                    status: "Scored".into(),
-                }],
+                key_revealed_by: Some(215),
+                key_deadline: 230,
+                void: false,
+                submissions: vec![
+                    SubmissionReport {
+                        submission_id: 1,
+                        trainer: "trainer-<strong>".into(),
+                        model: "mlp:128,64".into(),
+                        consensus: Some(931_000),
+                        baseline: Some(105_000),
+                        rank: Some(0),
+                        reward: 30_000_000,
+                        status: "Scored".into(),
+                    },
+                    SubmissionReport {
+                        submission_id: 2,
+                        trainer: "trainer-copy".into(),
+                        model: "mlp:128,64".into(),
+                        consensus: None,
+                        baseline: None,
+                        rank: None,
+                        reward: 0,
+                        status: "Duplicate".into(),
+                    },
+                ],
             }],
+            shard_thefts: vec![
+                TheftReport { round: 1, shard_round: 1, height: 40, key_on_chain: false, opened_rows: None },
+                TheftReport { round: 2, shard_round: 1, height: 300, key_on_chain: true, opened_rows: Some(179) },
+            ],
             validators: vec![ValidatorReport {
                 name: "validator-a".into(),
                 address: "inj1a".into(),
@@ -406,7 +536,21 @@ mod tests {
     #[test]
     fn the_text_report_lists_every_submission_and_validator() {
         let text = report().to_text();
-        assert!(text.contains("Round 1: emission 50.000000 ARENA, paid 49.999998; beacon revealed by height 196"));
+        assert!(text.contains(
+            "Round 1: emission 50.000000 ARENA, paid 49.999998; beacon revealed by height 196; evaluation key revealed by height 215 (deadline 230)"
+        ));
+        assert!(text.contains("training for round 1, at height 40: shard 1 sealed: no key on chain"), "{text}");
+        assert!(
+            text.contains(
+                "round 1: trainer-copy (mlp:128,64) Duplicate, reward 0.000000: its model's hash was revealed earlier"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("training for round 2, at height 300: shard 1 opened (179 rows"), "{text}");
+        assert!(
+            text.contains("shard 1: 1 attempts before its key (revealed by height 215 (deadline 230)), 0 opened"),
+            "{text}"
+        );
         assert!(text.contains("trainer-<strong>") && text.contains("validator-a"));
     }
 }
