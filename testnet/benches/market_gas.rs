@@ -533,11 +533,6 @@ impl Bench {
             r.stake_trainer_first.push(stake);
             r.submit_first.push(submit);
         }
-        // Training node 0 unbonds half its stake: withdrawable one round length later.
-        r.unbond = market
-            .execute(&trainers[0], &ExecuteMsg::Unbond { task_id, amount: Uint128::new(STAKE / 2) })
-            .await?
-            .gas_used;
         let last = n.saturating_sub(SINGLE_TRAINERS).max(first);
         let m = &market;
         let bulk: Vec<(usize, u64)> = stream::iter((first..last).map(|i| {
@@ -578,6 +573,13 @@ impl Bench {
         market.wait_for_phase(task_id, 1, Phase::ModelReveal).await?;
         let t = Instant::now();
         let model_reveal_start = start + phases.submission;
+        // Training node 0 unbonds half its stake, withdrawable one unbonding period later: now,
+        // since a trainer that submitted in round 1 keeps its stake until the round's stakes
+        // freeze (the end of the submission phase).
+        r.unbond = market
+            .execute(&trainers[0], &ExecuteMsg::Unbond { task_id, amount: Uint128::new(STAKE / 2) })
+            .await?
+            .gas_used;
         let alone = |range: std::ops::Range<usize>| {
             join_all(range.map(|i| async move {
                 Ok::<_, ClientError>(self.market.execute(&trainers[i], &reveal_model_msg(task_id, i)).await?.gas_used)
