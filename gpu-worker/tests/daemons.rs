@@ -444,6 +444,21 @@ async fn a_killed_validator_a_restarted_chain_and_a_corrupted_model() {
     trainer.kill();
     let before_kill = std::fs::read_to_string(&trainer_log).unwrap();
     assert!(!before_kill.contains("submitted"), "trainer 2 finished before it was killed:\n{before_kill}");
+    let trainer = arena.spawn_node(2, &trainer_config);
+    // SIGKILL it again once its sealed submission is on chain, before the model-reveal phase, and
+    // start it a third time: the journal still opens the commitment.
+    let trainer_address = accounts::cosmos(2, "inj").unwrap().address().to_string();
+    let started = Instant::now();
+    loop {
+        let page = arena.market.submissions(arena.task_id, 1, None, 10).await.unwrap();
+        if page.submissions.iter().any(|s| s.trainer.as_str() == trainer_address) {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the restarted trainer 2 never submitted");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    trainer.kill();
+    assert_eq!(arena.market.task(arena.task_id).await.unwrap().now.phase, Phase::Submission);
     nodes.push(arena.spawn_node(2, &trainer_config));
 
     // SIGKILL the creator once it has revealed round 1's beacon (at the start of the model-reveal
@@ -511,7 +526,8 @@ async fn a_killed_validator_a_restarted_chain_and_a_corrupted_model() {
     assert_eq!((cheat.consensus, cheat.reward), (Some(0), Uint128::zero()));
     assert!(matches!(cheat.status, SubmissionStatus::BelowMinScore | SubmissionStatus::BelowBaseline), "{cheat:?}");
     assert_eq!(arena.market.claimable(cheater.address().as_ref()).await.unwrap(), 0);
-    // The restarted trainer submitted once, and its model was scored.
+    // The restarted trainer submitted once, revealed from its journal after the second kill, and
+    // its model was scored.
     let trainer = accounts::cosmos(2, "inj").unwrap().address().to_string();
     let submissions = arena.market.submissions(arena.task_id, 1, None, 10).await.unwrap().submissions;
     let mine: Vec<_> = submissions.iter().filter(|s| s.trainer.as_str() == trainer).collect();

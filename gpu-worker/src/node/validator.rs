@@ -228,7 +228,8 @@ impl Validator {
         };
         let commitment = &task.params.evaluation[round.round as usize - 1];
         let sealed = self.node.fetch_shard(task.id, round.round, commitment).await?;
-        let shard = match self.open_shard(task.id, round.round, key, &commitment.sha256.to_hex(), &sealed) {
+        let path = self.node.opened_shard_path(task.id, round.round);
+        let shard = match open_shard(key, round.round, &commitment.sha256.to_hex(), &sealed, &path) {
             Ok(data) => {
                 let baseline = data.majority_class_ppm();
                 tracing::info!(round = round.round, rows = data.rows, baseline, "evaluation shard opened");
@@ -248,27 +249,6 @@ impl Validator {
         let usable = shard.usable();
         self.shards.insert(round.round, shard);
         Ok(usable)
-    }
-
-    /// Decrypts a sealed shard, checks the plaintext's sha256 and parses it as the task's data.
-    fn open_shard(
-        &self,
-        task_id: u64,
-        round: u32,
-        key: &HexBinary,
-        expected_sha256: &str,
-        sealed: &[u8],
-    ) -> Result<Dataset, String> {
-        let key: [u8; 32] =
-            key.as_slice().try_into().map_err(|_| format!("the key on chain is {} bytes", key.len()))?;
-        let plain = decrypt_shard(&key, round, sealed).map_err(|e| e.to_string())?;
-        let found = hex::encode(Sha256::digest(&plain));
-        if found != expected_sha256 {
-            return Err(format!("the decrypted shard's sha256 is {found}, the task committed to {expected_sha256}"));
-        }
-        let path = self.node.opened_shard_path(task_id, round);
-        std::fs::write(&path, &plain).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        Dataset::from_csv(&path, &CsvOptions::default()).map_err(|e| format!("not the task's data: {e}"))
     }
 
     /// The score this validator stands behind for one submission, with the round's baseline and a
@@ -334,6 +314,26 @@ impl Validator {
     }
 }
 
+/// Decrypts round `round`'s sealed shard with the key on chain, checks the plaintext's sha256
+/// against the task's, and parses it (through `path`) as the task's data. The error says which
+/// check failed.
+fn open_shard(
+    key: &HexBinary,
+    round: u32,
+    expected_sha256: &str,
+    sealed: &[u8],
+    path: &std::path::Path,
+) -> Result<Dataset, String> {
+    let key: [u8; 32] = key.as_slice().try_into().map_err(|_| format!("the key on chain is {} bytes", key.len()))?;
+    let plain = decrypt_shard(&key, round, sealed).map_err(|e| e.to_string())?;
+    let found = hex::encode(Sha256::digest(&plain));
+    if found != expected_sha256 {
+        return Err(format!("the decrypted shard's sha256 is {found}, the task committed to {expected_sha256}"));
+    }
+    std::fs::write(path, &plain).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Dataset::from_csv(path, &CsvOptions::default()).map_err(|e| format!("not the task's data: {e}"))
+}
+
 /// The demonstration adversary's score: uniform over every score further than `outlier_bound`
 /// from the one it measured, so it is always an outlier (a random score could land near the truth
 /// by chance, and then it would not be lying).
@@ -357,6 +357,39 @@ fn random_lie(measured: u32, outlier_bound: u32, draw: u32) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A shard sealed under `key` for round 2, with its plaintext's sha256.
+    fn sealed(plain: &[u8], key: [u8; 32]) -> (Vec<u8>, String) {
+        (arena_client::shard::encrypt_shard(&key, 2, plain), hex::encode(Sha256::digest(plain)))
+    }
+
+    #[test]
+    fn a_shard_opens_with_its_key_to_the_committed_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ciphertext, sha) = sealed(b"1,2,3\n4,5,3\n6,7,1\n", [4u8; 32]);
+        let data = open_shard(&HexBinary::from([4u8; 32]), 2, &sha, &ciphertext, &dir.path().join("s.csv")).unwrap();
+        assert_eq!((data.rows, data.cols, data.majority_class_ppm()), (3, 2, 666_666));
+    }
+
+    #[test]
+    fn a_shard_that_is_not_what_the_task_committed_to_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.csv");
+        let key = HexBinary::from([4u8; 32]);
+        // The creator sealed other data than it committed to.
+        let (ciphertext, _) = sealed(b"1,2,3\n", [4u8; 32]);
+        let (_, committed) = sealed(b"1,2,4\n", [4u8; 32]);
+        let err = open_shard(&key, 2, &committed, &ciphertext, &path).unwrap_err();
+        assert!(err.contains("the task committed to"), "{err}");
+        // The key on chain does not open the file.
+        let (ciphertext, sha) = sealed(b"1,2,3\n", [5u8; 32]);
+        let err = open_shard(&key, 2, &sha, &ciphertext, &path).unwrap_err();
+        assert!(err.contains("does not open"), "{err}");
+        // The committed plaintext is no data set.
+        let (ciphertext, sha) = sealed(b"not, a, csv\n", [4u8; 32]);
+        let err = open_shard(&key, 2, &sha, &ciphertext, &path).unwrap_err();
+        assert!(err.contains("not the task's data"), "{err}");
+    }
 
     #[test]
     fn the_adversary_always_lies_by_more_than_the_outlier_bound() {
