@@ -107,8 +107,6 @@ impl Validator {
         if round.void {
             return Ok(());
         }
-        // Fetched while the key is still hidden, so that scoring starts the block it appears.
-        self.node.fetch_shard(task.id, round.round, &task.params.evaluation[round.round as usize - 1]).await?;
         if round.assigned < round.submissions {
             if self.node.config.validator.crank {
                 let msg = ExecuteMsg::Assign { task_id: task.id, limit: Some(CRANK_PAGE) };
@@ -116,6 +114,9 @@ impl Validator {
                     tracing::debug!(%e, "assignment page not needed");
                 }
             }
+            // Fetched while sampling waits, so that scoring starts as soon as the key is out.
+            let shard = &task.params.evaluation[round.round as usize - 1];
+            self.node.fetch_shard(task.id, round.round, shard).await?;
             return Ok(());
         }
         let open: Vec<AssignmentResponse> =
