@@ -353,6 +353,7 @@ async fn one_shot_commands_and_serve(arena: &Arena, submissions: &[arena_types::
     assert!(status.contains("1 rounds finalized"), "{status}");
     assert!(status.contains(&format!("stake     Trainer: own {STAKE}, delegated 0")), "{status}");
     assert!(status.contains(&format!("rewards   {owed} claimable")), "{status}");
+    assert!(status.contains("sealed    round 1: model "), "{status}");
     let validator = worker_cli(&["status"], &arena.node_config(5, "validator", ""));
     assert!(validator.contains(&format!("stake     Validator: own {STAKE}")), "{validator}");
     assert!(validator.contains("journal   ") && validator.contains(" scores recorded for round "), "{validator}");

@@ -9,7 +9,7 @@ use arena_types::market::msg::ExecuteMsg;
 use crate::node::config::{NodeConfig, NodeRole};
 use crate::node::context::Node;
 use crate::node::error::NodeError;
-use crate::node::journal::Journal;
+use crate::node::journal::{Journal, SealJournal};
 use crate::node::store::ModelStore;
 use crate::node::{creator, serve, trainer, validator};
 
@@ -94,6 +94,15 @@ pub async fn status(config: &Path) -> Result<(), NodeError> {
     }
     if task.stakes_count_from <= task.params.rounds {
         println!("          a stake change made now counts from round {}", task.stakes_count_from);
+    }
+    if node.config.role == NodeRole::Trainer {
+        let journal = SealJournal::open(node.config.state_dir.join("sealed"))?;
+        match journal.load(task.id, task.now.round)? {
+            Some(sealed) => {
+                println!("sealed    round {}: model {} at {}", sealed.round, sealed.model_sha256, sealed.uri)
+            }
+            None => println!("sealed    nothing for round {}", task.now.round),
+        }
     }
     if node.config.role == NodeRole::Validator {
         let journal = Journal::open(node.config.state_dir.join("journal"))?;
