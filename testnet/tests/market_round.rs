@@ -225,3 +225,31 @@ async fn cw20_balance(client: &Client, token: &str, who: &Signer) -> u128 {
         client.query_contract(token, &Cw20QueryMsg::Balance { address: who.address().to_string() }).await.unwrap();
     r.balance.u128()
 }
+
+/// A creator that misses its key's deadline: the client says so (`TooLate`) instead of sending a
+/// key the market would refuse, and the round is void.
+#[tokio::test]
+async fn a_key_past_its_deadline_is_too_late() {
+    let home = tempfile::tempdir().unwrap();
+    let network = Network::start(&NetworkConfig::new(home.path(), Ports::free().unwrap())).unwrap();
+    let artifacts = contracts::build(&["arena-token", "arena-market"]).unwrap();
+    let client = Client::connect(network.chain_config()).await.unwrap();
+    let deployed = deploy::deploy(&client, &artifacts, None).await.unwrap();
+    let market = MarketClient::new(client.clone(), &deployed["arena-market"].address, &deployed["arena-token"].address);
+    let creator = accounts::cosmos(1, &client.config().bech32_prefix).unwrap();
+    let secret = BeaconSecret::generate();
+    let phases = PhaseBlocks { submission: 10, model_reveal: 4, commit: 10, reveal: 4 };
+    let (params, keys) = TaskSpec::digits(1, phases).params(&secret, &home.path().join("shards")).unwrap();
+    let (task_id, _) = market.create_task(&creator, POOL, params).await.unwrap();
+    let deadline = market.task(task_id).await.unwrap().schedule.key_deadline(1);
+    while client.latest_height().await.unwrap() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let step = market.reveal_due_evaluation_key(&creator, task_id, &keys).await.unwrap();
+    assert!(matches!(step, KeyStep::TooLate { round: 1 }), "{step:?}");
+    assert_eq!(market.round(task_id, 1).await.unwrap().evaluation_key, None);
+    // Another task's keys are refused before anything is sent.
+    let err = market.reveal_due_evaluation_key(&creator, task_id, &EvaluationKeys::generate(1)).await.unwrap_err();
+    assert!(err.to_string().contains("another task's keys"), "{err}");
+    network.stop().unwrap();
+}
