@@ -139,6 +139,25 @@ fn the_cli_walks_a_network_from_up_to_down() {
     let other = accounts::cosmos(2, "inj").unwrap().address().to_string();
     assert_eq!(ok(&home, &["balance", &other]).trim(), format!("{other}: {start} ARENA-micro"));
 
+    // --params takes every parameter from a TaskParams file; its beacon and evaluation may be
+    // left out: they are always the fresh secret's anchor and --eval sealed into `rounds` shards.
+    let phases = testnet::task::PhaseBlocks { submission: 30, model_reveal: 10, commit: 20, reveal: 20 };
+    let scratch = tempfile::tempdir().unwrap();
+    let (params, _) = testnet::task::TaskSpec::digits(3, phases)
+        .params(&arena_client::BeaconSecret::generate(), scratch.path())
+        .unwrap();
+    let mut json = serde_json::to_value(&params).unwrap();
+    let fields = json.as_object_mut().unwrap();
+    fields.remove("beacon");
+    fields.remove("evaluation");
+    let file = home.join("params.json");
+    std::fs::write(&file, json.to_string()).unwrap();
+    let task = ok(&home, &["create-task", "--params", file.to_str().unwrap(), "--creator", "3", "--pool", &pool_arg]);
+    assert!(task.contains("task 2 created by") && task.contains("3 rounds of 30 + 10 + 20 + 20 blocks"), "{task}");
+    assert!(task.contains("round 3 shard"), "{task}");
+    let keys = arena_client::EvaluationKeys::read(&arena_client::EvaluationKeys::path_in(&home, 2)).unwrap();
+    assert_eq!(keys.rounds(), 3);
+
     // down stops both by PID and waits for them; the home (and its chain) stays until --wipe.
     let down = ok(&home, &["down"]);
     assert!(down.contains(&format!("stopped chain (pid {chain_pid})")), "{down}");
