@@ -296,9 +296,13 @@ impl MarketClient {
         keys.check(task_id, &task.params.evaluation)?;
         let rounds = task.params.rounds;
         let round = task.now.round;
-        let after = |round: u32| match round < rounds {
-            true => KeyStep::NotYet { round: round + 1, opens_at: task.schedule.commit_start(round + 1) },
-            false => KeyStep::Finished,
+        // What is due once `round`'s key is on chain: the next round's, from its commit phase.
+        let after = |round: u32| {
+            if round < rounds {
+                KeyStep::NotYet { round: round + 1, opens_at: task.schedule.commit_start(round + 1) }
+            } else {
+                KeyStep::Finished
+            }
         };
         match task.now.phase {
             Phase::Submission | Phase::ModelReveal => {
