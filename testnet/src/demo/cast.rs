@@ -23,10 +23,12 @@ pub struct Trainer {
 }
 
 /// The five trainers. The weak one trains logistic regression for one epoch at a tiny learning
-/// rate, barely moved from its random start: on lavapipe its models score 8.38% and 8.33% on the
-/// default two-round demo's shards (baselines 10.61% and 11.11%) and 10.03% on the one-round
-/// demo's single shard (baseline 10.31%), so it shows the baseline rule: no reward for a model no
-/// better than always answering the most frequent digit. The copycat trains its own model in
+/// rate, barely moved from its random start, so its accuracy is near chance (10%); its seed is
+/// one whose near-chance models land below the baseline by several rows (measured on lavapipe:
+/// round 1's, seed 26, scores 8.38% on the two-round demo's first shard against a baseline of
+/// 10.61%, and 7.52% on the one-round demo's single shard against 10.31%; round 2's, seed 27,
+/// 3.89% on the second shard against 11.11%). It shows the baseline rule: no reward for a model
+/// no better than always answering the most frequent digit. The copycat trains its own model in
 /// round 1 and from round 2 on submits the previous round's winning file. The eval thief tries
 /// every sealed shard before training and trains on what opened.
 pub const TRAINERS: [Trainer; 5] = [
@@ -54,7 +56,7 @@ pub const TRAINERS: [Trainer; 5] = [
         model: "mlp",
         epochs: 1,
         learning_rate: 2e-4,
-        seed: 5,
+        seed: 25,
         adversary: None,
     },
     Trainer {
