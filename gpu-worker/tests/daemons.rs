@@ -5,18 +5,19 @@
 //! processes; both are stopped when the test ends, pass or fail.
 //!
 //! Budgets (2-core VM, lavapipe): the phases are 150, 40, 120 and 80 blocks of ~0.2 s (30, 8, 24
-//! and 16 s). With both tests running at once, a 5-epoch `mlp:32` trains in ~0.5 s (the 60 epochs of
+//! and 16 s). With two tests running at once, a 5-epoch `mlp:32` trains in ~0.5 s (the 60 epochs of
 //! the killed trainer in ~2 s), each evaluation takes ~0.3 s, commits and reveals land within a
-//! block or two: every node's work fits its phase more than 4 times over. So the two tests run in
-//! parallel (the binary takes ~85 s; one after the other each would still wait out its phases,
-//! about twice that). A passing run with --nocapture prints each node's milestones to check this.
+//! block or two: every node's work fits its phase more than 4 times over. So the tests run two at a
+//! time (the harness runs as many as there are cores); the test whose shard does not open has no
+//! evaluation to wait for and runs on phases of 40, 15, 40 and 30 blocks. A passing run with
+//! --nocapture prints each node's milestones to check this.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use arena_client::{BeaconSecret, Client, EvaluationKeys, MarketClient};
-use arena_types::market::commitment::model_commitment;
+use arena_types::market::commitment::{model_commitment, UNUSABLE_SHARD};
 use arena_types::market::msg::{
     AssignmentsResponse, ExecuteMsg, ModelMetadata, QueryMsg, Role, SlashEventsResponse, SubmissionStatus, TaskParams,
 };
@@ -28,6 +29,11 @@ use testnet::task::{shard_dir, PhaseBlocks, TaskSpec};
 use testnet::{accounts, contracts, deploy, repo, Network};
 
 const STAKE: u64 = 1_000_000;
+/// Phases for tasks whose nodes train and evaluate (see the budgets above).
+const PHASES: PhaseBlocks = PhaseBlocks { submission: 150, model_reveal: 40, commit: 120, reveal: 80 };
+/// Phases for a task whose validators never evaluate: still over 10 times the work of each phase
+/// (a stake, a 5-epoch logistic regression, a transaction or two).
+const SHORT_PHASES: PhaseBlocks = PhaseBlocks { submission: 40, model_reveal: 15, commit: 40, reveal: 30 };
 /// The devnet account that creates the tasks and runs their creator node.
 const CREATOR: u32 = 1;
 
@@ -44,8 +50,13 @@ struct Arena {
 /// The digits task (train on the first 1,438 rows, score accuracy on the last 359, one hidden
 /// shard of them per round), with phases long enough for lavapipe on 2 cores to train and
 /// evaluate small models; its shards sealed under `home`.
-fn digits_task(rounds: u32, min_score: u32, secret: &BeaconSecret, home: &Path) -> (TaskParams, EvaluationKeys) {
-    let phases = PhaseBlocks { submission: 150, model_reveal: 40, commit: 120, reveal: 80 };
+fn digits_task(
+    rounds: u32,
+    min_score: u32,
+    phases: PhaseBlocks,
+    secret: &BeaconSecret,
+    home: &Path,
+) -> (TaskParams, EvaluationKeys) {
     let (mut params, keys) =
         TaskSpec::digits(rounds, phases).params(secret, &shard_dir(home, &secret.anchor(rounds))).unwrap();
     params.min_score = min_score;
@@ -54,7 +65,7 @@ fn digits_task(rounds: u32, min_score: u32, secret: &BeaconSecret, home: &Path) 
 
 /// A network with the market, and a digits task whose beacon secret and evaluation keys lie where
 /// the creator node looks for them (beside the manifest).
-async fn start_arena(rounds: u32, min_score: u32) -> Arena {
+async fn start_arena(rounds: u32, min_score: u32, phases: PhaseBlocks) -> Arena {
     let home = tempfile::tempdir().unwrap();
     let network = Network::start(&NetworkConfig::new(home.path().join("net"), Ports::free().unwrap())).unwrap();
     // The bridge before the market, which pays `gpu-worker withdraw` into it.
@@ -68,7 +79,7 @@ async fn start_arena(rounds: u32, min_score: u32) -> Arena {
     let secret = BeaconSecret::generate();
     // The shards inside the repository, the nodes' data root, as `testnet create-task` does.
     let shards = repo::root().join("target/daemon-shards");
-    let (params, keys) = digits_task(rounds, min_score, &secret, &shards);
+    let (params, keys) = digits_task(rounds, min_score, phases, &secret, &shards);
     // 100 ARENA: the best trainer of a round earns more than the smallest EVM withdrawal (1 ARENA).
     let (task_id, _) = market.create_task(&creator, 100_000_000, params).await.unwrap();
     secret.write_new(&BeaconSecret::path_in(home.path(), task_id)).unwrap();
@@ -245,7 +256,7 @@ fn eval_score(model: &Path, data: &Path) -> u32 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_trainers_and_three_validators_finish_a_round() {
-    let arena = start_arena(1, 0).await;
+    let arena = start_arena(1, 0, PHASES).await;
     let mut nodes = vec![arena.spawn_creator()];
     for (account, model) in [(2, "mlp:32"), (3, "mlp")] {
         nodes.push(arena.spawn_node(account, &arena.node_config(account, "trainer", model)));
@@ -409,7 +420,7 @@ async fn one_shot_commands_and_serve(arena: &Arena, submissions: &[arena_types::
 async fn a_killed_validator_a_restarted_chain_and_a_corrupted_model() {
     // min_score 1: a model that scores 0 gets nothing. Two rounds, so that the creator killed after
     // round 1's beacon must still reveal round 2's (due when round 1's commit phase ends).
-    let mut arena = start_arena(2, 1).await;
+    let mut arena = start_arena(2, 1, PHASES).await;
     let mut creator = Some(arena.spawn_creator());
     let mut nodes = Vec::new();
     // 60 epochs (about 2 s on lavapipe, where 5 take 0.5 s): long enough to be killed half-way.
@@ -536,4 +547,42 @@ async fn a_killed_validator_a_restarted_chain_and_a_corrupted_model() {
     assert!(mine[0].status == SubmissionStatus::Scored && mine[0].consensus > Some(0), "{:?}", mine[0]);
     drop(nodes);
     drop(arena); // stops the chain and anvil
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shard_that_does_not_open_voids_the_round_and_slashes_nobody() {
+    let arena = start_arena(1, 0, SHORT_PHASES).await;
+    // The creator's published shard is not what it committed to: one byte of the ciphertext
+    // flipped, so the key it reveals does not open it.
+    let task = arena.market.task(arena.task_id).await.unwrap();
+    let shard = repo::root().join(task.params.evaluation[0].uri.strip_prefix("file://").unwrap());
+    let mut bytes = std::fs::read(&shard).unwrap();
+    bytes[0] ^= 1;
+    std::fs::write(&shard, bytes).unwrap();
+    let mut nodes = vec![arena.spawn_creator()];
+    nodes.push(arena.spawn_node(2, &arena.node_config(2, "trainer", "mlp")));
+    for account in [5, 6, 7] {
+        nodes.push(arena.spawn_node(account, &arena.node_config(account, "validator", "")));
+    }
+    arena.wait_until_finalized(Duration::from_secs(300)).await;
+
+    // Every validator revealed score 0 with the unusable-shard marker: the submission is void,
+    // nobody is slashed for not measuring, and the trainer is paid from the creator's bond.
+    let submissions = arena.market.submissions(arena.task_id, 1, None, 10).await.unwrap().submissions;
+    assert_eq!(submissions.len(), 1);
+    let s = &submissions[0];
+    assert_eq!((s.status, s.baseline), (SubmissionStatus::Void, Some(UNUSABLE_SHARD)), "{s:?}");
+    let round = arena.market.round(arena.task_id, 1).await.unwrap();
+    assert!(round.bond_forfeit > Uint128::zero(), "{round:?}");
+    let slashes: SlashEventsResponse = arena
+        .market
+        .query(&QueryMsg::SlashEvents { task_id: arena.task_id, start_after: None, limit: None })
+        .await
+        .unwrap();
+    assert!(slashes.events.is_empty(), "{slashes:?}");
+    let trainer = accounts::cosmos(2, "inj").unwrap().address().to_string();
+    assert!(arena.market.claimable(&trainer).await.unwrap() > 0);
+    let status = worker_cli(&["status"], &arena.node_config(5, "validator", ""));
+    assert!(status.contains("rejected: the round's evaluation shard is unusable"), "{status}");
+    drop(nodes);
 }

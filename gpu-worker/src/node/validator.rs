@@ -6,15 +6,18 @@
 //! The shard is the round's alone (`task.params.evaluation[round - 1]`): its ciphertext is fetched
 //! and cached as soon as the commit phase opens, and decrypted with the key the chain shows, so a
 //! validator started after the key was revealed scores like the others. A shard that does not
-//! open, or whose plaintext is not the one the task committed to, means the creator cheated: the
-//! validator logs it and commits nothing for the round rather than score on unknown data.
+//! open, whose plaintext is not the one the task committed to, or that is no data set means the
+//! creator cheated: the validator logs it and commits score 0 with the baseline marker
+//! [`UNUSABLE_SHARD`] for each of its assignments, rather than score on unknown data or stay
+//! silent (and be slashed for liveness); the market then voids the submissions and pays their
+//! trainers from the creator's bond.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::{Backend, CsvOptions, Dataset, Engine, Model};
 use arena_client::shard::decrypt_shard;
-use arena_types::market::commitment::{score_commitment, MAX_SCORE};
+use arena_types::market::commitment::{score_commitment, MAX_SCORE, UNUSABLE_SHARD};
 use arena_types::market::msg::{AssignmentResponse, ExecuteMsg, RoundResponse, SubmissionResponse, TaskResponse};
 use arena_types::market::phase::Phase;
 use cosmwasm_std::HexBinary;
@@ -55,17 +58,8 @@ struct Validator {
 enum Shard {
     /// Opened and checked: the data, and its baseline (majority-class accuracy, ppm).
     Open { data: Dataset, baseline: u32 },
-    /// Not what the task committed to; the reason was logged once.
-    Refused,
-}
-
-impl Shard {
-    fn usable(&self) -> Option<(Dataset, u32)> {
-        match self {
-            Shard::Open { data, baseline } => Some((data.clone(), *baseline)),
-            Shard::Refused => None,
-        }
-    }
+    /// Not what the task committed to (logged once when found): why.
+    Unusable { reason: String },
 }
 
 impl Validator {
@@ -130,13 +124,18 @@ impl Validator {
         let unscored: Vec<u64> =
             open.iter().map(|a| a.submission_id).filter(|id| !journaled.contains_key(id)).collect();
         if !unscored.is_empty() {
-            let Some((eval, baseline)) = self.shard(task, round).await? else {
+            let Some(shard) = self.shard(task, round).await? else {
                 return Ok(());
             };
             let mut fresh = Vec::new();
             for id in unscored {
-                let submission = self.node.market.submission(task.id, id).await?;
-                fresh.push(self.score(task, &submission, &eval, baseline).await);
+                fresh.push(match &shard {
+                    Shard::Open { data, baseline } => {
+                        let submission = self.node.market.submission(task.id, id).await?;
+                        self.score(task, &submission, data, *baseline).await
+                    }
+                    Shard::Unusable { reason } => unusable(id, reason),
+                });
             }
             self.journal.record(task.id, round.round, &fresh)?;
         }
@@ -216,12 +215,12 @@ impl Validator {
         }
     }
 
-    /// The round's evaluation shard and its baseline, once the key is on chain: decrypted with
-    /// it, checked against the task's sha256, parsed. None while the key is hidden, or when the
-    /// shard is not what the task committed to (logged once: the creator cheated).
-    async fn shard(&mut self, task: &TaskResponse, round: &RoundResponse) -> Result<Option<(Dataset, u32)>, NodeError> {
+    /// The round's evaluation shard, once the key is on chain: decrypted with it, checked against
+    /// the task's sha256, parsed, its baseline measured; or unusable (logged once: the creator
+    /// cheated). None while the key is hidden.
+    async fn shard(&mut self, task: &TaskResponse, round: &RoundResponse) -> Result<Option<Shard>, NodeError> {
         if let Some(known) = self.shards.get(&round.round) {
-            return Ok(known.usable());
+            return Ok(Some(known.clone()));
         }
         let Some(key) = &round.evaluation_key else {
             tracing::debug!(round = round.round, "waiting for the round's evaluation key");
@@ -241,23 +240,22 @@ impl Validator {
                     task = task.id,
                     round = round.round,
                     %reason,
-                    "the round's evaluation shard is not what the task committed to: the creator cheated; committing nothing this round"
+                    "the round's evaluation shard is not what the task committed to: the creator cheated; \
+                     revealing score 0 with the unusable-shard baseline, which voids the round's submissions"
                 );
                 self.node.forget_shard(task.id, round.round);
-                Shard::Refused
+                Shard::Unusable { reason }
             }
         };
-        let usable = shard.usable();
-        self.shards.insert(round.round, shard);
-        Ok(usable)
+        self.shards.insert(round.round, shard.clone());
+        Ok(Some(shard))
     }
 
     /// The score this validator stands behind for one submission, with the round's baseline and a
     /// fresh salt. A model that cannot be fetched, does not match its hash, is not what its
     /// metadata says, or is broken scores 0, with the reason logged and journaled.
     async fn score(&self, task: &TaskResponse, s: &SubmissionResponse, eval: &Dataset, baseline: u32) -> PendingReveal {
-        let mut salt = [0u8; 32];
-        getrandom::getrandom(&mut salt).expect("the OS has randomness");
+        let salt = fresh_salt();
         let (measured, rejected) = match self.evaluate(task, s, eval).await {
             Ok((score, rejected)) => (score, rejected),
             Err(reason) => (0, Some(reason)),
@@ -312,6 +310,25 @@ impl Validator {
         .await
         .map_err(|e| format!("evaluation thread: {e}"))?
         .map_err(|e| e.to_string())
+    }
+}
+
+/// A commitment's salt: 32 bytes from the operating system's random source.
+fn fresh_salt() -> [u8; 32] {
+    let mut salt = [0u8; 32];
+    getrandom::getrandom(&mut salt).expect("the OS has randomness");
+    salt
+}
+
+/// What a validator stands behind when the round's shard cannot be used: score 0 with the
+/// [`UNUSABLE_SHARD`] baseline, a fresh salt, and the reason.
+fn unusable(submission_id: u64, reason: &str) -> PendingReveal {
+    PendingReveal {
+        submission_id,
+        score: 0,
+        baseline: UNUSABLE_SHARD,
+        salt: hex::encode(fresh_salt()),
+        rejected: Some(format!("the round's evaluation shard is unusable: {reason}")),
     }
 }
 
