@@ -278,29 +278,6 @@ impl Drop for FileLock {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Ports released by their finder are not found again by the next caller, and none comes from
-    /// the kernel's ephemeral range (before, each call asked the kernel for port 0: a port from
-    /// that range, which any later `bind(0)` or outgoing connection could take before the service
-    /// bound it).
-    #[test]
-    fn ports_handed_out_are_not_handed_out_again_and_lie_below_the_ephemeral_range() {
-        let mut seen = std::collections::BTreeSet::new();
-        for _ in 0..100 {
-            for port in free_ports(2).unwrap() {
-                assert!(port >= PORTS_FROM && port < ephemeral_floor(), "port {port}");
-                assert!(seen.insert(port), "port {port} handed out twice");
-            }
-        }
-        let registry = std::fs::read_to_string(std::env::temp_dir().join("arena-ports.registry")).unwrap();
-        let mine = format!(" {} ", std::process::id());
-        assert!(registry.lines().filter(|l| l.contains(&mine)).count() >= 200);
-    }
-}
-
 /// Fails with [`TestnetError::PortInUse`] if something already listens on 127.0.0.1:`port`.
 pub fn ensure_port_free(port: u16, what: &'static str) -> Result<(), TestnetError> {
     std::net::TcpListener::bind(("127.0.0.1", port)).map(drop).map_err(|_| TestnetError::PortInUse { port, what })
@@ -330,4 +307,27 @@ pub fn log_tail(path: &Path, lines: usize) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Ports released by their finder are not found again by the next caller, and none comes from
+    /// the kernel's ephemeral range (before, each call asked the kernel for port 0: a port from
+    /// that range, which any later `bind(0)` or outgoing connection could take before the service
+    /// bound it).
+    #[test]
+    fn ports_handed_out_are_not_handed_out_again_and_lie_below_the_ephemeral_range() {
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..100 {
+            for port in free_ports(2).unwrap() {
+                assert!(port >= PORTS_FROM && port < ephemeral_floor(), "port {port}");
+                assert!(seen.insert(port), "port {port} handed out twice");
+            }
+        }
+        let registry = std::fs::read_to_string(std::env::temp_dir().join("arena-ports.registry")).unwrap();
+        let mine = format!(" {} ", std::process::id());
+        assert!(registry.lines().filter(|l| l.contains(&mine)).count() >= 200);
+    }
 }
