@@ -43,8 +43,8 @@ use crate::round::{load_round, submission_assignments};
 use crate::state::{
     assert_round_exists, counting_round, effective_of, load_participant, load_task, now, ranked_submission,
     ranking_key, save_participant, stake_at, totals_at, Participant, RoundState, Task, TaskState, ASSIGNMENTS,
-    EVALUATION_KEYS, INDEX_HISTORY, PARTICIPANTS, RANKED, RANKING, RESULTS, REWARDS, ROUNDS, SLASH_EVENTS, SUBMISSIONS,
-    TASK_STATE, VALIDATOR_SLOTS, VALIDATOR_WEIGHTS,
+    EVALUATION_KEYS, INDEX_HISTORY, MODELS, PARTICIPANTS, RANKED, RANKING, RESULTS, REWARDS, ROUNDS, SLASH_EVENTS,
+    SUBMISSIONS, TASK_STATE, VALIDATOR_SLOTS, VALIDATOR_WEIGHTS,
 };
 
 pub const DEFAULT_FINALIZE_LIMIT: u32 = 50;
@@ -330,7 +330,13 @@ fn score_submission(storage: &mut dyn Storage, w: &mut Work, id: u64) -> Result<
     let (task_id, round) = (w.task.id, w.round);
     let p = &w.task.params;
     let mut res = RESULTS.load(storage, (task_id, id))?;
-    // Unrevealed models and duplicates had no validators: they keep their status, unpaid.
+    // A model never revealed (the crank may not have looked) and duplicates had no validators:
+    // they keep, or get, their status, unpaid.
+    if res.status == SubmissionStatus::Pending && !res.assigned && !MODELS.has(storage, (task_id, id)) {
+        res.status = SubmissionStatus::Unrevealed;
+        RESULTS.save(storage, (task_id, id), &res)?;
+        return Ok(1);
+    }
     if matches!(res.status, SubmissionStatus::Unrevealed | SubmissionStatus::Duplicate) {
         return Ok(1);
     }

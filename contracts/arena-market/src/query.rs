@@ -4,7 +4,8 @@ use arena_types::market::median::classify;
 use arena_types::market::msg::{
     AssignmentResponse, AssignmentsResponse, BeaconResponse, ConfigResponse, DelegationResponse, DelegationsResponse,
     ParticipantResponse, ParticipantsResponse, RankEntry, RankingResponse, RewardsResponse, Role, RoundResponse,
-    SlashEventsResponse, StakeAtResponse, SubmissionResponse, SubmissionsResponse, TaskResponse, TasksResponse,
+    SlashEventsResponse, StakeAtResponse, SubmissionResponse, SubmissionStatus, SubmissionsResponse, TaskResponse,
+    TasksResponse,
 };
 use arena_types::market::sampling::stake_power;
 use cosmwasm_std::{Addr, Deps, Env, Order, StdError, StdResult, Uint128};
@@ -13,10 +14,10 @@ use cw_storage_plus::Bound;
 use crate::round::load_round;
 use crate::stake::settle;
 use crate::state::{
-    effective, effective_of, now, ranked_consensus, ranked_submission, stake_at, Assignment, Participant, Submission,
-    SubmissionResult, Task, ASSIGNMENTS, BEACONS, CONFIG, DELEGATIONS, EVALUATION_KEYS, EVALUATION_SHARDS,
-    NEXT_SUBMISSION_IDS, NEXT_TASK_ID, PARTICIPANTS, PAUSED, RANKED, RANKING, RESULTS, REWARDS, ROUNDS, SLASH_EVENTS,
-    SUBMISSIONS, TASKS, TASK_STATE, VALIDATOR_ASSIGNMENTS,
+    effective, effective_of, now, ranked_consensus, ranked_submission, revealed_model, stake_at, Assignment,
+    Participant, Submission, SubmissionResult, Task, ASSIGNMENTS, BEACONS, CONFIG, DELEGATIONS, EVALUATION_KEYS,
+    EVALUATION_SHARDS, MODELS, NEXT_SUBMISSION_IDS, NEXT_TASK_ID, PARTICIPANTS, PAUSED, RANKED, RANKING, RESULTS,
+    REWARDS, ROUNDS, SLASH_EVENTS, SUBMISSIONS, TASKS, TASK_STATE, VALIDATOR_ASSIGNMENTS,
 };
 
 pub const DEFAULT_LIMIT: u32 = 30;
@@ -156,40 +157,55 @@ pub fn query_round(deps: Deps, env: &Env, task_id: u64, round: u32) -> StdResult
         paid: rs.paid,
         scored: rs.scored,
         finalized: round <= state.rounds_finalized,
-        revealed: rs.revealed,
+        revealed: MODELS
+            .prefix(task_id)
+            .keys(
+                deps.storage,
+                Some(Bound::inclusive(rs.first_submission)),
+                Some(Bound::exclusive(rs.first_submission + rs.submissions)),
+                Order::Ascending,
+            )
+            .count() as u64,
         evaluation_key: EVALUATION_KEYS.may_load(deps.storage, (task_id, round))?,
         void: rs.void,
         bond_forfeit: rs.bond_forfeit,
     })
 }
 
-fn submission_response(task_id: u64, id: u64, s: Submission, r: SubmissionResult) -> SubmissionResponse {
-    SubmissionResponse {
+/// A submission with its model and result. A submission whose model is not revealed reads as
+/// `Unrevealed` even before assignment or finalization writes that down.
+fn submission_response(deps: Deps, task_id: u64, id: u64, s: Submission) -> StdResult<SubmissionResponse> {
+    let r = RESULTS.load(deps.storage, (task_id, id))?;
+    let model = MODELS.may_load(deps.storage, (task_id, id))?.map(revealed_model);
+    let status = match (r.status, &model) {
+        (SubmissionStatus::Pending, None) => SubmissionStatus::Unrevealed,
+        (status, _) => status,
+    };
+    Ok(SubmissionResponse {
         id,
         task_id,
         round: s.round,
         trainer: s.trainer,
         commitment: s.commitment,
-        model: s.model,
+        model,
         stake: s.stake,
         assigned: r.assigned,
         assigned_weight: r.assigned_weight,
         revealed_weight: r.revealed_weight,
-        status: r.status,
+        status,
         consensus: r.consensus,
         baseline: r.baseline,
         rank: r.rank,
         weight: r.weight,
         reward: r.reward,
-    }
+    })
 }
 
 pub fn query_submission(deps: Deps, task_id: u64, id: u64) -> StdResult<SubmissionResponse> {
     let s = SUBMISSIONS
         .may_load(deps.storage, (task_id, id))?
         .ok_or_else(|| StdError::not_found(format!("submission {id} of task {task_id}")))?;
-    let r = RESULTS.load(deps.storage, (task_id, id))?;
-    Ok(submission_response(task_id, id, s, r))
+    submission_response(deps, task_id, id, s)
 }
 
 pub fn query_submissions(
@@ -221,9 +237,7 @@ pub fn query_submissions(
         .prefix(task_id)
         .range(deps.storage, lo, hi, Order::Ascending)
         .take(limit(l))
-        .map(|r| {
-            r.and_then(|(id, s)| Ok(submission_response(task_id, id, s, RESULTS.load(deps.storage, (task_id, id))?)))
-        })
+        .map(|r| r.and_then(|(id, s)| submission_response(deps, task_id, id, s)))
         .collect::<StdResult<_>>()?;
     Ok(SubmissionsResponse { submissions })
 }

@@ -12,8 +12,8 @@ use cosmwasm_std::{Addr, Binary, DepsMut, Env, HexBinary, MessageInfo, Order, Re
 use crate::error::ContractError;
 use crate::state::{
     effective_of, find_slot, load_schedule, load_task, now, stake_at, totals_at, Assignment, RoundState, StakeTotals,
-    SubmissionResult, Task, ASSIGNMENTS, BEACONS, EVALUATION_KEYS, LAST_ASSIGNED, NEXT_SUBMISSION_IDS, RESULTS, ROUNDS,
-    SALT_MIX, SEEDS, SUBMISSIONS, VALIDATOR_ASSIGNMENTS, VALIDATOR_SLOTS,
+    SubmissionResult, Task, ASSIGNMENTS, BEACONS, EVALUATION_KEYS, LAST_ASSIGNED, MODELS, NEXT_SUBMISSION_IDS, RESULTS,
+    ROUNDS, SALT_MIX, SEEDS, SUBMISSIONS, VALIDATOR_ASSIGNMENTS, VALIDATOR_SLOTS,
 };
 
 /// Default and most submissions one `Assign` call samples validators for.
@@ -40,7 +40,6 @@ pub fn load_round(storage: &dyn Storage, task_id: u64, round: u32) -> Result<Rou
         validator_weight_total: Uint128::zero(),
         paid: Uint128::zero(),
         scored: 0,
-        revealed: 0,
         void: false,
         bond_forfeit: Uint128::zero(),
     })
@@ -121,8 +120,13 @@ fn assign_submission(
     seed: &[u8; 32],
     submission_id: u64,
 ) -> Result<Vec<Addr>, ContractError> {
-    let status = RESULTS.load(storage, (task.id, submission_id))?.status;
-    if matches!(status, SubmissionStatus::Unrevealed | SubmissionStatus::Duplicate) {
+    let mut result = RESULTS.load(storage, (task.id, submission_id))?;
+    if result.status == SubmissionStatus::Duplicate {
+        return Ok(vec![]);
+    }
+    if !MODELS.has(storage, (task.id, submission_id)) {
+        result.status = SubmissionStatus::Unrevealed;
+        RESULTS.save(storage, (task.id, submission_id), &result)?;
         return Ok(vec![]);
     }
     let sub_seed = assignment_seed(task.id, round, submission_id, seed);

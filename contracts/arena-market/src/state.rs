@@ -10,8 +10,8 @@
 //! transaction after the round's freeze can change.
 
 use arena_types::market::msg::{
-    EvaluationShard, FinalizeStage, RevealedModel, Role, SlashEvent, SubmissionStatus, TaskAccounts, TaskParams,
-    DEFAULT_BRIDGE_CHANGE_DELAY, DEFAULT_MIN_EVM_WITHDRAWAL,
+    EvaluationShard, FinalizeStage, ModelConstraints, ModelMetadata, RevealedModel, Role, SlashEvent, SubmissionStatus,
+    TaskAccounts, TaskParams, DEFAULT_BRIDGE_CHANGE_DELAY, DEFAULT_MIN_EVM_WITHDRAWAL,
 };
 use arena_types::market::phase::{Clock, Schedule};
 use arena_types::market::rewards::effective_stake;
@@ -219,25 +219,32 @@ pub struct RoundState {
     pub validator_weight_total: Uint128,
     pub paid: Uint128,
     pub scored: u64,
-    /// Models revealed in the model-reveal phase (duplicates included).
-    pub revealed: u64,
     /// The evaluation key was not revealed in time (set when finalization starts).
     pub void: bool,
     /// What of the creator's bond the round forfeited to its trainers.
     pub bond_forfeit: Uint128,
 }
 
-/// What a training node submitted: its sealed commitment, then the model it opened it to.
+/// What a training node submitted: its sealed commitment. The model it opens it to is stored
+/// apart ([`MODELS`]), so that a reveal writes only that.
 #[cw_serde]
 pub struct Submission {
     pub round: u32,
     pub trainer: Addr,
     pub commitment: HexBinary,
-    pub model: Option<RevealedModel>,
     /// The trainer's effective stake T_i in its round as it stood at submission. Ranking reads the
     /// round's frozen stake, the same for every round but round 1, whose stakes freeze after its
     /// submissions (a trainer that submitted keeps its stake until then).
     pub stake: Uint128,
+}
+
+/// A revealed model as stored: (sha256, URI, metadata). A tuple (a JSON array) with the digest
+/// in base64, because a model reveal pays 30 gas for each byte it writes: this is 40-odd bytes
+/// shorter than the [`RevealedModel`] the queries answer with ([`revealed_model`]).
+pub type StoredModel = (Binary, String, ModelMetadata);
+
+pub fn revealed_model((sha256, uri, metadata): StoredModel) -> RevealedModel {
+    RevealedModel { sha256: HexBinary::from(sha256.as_slice()), uri, metadata }
 }
 
 /// What assignment and finalization find out about a submission, stored apart from it so that
@@ -279,12 +286,17 @@ pub struct Assignment {
     /// The validator's sampling slot: keys its reward weight compactly.
     pub slot: u32,
     pub weight: Uint128,
+    // Empty fields are left out of the stored JSON: each byte a reveal writes costs gas.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commitment: Option<HexBinary>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<u32>,
     /// The round's baseline as this validator measured it, revealed with the score.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<u32>,
     /// Slashed for this assignment (liveness or outlier). Its standing is not stored: it follows
     /// from the score and the submission's consensus ([`arena_types::market::median::classify`]).
+    #[serde(default, skip_serializing_if = "Uint128::is_zero")]
     pub slashed: Uint128,
 }
 
@@ -332,12 +344,20 @@ pub const ROUNDS: Map<(u64, u32), RoundState> = Map::new("rounds_v1");
 pub const SUBMISSIONS: Map<(u64, u64), Submission> = Map::new("submissions_v1");
 /// (task, submission id) -> what assignment and finalization found.
 pub const RESULTS: Map<(u64, u64), SubmissionResult> = Map::new("submission_results_v1");
-/// (task, round, trainer) -> its submission id: one submission per trainer per round.
-pub const TRAINER_SUBMISSIONS: Map<(u64, u32, &Addr), u64> = Map::new("trainer_submissions_v1");
+/// (task, round, trainer) -> its submission id and sealed commitment: one submission per trainer
+/// per round. The commitment is here too (it is also in the submission) so that a model reveal,
+/// which looks the trainer up, checks it without loading the submission.
+pub const TRAINER_SUBMISSIONS: Map<(u64, u32, &Addr), (u64, HexBinary)> = Map::new("trainer_submissions_v2");
+/// (task, submission id) -> the model its trainer revealed. A submission without one is
+/// unrevealed (its result says `Unrevealed` once assignment or finalization looked).
+pub const MODELS: Map<(u64, u64), StoredModel> = Map::new("models_v1");
 /// (task, model sha256) -> the submission that owns the model: the first to reveal it in the
 /// task, or, within a round, the earliest commitment. Any other trainer's submission of the same
 /// hash is a duplicate.
 pub const MODEL_OWNERS: Map<(u64, &[u8]), u64> = Map::new("model_owners_v1");
+/// task -> its model constraints, a copy of `Task::params.model` small enough for a model reveal
+/// to read without the task's parameters.
+pub const MODEL_CONSTRAINTS: Map<u64, ModelConstraints> = Map::new("model_constraints_v1");
 /// (task, round) -> the round's evaluation shard, as committed at creation.
 pub const EVALUATION_SHARDS: Map<(u64, u32), EvaluationShard> = Map::new("evaluation_shards_v1");
 /// (task, round) -> the round's evaluation key, once revealed.

@@ -6,16 +6,17 @@
 //! are revealed every commitment of the round is fixed.
 
 use arena_types::market::commitment::model_commitment;
-use arena_types::market::msg::{ModelMetadata, RevealedModel, Role, SubmissionStatus};
+use arena_types::market::msg::{ModelMetadata, Role, SubmissionStatus};
 use arena_types::market::params::{text, validate_metadata, MAX_URI_LEN};
 use arena_types::market::phase::Phase;
-use cosmwasm_std::{Addr, DepsMut, Env, HexBinary, MessageInfo, Response, Storage};
+use cosmwasm_std::{Addr, Binary, DepsMut, Env, HexBinary, MessageInfo, Response, Storage};
 
 use crate::error::ContractError;
 use crate::round::{assert_phase, bytes32, load_round};
 use crate::state::{
-    counting_round, effective_of, load_participant, load_task, min_stake, now, stake_at, Submission, SubmissionResult,
-    MODEL_OWNERS, NEXT_SUBMISSION_IDS, RESULTS, ROUNDS, SUBMISSIONS, TRAINER_SUBMISSIONS,
+    counting_round, effective_of, load_participant, load_schedule, load_task, min_stake, now, stake_at, Submission,
+    SubmissionResult, MODELS, MODEL_CONSTRAINTS, MODEL_OWNERS, NEXT_SUBMISSION_IDS, RESULTS, ROUNDS, SUBMISSIONS,
+    TRAINER_SUBMISSIONS,
 };
 
 pub fn execute_submit(
@@ -42,7 +43,7 @@ pub fn execute_submit(
         }
         return Err(ContractError::StakeBelowMinimum { min, got: counted.own });
     }
-    if let Some(submission_id) = TRAINER_SUBMISSIONS.may_load(deps.storage, (task_id, round, &info.sender))? {
+    if let Some((submission_id, _)) = TRAINER_SUBMISSIONS.may_load(deps.storage, (task_id, round, &info.sender))? {
         return Err(ContractError::DuplicateSubmission { trainer: info.sender, round, submission_id });
     }
     bytes32("commitment", &commitment)?;
@@ -55,14 +56,11 @@ pub fn execute_submit(
         round,
         trainer: info.sender.clone(),
         commitment: commitment.clone(),
-        model: None,
         stake: effective_of(&task.params, Role::Trainer, counted.own, counted.delegated),
     };
     SUBMISSIONS.save(deps.storage, (task_id, id), &submission)?;
-    // Unrevealed until its model is revealed; left so, it gets no validators and no reward.
-    let result = SubmissionResult { status: SubmissionStatus::Unrevealed, ..SubmissionResult::pending() };
-    RESULTS.save(deps.storage, (task_id, id), &result)?;
-    TRAINER_SUBMISSIONS.save(deps.storage, (task_id, round, &info.sender), &id)?;
+    RESULTS.save(deps.storage, (task_id, id), &SubmissionResult::pending())?;
+    TRAINER_SUBMISSIONS.save(deps.storage, (task_id, round, &info.sender), &(id, commitment.clone()))?;
     ROUNDS.save(deps.storage, (task_id, round), &round_state)?;
     Ok(Response::new()
         .add_attribute("action", "submit")
@@ -84,33 +82,27 @@ pub fn execute_reveal_model(
     metadata: ModelMetadata,
     salt: HexBinary,
 ) -> Result<Response, ContractError> {
-    let task = load_task(deps.storage, task_id)?;
-    let round = task.schedule.at(now(task.schedule.clock, &env)).round;
-    assert_phase(&task.schedule, &env, round, Phase::ModelReveal)?;
-    let Some(id) = TRAINER_SUBMISSIONS.may_load(deps.storage, (task_id, round, &info.sender))? else {
+    // The schedule and model constraints, not the whole task: a reveal should cost little.
+    let schedule = load_schedule(deps.storage, task_id)?;
+    let round = schedule.at(now(schedule.clock, &env)).round;
+    assert_phase(&schedule, &env, round, Phase::ModelReveal)?;
+    let Some((id, commitment)) = TRAINER_SUBMISSIONS.may_load(deps.storage, (task_id, round, &info.sender))? else {
         return Err(ContractError::NothingToReveal { trainer: info.sender, round });
     };
-    let mut submission = SUBMISSIONS.load(deps.storage, (task_id, id))?;
-    if submission.model.is_some() {
-        return Err(ContractError::ModelAlreadyRevealed { submission_id: id });
-    }
     let sha = bytes32("model_sha256", &model_sha256)?;
     let salt = bytes32("salt", &salt)?;
     text("uri", &uri, MAX_URI_LEN)?;
-    validate_metadata(&task.params.model, &metadata)?;
+    validate_metadata(&MODEL_CONSTRAINTS.load(deps.storage, task_id)?, &metadata)?;
     let computed = model_commitment(task_id, round, info.sender.as_str(), &sha, &salt);
-    if submission.commitment.as_slice() != computed {
+    if commitment.as_slice() != computed {
         return Err(ContractError::ModelCommitmentMismatch {
             submission_id: id,
-            committed: submission.commitment.to_hex(),
+            committed: commitment.to_hex(),
             computed: HexBinary::from(computed).to_hex(),
         });
     }
-    submission.model = Some(RevealedModel { sha256: model_sha256.clone(), uri, metadata });
-    SUBMISSIONS.save(deps.storage, (task_id, id), &submission)?;
-    let mut round_state = load_round(deps.storage, task_id, round)?;
-    round_state.revealed += 1;
-    ROUNDS.save(deps.storage, (task_id, round), &round_state)?;
+    let claim = claim_model(deps.storage, task_id, &sha, id, round, &info.sender)?;
+    MODELS.save(deps.storage, (task_id, id), &(Binary::from(sha), uri, metadata))?;
 
     let mut resp = Response::new()
         .add_attribute("action", "reveal_model")
@@ -119,19 +111,15 @@ pub fn execute_reveal_model(
         .add_attribute("submission_id", id.to_string())
         .add_attribute("trainer", &info.sender)
         .add_attribute("model_sha256", model_sha256.to_hex());
-    let status = match claim_model(deps.storage, task_id, &sha, id, round, &info.sender)? {
-        Claim::Owner => SubmissionStatus::Pending,
+    // The result stays `Pending` (written at submission) unless the model is another's.
+    match claim {
+        Claim::Owner => {}
         Claim::DuplicateOf(original) => {
+            mark_duplicate(deps.storage, task_id, id)?;
             resp = resp.add_attribute("duplicate_of", original.to_string());
-            SubmissionStatus::Duplicate
         }
-        Claim::TakenFrom(earlier_owner) => {
-            resp = resp.add_attribute("duplicate", earlier_owner.to_string());
-            SubmissionStatus::Pending
-        }
-    };
-    let result = SubmissionResult { status, ..SubmissionResult::pending() };
-    RESULTS.save(deps.storage, (task_id, id), &result)?;
+        Claim::TakenFrom(earlier_owner) => resp = resp.add_attribute("duplicate", earlier_owner.to_string()),
+    }
     Ok(resp)
 }
 
@@ -146,7 +134,7 @@ enum Claim {
     TakenFrom(u64),
 }
 
-/// Applies the duplicate rule: a model hash belongs to the first trainer in the task to reveal it,
+/// Refuses a replay, then applies the duplicate rule: a model hash belongs to the first trainer in the task to reveal it,
 /// except that within a round the earliest commitment (lowest submission id) keeps it, whatever
 /// the order of the reveals, so that racing to reveal first gains nothing. A trainer may submit
 /// its own model again in a later round.
@@ -162,16 +150,26 @@ fn claim_model(
         MODEL_OWNERS.save(storage, (task_id, sha.as_slice()), &id)?;
         return Ok(Claim::Owner);
     };
+    // A known hash (rare): first, is this a replay? The first reveal of a new hash cannot be one,
+    // which spares every ordinary reveal that read.
+    if owner_id == id || MODELS.has(storage, (task_id, id)) {
+        return Err(ContractError::ModelAlreadyRevealed { submission_id: id });
+    }
     let owner = SUBMISSIONS.load(storage, (task_id, owner_id))?;
     if owner.trainer == *trainer {
         return Ok(Claim::Owner);
     }
     if owner.round == round && id < owner_id {
-        let mut displaced = RESULTS.load(storage, (task_id, owner_id))?;
-        displaced.status = SubmissionStatus::Duplicate;
-        RESULTS.save(storage, (task_id, owner_id), &displaced)?;
+        mark_duplicate(storage, task_id, owner_id)?;
         MODEL_OWNERS.save(storage, (task_id, sha.as_slice()), &id)?;
         return Ok(Claim::TakenFrom(owner_id));
     }
     Ok(Claim::DuplicateOf(owner_id))
+}
+
+fn mark_duplicate(storage: &mut dyn Storage, task_id: u64, id: u64) -> Result<(), ContractError> {
+    let mut result = RESULTS.load(storage, (task_id, id))?;
+    result.status = SubmissionStatus::Duplicate;
+    RESULTS.save(storage, (task_id, id), &result)?;
+    Ok(())
 }

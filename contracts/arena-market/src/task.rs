@@ -10,8 +10,8 @@ use cosmwasm_std::{Addr, Binary, DepsMut, Env, HexBinary, MessageInfo, Response,
 use crate::error::ContractError;
 use crate::stake::transfer;
 use crate::state::{
-    load_task, now, Beacon, Seeds, Task, TaskState, BEACONS, CONFIG, EVALUATION_SHARDS, NEXT_SUBMISSION_IDS,
-    NEXT_TASK_ID, SALT_MIX, SCHEDULES, SEEDS, TASKS, TASK_STATE,
+    load_task, now, Beacon, Seeds, Task, TaskState, BEACONS, CONFIG, EVALUATION_SHARDS, MODEL_CONSTRAINTS,
+    NEXT_SUBMISSION_IDS, NEXT_TASK_ID, SALT_MIX, SCHEDULES, SEEDS, TASKS, TASK_STATE,
 };
 
 pub fn execute_create_task(
@@ -47,6 +47,7 @@ pub fn execute_create_task(
         reveal: params.phases.reveal,
         rounds: params.rounds,
     };
+    MODEL_CONSTRAINTS.save(deps.storage, id, &params.model)?;
     for (round, shard) in (1u32..).zip(std::mem::take(&mut params.evaluation)) {
         EVALUATION_SHARDS.save(deps.storage, (id, round), &shard)?;
     }

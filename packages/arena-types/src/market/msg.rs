@@ -196,7 +196,9 @@ pub struct ModelMetadata {
     pub family: String,
     pub parameters: u64,
     pub file_bytes: u64,
-    /// Free text for humans (hyper-parameters, notes), at most 256 bytes.
+    /// Free text for humans (hyper-parameters, notes), at most 256 bytes. Left out of the JSON
+    /// when there is none (stored metadata is paid for by the byte).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
 }
 
@@ -682,7 +684,7 @@ mod tests {
                     },
                     salt: salt.clone(),
                 },
-                r#"{"reveal_model":{"task_id":1,"model_sha256":"1111111111111111111111111111111111111111111111111111111111111111","uri":"file://models/a.safetensors","metadata":{"family":"mlp","parameters":101770,"file_bytes":407080,"notes":null},"salt":"abababababababababababababababababababababababababababababababab"}}"#,
+                r#"{"reveal_model":{"task_id":1,"model_sha256":"1111111111111111111111111111111111111111111111111111111111111111","uri":"file://models/a.safetensors","metadata":{"family":"mlp","parameters":101770,"file_bytes":407080},"salt":"abababababababababababababababababababababababababababababababab"}}"#,
             ),
             (
                 ExecuteMsg::RevealEvaluationKey { task_id: 1, round: 2, key: HexBinary::from([0x01u8; 32]) },
