@@ -328,6 +328,67 @@ async fn list_batches_pages_past_a_hundred_batches() {
     // when the harness drops, not waited for.
 }
 
+/// One batch of 110 leaves: the bridge answers leaf queries 100 at a time, so the relayers' check
+/// of the root, the post to the EVM side and the proofs of the leaves past the 100th need a second
+/// page. Every recipient gets a proof of each of its leaves; two recipients claim theirs (each
+/// claim waits for an anvil block, a second: all 110 would take two minutes), including leaves
+/// past the 100th, and are paid exactly.
+#[tokio::test]
+async fn a_batch_of_more_than_a_hundred_leaves_settles_and_every_leaf_is_claimed() {
+    let _serial = SERIAL.lock().await;
+    const LEAVES: u32 = 110;
+    let mut h = Harness::start(LEAVES).await;
+    // The withdrawals in two transactions of one sender (one per leaf would take a minute here).
+    let sender = h.account(6);
+    let mut msgs = Vec::new();
+    let mut sent = Vec::new();
+    for k in 0..LEAVES {
+        let recipient = accounts::EVM_ADDRESSES[(k % 10) as usize];
+        let hook = arena_types::settlement::msg::ReceiveMsg::Withdraw { evm_recipient: recipient.into() };
+        let send = cw20::Cw20ExecuteMsg::Send {
+            contract: h.bridge.clone(),
+            amount: network::withdrawal_amount(k).into(),
+            msg: cosmwasm_std::to_json_binary(&hook).unwrap(),
+        };
+        msgs.push(h.client.execute_msg(&sender, &h.token, &send, vec![]).unwrap());
+        sent.push((recipient.parse::<Address>().unwrap(), network::withdrawal_amount(k)));
+    }
+    for chunk in msgs.chunks(55) {
+        h.client.send(&sender, chunk.to_vec()).await.unwrap();
+    }
+    h.seal().await;
+    let sealed = h.batches().await;
+    assert_eq!(sealed.iter().map(|b| (b.count, b.status)).collect::<Vec<_>>(), vec![(LEAVES, BatchStatus::Sealed)]);
+    h.start_relayer(0, false);
+    h.start_relayer(1, false);
+    let batches = h.wait_all_confirmed(LEAVES, Duration::from_secs(180), |_| {}).await;
+    assert_posted_exactly_once(&h, &batches, &sent).await;
+    let batch_id = batches[0].batch_id;
+    let mut indexes = Vec::new();
+    for recipient in accounts::EVM_ADDRESSES {
+        let proof =
+            arena_relayer::claim::fetch_proof(&h.grpc_url(1), batch_id, recipient.parse().unwrap()).await.unwrap();
+        assert!(proof.posted && proof.leaves.len() == 11, "{proof:?}");
+        indexes.extend(proof.leaves.iter().map(|l| l.index));
+    }
+    indexes.sort();
+    assert_eq!(indexes, (0..LEAVES).collect::<Vec<_>>());
+    let claimers = [0usize, 9];
+    for i in claimers {
+        let recipient: Address = accounts::EVM_ADDRESSES[i].parse().unwrap();
+        let report = arena_relayer::claim::claim(&h.grpc_url(1), batch_id, recipient, &h.evm(i).await).await.unwrap();
+        assert!(report.claimed.iter().any(|(index, _, _)| *index >= 100), "{:?}", report.claimed);
+    }
+    let expected = expected_balances(&sent);
+    let balances = h.evm_balances().await;
+    for (i, recipient) in accounts::EVM_ADDRESSES.iter().enumerate() {
+        let recipient: Address = recipient.parse().unwrap();
+        let paid = if claimers.contains(&i) { expected[&recipient] } else { U256::ZERO };
+        assert_eq!(balances[&recipient], paid, "recipient {recipient}");
+    }
+    h.stop_relayers();
+}
+
 #[tokio::test]
 async fn a_relayer_killed_repeatedly_loses_nothing_and_posts_nothing_twice() {
     let _serial = SERIAL.lock().await;
