@@ -463,8 +463,14 @@ async fn a_relayer_started_after_batches_were_sealed_catches_up() {
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     // A second relayer started late catches up: every batch is attested, posted and confirmed.
+    // It runs with metrics turned off, which changes nothing else it does.
+    h.metrics_off.insert(2);
     h.start_relayer(2, false);
     let batches = h.wait_all_confirmed(WITHDRAWALS, Duration::from_secs(120), |_| {}).await;
+    let (port, path) = h.metrics_url(2);
+    assert_eq!(testnet::probe::http(port, path, None), None, "relayer 2 serves /metrics though disabled");
+    let (port, path) = h.metrics_url(0);
+    assert!(testnet::probe::http(port, path, None).is_some_and(|m| m.contains("arena_relayer_batches")));
     assert_posted_exactly_once(&h, &batches, &sent).await;
     claim_all_with_library(&h, &batches, &h.grpc_url(2)).await;
     assert_eq!(h.evm_balances().await, expected_balances(&sent));

@@ -42,6 +42,8 @@ pub struct Harness {
     pub relayers: BTreeMap<usize, RelayerProcess>,
     /// Each relayer's ports, kept across restarts.
     ports: BTreeMap<usize, (u16, u16)>,
+    /// Relayers configured with `[telemetry] enabled = false`.
+    pub metrics_off: std::collections::BTreeSet<usize>,
 }
 
 impl Harness {
@@ -70,6 +72,7 @@ impl Harness {
             dir,
             relayers: BTreeMap::new(),
             ports: BTreeMap::new(),
+            metrics_off: Default::default(),
         }
     }
 
@@ -131,8 +134,10 @@ seal = {seal}
 listen = "127.0.0.1:{grpc}"
 
 [telemetry]
+enabled = {metrics_on}
 listen = "127.0.0.1:{metrics}"
 "#,
+            metrics_on = !self.metrics_off.contains(&index),
             chain_id = chain.chain_id,
             grpc_url = chain.grpc_url,
             prefix = chain.bech32_prefix,
