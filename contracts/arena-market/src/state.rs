@@ -238,12 +238,18 @@ pub struct Submission {
     pub stake: Uint128,
 }
 
-/// A revealed model as stored: (sha256, URI, metadata). A tuple (a JSON array) with the digest
-/// in base64, because a model reveal pays 30 gas for each byte it writes: this is 40-odd bytes
-/// shorter than the [`RevealedModel`] the queries answer with ([`revealed_model`]).
-pub type StoredModel = (Binary, String, ModelMetadata);
+/// A revealed model as stored: (sha256, URI, family, parameters, file bytes, notes). A tuple (a
+/// JSON array, no field names) with the digest in base64, because a model reveal pays 30 gas for
+/// each byte it writes: this is ~80 bytes shorter than the [`RevealedModel`] the queries answer
+/// with, and keeps the reveal under 150k gas.
+pub type StoredModel = (Binary, String, String, u64, u64, Option<String>);
 
-pub fn revealed_model((sha256, uri, metadata): StoredModel) -> RevealedModel {
+pub fn stored_model(sha256: &[u8; 32], uri: String, m: ModelMetadata) -> StoredModel {
+    (Binary::from(sha256.as_slice()), uri, m.family, m.parameters, m.file_bytes, m.notes)
+}
+
+pub fn revealed_model((sha256, uri, family, parameters, file_bytes, notes): StoredModel) -> RevealedModel {
+    let metadata = ModelMetadata { family, parameters, file_bytes, notes };
     RevealedModel { sha256: HexBinary::from(sha256.as_slice()), uri, metadata }
 }
 

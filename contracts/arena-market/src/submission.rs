@@ -9,14 +9,14 @@ use arena_types::market::commitment::model_commitment;
 use arena_types::market::msg::{ModelMetadata, Role, SubmissionStatus};
 use arena_types::market::params::{text, validate_metadata, MAX_URI_LEN};
 use arena_types::market::phase::Phase;
-use cosmwasm_std::{Addr, Binary, DepsMut, Env, HexBinary, MessageInfo, Response, Storage};
+use cosmwasm_std::{Addr, DepsMut, Env, HexBinary, MessageInfo, Response, Storage};
 
 use crate::error::ContractError;
 use crate::round::{assert_phase, bytes32, load_round};
 use crate::state::{
-    counting_round, effective_of, load_participant, load_schedule, load_task, min_stake, now, stake_at, Submission,
-    SubmissionResult, MODELS, MODEL_CONSTRAINTS, MODEL_OWNERS, NEXT_SUBMISSION_IDS, RESULTS, ROUNDS, SUBMISSIONS,
-    TRAINER_SUBMISSIONS,
+    counting_round, effective_of, load_participant, load_schedule, load_task, min_stake, now, stake_at, stored_model,
+    Submission, SubmissionResult, MODELS, MODEL_CONSTRAINTS, MODEL_OWNERS, NEXT_SUBMISSION_IDS, RESULTS, ROUNDS,
+    SUBMISSIONS, TRAINER_SUBMISSIONS,
 };
 
 pub fn execute_submit(
@@ -102,7 +102,7 @@ pub fn execute_reveal_model(
         });
     }
     let claim = claim_model(deps.storage, task_id, &sha, id, round, &info.sender)?;
-    MODELS.save(deps.storage, (task_id, id), &(Binary::from(sha), uri, metadata))?;
+    MODELS.save(deps.storage, (task_id, id), &stored_model(&sha, uri, metadata))?;
 
     let mut resp = Response::new()
         .add_attribute("action", "reveal_model")
