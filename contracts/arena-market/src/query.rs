@@ -157,15 +157,6 @@ pub fn query_round(deps: Deps, env: &Env, task_id: u64, round: u32) -> StdResult
         paid: rs.paid,
         scored: rs.scored,
         finalized: round <= state.rounds_finalized,
-        revealed: MODELS
-            .prefix(task_id)
-            .keys(
-                deps.storage,
-                Some(Bound::inclusive(rs.first_submission)),
-                Some(Bound::exclusive(rs.first_submission + rs.submissions)),
-                Order::Ascending,
-            )
-            .count() as u64,
         evaluation_key: EVALUATION_KEYS.may_load(deps.storage, (task_id, round))?,
         void: rs.void,
         bond_forfeit: rs.bond_forfeit,

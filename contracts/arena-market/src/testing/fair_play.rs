@@ -78,7 +78,7 @@ fn within_a_round_the_earliest_commitment_keeps_the_model() {
     assert_eq!(attr(&res, "duplicate"), late.to_string());
     assert_eq!(suite.submission(task, early).status, SubmissionStatus::Pending);
     assert_eq!(suite.submission(task, late).status, SubmissionStatus::Duplicate);
-    assert_eq!(suite.round(task, 1).revealed, 2);
+    assert!([early, late].iter().all(|id| suite.submission(task, *id).model.is_some()));
 }
 
 /// A sealed commitment copied byte for byte is useless: it binds the trainer's address, so the

@@ -477,8 +477,6 @@ pub struct RoundResponse {
     pub paid: Uint128,
     pub scored: u64,
     pub finalized: bool,
-    /// Models revealed in the model-reveal phase (duplicates included).
-    pub revealed: u64,
     /// The round's evaluation key once revealed.
     pub evaluation_key: Option<HexBinary>,
     /// The key was not revealed in time: nothing is scored, the bond forfeit is paid instead.
