@@ -1,0 +1,565 @@
+//! A [`Source`] answering from fixed query responses held in memory, paginated like the
+//! contracts (`start_after`, `limit` capped at 100): the view models' and pages' tests, and the
+//! task-page benchmark's seeded task, read it instead of a chain.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use arena_types::market::median::Standing;
+use arena_types::market::msg::{
+    AssignmentResponse, AssignmentsResponse, DataCommitment, DelegationResponse, DelegationsResponse, EvaluationShard,
+    FinalizeStage, Metric, ModelConstraints, ModelMetadata, ParticipantResponse, ParticipantsResponse, Phases,
+    QueryMsg, RankEntry, RankingResponse, RevealedModel, RewardsResponse, Role, RoundResponse, SubmissionResponse,
+    SubmissionStatus, SubmissionsResponse, TaskAccounts, TaskParams, TaskResponse, TasksResponse,
+};
+use arena_types::market::phase::{Clock, Schedule};
+use arena_types::settlement::msg::{
+    AttestationsResponse, BatchPolicy, BatchResponse, BatchesResponse, ConfigResponse as BridgeConfig, LeafResponse,
+    LeavesResponse, OutboxResponse, ProofResponse, QueryMsg as BridgeQuery,
+};
+use cosmwasm_std::{Addr, Decimal, Decimal256, HexBinary, Uint128};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::source::{Contract, Deployment, Head, RelayerState, Source, SourceError};
+
+/// Everything the fake chain holds.
+#[derive(Clone, Debug, Default)]
+pub struct World {
+    pub tasks: Vec<TaskResponse>,
+    pub rounds: Vec<RoundResponse>,
+    pub submissions: Vec<SubmissionResponse>,
+    pub assignments: Vec<AssignmentResponse>,
+    pub participants: Vec<(u64, ParticipantResponse)>,
+    pub delegations: Vec<DelegationResponse>,
+    pub rewards: BTreeMap<String, Uint128>,
+    pub bridge: Option<BridgeConfig>,
+    pub batches: Vec<BatchResponse>,
+    pub leaves: Vec<LeafResponse>,
+    pub proofs: Vec<ProofResponse>,
+    pub queued: (u64, Uint128),
+}
+
+/// The fake source: a world, a head, relayers, and an optional delay per query.
+pub struct FakeSource {
+    pub deployment: Deployment,
+    pub world: World,
+    pub head: Head,
+    pub relayers: Vec<RelayerState>,
+    /// Every query waits this long (a stand-in for a node's answer time).
+    pub latency: Duration,
+    /// Every query fails with this error (a chain that went away).
+    pub fail: Option<SourceError>,
+}
+
+impl FakeSource {
+    pub fn new(world: World, height: u64) -> Self {
+        FakeSource {
+            deployment: Deployment {
+                chain_id: "arena-local-1".into(),
+                bech32_prefix: "inj".into(),
+                market: "inj1market".into(),
+                bridge: world.bridge.as_ref().map(|_| "inj1bridge".to_string()),
+                token: "inj1token".into(),
+                evm_chain_id: 84532,
+                settlement: Some("0x00000000000000000000000000000000000000aa".into()),
+                evm_rpc: "http://127.0.0.1:8545".into(),
+            },
+            world,
+            head: Head { height, time: 1_700_000_000, block_seconds: Some(0.2), reachable: true, error: None },
+            relayers: Vec::new(),
+            latency: Duration::ZERO,
+            fail: None,
+        }
+    }
+}
+
+fn page<T: Clone, K: PartialOrd>(
+    items: impl Iterator<Item = T>,
+    key: impl Fn(&T) -> K,
+    after: Option<K>,
+    limit: Option<u32>,
+) -> Vec<T> {
+    let limit = limit.unwrap_or(30).min(100) as usize;
+    items.filter(|i| after.as_ref().is_none_or(|a| key(i) > *a)).take(limit).collect()
+}
+
+fn answer<T: Serialize>(v: T) -> Result<Value, SourceError> {
+    serde_json::to_value(v).map_err(|e| SourceError::Upstream(e.to_string()))
+}
+
+fn missing(what: String) -> SourceError {
+    SourceError::NotFound(format!("Generic error: {what} not found"))
+}
+
+impl World {
+    fn market(&self, q: QueryMsg) -> Result<Value, SourceError> {
+        match q {
+            QueryMsg::Task { task_id } => {
+                answer(self.tasks.iter().find(|t| t.id == task_id).ok_or_else(|| missing(format!("task {task_id}")))?)
+            }
+            QueryMsg::Tasks { start_after, limit } => {
+                answer(TasksResponse { tasks: page(self.tasks.iter().cloned(), |t| t.id, start_after, limit) })
+            }
+            QueryMsg::Round { task_id, round } => answer(
+                self.rounds
+                    .iter()
+                    .find(|r| r.task_id == task_id && r.round == round)
+                    .ok_or_else(|| missing(format!("round {round} of task {task_id}")))?,
+            ),
+            QueryMsg::Submission { task_id, submission_id } => answer(
+                self.submissions
+                    .iter()
+                    .find(|s| s.task_id == task_id && s.id == submission_id)
+                    .ok_or_else(|| missing(format!("submission {submission_id} of task {task_id}")))?,
+            ),
+            QueryMsg::Submissions { task_id, round, start_after, limit } => answer(SubmissionsResponse {
+                submissions: page(
+                    self.submissions
+                        .iter()
+                        .filter(|s| s.task_id == task_id && round.is_none_or(|r| s.round == r))
+                        .cloned(),
+                    |s| s.id,
+                    start_after,
+                    limit,
+                ),
+            }),
+            QueryMsg::Assignments { submission_id, start_after, limit, .. } => answer(AssignmentsResponse {
+                assignments: page(
+                    self.assignments.iter().filter(|a| a.submission_id == submission_id).cloned(),
+                    |a| a.validator.to_string(),
+                    start_after,
+                    limit,
+                ),
+            }),
+            QueryMsg::ValidatorAssignments { validator, start_after, limit, .. } => answer(AssignmentsResponse {
+                assignments: page(
+                    self.assignments.iter().filter(|a| a.validator.as_str() == validator).cloned(),
+                    |a| a.submission_id,
+                    start_after,
+                    limit,
+                ),
+            }),
+            QueryMsg::Ranking { task_id, round, start_after, limit } => {
+                let mut ranked: Vec<&SubmissionResponse> = self
+                    .submissions
+                    .iter()
+                    .filter(|s| s.task_id == task_id && s.round == round && s.rank.is_some())
+                    .collect();
+                ranked.sort_by_key(|s| s.rank);
+                answer(RankingResponse {
+                    ranking: page(
+                        ranked.into_iter().map(|s| RankEntry {
+                            rank: s.rank.unwrap_or_default(),
+                            submission_id: s.id,
+                            trainer: s.trainer.clone(),
+                            consensus: s.consensus.unwrap_or_default(),
+                        }),
+                        |e| e.rank,
+                        start_after,
+                        limit,
+                    ),
+                })
+            }
+            QueryMsg::Participant { task_id, address } => answer(
+                self.participants
+                    .iter()
+                    .find(|(t, p)| *t == task_id && p.address.as_str() == address)
+                    .map(|(_, p)| p)
+                    .ok_or_else(|| missing(format!("participant {address} of task {task_id}")))?,
+            ),
+            QueryMsg::Participants { task_id, start_after, limit } => answer(ParticipantsResponse {
+                participants: page(
+                    self.participants.iter().filter(|(t, _)| *t == task_id).map(|(_, p)| p.clone()),
+                    |p| p.address.to_string(),
+                    start_after,
+                    limit,
+                ),
+            }),
+            QueryMsg::Delegations { task_id, delegator, start_after, limit } => answer(DelegationsResponse {
+                delegations: page(
+                    self.delegations
+                        .iter()
+                        .filter(|d| d.task_id == task_id && d.delegator.as_str() == delegator)
+                        .cloned(),
+                    |d| d.operator.to_string(),
+                    start_after,
+                    limit,
+                ),
+            }),
+            QueryMsg::Rewards { address } => answer(RewardsResponse {
+                claimable: self.rewards.get(&address).copied().unwrap_or_default(),
+                address: Addr::unchecked(address),
+            }),
+            other => Err(SourceError::Upstream(format!("the fixture does not answer {other:?}"))),
+        }
+    }
+
+    fn bridge(&self, q: BridgeQuery) -> Result<Value, SourceError> {
+        let config = self.bridge.as_ref().ok_or_else(|| missing("bridge".into()))?;
+        match q {
+            BridgeQuery::Config {} => answer(config),
+            BridgeQuery::Outbox {} => answer(OutboxResponse {
+                queued_count: self.queued.0,
+                queued_amount: self.queued.1,
+                oldest_queued_height: None,
+                sealable: false,
+                sealed_amount: self.batches.iter().map(|b| b.total).sum(),
+                next_batch_id: self.batches.len() as u64 + 1,
+            }),
+            BridgeQuery::Batch { batch_id } => answer(
+                self.batches
+                    .iter()
+                    .find(|b| b.batch_id == batch_id)
+                    .ok_or_else(|| SourceError::NotFound(format!("batch {batch_id} does not exist")))?,
+            ),
+            BridgeQuery::Batches { status, start_after, limit } => answer(BatchesResponse {
+                batches: page(
+                    self.batches.iter().filter(|b| status.is_none_or(|s| b.status == s)).cloned(),
+                    |b| b.batch_id,
+                    start_after,
+                    limit,
+                ),
+            }),
+            BridgeQuery::Leaves { batch_id, start_after, limit } => answer(LeavesResponse {
+                leaves: page(
+                    self.leaves.iter().filter(|l| l.batch_id == batch_id).cloned(),
+                    |l| l.index,
+                    start_after,
+                    limit,
+                ),
+            }),
+            BridgeQuery::Attestations { .. } => answer(AttestationsResponse { attestations: Vec::new() }),
+            BridgeQuery::Proof { batch_id, index } => answer(
+                self.proofs
+                    .iter()
+                    .find(|p| p.leaf.batch_id == batch_id && p.leaf.index == index)
+                    .ok_or_else(|| missing(format!("leaf {index} of batch {batch_id}")))?,
+            ),
+            other => Err(SourceError::Upstream(format!("the fixture does not answer {other:?}"))),
+        }
+    }
+}
+
+impl Source for FakeSource {
+    fn deployment(&self) -> &Deployment {
+        &self.deployment
+    }
+
+    fn head(&self) -> Head {
+        self.head.clone()
+    }
+
+    fn relayers(&self) -> Vec<RelayerState> {
+        self.relayers.clone()
+    }
+
+    async fn smart(&self, contract: Contract, msg: Value) -> Result<Value, SourceError> {
+        if !self.latency.is_zero() {
+            tokio::time::sleep(self.latency).await;
+        }
+        if let Some(e) = &self.fail {
+            return Err(e.clone());
+        }
+        let bad = |e: serde_json::Error| SourceError::Upstream(format!("Error parsing into type: {e}"));
+        match contract {
+            Contract::Market => self.world.market(serde_json::from_value(msg).map_err(bad)?),
+            Contract::Bridge => self.world.bridge(serde_json::from_value(msg).map_err(bad)?),
+            Contract::Token => Err(SourceError::Upstream("the fixture has no token".into())),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A seeded competition.
+
+/// A valid bech32 address of the fake chain for index `i` (`inj` prefix).
+pub fn address(i: u32) -> String {
+    use arena_client::cosmrs::AccountId;
+    let mut bytes = [0u8; 20];
+    bytes[..4].copy_from_slice(&i.to_be_bytes());
+    AccountId::new("inj", &bytes).map(|a| a.to_string()).unwrap_or_default()
+}
+
+pub fn trainer(i: u32) -> String {
+    address(1_000 + i)
+}
+
+pub fn validator(j: u32) -> String {
+    address(2_000 + j)
+}
+
+/// The parameters of the seeded task.
+pub fn params(rounds: u32) -> TaskParams {
+    let h = |b: u8| HexBinary::from([b; 32]);
+    TaskParams {
+        metric: Metric { name: "accuracy_ppm".into(), description: "top-1 accuracy, in parts per million".into() },
+        beacon: h(1),
+        training_data: DataCommitment { uri: "file://data/digits-train.csv".into(), sha256: h(2) },
+        evaluation: (0..rounds)
+            .map(|r| EvaluationShard {
+                uri: format!("file://shards/round-{r}.csv.enc"),
+                sha256: h(3),
+                key_sha256: h(4),
+            })
+            .collect(),
+        creator_bond: Uint128::new(10_000_000),
+        model: ModelConstraints { family: "mlp".into(), max_parameters: 10_000_000, max_file_bytes: 64_000_000 },
+        rounds,
+        phases: Phases {
+            clock: Clock::Height,
+            submission: 60,
+            model_reveal: 30,
+            commit: 40,
+            reveal: 40,
+            unbonding: 340,
+        },
+        validators_per_submission: 3,
+        min_trainer_stake: Uint128::new(1_000_000),
+        min_validator_stake: Uint128::new(1_000_000),
+        quorum: Decimal::percent(50),
+        tau: 20_000,
+        outlier_bound: 100_000,
+        min_score: 0,
+        beat_baseline: true,
+        gamma: Decimal::percent(20),
+        q: Decimal::percent(80),
+        beta: Decimal::one(),
+        epsilon: Decimal::percent(50),
+        liveness_slash: Decimal::percent(5),
+        outlier_slash: Decimal::percent(10),
+    }
+}
+
+/// One task (id 1) whose schedule starts at height 100, with `rounds` rounds of `trainers`
+/// submissions each, every round before the current one finalized, `validators` validators (each
+/// submission assigned to three, validator 0 lying by 300_000 ppm), two batches on the bridge.
+/// `height` decides the current round and phase.
+pub fn competition(rounds: u32, trainers: u32, validators: u32, height: u64) -> World {
+    let p = params(rounds);
+    let schedule = Schedule {
+        clock: Clock::Height,
+        start: 100,
+        submission: p.phases.submission,
+        model_reveal: p.phases.model_reveal,
+        commit: p.phases.commit,
+        reveal: p.phases.reveal,
+        rounds,
+    };
+    let now = schedule.at(height);
+    let closed_rounds = (1..=rounds).filter(|&r| schedule.round_end(r) <= height).count() as u32;
+    let mut world = World::default();
+    let mut next_id = 1u64;
+    for round in 1..=now.round {
+        let finalized = round <= closed_rounds;
+        let first = next_id;
+        for i in 0..trainers {
+            let id = next_id;
+            next_id += 1;
+            // Scores: trainer i of round r scores 900_000 - 700 * i + 1_000 * r.
+            let score = 900_000u32.saturating_sub(700 * i) + 1_000 * round;
+            world.submissions.push(SubmissionResponse {
+                id,
+                task_id: 1,
+                round,
+                trainer: Addr::unchecked(trainer(i)),
+                commitment: HexBinary::from([5u8; 32]),
+                model: Some(RevealedModel {
+                    sha256: HexBinary::from([6u8; 32]),
+                    uri: format!("file://models/{id}.safetensors"),
+                    metadata: ModelMetadata {
+                        family: "mlp".into(),
+                        parameters: 1_000,
+                        file_bytes: 10_000,
+                        notes: Some(format!("mlp:{} epochs", 8 + i)),
+                    },
+                }),
+                stake: Uint128::new(1_000_000),
+                assigned: true,
+                assigned_weight: Uint128::new(3_000_000),
+                revealed_weight: Uint128::new(if finalized { 3_000_000 } else { 0 }),
+                status: if finalized { SubmissionStatus::Scored } else { SubmissionStatus::Pending },
+                consensus: finalized.then_some(score),
+                baseline: finalized.then_some(110_000),
+                rank: finalized.then_some(i),
+                weight: Uint128::zero(),
+                reward: Uint128::new(if finalized { 1_000_000 / u128::from(i + 1) } else { 0 }),
+            });
+            for k in 0..3u32 {
+                let j = (id as u32 * 7 + k * 3) % validators.max(1);
+                let lie = j == 0;
+                world.assignments.push(AssignmentResponse {
+                    submission_id: id,
+                    validator: Addr::unchecked(validator(j)),
+                    weight: Uint128::new(1_000_000),
+                    commitment: Some(HexBinary::from([7u8; 32])),
+                    score: finalized.then_some(if lie { score - 300_000 } else { score }),
+                    baseline: finalized.then_some(110_000),
+                    standing: finalized.then_some(if lie { Standing::Outlier } else { Standing::InConsensus }),
+                    slashed: Uint128::new(if finalized && lie { 50_000 } else { 0 }),
+                });
+            }
+        }
+        world.rounds.push(RoundResponse {
+            task_id: 1,
+            round,
+            phase: schedule.phase_of(round, height),
+            first_submission: first,
+            submissions: u64::from(trainers),
+            assigned: u64::from(trainers),
+            seed: None,
+            stage: if finalized { FinalizeStage::Done } else { FinalizeStage::Pending },
+            emission: Uint128::new(if finalized { 5_000_000 } else { 0 }),
+            validator_budget: Uint128::zero(),
+            trainer_budget: Uint128::zero(),
+            trainer_weight_total: Uint128::zero(),
+            validator_weight_total: Uint128::zero(),
+            paid: Uint128::new(if finalized { 4_999_990 } else { 0 }),
+            scored: if finalized { u64::from(trainers) } else { 0 },
+            finalized,
+            evaluation_key: finalized.then(|| HexBinary::from([8u8; 32])),
+            void: false,
+            bond_forfeit: Uint128::zero(),
+        });
+    }
+    for round in now.round + 1..=rounds {
+        world.rounds.push(RoundResponse {
+            task_id: 1,
+            round,
+            phase: schedule.phase_of(round, height),
+            first_submission: next_id,
+            submissions: 0,
+            assigned: 0,
+            seed: None,
+            stage: FinalizeStage::Pending,
+            emission: Uint128::zero(),
+            validator_budget: Uint128::zero(),
+            trainer_budget: Uint128::zero(),
+            trainer_weight_total: Uint128::zero(),
+            validator_weight_total: Uint128::zero(),
+            paid: Uint128::zero(),
+            scored: 0,
+            finalized: false,
+            evaluation_key: None,
+            void: false,
+            bond_forfeit: Uint128::zero(),
+        });
+    }
+    let participant = |address: String, role: Role, slashed: u128| ParticipantResponse {
+        task_id: 1,
+        address: Addr::unchecked(address),
+        role,
+        own: Uint128::new(1_000_000),
+        delegated: Uint128::zero(),
+        effective: Uint128::new(1_000_000),
+        unbonding: Uint128::zero(),
+        unbonding_release: 0,
+        commission: Decimal::zero(),
+        slot: None,
+        sampling_weight: Uint128::zero(),
+        reward_index: Decimal256::zero(),
+        delegator_reserve: Uint128::zero(),
+        slashed: Uint128::new(slashed),
+    };
+    for i in 0..trainers {
+        world.participants.push((1, participant(trainer(i), Role::Trainer, 0)));
+        world.rewards.insert(trainer(i), Uint128::new(1_000_000 / u128::from(i + 1)));
+    }
+    for j in 0..validators {
+        world.participants.push((1, participant(validator(j), Role::Validator, if j == 0 { 50_000 } else { 0 })));
+        world.rewards.insert(validator(j), Uint128::new(200_000));
+    }
+    world.participants.sort_by(|a, b| a.1.address.cmp(&b.1.address));
+    world.tasks.push(TaskResponse {
+        id: 1,
+        creator: Addr::unchecked(address(1)),
+        params: p,
+        schedule,
+        now,
+        accounts: TaskAccounts {
+            entered: Uint128::new(40_000_000),
+            pool: Uint128::new(10_000_000 - 5_000_000 * u128::from(closed_rounds).min(2)),
+            stake: Uint128::new(u128::from(trainers + validators) * 1_000_000),
+            rewarded: Uint128::new(4_999_990 * u128::from(closed_rounds)),
+            slashed: Uint128::new(50_000),
+            ..Default::default()
+        },
+        trainer_stake: Uint128::new(u128::from(trainers) * 1_000_000),
+        validator_stake: Uint128::new(u128::from(validators) * 1_000_000),
+        rounds_finalized: closed_rounds,
+        trainers,
+        validators,
+        next_submission_id: next_id,
+        stakes_count_from: now.round + 1,
+    });
+    world.bridge = Some(BridgeConfig {
+        admin: Addr::unchecked(address(0)),
+        token: Addr::unchecked("inj1token"),
+        attesters: Vec::new(),
+        threshold: 2,
+        evm_chain_id: 84532,
+        evm_settlement: Some("0x00000000000000000000000000000000000000aa".into()),
+        domain_separator: None,
+        source_chain_id: "arena-local-1".into(),
+        source_chain: String::new(),
+        source_bridge: String::new(),
+        batch_policy: BatchPolicy { max_leaves: 100, max_age_blocks: 50 },
+        paused: false,
+    });
+    add_batch(&mut world, 1, &[(RECIPIENT, 1_500_000), ("0x00000000000000000000000000000000000000b2", 700_000)], true);
+    add_batch(&mut world, 2, &[("0x00000000000000000000000000000000000000b3", 2_000_000)], false);
+    world
+}
+
+/// The EVM recipient the seeded batches pay first.
+pub const RECIPIENT: &str = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
+
+/// Adds batch `batch_id` with these leaves, their real Merkle root and proofs; `confirmed` or
+/// sealed with one attestation.
+pub fn add_batch(world: &mut World, batch_id: u64, leaves: &[(&str, u128)], confirmed: bool) {
+    use arena_types::settlement::evm::to_hex_0x;
+    use arena_types::settlement::merkle::MerkleTree;
+    use arena_types::settlement::msg::{BatchStatus, ConfirmationResponse};
+    let leaves: Vec<LeafResponse> = leaves
+        .iter()
+        .enumerate()
+        .map(|(index, &(recipient, amount))| LeafResponse {
+            batch_id,
+            index: index as u32,
+            evm_recipient: recipient.to_string(),
+            amount: Uint128::new(amount),
+            withdrawal_id: index as u64,
+            sender: Addr::unchecked("inj1market"),
+        })
+        .collect();
+    let values: Vec<_> = leaves.iter().filter_map(|l| l.to_leaf().ok()).collect();
+    let tree = MerkleTree::of(&values).expect("fixture leaves make a tree");
+    let root = to_hex_0x(&tree.root());
+    for (i, leaf) in leaves.iter().enumerate() {
+        world.proofs.push(ProofResponse {
+            leaf: leaf.clone(),
+            leaf_hash: to_hex_0x(&tree.leaf_hash(i).expect("leaf exists")),
+            proof: tree.proof(i).expect("leaf exists").iter().map(|p| to_hex_0x(p)).collect(),
+            root: root.clone(),
+        });
+    }
+    let tx = "0x00000000000000000000000000000000000000000000000000000000000000f1".to_string();
+    world.batches.push(BatchResponse {
+        batch_id,
+        status: if confirmed { BatchStatus::Confirmed } else { BatchStatus::Sealed },
+        root,
+        total: leaves.iter().map(|l| l.amount).sum(),
+        count: leaves.len() as u32,
+        sealed_height: 400 + batch_id,
+        digest: None,
+        attestation_count: if confirmed { 2 } else { 1 },
+        evm_tx_hash: confirmed.then(|| tx.clone()),
+        confirmed_by: None,
+        confirmations: if confirmed {
+            vec![ConfirmationResponse { operator: Addr::unchecked(address(17)), evm_tx_hash: tx }]
+        } else {
+            Vec::new()
+        },
+    });
+    world.leaves.extend(leaves);
+}
