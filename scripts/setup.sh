@@ -42,6 +42,12 @@ if ! has_vulkan_driver || ! /sbin/ldconfig -p | grep -q 'libvulkan.so.1'; then
   apt_install mesa-vulkan-drivers libvulkan1 libegl1 libgl1-mesa-dri
 fi
 
+# --- A headless browser for the explorer's browser test: Debian's chromium --------------------
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+  say "installing chromium (the explorer's test drives it headless)"
+  ( apt_install chromium ) || say "chromium could not be installed: the explorer's browser checks will be skipped, saying so"
+fi
+
 # --- The chain: injectived from PyPI, unpacked into .tools/injective ---------------------------
 if [ ! -x "$TOOLS/injective/injectived" ]; then
   if [ ! -x "$TOOLS/venv/bin/pip" ]; then

@@ -1,0 +1,3 @@
+//! Helpers of the explorer's integration tests.
+
+pub mod browser;
