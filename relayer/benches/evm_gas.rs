@@ -20,9 +20,9 @@ use alloy::network::ReceiptResponse;
 use alloy::primitives::U256;
 use alloy::providers::DynProvider;
 use alloy::signers::local::PrivateKeySigner;
-use arena_relayer::evm::attest::order_by_signer;
-use arena_relayer::evm::bindings::ArenaToken;
-use arena_relayer::evm::{Batch, ClaimLeaf, EvmClient, PostOutcome};
+use arena_evm::attest::order_by_signer;
+use arena_evm::bindings::ArenaToken;
+use arena_evm::{Batch, ClaimLeaf, EvmClient, PostOutcome};
 use serde_json::{json, Value};
 use support::{config, dev_key, leaves, oz_tree, spawn_anvil, total, workspace_root};
 

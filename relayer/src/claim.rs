@@ -3,9 +3,9 @@
 //! the leaf's recipient).
 
 use alloy::primitives::{Address, B256, U256};
+use arena_evm::{ClaimLeaf, EvmClient, TxOutcome};
 
 use crate::error::RelayerError;
-use crate::evm::{ClaimLeaf, EvmClient, TxOutcome};
 use crate::proto::relayer_client::RelayerClient;
 use crate::proto::{GetClaimProofRequest, GetClaimProofResponse};
 

@@ -13,10 +13,10 @@ use std::time::Duration;
 use alloy::primitives::Address;
 use alloy::signers::local::PrivateKeySigner;
 use arena_client::{ChainConfig, GasPrice, Manifest, Signer};
+use arena_evm::EvmConfig;
 use serde::Deserialize;
 
 use crate::error::RelayerError;
-use crate::evm::EvmConfig;
 
 /// The manifest's name of the EVM settlement contract (`testnet deploy` writes it).
 pub const MANIFEST_SETTLEMENT: &str = "ArenaSettlement";

@@ -2,9 +2,8 @@
 //! [`RelayerError::is_retryable`] deciding between "try again next pass" and "an operator must look".
 
 use arena_client::ClientError;
+use arena_evm::EvmError;
 use arena_types::settlement::error::SettlementError;
-
-use crate::evm::EvmError;
 
 /// Everything that can go wrong in the relayer.
 #[derive(Debug, thiserror::Error)]

@@ -8,19 +8,19 @@
 //! - [`settle`]: the settlement loop (verify, attest, post, confirm) on tokio tasks under a
 //!   Continue / Ignore / Fatal step contract.
 //! - [`bridge`]: the arena-bridge contract's paginated queries and the leaves' root check.
-//! - [`evm`]: the EVM side: typed bindings of the committed Solidity artifacts, EIP-712 batch
-//!   attestations, and [`evm::EvmClient`] (deploy, post, claim, reads).
 //! - [`service`]: the tonic service `arena.relayer.v1.Relayer` with health and reflection.
 //! - [`metrics`]: Prometheus metrics at `/metrics`.
 //! - [`run`]: the `start` command: loop, gRPC and metrics together until a signal.
 //! - [`claim`]: claiming on the EVM side with a proof fetched from a relayer.
+//!
+//! The EVM side (typed bindings of the committed Solidity artifacts, EIP-712 batch attestations,
+//! and [`arena_evm::EvmClient`]: deploy, post, claim, reads) is the `arena-evm` crate.
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod bridge;
 pub mod claim;
 pub mod config;
 pub mod error;
-pub mod evm;
 pub mod metrics;
 pub mod run;
 pub mod service;

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use alloy::primitives::Address;
 use anyhow::Context;
+use arena_evm::{EvmClient, EvmConfig};
 use arena_relayer::config::{Config, SecretSource};
-use arena_relayer::evm::{EvmClient, EvmConfig};
 use arena_relayer::proto::StatusRequest;
 use clap::{Args, Parser, Subcommand};
 

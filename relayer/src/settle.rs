@@ -30,6 +30,8 @@ use alloy::providers::Provider;
 use alloy::rpc::types::Filter;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolEvent;
+use arena_evm::bindings::ArenaSettlement::BatchPosted;
+use arena_evm::{Batch, EvmClient, PostOutcome, PostedBatch};
 use arena_types::settlement::eip712::{batch_digest, BatchSource, SettlementDomain};
 use arena_types::settlement::evm::{parse_hex_array, to_hex_0x, EvmAddress};
 use arena_types::settlement::msg::{BatchResponse, BatchStatus, ExecuteMsg};
@@ -38,8 +40,6 @@ use tokio::sync::broadcast;
 use crate::bridge::{Bridge, VerifiedBatch};
 use crate::config::Resolved;
 use crate::error::RelayerError;
-use crate::evm::bindings::ArenaSettlement::BatchPosted;
-use crate::evm::{Batch, EvmClient, PostOutcome, PostedBatch};
 use crate::metrics::Metrics;
 use task::{Next, TaskError};
 
@@ -589,11 +589,11 @@ impl Settler {
         {
             let bytes = parse_hex_array::<65>("signature", &a.signature)?;
             let signature = Signature::from_raw(&bytes)
-                .map_err(|source| RelayerError::Evm(crate::evm::EvmError::Unrecoverable { index, source }))?;
+                .map_err(|source| RelayerError::Evm(arena_evm::EvmError::Unrecoverable { index, source }))?;
             // The signer as the signature says, not as the bridge's answer says.
             let signer = signature
                 .recover_address_from_prehash(&digest)
-                .map_err(|source| RelayerError::Evm(crate::evm::EvmError::Unrecoverable { index, source }))?;
+                .map_err(|source| RelayerError::Evm(arena_evm::EvmError::Unrecoverable { index, source }))?;
             if self.evm.is_attester(signer).await? {
                 signed.push((signer, signature));
             }
@@ -736,7 +736,7 @@ pub async fn find_batch_posted(
             .topic1(topic)
             .from_block(from)
             .to_block(to);
-        let logs = evm.provider().get_logs(&filter).await.map_err(crate::evm::EvmError::from)?;
+        let logs = evm.provider().get_logs(&filter).await.map_err(arena_evm::EvmError::from)?;
         if let Some(log) = logs.iter().find(|l| !l.removed) {
             if let (Some(tx), Some(block)) = (log.transaction_hash, log.block_number) {
                 return Ok(Some((tx, block)));

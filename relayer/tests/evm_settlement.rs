@@ -9,10 +9,10 @@ mod support;
 use alloy::primitives::{Address, Bytes, Signature, B256, U256};
 use alloy::providers::Provider;
 use alloy::signers::local::PrivateKeySigner;
-use arena_relayer::evm::attest::{order_by_signer, sign_batch};
-use arena_relayer::evm::bindings::ArenaSettlement::{self, ArenaSettlementErrors};
-use arena_relayer::evm::bindings::ArenaToken::{self, ArenaTokenErrors};
-use arena_relayer::evm::{Batch, BatchSource, ClaimLeaf, EvmClient, EvmConfig, EvmError, PostOutcome};
+use arena_evm::attest::{order_by_signer, sign_batch};
+use arena_evm::bindings::ArenaSettlement::{self, ArenaSettlementErrors};
+use arena_evm::bindings::ArenaToken::{self, ArenaTokenErrors};
+use arena_evm::{Batch, BatchSource, ClaimLeaf, EvmClient, EvmConfig, EvmError, PostOutcome};
 use support::{
     advance_time, config, dev_key, leaves, oz_tree, params, source, total, Fixture, OzTree, CHAIN_ID, TIMELOCK,
 };
@@ -43,7 +43,7 @@ async fn update_attesters(
     add: &[Address],
     remove: &[Address],
     threshold: u32,
-) -> Result<arena_relayer::evm::TxOutcome, EvmError> {
+) -> Result<arena_evm::TxOutcome, EvmError> {
     fx.owner.propose_attester_update(add, remove, threshold).await?;
     advance_time(&fx.owner, TIMELOCK).await;
     fx.owner.execute_attester_update(add, remove, threshold).await
@@ -682,8 +682,8 @@ async fn posts_beyond_the_period_cap_wait_for_the_next_period() {
 struct SettlementParamsCap;
 
 impl SettlementParamsCap {
-    fn cap(params: arena_relayer::evm::SettlementParams, cap: u128) -> arena_relayer::evm::SettlementParams {
-        arena_relayer::evm::SettlementParams { mint_cap_per_period: cap, ..params }
+    fn cap(params: arena_evm::SettlementParams, cap: u128) -> arena_evm::SettlementParams {
+        arena_evm::SettlementParams { mint_cap_per_period: cap, ..params }
     }
 }
 
@@ -943,7 +943,7 @@ async fn eip712_domain_names_the_contract_and_the_chain() {
     assert_eq!((domain.chainId, domain.verifyingContract), (U256::from(CHAIN_ID), at));
     assert_eq!((domain.salt, domain.extensions.len()), (B256::ZERO, 0));
     // The same domain the relayer signs under.
-    let ours = arena_relayer::evm::attest::settlement_domain(CHAIN_ID, at);
+    let ours = arena_evm::attest::settlement_domain(CHAIN_ID, at);
     assert_eq!(ours.name.as_deref(), Some(domain.name.as_str()));
     assert_eq!(ours.version.as_deref(), Some(domain.version.as_str()));
     assert_eq!((ours.chain_id, ours.verifying_contract), (Some(domain.chainId), Some(at)));

@@ -478,9 +478,9 @@ async fn a_relayer_started_after_batches_were_sealed_catches_up() {
 }
 
 /// The bridge's batch `batch_id` as the EVM side signs it.
-fn signed_header(h: &Harness, batch: &BatchResponse) -> arena_relayer::evm::Batch {
-    let source = arena_relayer::evm::BatchSource::new(&h.client.config().chain_id, &h.bridge);
-    arena_relayer::evm::Batch {
+fn signed_header(h: &Harness, batch: &BatchResponse) -> arena_evm::Batch {
+    let source = arena_evm::BatchSource::new(&h.client.config().chain_id, &h.bridge);
+    arena_evm::Batch {
         sourceChain: source.chain,
         sourceBridge: source.bridge,
         batchId: batch.batch_id,
@@ -518,12 +518,11 @@ async fn relayers_do_not_confirm_a_batch_the_evm_side_holds_differently() {
     h.withdraw(MAX_LEAVES, 0).await;
     h.seal().await;
     let batch = h.batch(1).await;
-    let forged =
-        arena_relayer::evm::Batch { root: alloy::primitives::B256::repeat_byte(0x99), ..signed_header(&h, &batch) };
+    let forged = arena_evm::Batch { root: alloy::primitives::B256::repeat_byte(0x99), ..signed_header(&h, &batch) };
     let evm = h.evm(0).await;
     let signatures: Vec<_> = (0..2).map(|i| evm.sign_batch(&relayer_key(i), &forged).unwrap()).collect();
-    let signatures = arena_relayer::evm::attest::order_by_signer(evm.batch_digest(&forged), &signatures).unwrap();
-    assert!(matches!(evm.post_batch(&forged, &signatures).await.unwrap(), arena_relayer::evm::PostOutcome::Posted(_)));
+    let signatures = arena_evm::attest::order_by_signer(evm.batch_digest(&forged), &signatures).unwrap();
+    assert!(matches!(evm.post_batch(&forged, &signatures).await.unwrap(), arena_evm::PostOutcome::Posted(_)));
 
     h.start_relayer(0, false);
     h.start_relayer(1, false);

@@ -476,30 +476,35 @@ async fn claim_all(
     batches: &[BatchReport],
     recipients: &BTreeMap<String, (Address, u128)>,
 ) -> Result<Vec<ClaimReport>, TestnetError> {
-    use arena_relayer::evm::{ClaimLeaf, EvmClient, EvmConfig};
-    let evm_err = |e: arena_relayer::evm::EvmError| TestnetError::Evm(e.to_string());
-    let settlement: Address = evm[deploy::SETTLEMENT].parse().map_err(|e| TestnetError::Evm(format!("{e}")))?;
+    use arena_evm::{ClaimLeaf, EvmClient, EvmConfig};
+    let settlement = &evm[deploy::SETTLEMENT];
+    let settlement: Address = settlement
+        .parse()
+        .map_err(TestnetError::evm_address(format!("the manifest's {}", deploy::SETTLEMENT), settlement))?;
     let payer = accounts::EVM_KEYS[0].parse().expect("anvil key 0");
-    let evm_client = EvmClient::connect(EvmConfig::new(evm_rpc, crate::evm::BASE_SEPOLIA_CHAIN_ID), payer, settlement)
-        .await
-        .map_err(evm_err)?;
+    let evm_client =
+        EvmClient::connect(EvmConfig::new(evm_rpc, crate::evm::BASE_SEPOLIA_CHAIN_ID), payer, settlement).await?;
     let mut claim_txs: BTreeMap<Address, String> = BTreeMap::new();
     for batch in batches {
         for index in 0..batch.leaves {
             let p: bridge::ProofResponse = client
                 .query_contract(bridge_address, &bridge::QueryMsg::Proof { batch_id: batch.batch_id, index })
                 .await?;
-            let recipient: Address = p.leaf.evm_recipient.parse().map_err(|e| TestnetError::Evm(format!("{e}")))?;
+            let recipient: Address = p
+                .leaf
+                .evm_recipient
+                .parse()
+                .map_err(TestnetError::evm_address("the bridge's leaf recipient", &p.leaf.evm_recipient))?;
             let leaf =
                 ClaimLeaf { batch_id: batch.batch_id, index, recipient, amount: U256::from(p.leaf.amount.u128()) };
             let proof: Vec<B256> = p.proof.iter().map(|h| h.parse().expect("the bridge answers 32-byte hex")).collect();
-            let outcome = evm_client.claim(&leaf, &proof).await.map_err(evm_err)?;
+            let outcome = evm_client.claim(&leaf, &proof).await?;
             claim_txs.insert(recipient, outcome.tx_hash.to_string());
         }
     }
     let mut claims = Vec::new();
     for (name, (address, withdrawn)) in recipients {
-        let balance = evm_client.balance_of(*address).await.map_err(evm_err)?;
+        let balance = evm_client.balance_of(*address).await?;
         claims.push(ClaimReport {
             name: name.clone(),
             evm_address: address.to_checksum(None),

@@ -210,14 +210,14 @@ pub async fn deploy_evm(
 ) -> Result<BTreeMap<String, String>, TestnetError> {
     use alloy::primitives::Address;
     use alloy::signers::local::PrivateKeySigner;
-    use arena_relayer::evm::{BatchSource, EvmClient, EvmConfig, SettlementParams};
+    use arena_evm::{BatchSource, EvmClient, EvmConfig, SettlementParams};
 
-    let evm_error = |e: arena_relayer::evm::EvmError| TestnetError::Evm(e.to_string());
     let config = EvmConfig::new(evm_rpc_url, crate::evm::BASE_SEPOLIA_CHAIN_ID);
     let deployer: PrivateKeySigner = accounts::EVM_KEYS[0].parse().expect("anvil key 0 is a valid key");
     if let Some(settlement) = previous.and_then(|m| m.evm.contracts.get(SETTLEMENT)) {
-        let address: Address =
-            settlement.parse().map_err(|e| TestnetError::Evm(format!("manifest {SETTLEMENT}: {e}")))?;
+        let address: Address = settlement
+            .parse()
+            .map_err(TestnetError::evm_address(format!("the manifest's {SETTLEMENT}"), settlement))?;
         // Connecting reads token() from the contract: it fails if nothing is deployed there. A
         // contract of another bridge (the bridge was instantiated again) cannot settle this one.
         if let Ok(client) = EvmClient::connect(config.clone(), deployer.clone(), address).await {
@@ -240,7 +240,7 @@ pub async fn deploy_evm(
         token_name: "Arena Token".into(),
         token_symbol: "ARENA".into(),
     };
-    let (_, deployment) = EvmClient::deploy(config, deployer, &params).await.map_err(evm_error)?;
+    let (_, deployment) = EvmClient::deploy(config, deployer, &params).await?;
     tracing::info!(settlement = %deployment.settlement, token = %deployment.token, gas = deployment.tx.gas_used, "deployed EVM contracts");
     Ok(evm_contracts(deployment.settlement, deployment.token))
 }

@@ -39,16 +39,33 @@ pub enum TestnetError {
     #[error("data set {path}: {reason}")]
     Data { path: PathBuf, reason: String },
 
-    #[error("EVM node: {0}")]
-    Evm(String),
+    #[error("EVM: {0}. `testnet status` says whether the EVM node runs; its log is <home>/evm/anvil.log")]
+    Evm(#[source] Box<arena_evm::EvmError>),
+
+    #[error("{what} `{value}` is not an EVM address: {reason}")]
+    EvmAddress { what: String, value: String, reason: String },
 
     #[error(transparent)]
     Client(#[from] arena_client::ClientError),
+}
+
+// Boxed: an EvmError (alloy's transport and contract errors inside) is several times the size of
+// every other variant, and would make each `Result<_, TestnetError>` that large.
+impl From<arena_evm::EvmError> for TestnetError {
+    fn from(error: arena_evm::EvmError) -> Self {
+        TestnetError::Evm(Box::new(error))
+    }
 }
 
 impl TestnetError {
     pub fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Self {
         let context = context.into();
         move |source| TestnetError::Io { context, source }
+    }
+
+    /// For `.map_err`: `value`, named `what`, failed to parse as an EVM address.
+    pub fn evm_address<E: std::fmt::Display>(what: impl Into<String>, value: &str) -> impl FnOnce(E) -> Self {
+        let (what, value) = (what.into(), value.to_string());
+        move |e| TestnetError::EvmAddress { what, value, reason: e.to_string() }
     }
 }

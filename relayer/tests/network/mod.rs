@@ -16,8 +16,8 @@ use alloy::rpc::types::Filter;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolEvent;
 use arena_client::{Client, Signer};
-use arena_relayer::evm::bindings::ArenaSettlement::BatchPosted;
-use arena_relayer::evm::{EvmClient, EvmConfig};
+use arena_evm::bindings::ArenaSettlement::BatchPosted;
+use arena_evm::{EvmClient, EvmConfig};
 use arena_types::settlement::msg::{
     BatchPolicy, BatchResponse, BatchStatus, BatchesResponse, ExecuteMsg, OutboxResponse, QueryMsg, ReceiveMsg,
 };

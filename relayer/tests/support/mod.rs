@@ -11,7 +11,7 @@ use alloy::node_bindings::{Anvil, AnvilInstance};
 use alloy::primitives::{Address, B256, U256};
 use alloy::providers::Provider;
 use alloy::signers::local::PrivateKeySigner;
-use arena_relayer::evm::{BatchSource, ClaimLeaf, EvmClient, EvmConfig, SettlementParams};
+use arena_evm::{BatchSource, ClaimLeaf, EvmClient, EvmConfig, SettlementParams};
 use serde::Deserialize;
 
 /// Base Sepolia's chain id, which the local anvil takes too.

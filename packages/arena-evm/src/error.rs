@@ -4,7 +4,7 @@ use alloy::primitives::{SignatureError, B256};
 use alloy::providers::PendingTransactionError;
 use alloy::transports::{RpcError, TransportError};
 
-use super::bindings::{ArenaSettlement::ArenaSettlementErrors, ArenaToken::ArenaTokenErrors};
+use crate::bindings::{ArenaSettlement::ArenaSettlementErrors, ArenaToken::ArenaTokenErrors};
 
 /// Everything that can go wrong talking to the settlement contract.
 #[derive(Debug, thiserror::Error)]

@@ -9,7 +9,7 @@ use alloy::signers::{local::PrivateKeySigner, SignerSync};
 use alloy::sol;
 use alloy::sol_types::{eip712_domain, Eip712Domain, SolStruct};
 
-use super::EvmError;
+use crate::EvmError;
 
 sol! {
     /// The EIP-712 struct attesters sign: `Batch(bytes32 sourceChain,bytes32 sourceBridge,uint64

@@ -1,13 +1,15 @@
-//! The EVM side of settlement: ArenaSettlement and ArenaToken on Base Sepolia.
+//! Arena's EVM client: the Base Sepolia side of settlement (ArenaSettlement and the ArenaToken it
+//! deploys), used by the relayer to attest, post and claim and by `testnet` to deploy and claim.
 //!
 //! - [`bindings`]: `sol!` bindings generated from `contracts/evm/artifacts/*.json`, the artifacts
 //!   `node contracts/evm/compile.mjs` writes and the repository commits.
 //! - [`attest`]: the EIP-712 `Batch` attesters sign, hashed and signed with alloy's own EIP-712
 //!   implementation, and the signer ordering `postBatch` requires.
 //! - [`EvmClient`]: one signer's connection to a deployed settlement contract, over alloy's
-//!   `DynProvider`.
+//!   `DynProvider`: deploy, post, claim, the attester timelock and reads.
 //! - [`EvmError`]: every failure, with revert data decoded into the contracts' custom errors and an
-//!   [`EvmError::is_retryable`] predicate for the settlement loop.
+//!   [`EvmError::is_retryable`] predicate for the relayer's settlement loop.
+#![warn(missing_docs, unreachable_pub)]
 
 pub mod attest;
 pub mod bindings;

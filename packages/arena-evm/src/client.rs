@@ -11,10 +11,10 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::transports::http::reqwest::Url;
 use tokio::sync::Mutex;
 
-use super::attest::{self, Batch};
-use super::bindings::ArenaSettlement::{self, ArenaSettlementErrors, ArenaSettlementInstance};
-use super::bindings::ArenaToken::{self, ArenaTokenInstance};
-use super::EvmError;
+use crate::attest::{self, Batch};
+use crate::bindings::ArenaSettlement::{self, ArenaSettlementErrors, ArenaSettlementInstance};
+use crate::bindings::ArenaToken::{self, ArenaTokenInstance};
+use crate::EvmError;
 
 /// Where and how to reach the EVM chain.
 #[derive(Clone, Debug)]

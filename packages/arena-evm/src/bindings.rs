@@ -11,12 +11,12 @@ sol!(
     #[sol(rpc)]
     #[derive(Debug, PartialEq, Eq)]
     ArenaSettlement,
-    "../contracts/evm/artifacts/ArenaSettlement.json"
+    "../../contracts/evm/artifacts/ArenaSettlement.json"
 );
 
 sol!(
     #[sol(rpc)]
     #[derive(Debug, PartialEq, Eq)]
     ArenaToken,
-    "../contracts/evm/artifacts/ArenaToken.json"
+    "../../contracts/evm/artifacts/ArenaToken.json"
 );
