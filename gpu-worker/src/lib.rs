@@ -1,38 +1,9 @@
-//! Arena's gpu-worker: classifiers trained and evaluated entirely in WGSL compute shaders through
-//! wgpu (any GPU, or lavapipe where there is none), with a CPU reference of the same math.
-//!
-//! ```no_run
-//! use gpu_worker::{Backend, CsvOptions, Dataset, Engine, ModelSpec, TrainConfig};
-//! # fn main() -> gpu_worker::Result<()> {
-//! let engine = Engine::new(&Backend::Gpu(Default::default()))?;
-//! let train = Dataset::from_csv("data/digits-train.csv".as_ref(), &CsvOptions::default())?;
-//! let model = engine.train(&train, &ModelSpec::parse("mlp:128,64")?, &TrainConfig::default())?;
-//! let sha256 = model.save("model.safetensors".as_ref())?;
-//! let eval = Dataset::from_csv("data/digits-eval.csv".as_ref(), &CsvOptions::default())?;
-//! println!("{sha256}: {} ppm", engine.evaluate(&model, &eval)?.score_ppm);
-//! # Ok(()) }
-//! ```
-//!
-//! Determinism: matmuls and bias gradients sum in a fixed order, the loss and accuracy use a
-//! fixed-tree reduction, and nothing uses float atomics; the same seed and data give the same
-//! weights file on one machine, and evaluation is bit-identical run to run.
+//! Arena's gpu-worker: the trainer, validator and creator nodes that work a task on the chain, on
+//! top of [`arena_compute`], the compute core (classifiers trained and evaluated as wgpu compute
+//! shaders). The core is re-exported whole, so `gpu_worker::{Engine, Dataset, …}` and
+//! `gpu_worker::kernels` name the same items as `arena_compute::…`; the chain-facing part is
+//! [`node`].
 
-pub mod cpu;
-pub mod data;
-mod device;
-mod engine;
-mod error;
-pub mod kernels;
-pub mod model;
-mod network;
+pub use arena_compute::*;
+
 pub mod node;
-pub mod reference;
-mod rng;
-pub mod train;
-
-pub use data::{CsvOptions, DataFile, Dataset, Features, LabelColumn, Scaling, ScalingKind};
-pub use device::{list_adapters, AdapterReport, Gpu, GpuBackend, GpuOptions};
-pub use engine::{score_ppm, Backend, Engine, Evaluation};
-pub use error::{Error, Result};
-pub use model::{Activation, Dense, Model, ModelSpec};
-pub use train::{EpochReport, Optimizer, TrainConfig};

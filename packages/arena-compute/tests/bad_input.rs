@@ -5,8 +5,8 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
+use arena_compute::{Backend, CsvOptions, Dataset, Engine, Error, LabelColumn, Model, ModelSpec, Scaling};
 use common::{data_dir, digits_eval};
-use gpu_worker::{Backend, CsvOptions, Dataset, Engine, Error, LabelColumn, Model, ModelSpec, Scaling};
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let path = dir.join(name);

@@ -1,19 +1,19 @@
-//! The gpu-worker benchmark (not a test): training and evaluation throughput and GFLOP/s on
+//! The compute core's benchmark (not a test): training and evaluation throughput and GFLOP/s on
 //! (a) digits 64-128-64-10 and (b) a synthetic MNIST-sized set (60,000 x 784, 784-256-128-10),
 //! on the GPU (lavapipe where there is no GPU), the CPU reference, and a CPU baseline with an
 //! optimized single-threaded GEMM (the `matrixmultiply` crate) measured in the same run; plus
 //! matmul GFLOP/s at 1024^3 (and 4096^3 on a real GPU).
 //!
-//! Writes `target/bench/gpu-worker.json` at the workspace root and prints a Markdown table.
-//! `cargo bench -p gpu-worker --bench gpu-worker`; `BENCH_MNIST_CPU_ROWS` (default 6,000) sets how
+//! Writes `target/bench/compute.json` at the workspace root and prints a Markdown table.
+//! `cargo bench -p arena-compute --bench compute`; `BENCH_MNIST_CPU_ROWS` (default 6,000) sets how
 //! many MNIST rows the two CPU trainers run (their per-sample cost does not depend on it);
 //! `BENCH_ONLY=matmul` stops after the matmul figures (and writes no JSON).
 
 use std::path::PathBuf;
 use std::time::Instant;
 
-use gpu_worker::kernels::{MatmulShape, MatmulVariant};
-use gpu_worker::{
+use arena_compute::kernels::{MatmulShape, MatmulVariant};
+use arena_compute::{
     cpu, reference, Backend, CsvOptions, Dataset, Engine, Features, GpuOptions, Model, ModelSpec, TrainConfig,
 };
 use serde_json::{json, Value};
@@ -169,7 +169,7 @@ fn main() {
         return; // `cargo test --benches` probes; nothing to list.
     }
     std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir());
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let engine = Engine::new(&Backend::Gpu(GpuOptions::default()))
         .expect("the benchmark needs a GPU adapter (lavapipe will do)");
     let gpu = engine.gpu().unwrap();
@@ -288,7 +288,7 @@ fn main() {
     });
     let dir = root.join("target/bench");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("gpu-worker.json"), serde_json::to_string_pretty(&out).unwrap()).unwrap();
+    std::fs::write(dir.join("compute.json"), serde_json::to_string_pretty(&out).unwrap()).unwrap();
 
     println!("| workload | backend | train samples/s | train GFLOP/s | eval samples/s | eval GFLOP/s | train time | eval accuracy |");
     println!("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
@@ -311,5 +311,5 @@ fn main() {
     for m in &matmul {
         println!("| {}^3 | {} | {:.2} |", m["n"], m["backend"].as_str().unwrap(), m["gflops"].as_f64().unwrap());
     }
-    eprintln!("wrote {}", dir.join("gpu-worker.json").display());
+    eprintln!("wrote {}", dir.join("compute.json").display());
 }

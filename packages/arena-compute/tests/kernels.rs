@@ -16,9 +16,9 @@
 
 mod common;
 
+use arena_compute::kernels::{MatmulShape, MatmulVariant, OptimizerParams};
+use arena_compute::{reference, Activation, GpuOptions};
 use common::{gpu, gpu_with, values};
-use gpu_worker::kernels::{MatmulShape, MatmulVariant, OptimizerParams};
-use gpu_worker::{reference, Activation, GpuOptions};
 
 const U: f32 = 1.0 / (1u32 << 24) as f32;
 

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-/// Everything that can go wrong in the worker's library.
+/// Everything that can go wrong in the compute core.
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
 pub enum Error {
     /// A file could not be read or written.
@@ -88,7 +88,8 @@ pub enum Error {
 }
 
 impl Error {
-    pub(crate) fn io(path: impl Into<PathBuf>, err: &std::io::Error) -> Self {
+    /// An [`Error::Io`] naming `path`.
+    pub fn io(path: impl Into<PathBuf>, err: &std::io::Error) -> Self {
         Error::Io { path: path.into(), reason: err.to_string() }
     }
 

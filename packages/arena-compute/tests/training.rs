@@ -5,8 +5,8 @@ mod common;
 
 use std::sync::OnceLock;
 
+use arena_compute::{Backend, Engine, GpuBackend, GpuOptions, Model, ModelSpec, Optimizer, TrainConfig};
 use common::{digits_eval, digits_train, gpu, missing_gpu};
-use gpu_worker::{Backend, Engine, GpuBackend, GpuOptions, Model, ModelSpec, Optimizer, TrainConfig};
 
 /// The digits model with the default configuration (Adam 1e-3, batch 64, 60 epochs, seed 1),
 /// trained once for this test binary.

@@ -2,8 +2,8 @@
 
 mod common;
 
+use arena_compute::{CsvOptions, Dataset, Features, Scaling, ScalingKind};
 use common::{data_dir, digits_eval, digits_train};
-use gpu_worker::{CsvOptions, Dataset, Features, Scaling, ScalingKind};
 
 #[test]
 fn vendored_digits_files_have_the_sha256_recorded_in_data_readme() {
