@@ -11,5 +11,5 @@ source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/setup.sh"
 cd "$ROOT"
 
 say "building the tools (testnet, gpu-worker, arena-relayer)"
-cargo build --locked -p testnet -p gpu-worker -p arena-relayer
+cargo build --locked -p testnet -p gpu-worker -p arena-relayer -p arena-explorer
 exec "$ROOT/target/debug/testnet" demo "$@"

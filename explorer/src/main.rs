@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow_free::Fail;
+use anyhow::Context;
 use arena_client::Manifest;
 use arena_explorer::server::router;
 use arena_explorer::source::ChainSource;
@@ -29,37 +29,27 @@ struct Cli {
     relayers: Vec<String>,
 }
 
-mod anyhow_free {
-    /// A failure of the command line, printed as it is.
-    pub struct Fail(pub String);
-    impl std::fmt::Debug for Fail {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str(&self.0)
-        }
-    }
-}
-
 #[tokio::main]
-async fn main() -> Result<(), Fail> {
+async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
     let cli = Cli::parse();
-    let manifest = Manifest::read(&cli.manifest).map_err(|e| Fail(e.to_string()))?;
-    let source = ChainSource::start(&manifest, &cli.relayers).map_err(Fail)?;
+    let manifest = Manifest::read(&cli.manifest)?;
+    let source = ChainSource::start(&manifest, &cli.relayers).map_err(anyhow::Error::msg)?;
     let head = source.first_head(Duration::from_secs(3)).await;
     if !head.reachable {
         tracing::warn!(error = ?head.error, "the chain is not reachable yet; pages say so until it is");
     }
-    let listener = tokio::net::TcpListener::bind(cli.listen).await.map_err(|e| {
-        Fail(format!("cannot listen on {}: {e}. Is another explorer running there? Pick another --listen", cli.listen))
+    let listener = tokio::net::TcpListener::bind(cli.listen).await.with_context(|| {
+        format!("cannot listen on {}: is another explorer running there? Pick another --listen", cli.listen)
     })?;
-    let address = listener.local_addr().map_err(|e| Fail(e.to_string()))?;
+    let address = listener.local_addr()?;
     println!("Arena explorer for {} at http://{address}/", manifest.chain.chain_id);
     axum::serve(listener, router(source))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await
-        .map_err(|e| Fail(format!("serving: {e}")))
+        .context("serving")
 }

@@ -25,7 +25,6 @@ pub mod error;
 pub mod journal;
 pub mod serve;
 pub mod store;
-pub mod tick;
 pub mod trainer;
 pub mod validator;
 

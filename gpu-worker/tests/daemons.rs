@@ -17,6 +17,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use arena_client::{BeaconSecret, Client, EvaluationKeys, MarketClient};
+use arena_config::worker::{NodeConfig, NodeRole, TrainerConfig};
+use arena_config::KeySource;
 use arena_types::market::commitment::{model_commitment, UNUSABLE_SHARD};
 use arena_types::market::msg::{
     AssignmentsResponse, ExecuteMsg, ModelMetadata, QueryMsg, Role, SlashEventsResponse, SubmissionStatus, TaskParams,
@@ -94,18 +96,26 @@ impl Arena {
     }
 
     /// Writes the config of the node of devnet account `account`, returns its path.
-    fn node_config(&self, account: u32, role: &str, model: &str) -> PathBuf {
+    fn node_config(&self, account: u32, role: NodeRole, model: &str) -> PathBuf {
         let path = self.home.path().join(format!("node-{account}.toml"));
-        let text = format!(
-            "manifest = {manifest:?}\ntask_id = {task}\nrole = \"{role}\"\nstake = {STAKE}\nstate_dir = {state:?}\n\
-             data_root = {root:?}\npoll_ms = 300\n[key]\ndevnet_account = {account}\n\
-             [trainer]\nmodel = \"{model}\"\nepochs = 5\nbatch_size = 64\nlearning_rate = 0.003\noptimizer = \"adam\"\nseed = {account}\n",
-            manifest = self.manifest,
-            task = self.task_id,
-            state = self.state_dir(account),
-            root = repo::root(),
-        );
-        std::fs::write(&path, text).unwrap();
+        let key = KeySource::DevnetAccount(account);
+        let config = NodeConfig {
+            stake: Some(STAKE),
+            data_root: repo::root(),
+            poll_ms: 300,
+            trainer: TrainerConfig {
+                model: model.into(),
+                epochs: 5,
+                batch_size: 64,
+                learning_rate: 0.003,
+                optimizer: "adam".into(),
+                seed: account.into(),
+                public_url: None,
+                adversary: None,
+            },
+            ..NodeConfig::new(self.manifest.clone(), self.task_id, role, self.state_dir(account), key)
+        };
+        arena_config::save(&path, &config).unwrap();
         path
     }
 
@@ -119,7 +129,7 @@ impl Arena {
 
     /// Starts the task's creator node (it reveals the beacon and the evaluation key each round).
     fn spawn_creator(&self) -> Service {
-        self.spawn_node(CREATOR, &self.node_config(CREATOR, "creator", ""))
+        self.spawn_node(CREATOR, &self.node_config(CREATOR, NodeRole::Creator, ""))
     }
 
     /// Waits until the beacon of `round` (or a later one) is on chain.
@@ -259,14 +269,14 @@ async fn two_trainers_and_three_validators_finish_a_round() {
     let arena = start_arena(1, 0, PHASES).await;
     let mut nodes = vec![arena.spawn_creator()];
     for (account, model) in [(2, "mlp:32"), (3, "mlp")] {
-        nodes.push(arena.spawn_node(account, &arena.node_config(account, "trainer", model)));
+        nodes.push(arena.spawn_node(account, &arena.node_config(account, NodeRole::Trainer, model)));
     }
     // Validator 7 stakes now (so it counts in round 1) but its node starts only once the round's
     // key is on chain: it reads the key from the chain and scores like the others.
     let late = accounts::cosmos(7, "inj").unwrap();
     arena.market.stake(&late, arena.task_id, Role::Validator, STAKE.into()).await.unwrap();
     for account in [5, 6] {
-        nodes.push(arena.spawn_node(account, &arena.node_config(account, "validator", "")));
+        nodes.push(arena.spawn_node(account, &arena.node_config(account, NodeRole::Validator, "")));
     }
     // Sealed: in the submission phase the chain holds commitments, no model (the trainers submit
     // within seconds of a 30 s phase, and reveal in the first block of the next).
@@ -284,7 +294,7 @@ async fn two_trainers_and_three_validators_finish_a_round() {
     let key_height = arena.wait_for_key(1, Duration::from_secs(240)).await;
     let task = arena.market.task(arena.task_id).await.unwrap();
     assert!(key_height <= task.schedule.key_deadline(1) + 1, "key seen at {key_height}");
-    nodes.push(arena.spawn_node(7, &arena.node_config(7, "validator", "")));
+    nodes.push(arena.spawn_node(7, &arena.node_config(7, NodeRole::Validator, "")));
     arena.wait_until_finalized(Duration::from_secs(300)).await;
 
     let round = arena.market.round(arena.task_id, 1).await.unwrap();
@@ -340,7 +350,7 @@ async fn two_trainers_and_three_validators_finish_a_round() {
     let owed = arena.market.claimable(trainer.address().as_ref()).await.unwrap();
     let status = Command::new(env!("CARGO_BIN_EXE_gpu-worker"))
         .args(["claim", "--config"])
-        .arg(arena.node_config(2, "trainer", "mlp:32"))
+        .arg(arena.node_config(2, NodeRole::Trainer, "mlp:32"))
         .status()
         .unwrap();
     assert!(status.success());
@@ -355,7 +365,7 @@ async fn two_trainers_and_three_validators_finish_a_round() {
 /// `status`, `rewards`, `withdraw` and `serve` as a user runs them, after a finished round.
 async fn one_shot_commands_and_serve(arena: &Arena, submissions: &[arena_types::market::msg::SubmissionResponse]) {
     let address = |account: u32| accounts::cosmos(account, "inj").unwrap().address().to_string();
-    let trainer_config = arena.node_config(3, "trainer", "mlp");
+    let trainer_config = arena.node_config(3, NodeRole::Trainer, "mlp");
     let owed = arena.market.claimable(&address(3)).await.unwrap();
 
     let status = worker_cli(&["status"], &trainer_config);
@@ -365,10 +375,10 @@ async fn one_shot_commands_and_serve(arena: &Arena, submissions: &[arena_types::
     assert!(status.contains(&format!("stake     Trainer: own {STAKE}, delegated 0")), "{status}");
     assert!(status.contains(&format!("rewards   {owed} claimable")), "{status}");
     assert!(status.contains("sealed    round 1: model "), "{status}");
-    let validator = worker_cli(&["status"], &arena.node_config(5, "validator", ""));
+    let validator = worker_cli(&["status"], &arena.node_config(5, NodeRole::Validator, ""));
     assert!(validator.contains(&format!("stake     Validator: own {STAKE}")), "{validator}");
     assert!(validator.contains("journal   ") && validator.contains(" scores recorded for round "), "{validator}");
-    let creator = worker_cli(&["status"], &arena.node_config(CREATOR, "creator", ""));
+    let creator = worker_cli(&["status"], &arena.node_config(CREATOR, NodeRole::Creator, ""));
     assert!(creator.contains("beacon    revealed through round 1"), "{creator}");
     assert_eq!(worker_cli(&["rewards"], &trainer_config).trim(), format!("{}: {owed} claimable", address(3)));
 
@@ -381,7 +391,7 @@ async fn one_shot_commands_and_serve(arena: &Arena, submissions: &[arena_types::
         owed.into_iter().max_by_key(|(_, amount)| *amount).unwrap()
     };
     assert!(best_owed >= 1_000_000, "no one earned the smallest EVM withdrawal: {best_owed}");
-    let config = arena.node_config(best, if best == 3 { "trainer" } else { "validator" }, "mlp");
+    let config = arena.node_config(best, if best == 3 { NodeRole::Trainer } else { NodeRole::Validator }, "mlp");
     let to = accounts::EVM_ADDRESSES[4];
     let out = worker_cli(&["withdraw", "--to", to], &config);
     assert!(out.contains(&format!("{}: {best_owed} queued on the bridge for {to} (tx ", address(best))), "{out}");
@@ -424,14 +434,14 @@ async fn a_killed_validator_a_restarted_chain_and_a_corrupted_model() {
     let mut creator = Some(arena.spawn_creator());
     let mut nodes = Vec::new();
     // 60 epochs (about 2 s on lavapipe, where 5 take 0.5 s): long enough to be killed half-way.
-    let trainer_config = arena.node_config(2, "trainer", "mlp:32");
+    let trainer_config = arena.node_config(2, NodeRole::Trainer, "mlp:32");
     let text = std::fs::read_to_string(&trainer_config).unwrap().replace("epochs = 5", "epochs = 60");
     std::fs::write(&trainer_config, text).unwrap();
     let trainer = arena.spawn_node(2, &trainer_config);
-    let validator_config = arena.node_config(5, "validator", "");
+    let validator_config = arena.node_config(5, NodeRole::Validator, "");
     let mut victim = Some(arena.spawn_node(5, &validator_config));
     for account in [6, 7] {
-        nodes.push(arena.spawn_node(account, &arena.node_config(account, "validator", "")));
+        nodes.push(arena.spawn_node(account, &arena.node_config(account, NodeRole::Validator, "")));
     }
 
     // A cheating trainer seals a hash its file does not have (and opens it below).
@@ -560,9 +570,9 @@ async fn a_shard_that_does_not_open_voids_the_round_and_slashes_nobody() {
     bytes[0] ^= 1;
     std::fs::write(&shard, bytes).unwrap();
     let mut nodes = vec![arena.spawn_creator()];
-    nodes.push(arena.spawn_node(2, &arena.node_config(2, "trainer", "mlp")));
+    nodes.push(arena.spawn_node(2, &arena.node_config(2, NodeRole::Trainer, "mlp")));
     for account in [5, 6, 7] {
-        nodes.push(arena.spawn_node(account, &arena.node_config(account, "validator", "")));
+        nodes.push(arena.spawn_node(account, &arena.node_config(account, NodeRole::Validator, "")));
     }
     arena.wait_until_finalized(Duration::from_secs(300)).await;
 
@@ -582,7 +592,7 @@ async fn a_shard_that_does_not_open_voids_the_round_and_slashes_nobody() {
     assert!(slashes.events.is_empty(), "{slashes:?}");
     let trainer = accounts::cosmos(2, "inj").unwrap().address().to_string();
     assert!(arena.market.claimable(&trainer).await.unwrap() > 0);
-    let status = worker_cli(&["status"], &arena.node_config(5, "validator", ""));
+    let status = worker_cli(&["status"], &arena.node_config(5, NodeRole::Validator, ""));
     assert!(status.contains("rejected: the round's evaluation shard is unusable"), "{status}");
     drop(nodes);
 }

@@ -1,8 +1,9 @@
 //! The relayer's error type: every failure of the settlement loop, the service and the CLI, with
-//! [`RelayerError::is_retryable`] deciding between "try again next pass" and "an operator must look".
+//! its [`Classify`] impl deciding between "try again", "this batch is refused" and "an operator must look".
 
 use arena_client::ClientError;
 use arena_evm::EvmError;
+use arena_retry::{Classify, ErrorClass};
 use arena_types::settlement::error::SettlementError;
 
 /// Everything that can go wrong in the relayer.
@@ -112,26 +113,27 @@ pub enum RelayerError {
     },
 }
 
-impl RelayerError {
-    /// Whether the same step may succeed on a later pass: an unreachable or restarting node, a
-    /// sequence race, a receipt that did not come in time. Mismatches and refusals are not.
-    pub fn is_retryable(&self) -> bool {
+/// What the relayer's loop and its gRPC answers make of each error: the chains' errors keep
+/// their clients' classification; a batch whose data disagrees between the chains is refused
+/// (logged as an error, the other batches go on); a bad config, key or listener is fatal.
+impl Classify for RelayerError {
+    fn class(&self) -> ErrorClass {
         match self {
-            Self::Cosmos(e) => e.is_retryable() || e.is_sequence_mismatch(),
-            Self::Evm(e) => e.is_retryable(),
-            Self::Rpc(_) => true,
-            Self::Config(_)
-            | Self::Secret { .. }
-            | Self::Malformed(_)
+            Self::Cosmos(e) => e.class(),
+            Self::Evm(e) => e.class(),
+            Self::Rpc(_) => ErrorClass::Transient,
+            Self::Malformed(_)
             | Self::RootMismatch { .. }
             | Self::InconsistentBatch { .. }
             | Self::DigestMismatch { .. }
             | Self::PostedMismatch { .. }
-            | Self::WrongSource { .. }
-            | Self::Io { .. } => false,
+            | Self::WrongSource { .. } => ErrorClass::Refused,
+            Self::Config(_) | Self::Secret { .. } | Self::Io { .. } => ErrorClass::Fatal,
         }
     }
+}
 
+impl RelayerError {
     /// A short label for the `errors_total{kind}` metric.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -162,13 +164,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn node_outages_are_retryable_and_mismatches_are_not() {
+    fn node_outages_are_transient_mismatches_refused_and_bad_configs_fatal() {
         let down =
             RelayerError::Cosmos(ClientError::NodeUnreachable { url: "http://x".into(), reason: "refused".into() });
-        assert!(down.is_retryable());
+        assert!(down.is_transient());
         let mismatch = RelayerError::RootMismatch { batch_id: 1, bridge: "0xaa".into(), computed: "0xbb".into() };
-        assert!(!mismatch.is_retryable());
+        assert_eq!(mismatch.class(), ErrorClass::Refused);
         assert_eq!(mismatch.kind(), "root_mismatch");
-        assert!(!RelayerError::Config("x".into()).is_retryable());
+        assert!(RelayerError::Config("x".into()).is_fatal());
     }
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use alloy::primitives::Address;
 use anyhow::Context;
 use arena_evm::{EvmClient, EvmConfig};
-use arena_relayer::config::{Config, SecretSource};
+use arena_relayer::config::{self, KeySource};
 use arena_relayer::proto::StatusRequest;
 use clap::{Args, Parser, Subcommand};
 
@@ -86,7 +86,7 @@ async fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Start { config } => {
-            let config = Config::load(&config)?;
+            let config = config::load(&config)?;
             let running = arena_relayer::run::start(&config).await?;
             running.until_signal().await?;
         }
@@ -109,11 +109,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Claim(args) => {
             let source = match (&args.key_file, &args.key_env) {
-                (Some(file), _) => SecretSource::File(file.clone()),
-                (None, Some(var)) => SecretSource::Env(var.clone()),
+                (Some(file), _) => KeySource::File(file.clone()),
+                (None, Some(var)) => KeySource::Env(var.clone()),
                 (None, None) => anyhow::bail!("give --key-file or --key-env"),
             };
-            let signer = source.evm_signer()?;
+            let signer = config::evm_signer(&source)?;
             let recipient = args.recipient.unwrap_or(signer.address());
             let evm = EvmClient::connect(EvmConfig::new(args.evm_rpc.clone(), args.chain_id), signer, args.settlement)
                 .await

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use crate::config::Config;
+use crate::config::{self, Config};
 use crate::error::RelayerError;
 use crate::metrics::{self, Metrics};
 use crate::service;
@@ -29,7 +29,7 @@ pub struct Running {
 
 /// Resolves `config`, connects to both chains, and starts the loop, gRPC and metrics.
 pub async fn start(config: &Config) -> Result<Running, RelayerError> {
-    let resolved = config.resolve()?;
+    let resolved = config::resolve(config)?;
     tracing::info!(config = ?resolved, "starting relayer");
     let (grpc_listen, metrics_listen) = (resolved.grpc_listen, resolved.metrics_listen);
     let metrics = Metrics::new();

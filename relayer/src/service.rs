@@ -6,6 +6,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use alloy::primitives::B256;
+use arena_retry::Classify;
 use arena_types::settlement::evm::{to_hex_0x, EvmAddress};
 use arena_types::settlement::msg::{BatchResponse, BatchStatus as BridgeStatus, DEFAULT_LIMIT, MAX_LIMIT};
 use futures::Stream;
@@ -32,7 +33,7 @@ impl RelayerService {
 }
 
 fn status_of(e: RelayerError) -> Status {
-    if e.is_retryable() {
+    if e.is_transient() {
         Status::unavailable(e.to_string())
     } else {
         Status::internal(e.to_string())

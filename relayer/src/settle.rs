@@ -16,8 +16,9 @@
 //! two chains say now. The in-memory [`View`] only caches verified leaves and remembers which
 //! events were already announced.
 //!
-//! Loops follow the step contract of [`task`]: a step returns `Next::Continue`, or an error that is
-//! `Ignore` (logged, retried on the next pass after a back-off) or `Fatal` (the loop stops).
+//! The loop follows the step contract of every Arena loop ([`task`]): a step returns
+//! `Next::Continue`, or an error that is retried on the next pass after a back-off, unless
+//! [`RelayerError`]'s classification calls it fatal (the loop stops).
 
 pub mod task;
 
@@ -32,6 +33,7 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolEvent;
 use arena_evm::bindings::ArenaSettlement::BatchPosted;
 use arena_evm::{Batch, EvmClient, PostOutcome, PostedBatch};
+use arena_retry::{Backoff, Classify};
 use arena_types::settlement::eip712::{batch_digest, BatchSource, SettlementDomain};
 use arena_types::settlement::evm::{parse_hex_array, to_hex_0x, EvmAddress};
 use arena_types::settlement::msg::{BatchResponse, BatchStatus, ExecuteMsg};
@@ -41,7 +43,7 @@ use crate::bridge::{Bridge, VerifiedBatch};
 use crate::config::Resolved;
 use crate::error::RelayerError;
 use crate::metrics::Metrics;
-use task::{Next, TaskError};
+use task::Next;
 
 /// What the loop saw happen to a batch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -160,24 +162,14 @@ impl Settler {
     /// attester key is registered with the settlement contract.
     pub async fn connect(config: Resolved, metrics: Metrics) -> Result<Arc<Self>, RelayerError> {
         let chain = config.chain.clone();
-        let client = arena_client::retry("connecting to the Cosmos chain", startup_backoff(), || {
+        let client = arena_retry::retry("connecting to the Cosmos chain", Backoff::REQUEST, || {
             arena_client::Client::connect(chain.clone())
         })
         .await?;
-        let mut delays = startup_backoff();
-        let evm = loop {
-            match EvmClient::connect(config.evm.clone(), config.attester.clone(), config.settlement).await {
-                Ok(evm) => break evm,
-                Err(e) if e.is_retryable() => match delays.next() {
-                    Some(delay) => {
-                        tracing::warn!(error = %e, ?delay, "connecting to the EVM chain failed; retrying");
-                        tokio::time::sleep(delay).await;
-                    }
-                    None => return Err(e.into()),
-                },
-                Err(e) => return Err(e.into()),
-            }
-        };
+        let evm = arena_retry::retry("connecting to the EVM chain", Backoff::REQUEST, || {
+            EvmClient::connect(config.evm.clone(), config.attester.clone(), config.settlement)
+        })
+        .await?;
         if !evm.is_attester(config.attester.address()).await? {
             tracing::warn!(attester = %config.attester.address(), "the attester key is not registered with the settlement contract");
         }
@@ -252,18 +244,11 @@ impl Settler {
         self.view.lock().expect("view lock").snapshot
     }
 
-    /// The step of the loop: one pass, with errors sorted into Ignore and Fatal.
-    pub async fn step(&self) -> Result<Next, TaskError> {
-        match self.pass().await {
-            Ok(()) => Ok(Next::Continue),
-            Err(e) => {
-                self.metrics.errors.with_label_values(&[e.kind()]).inc();
-                match e {
-                    RelayerError::Config(_) | RelayerError::Secret { .. } => Err(TaskError::Fatal(e)),
-                    e => Err(TaskError::Ignore(e)),
-                }
-            }
-        }
+    /// The step of the loop: one pass; a failed pass is counted in the metrics.
+    pub async fn step(&self) -> Result<Next, RelayerError> {
+        self.pass().await.map(|()| Next::Continue).inspect_err(|e| {
+            self.metrics.errors.with_label_values(&[e.kind()]).inc();
+        })
     }
 
     /// One pass over both chains. Errors of one batch are counted and logged and do not stop the
@@ -357,7 +342,7 @@ impl Settler {
 
     fn record_error(&self, batch_id: Option<u64>, e: &RelayerError) {
         self.metrics.errors.with_label_values(&[e.kind()]).inc();
-        if e.is_retryable() {
+        if e.is_transient() {
             tracing::warn!(?batch_id, error = %e, "step failed; retrying on the next pass");
         } else {
             tracing::error!(?batch_id, error = %e, "step failed");
@@ -749,12 +734,6 @@ pub async fn find_batch_posted(
     }
 }
 
-/// Delays between attempts to reach a node at start-up: 250 ms doubling to 4 s, 12 attempts
-/// (about 35 s), enough for a devnet that is still starting.
-pub fn startup_backoff() -> impl Iterator<Item = Duration> {
-    std::iter::successors(Some(Duration::from_millis(250)), |d| Some((*d * 2).min(Duration::from_secs(4)))).take(12)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -825,13 +804,7 @@ mod tests {
         ] {
             let error = check_posted(&batch, &other).unwrap_err();
             assert!(matches!(error, RelayerError::PostedMismatch { batch_id: 1, .. }), "{error}");
-            assert!(!error.is_retryable());
+            assert_eq!(error.class(), arena_retry::ErrorClass::Refused);
         }
-    }
-
-    #[test]
-    fn startup_backoff_delays_are_pinned() {
-        let ms: Vec<u128> = startup_backoff().map(|d| d.as_millis()).collect();
-        assert_eq!(ms, [250, 500, 1000, 2000, 4000, 4000, 4000, 4000, 4000, 4000, 4000, 4000]);
     }
 }

@@ -13,6 +13,7 @@ use arena_evm::attest::{order_by_signer, sign_batch};
 use arena_evm::bindings::ArenaSettlement::{self, ArenaSettlementErrors};
 use arena_evm::bindings::ArenaToken::{self, ArenaTokenErrors};
 use arena_evm::{Batch, BatchSource, ClaimLeaf, EvmClient, EvmConfig, EvmError, PostOutcome};
+use arena_retry::{Classify, ErrorClass};
 use support::{
     advance_time, config, dev_key, leaves, oz_tree, params, source, total, Fixture, OzTree, CHAIN_ID, TIMELOCK,
 };
@@ -278,7 +279,7 @@ async fn batch_id_posted_with_another_root_is_a_conflict() {
     let batch = header(4, &other_tree, &other_leaves);
     let signatures = signed(&fx.owner, &batch, &[&fx.attesters[0], &fx.attesters[1]]);
     let error = fx.owner.post_batch(&batch, &signatures).await.unwrap_err();
-    assert!(!error.is_retryable());
+    assert_eq!(error.class(), ErrorClass::Refused);
     match error {
         EvmError::ConflictingBatch { batch_id, posted, ours } => {
             assert_eq!((batch_id, posted, ours), (4, posted_tree.root, other_tree.root));
@@ -510,18 +511,18 @@ async fn connecting_to_the_wrong_chain_is_refused() {
     let config = EvmConfig::new(fx.anvil.endpoint(), 8453);
     let error = EvmClient::connect(config, dev_key(&fx.anvil, 1), fx.owner.settlement_address()).await.unwrap_err();
     assert!(matches!(error, EvmError::WrongChain { expected: 8453, actual: CHAIN_ID }), "{error}");
-    assert!(!error.is_retryable());
+    assert_eq!(error.class(), ErrorClass::Fatal, "a wrong chain needs an operator");
 }
 
 #[tokio::test]
-async fn unreachable_node_is_a_retryable_error() {
+async fn unreachable_node_is_a_transient_error() {
     // Start an anvil to learn a free port, then stop it: nothing listens there any more.
     let endpoint = support::spawn_anvil().endpoint();
     let error = EvmClient::connect(EvmConfig::new(endpoint, CHAIN_ID), PrivateKeySigner::random(), Address::ZERO)
         .await
         .unwrap_err();
     assert!(matches!(error, EvmError::Rpc(_)), "{error}");
-    assert!(error.is_retryable(), "{error}");
+    assert!(error.is_transient(), "{error}");
 }
 
 #[tokio::test]
@@ -659,7 +660,7 @@ async fn posts_beyond_the_period_cap_wait_for_the_next_period() {
     let batch = header(2, &tree, &leaves);
     let signatures = signed(&fx.owner, &batch, &[&fx.attesters[0], &fx.attesters[1]]);
     let error = fx.owner.post_batch(&batch, &signatures).await.unwrap_err();
-    assert!(error.is_retryable(), "a post over the allowance is retried later: {error}");
+    assert!(error.is_transient(), "a post over the allowance is retried later: {error}");
     assert_eq!(
         settlement_error(error),
         ArenaSettlementErrors::MintRateExceeded(ArenaSettlement::MintRateExceeded {

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use alloy::primitives::{Address, B256, U256};
 use arena_client::{BeaconSecret, Client, EvaluationKeys, MarketClient, Signer};
+use arena_config::worker::{NodeRole, TrainerAdversary};
 use arena_types::market::msg::{AssignmentsResponse, ConfigResponse, ExecuteMsg, QueryMsg, SlashEventsResponse};
 use arena_types::market::phase::Phase;
 use arena_types::settlement::msg as bridge;
@@ -119,7 +120,8 @@ pub async fn run(opts: &DemoOptions) -> Result<Report, TestnetError> {
         POOL / 1_000_000
     ));
 
-    let mut services = vec![cast::start_node(&opts.home, &manifest_path, task_id, "creator", CREATOR, "creator", "")?];
+    let mut services =
+        vec![cast::start_node(&opts.home, &manifest_path, task_id, "creator", CREATOR, NodeRole::Creator, |_| {})?];
     for t in &TRAINERS {
         services.push(cast::start_node(
             &opts.home,
@@ -127,8 +129,8 @@ pub async fn run(opts: &DemoOptions) -> Result<Report, TestnetError> {
             task_id,
             t.name,
             t.account,
-            "trainer",
-            &cast::trainer_section(t),
+            NodeRole::Trainer,
+            |node| node.trainer = cast::trainer_config(t),
         )?);
     }
     for v in &VALIDATORS {
@@ -138,8 +140,8 @@ pub async fn run(opts: &DemoOptions) -> Result<Report, TestnetError> {
             task_id,
             v.name,
             v.account,
-            "validator",
-            &cast::validator_section(v),
+            NodeRole::Validator,
+            |node| node.validator = cast::validator_config(v),
         )?);
     }
     // Each relayer reads a Cosmos node of its own when the network has several; this devnet has one.
@@ -158,6 +160,9 @@ pub async fn run(opts: &DemoOptions) -> Result<Report, TestnetError> {
         relayer_ports.len(),
         opts.home.display()
     ));
+    let relayer_urls: Vec<String> = relayer_ports.iter().map(|p| format!("http://127.0.0.1:{}", p.grpc)).collect();
+    let (explorer, explorer_url) = cast::start_explorer(&net_home, &manifest_path, &relayer_urls)?;
+    say(&format!("explorer: {explorer_url} (follow the round in a browser)"));
     clock.done("task and nodes");
 
     let seen = watch_rounds(&market, task_id, opts.rounds, &mut services).await?;
@@ -184,8 +189,10 @@ pub async fn run(opts: &DemoOptions) -> Result<Report, TestnetError> {
         .map_err(TestnetError::io("writing report.json"))?;
     std::fs::write(opts.home.join("report.html"), report.to_html()).map_err(TestnetError::io("writing report.html"))?;
 
+    report.explorer_url = explorer_url;
     drop(services);
     if opts.keep_running {
+        explorer.detach();
         network.detach();
     } else {
         network.stop()?;
@@ -385,7 +392,8 @@ async fn collect_rounds(market: &MarketClient, task_id: u64, seen: &CreatorSeen)
 /// What the eval thief recorded of its attempts on the sealed shards (`theft.json` in its state
 /// folder, written by its node).
 fn read_thefts(home: &Path) -> Result<Vec<TheftReport>, TestnetError> {
-    let thief = TRAINERS.iter().find(|t| t.adversary == Some("eval-thief")).expect("the cast has an eval thief");
+    let thief =
+        TRAINERS.iter().find(|t| t.adversary == Some(TrainerAdversary::EvalThief)).expect("the cast has an eval thief");
     let path = home.join(thief.name).join("theft.json");
     let text = std::fs::read_to_string(&path).map_err(TestnetError::io(format!("reading {}", path.display())))?;
     serde_json::from_str(&text).map_err(|e| TestnetError::Data { path, reason: e.to_string() })

@@ -205,7 +205,11 @@ fn up(home: PathBuf, a: UpArgs) -> anyhow::Result<()> {
         ports.chain.rest
     );
     println!("  EVM   chain id {} at {}", evm::BASE_SEPOLIA_CHAIN_ID, network.evm_rpc_url());
-    println!("next: `testnet deploy`; stop with `testnet down`");
+    println!(
+        "next: `testnet deploy`; then `cargo run -p arena-explorer -- --manifest {}` serves the explorer",
+        Manifest::path(&home).display()
+    );
+    println!("stop with `testnet down`");
     network.detach();
     Ok(())
 }
@@ -344,6 +348,7 @@ async fn demo(opts: testnet::demo::DemoOptions) -> anyhow::Result<()> {
         println!("the network keeps running; explore it with:");
         println!("  target/debug/testnet --home {} status", home.display());
         println!("  target/debug/gpu-worker status --config {}/trainer-strong.toml", opts.home.display());
+        println!("  {} in a browser: the explorer (stopped with the network)", report.explorer_url);
         println!("  target/debug/testnet --home {} down", home.display());
     }
     Ok(())
@@ -419,9 +424,16 @@ async fn create_task(
     println!("next: run the creator: without it each round's sampling waits half a commit phase for its beacon,");
     println!("and a round whose key is not revealed by its deadline is void and forfeits its share of the bond.");
     println!("Save this as creator.toml and run `gpu-worker run --config creator.toml`:");
-    println!("  manifest = {:?}", manifest_path.display().to_string());
-    println!("  task_id = {task_id}\n  role = \"creator\"\n  state_dir = \".arena/creator-{task_id}\"");
-    println!("  [key]\n  devnet_account = {creator}");
+    let creator_config = arena_config::worker::NodeConfig::new(
+        manifest_path.clone(),
+        task_id,
+        arena_config::worker::NodeRole::Creator,
+        format!(".arena/creator-{task_id}").into(),
+        arena_config::KeySource::DevnetAccount(creator),
+    );
+    for line in arena_config::to_toml(&creator_config).lines() {
+        println!("  {line}");
+    }
     println!("then start trainers and validators with `gpu-worker run --config <file>` (see gpu-worker/worker.example.toml, task_id = {task_id})");
     Ok(())
 }

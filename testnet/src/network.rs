@@ -198,6 +198,17 @@ pub fn read_info(home: &Path) -> Option<NetworkInfo> {
     serde_json::from_str(&std::fs::read_to_string(info_path(home)).ok()?).ok()
 }
 
+/// Where an explorer started for this network (`testnet demo` starts one) keeps its pid, so that
+/// `testnet down` stops it with the network.
+pub fn explorer_pid_path(home: &Path) -> PathBuf {
+    home.join("explorer.pid")
+}
+
+/// The log of the explorer started for this network.
+pub fn explorer_log_path(home: &Path) -> PathBuf {
+    home.join("explorer.log")
+}
+
 /// The services of a network started earlier from `home` that are still running.
 pub fn running_services(home: &Path) -> Vec<Service> {
     let chain_home = home.join("chain");
@@ -205,6 +216,7 @@ pub fn running_services(home: &Path) -> Vec<Service> {
     [
         Service::from_pid_file("chain", chain::pid_path(&chain_home), chain::log_path(&chain_home)),
         Service::from_pid_file("evm", evm::pid_path(&evm_home), evm::log_path(&evm_home)),
+        Service::from_pid_file("explorer", explorer_pid_path(home), explorer_log_path(home)),
     ]
     .into_iter()
     .flatten()

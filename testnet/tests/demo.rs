@@ -19,6 +19,9 @@ async fn one_round_of_the_demo_pays_by_the_rules_and_settles_on_the_evm_side() {
     };
     let report = demo::run(&opts).await.unwrap();
     println!("{}", report.to_text());
+    // The explorer served the run (the demo waited for it to answer) and stopped with it.
+    let port: u16 = report.explorer_url.trim_start_matches("http://127.0.0.1:").trim_end_matches('/').parse().unwrap();
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err(), "the explorer stops with the demo");
 
     // The dishonest validator is out of consensus on every reveal and earns nothing.
     let liar = report.validators.iter().find(|v| v.name == "validator-liar").unwrap();

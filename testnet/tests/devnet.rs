@@ -107,7 +107,7 @@ async fn unreachable_node_is_reported_with_the_url() {
     config.grpc_url = format!("http://127.0.0.1:{port}");
     let err = Client::connect(config).await.unwrap_err();
     assert!(matches!(err, ClientError::NodeUnreachable { ref url, .. } if url.ends_with(&port.to_string())), "{err}");
-    assert!(err.is_retryable());
+    assert!(arena_client::Classify::is_transient(&err));
 }
 
 #[test]
@@ -159,8 +159,7 @@ async fn client_reconnects_after_the_node_is_killed_and_restarted() {
     network.restart_chain().unwrap();
 
     // The same client (and its HTTP/2 channel) carries on once the node is back.
-    let after =
-        arena_client::retry("height", arena_client::default_backoff(), || client.latest_height()).await.unwrap();
+    let after = arena_client::retry("height", arena_client::Backoff::REQUEST, || client.latest_height()).await.unwrap();
     assert!(after >= before, "the chain resumed at {after}, before the kill it was at {before}");
     let (alice, bob) = (accounts::cosmos(1, "inj").unwrap(), accounts::cosmos(2, "inj").unwrap());
     let denom = client.config().gas_price.denom().to_string();

@@ -19,13 +19,7 @@ use crate::node::error::NodeError;
 use crate::node::journal::write_durably;
 use crate::{CsvOptions, Dataset};
 
-/// How a demonstration trainer cheats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum TrainerAdversary {
-    Copycat,
-    EvalThief,
-}
+pub use arena_config::worker::TrainerAdversary;
 
 /// The file (and its metadata) that ranked first in `round - 1`, fetched from its public URI with
 /// its hash checked; None in round 1, and while that round is not finalized.

@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::Backend;
 use arena_types::market::msg::ExecuteMsg;
 
-use crate::node::config::{NodeConfig, NodeRole};
+use crate::node::config::{self, NodeRole};
 use crate::node::context::Node;
 use crate::node::error::NodeError;
 use crate::node::journal::{Journal, SealJournal};
@@ -14,8 +14,8 @@ use crate::node::store::ModelStore;
 use crate::node::{creator, serve, trainer, validator};
 
 /// `gpu-worker run`: the node works its role until its task is over (or Ctrl-C).
-pub async fn run(config: &Path, role: Option<NodeRole>, backend: Backend) -> Result<(), NodeError> {
-    let mut config = NodeConfig::load(config)?;
+pub async fn run(config_path: &Path, role: Option<NodeRole>, backend: Backend) -> Result<(), NodeError> {
+    let mut config = config::load(config_path)?;
     if let Some(role) = role {
         config.role = role;
     }
@@ -46,8 +46,8 @@ pub async fn serve(store: &Path, listen: SocketAddr) -> Result<(), NodeError> {
 }
 
 /// `gpu-worker status`: the node's task, stake, pending work and rewards.
-pub async fn status(config: &Path) -> Result<(), NodeError> {
-    let node = Node::connect(NodeConfig::load(config)?).await?;
+pub async fn status(config_path: &Path) -> Result<(), NodeError> {
+    let node = Node::connect(config::load(config_path)?).await?;
     let task = node.task().await?;
     println!("account   {}", node.address());
     println!(
@@ -70,7 +70,7 @@ pub async fn status(config: &Path) -> Result<(), NodeError> {
             _ => String::new(),
         };
         println!("beacon    revealed through round {}{next}", beacon.revealed_round);
-        println!("secret    {}", node.config.beacon_secret_file().display());
+        println!("secret    {}", config::beacon_secret_file(&node.config).display());
         let round = node.market.round(task.id, task.now.round).await?;
         let key = match (&round.evaluation_key, round.void) {
             (Some(_), _) => "revealed".to_string(),
@@ -82,7 +82,7 @@ pub async fn status(config: &Path) -> Result<(), NodeError> {
             ),
         };
         println!("eval key  round {}: {key}", round.round);
-        println!("keys      {} (bond {})", node.config.evaluation_keys_file().display(), task.accounts.bond);
+        println!("keys      {} (bond {})", config::evaluation_keys_file(&node.config).display(), task.accounts.bond);
         return Ok(());
     }
     match node.participant().await? {
@@ -123,15 +123,15 @@ pub async fn status(config: &Path) -> Result<(), NodeError> {
 }
 
 /// `gpu-worker rewards`: what the account can claim.
-pub async fn rewards(config: &Path) -> Result<(), NodeError> {
-    let node = Node::connect(NodeConfig::load(config)?).await?;
+pub async fn rewards(config_path: &Path) -> Result<(), NodeError> {
+    let node = Node::connect(config::load(config_path)?).await?;
     println!("{}: {} claimable", node.address(), node.market.claimable(&node.address()).await?);
     Ok(())
 }
 
 /// `gpu-worker claim`: pays the claimable rewards out in cw20 on the Cosmos chain.
-pub async fn claim(config: &Path) -> Result<(), NodeError> {
-    let node = Node::connect(NodeConfig::load(config)?).await?;
+pub async fn claim(config_path: &Path) -> Result<(), NodeError> {
+    let node = Node::connect(config::load(config_path)?).await?;
     let amount = node.market.claimable(&node.address()).await?;
     if amount == 0 {
         println!("{}: nothing to claim", node.address());
@@ -144,8 +144,8 @@ pub async fn claim(config: &Path) -> Result<(), NodeError> {
 
 /// `gpu-worker withdraw`: sends the claimable rewards to an EVM address on Base Sepolia through the
 /// bridge (relayers settle the batch; claim there with `arena-relayer claim`).
-pub async fn withdraw(config: &Path, evm_recipient: &str) -> Result<(), NodeError> {
-    let node = Node::connect(NodeConfig::load(config)?).await?;
+pub async fn withdraw(config_path: &Path, evm_recipient: &str) -> Result<(), NodeError> {
+    let node = Node::connect(config::load(config_path)?).await?;
     let amount = node.market.claimable(&node.address()).await?;
     if amount == 0 {
         println!("{}: nothing to withdraw", node.address());

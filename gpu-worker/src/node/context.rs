@@ -7,7 +7,7 @@ use crate::{CsvOptions, Dataset};
 use arena_client::{Blocks, Client, Manifest, MarketClient, Signer};
 use arena_types::market::msg::{DataCommitment, EvaluationShard, ParticipantResponse, QueryMsg, Role, TaskResponse};
 
-use crate::node::config::{NodeConfig, NodeRole};
+use crate::node::config::{self, NodeConfig, NodeRole};
 use crate::node::error::NodeError;
 use crate::node::store::{sha256_file, ModelStore};
 
@@ -28,7 +28,7 @@ impl Node {
     /// Reads the manifest, connects to the chain and opens the model store.
     pub async fn connect(config: NodeConfig) -> Result<Self, NodeError> {
         let manifest = Manifest::read(&config.manifest)?;
-        let signer = config.signer(&manifest.chain.bech32_prefix)?;
+        let signer = config::signer(&config, &manifest.chain.bech32_prefix)?;
         let client = Client::connect(manifest.chain.clone()).await?;
         let market = MarketClient::new(
             client,

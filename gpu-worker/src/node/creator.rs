@@ -17,16 +17,17 @@
 use std::collections::BTreeSet;
 
 use arena_client::{BeaconSecret, BeaconStep, EvaluationKeys, KeyStep};
+use arena_retry::{run_steps, Next};
 use arena_types::market::msg::TaskResponse;
 use arena_types::market::phase::Phase;
 
+use crate::node::config;
 use crate::node::context::Node;
 use crate::node::error::NodeError;
-use crate::node::tick::{settle, Next};
 
 /// Runs the creator until the task's last round has closed.
 pub async fn run(node: Node) -> Result<(), NodeError> {
-    let path = node.config.beacon_secret_file();
+    let path = config::beacon_secret_file(&node.config);
     let secret = BeaconSecret::read(&path)?;
     let task = node.task().await?;
     if task.params.beacon.as_slice() != secret.anchor(task.params.rounds) {
@@ -39,7 +40,7 @@ pub async fn run(node: Node) -> Result<(), NodeError> {
             ),
         });
     }
-    let keys_path = node.config.evaluation_keys_file();
+    let keys_path = config::evaluation_keys_file(&node.config);
     let keys = EvaluationKeys::read(&keys_path)?;
     keys.check(task.id, &task.params.evaluation).map_err(|e| NodeError::Task {
         task_id: task.id,
@@ -52,12 +53,9 @@ pub async fn run(node: Node) -> Result<(), NodeError> {
         rounds = task.params.rounds,
         "creator: beacon secret and evaluation keys loaded"
     );
-    let mut blocks = node.follow_blocks();
+    let pace = node.follow_blocks().pace(node.poll());
     let mut creator = Creator { node, secret, keys, reported: BTreeSet::new() };
-    while !settle("creator", creator.tick().await)? {
-        blocks.next(creator.node.poll()).await;
-    }
-    Ok(())
+    run_steps("creator", pace, &mut creator).await
 }
 
 struct Creator {
@@ -157,5 +155,14 @@ impl Creator {
             }
         }
         Ok(())
+    }
+}
+
+/// One step per block (or per `poll_ms` when none is heard of).
+impl arena_retry::Step for Creator {
+    type Error = NodeError;
+
+    async fn step(&mut self) -> Result<Next, NodeError> {
+        self.tick().await
     }
 }

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use arena_retry::{Classify, ErrorClass};
 use thiserror::Error;
 
 use crate::node::store::StoreError;
@@ -37,20 +38,19 @@ impl NodeError {
     pub(crate) fn journal(path: &Path, e: impl std::fmt::Display) -> Self {
         NodeError::Journal { path: path.to_path_buf(), reason: e.to_string() }
     }
+}
 
-    /// Worth another try on the next tick. A node keeps going through anything the chain may get
-    /// over (a restart, a query that failed, a transaction refused because the phase moved on:
-    /// the next tick looks at the chain afresh); it stops on what only a person can fix.
-    pub fn is_transient(&self) -> bool {
-        use arena_client::ClientError as C;
+/// A node keeps going through anything the chain may get over (a restart, a query that failed, a
+/// transaction refused because the phase moved on: the next block's step looks at the chain
+/// afresh), as the chain client classifies it, and through a peer's model store that is away; it
+/// stops on what only a person can fix (a key, a config, funds, data that does not match the
+/// task).
+impl Classify for NodeError {
+    fn class(&self) -> ErrorClass {
         match self {
-            NodeError::Chain(C::AccountNotFound { .. } | C::InsufficientFunds { .. } | C::InsufficientFee { .. }) => {
-                false
-            }
-            NodeError::Chain(C::Key(_) | C::Config(_) | C::Manifest { .. }) => false,
-            NodeError::Chain(_) => true,
-            NodeError::Store(StoreError::Unreachable { .. }) => true,
-            _ => false,
+            NodeError::Chain(e) => e.class(),
+            NodeError::Store(StoreError::Unreachable { .. }) => ErrorClass::Transient,
+            _ => ErrorClass::Fatal,
         }
     }
 }
@@ -61,13 +61,22 @@ mod tests {
     use arena_client::ClientError;
 
     #[test]
-    fn chain_hiccups_are_transient_and_what_a_person_must_fix_is_not() {
+    fn chain_hiccups_keep_the_node_going_and_what_a_person_must_fix_stops_it() {
+        let down = NodeError::Chain(ClientError::NodeUnreachable {
+            url: "http://127.0.0.1:9090".into(),
+            reason: "refused".into(),
+        });
         let query = NodeError::Chain(ClientError::Query("Unknown error: panic".into()));
         let refused = NodeError::Chain(ClientError::Simulation("submission phase is over".into()));
-        assert!(query.is_transient() && refused.is_transient());
+        for e in [down, query, refused] {
+            assert!(!e.is_fatal(), "{e}");
+        }
         let unfunded = NodeError::Chain(ClientError::AccountNotFound { address: "inj1x".into() });
         let mismatch =
             NodeError::DataMismatch { task_id: 1, uri: "file://d".into(), expected: "a".into(), found: "b".into() };
-        assert!(!unfunded.is_transient() && !mismatch.is_transient());
+        let wrong_role = NodeError::Task { task_id: 1, reason: "wrong role".into() };
+        for e in [unfunded, mismatch, wrong_role] {
+            assert!(e.is_fatal(), "{e}");
+        }
     }
 }

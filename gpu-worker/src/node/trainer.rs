@@ -10,6 +10,7 @@
 use std::collections::BTreeSet;
 
 use crate::{Backend, Dataset, Engine, ModelSpec, Optimizer, TrainConfig};
+use arena_retry::{run_steps, Next};
 use arena_types::market::commitment::model_commitment;
 use arena_types::market::msg::{ExecuteMsg, ModelMetadata, SubmissionResponse, TaskResponse};
 use arena_types::market::phase::Phase;
@@ -20,7 +21,6 @@ use crate::node::context::Node;
 use crate::node::error::NodeError;
 use crate::node::journal::{SealJournal, SealedModel};
 use crate::node::serve::model_url;
-use crate::node::tick::{settle, Next};
 
 /// Runs the trainer until the task's last round has closed.
 pub async fn run(node: Node, backend: Backend) -> Result<(), NodeError> {
@@ -29,12 +29,9 @@ pub async fn run(node: Node, backend: Backend) -> Result<(), NodeError> {
     let data = node.load_data(&task.params.training_data)?;
     let spec = ModelSpec::parse(&node.config.trainer.model)?;
     let journal = SealJournal::open(node.config.state_dir.join("sealed"))?;
-    let mut blocks = node.follow_blocks();
+    let pace = node.follow_blocks().pace(node.poll());
     let mut trainer = Trainer { node, backend, data, spec, journal, done: BTreeSet::new() };
-    while !settle("trainer", trainer.tick().await)? {
-        blocks.next(trainer.node.poll()).await;
-    }
-    Ok(())
+    run_steps("trainer", pace, &mut trainer).await
 }
 
 struct Trainer {
@@ -247,5 +244,14 @@ impl Trainer {
         let mut salt = [0u8; 32];
         getrandom::getrandom(&mut salt).expect("the OS has randomness");
         Ok(SealedModel { round, model_sha256: sha256, uri, metadata, salt: hex::encode(salt) })
+    }
+}
+
+/// One step per block (or per `poll_ms` when none is heard of).
+impl arena_retry::Step for Trainer {
+    type Error = NodeError;
+
+    async fn step(&mut self) -> Result<Next, NodeError> {
+        self.tick().await
     }
 }

@@ -17,6 +17,7 @@ use std::path::PathBuf;
 
 use crate::{Backend, CsvOptions, Dataset, Engine, Model};
 use arena_client::shard::decrypt_shard;
+use arena_retry::{run_steps, Next};
 use arena_types::market::commitment::{score_commitment, MAX_SCORE, UNUSABLE_SHARD};
 use arena_types::market::msg::{AssignmentResponse, ExecuteMsg, RoundResponse, SubmissionResponse, TaskResponse};
 use arena_types::market::phase::Phase;
@@ -27,7 +28,6 @@ use crate::node::check::check_model;
 use crate::node::context::Node;
 use crate::node::error::NodeError;
 use crate::node::journal::{Journal, PendingReveal};
-use crate::node::tick::{settle, Next};
 
 /// Assignment and finalization are cranked this many items per transaction.
 const CRANK_PAGE: u32 = 50;
@@ -37,12 +37,9 @@ pub async fn run(node: Node, backend: Backend) -> Result<(), NodeError> {
     let task = node.task().await?;
     node.ensure_joined(&task).await?;
     let journal = Journal::open(node.config.state_dir.join("journal"))?;
-    let mut blocks = node.follow_blocks();
+    let pace = node.follow_blocks().pace(node.poll());
     let mut validator = Validator { node, backend, journal, shards: BTreeMap::new() };
-    while !settle("validator", validator.tick().await)? {
-        blocks.next(validator.node.poll()).await;
-    }
-    Ok(())
+    run_steps("validator", pace, &mut validator).await
 }
 
 struct Validator {
@@ -369,6 +366,15 @@ fn random_lie(measured: u32, outlier_bound: u32, draw: u32) -> u32 {
                 above_start + (x - below)
             }
         }
+    }
+}
+
+/// One step per block (or per `poll_ms` when none is heard of).
+impl arena_retry::Step for Validator {
+    type Error = NodeError;
+
+    async fn step(&mut self) -> Result<Next, NodeError> {
+        self.tick().await
     }
 }
 

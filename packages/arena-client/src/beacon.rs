@@ -12,8 +12,9 @@ use std::path::{Path, PathBuf};
 
 use arena_types::market::commitment::beacon_value;
 
+use arena_config::{read_private_file, write_private_file_new};
+
 use crate::error::ClientError;
-use crate::keys::{read_private_file, write_private_file_new};
 
 /// A beacon secret. Its `Debug` never shows the bytes.
 #[derive(Clone, PartialEq, Eq)]

@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use arena_retry::{Backoff, Outcome, Pace};
 use futures::{SinkExt, StreamExt};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -14,9 +15,9 @@ use tokio_tungstenite::tungstenite::Message;
 
 const SUBSCRIBE: &str =
     r#"{"jsonrpc":"2.0","id":1,"method":"subscribe","params":{"query":"tm.event='NewBlockHeader'"}}"#;
-/// Reconnection delays: from this, doubling up to [`MAX_RECONNECT_DELAY`].
-const FIRST_RECONNECT_DELAY: Duration = Duration::from_millis(200);
-const MAX_RECONNECT_DELAY: Duration = Duration::from_secs(5);
+/// Reconnection delays: 200 ms doubling up to 5 s, for as long as the follower lives; a
+/// subscription that delivered blocks starts the curve again.
+const RECONNECT: Backoff = Backoff::forever(Duration::from_millis(200), Duration::from_secs(5));
 
 /// What woke a [`Blocks::next`] wait.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,6 +61,27 @@ impl Blocks {
     }
 }
 
+/// A loop that steps once per block: each wait ends at the next block, or after `fallback` when
+/// none comes (a node without a websocket, a chain that halted), successes and failures alike: a
+/// step that failed is tried again on the next block, which is when the chain may have changed.
+pub struct PerBlock {
+    blocks: Blocks,
+    fallback: Duration,
+}
+
+impl Blocks {
+    /// Paces a [`run_steps`](arena_retry::run_steps) loop by these blocks.
+    pub fn pace(self, fallback: Duration) -> PerBlock {
+        PerBlock { blocks: self, fallback }
+    }
+}
+
+impl Pace for PerBlock {
+    async fn wait(&mut self, _after: Outcome) {
+        self.blocks.next(self.fallback).await;
+    }
+}
+
 impl Drop for Blocks {
     fn drop(&mut self) {
         if let Some(task) = &self.task {
@@ -76,16 +98,15 @@ fn websocket_url(rpc_url: &str) -> Option<String> {
 }
 
 async fn follow(url: String, latest: watch::Sender<u64>) {
-    let mut delay = FIRST_RECONNECT_DELAY;
+    let mut delays = RECONNECT.delays();
     loop {
         match subscribe(&url, &latest).await {
             // A subscription that delivered blocks was healthy: reconnect quickly.
-            Ok(true) => delay = FIRST_RECONNECT_DELAY,
+            Ok(true) => delays = RECONNECT.delays(),
             Ok(false) => {}
             Err(e) => tracing::debug!(%url, error = %e, "block subscription dropped"),
         }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(MAX_RECONNECT_DELAY);
+        tokio::time::sleep(delays.next().unwrap_or(RECONNECT.max)).await;
     }
 }
 

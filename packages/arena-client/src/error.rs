@@ -1,5 +1,6 @@
 //! The client's one error type. Messages name what failed and what to do about it.
 
+use arena_retry::{Classify, ErrorClass};
 use thiserror::Error;
 
 /// Cosmos SDK error codes (codespace `sdk`) the client reacts to.
@@ -48,17 +49,34 @@ pub enum ClientError {
     Manifest { path: std::path::PathBuf, reason: String },
 }
 
-impl ClientError {
-    /// Whether sending the same request again may succeed: a node that restarts, or a sequence
-    /// that another transaction of the same account advanced in the meantime.
-    pub fn is_retryable(&self) -> bool {
+/// What is transient when talking to the chain, decided here for every caller (the retry of one
+/// request, the relayer's and the nodes' loops).
+impl Classify for ClientError {
+    fn class(&self) -> ErrorClass {
         match self {
-            ClientError::NodeUnreachable { .. } | ClientError::InclusionTimeout { .. } => true,
-            ClientError::TxFailed { code, codespace, .. } => codespace == "sdk" && *code == sdk_code::WRONG_SEQUENCE,
-            _ => false,
+            // The node is away or restarting, the transaction may still land (query it before
+            // resending: the client does), or another transaction of the account took the
+            // sequence: the same request, signed again, may pass.
+            ClientError::NodeUnreachable { .. } | ClientError::InclusionTimeout { .. } => ErrorClass::Transient,
+            e if e.is_sequence_mismatch() => ErrorClass::Transient,
+            // The chain refused this request (a contract error, a phase not open, an answer that
+            // does not decode): the same bytes will not pass, but the chain moves on.
+            ClientError::TxFailed { .. }
+            | ClientError::Simulation(_)
+            | ClientError::Query(_)
+            | ClientError::Decode(_) => ErrorClass::Refused,
+            // A person must act: fund the account, raise the gas price, fix the key or config.
+            ClientError::AccountNotFound { .. }
+            | ClientError::InsufficientFee { .. }
+            | ClientError::InsufficientFunds { .. }
+            | ClientError::Key(_)
+            | ClientError::Config(_)
+            | ClientError::Manifest { .. } => ErrorClass::Fatal,
         }
     }
+}
 
+impl ClientError {
     /// The sequence in the account's signature was stale; refetch it and sign again.
     pub fn is_sequence_mismatch(&self) -> bool {
         matches!(self, ClientError::TxFailed { code, codespace, .. } if codespace == "sdk" && *code == sdk_code::WRONG_SEQUENCE)
@@ -110,7 +128,7 @@ mod tests {
         assert_eq!(simulation.expected_sequence(), Some(1));
 
         let broadcast = failed(32, "sdk", "account sequence mismatch, expected 17, got 15: incorrect account sequence");
-        assert!(broadcast.is_sequence_mismatch() && broadcast.is_retryable());
+        assert!(broadcast.is_sequence_mismatch() && broadcast.is_transient());
         assert_eq!(broadcast.expected_sequence(), Some(17));
     }
 
@@ -131,6 +149,36 @@ mod tests {
         ] {
             assert!(!err.is_sequence_mismatch(), "{err}");
             assert_eq!(err.expected_sequence(), None, "{err}");
+        }
+    }
+
+    #[test]
+    fn each_error_has_one_class() {
+        let unreachable = ClientError::NodeUnreachable { url: "http://127.0.0.1:1".into(), reason: "refused".into() };
+        let timeout = ClientError::InclusionTimeout { txhash: "AB".into(), secs: 30 };
+        let stale = ClientError::Simulation(SIMULATION_LOG.into());
+        for e in [unreachable, timeout, stale, failed(32, "sdk", "account sequence mismatch")] {
+            assert_eq!(e.class(), ErrorClass::Transient, "{e}");
+        }
+        let refused = [
+            failed(5, "wasm", "execute wasm contract failed: the commit phase has not begun"),
+            ClientError::Simulation("out of gas".into()),
+            ClientError::Query("NotFound: no such contract".into()),
+            ClientError::Decode("unexpected end of input".into()),
+        ];
+        for e in refused {
+            assert_eq!(e.class(), ErrorClass::Refused, "{e}");
+        }
+        let fatal = [
+            ClientError::AccountNotFound { address: "inj1x".into() },
+            ClientError::InsufficientFee { raw_log: "fee".into() },
+            ClientError::InsufficientFunds { address: "inj1x".into(), raw_log: "spendable".into() },
+            ClientError::Key("bad".into()),
+            ClientError::Config("bad".into()),
+            ClientError::Manifest { path: "m.json".into(), reason: "missing".into() },
+        ];
+        for e in fatal {
+            assert_eq!(e.class(), ErrorClass::Fatal, "{e}");
         }
     }
 }

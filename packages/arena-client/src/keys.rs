@@ -2,12 +2,13 @@
 //! `cosmrs` signs with); injectived accepts them beside its own eth_secp256k1 keys.
 
 use std::fmt;
-use std::path::Path;
 
 use cosmrs::bip32;
 use cosmrs::crypto::secp256k1::SigningKey;
 use cosmrs::crypto::PublicKey;
 use cosmrs::AccountId;
+
+use arena_config::{KeySource, Secret};
 
 use crate::error::ClientError;
 
@@ -37,19 +38,15 @@ impl Signer {
         Self::from_signing_key(key, bech32_prefix)
     }
 
-    /// Reads a key file holding either a mnemonic (account 0 is used) or a hex secret key.
-    /// The file must not be readable by group or others: a key that others can read is refused.
-    pub fn from_key_file(path: &Path, bech32_prefix: &str) -> Result<Self, ClientError> {
-        let shown = path.display();
-        let text = read_private_file(path).map_err(|e| ClientError::Key(format!("key file {e}")))?;
-        Self::from_secret_text(&text, bech32_prefix).map_err(|e| ClientError::Key(format!("key file {shown}: {e}")))
-    }
-
-    /// Reads the key from an environment variable holding a mnemonic or a hex secret key.
-    pub fn from_env(var: &str, bech32_prefix: &str) -> Result<Self, ClientError> {
-        let text =
-            std::env::var(var).map_err(|_| ClientError::Key(format!("environment variable {var} is not set")))?;
-        Self::from_secret_text(&text, bech32_prefix).map_err(|e| ClientError::Key(format!("${var}: {e}")))
+    /// The key a config names: a key file (refused if group or others can read it) or an
+    /// environment variable holding a mnemonic (account 0) or a hex secret key, or a devnet
+    /// account. Errors name the source, never the secret.
+    pub fn from_source(source: &KeySource, bech32_prefix: &str) -> Result<Self, ClientError> {
+        let described = |e: String| ClientError::Key(format!("{}: {e}", source.describe()));
+        match source.read().map_err(described)? {
+            Secret::Text(text) => Self::from_secret_text(&text, bech32_prefix).map_err(|e| described(e.to_string())),
+            Secret::DevnetAccount(index) => Self::from_mnemonic(DEVNET_MNEMONIC, index, bech32_prefix),
+        }
     }
 
     fn from_secret_text(text: &str, bech32_prefix: &str) -> Result<Self, ClientError> {
@@ -82,36 +79,6 @@ impl Signer {
     pub(crate) fn signing_key(&self) -> &SigningKey {
         &self.key
     }
-}
-
-/// Reads a file that holds a secret, refusing it if group or others may read it. The error
-/// names the file and says how to fix it.
-pub(crate) fn read_private_file(path: &Path) -> Result<String, String> {
-    let shown = path.display();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path).map_err(|e| format!("{shown}: cannot read it: {e}"))?.permissions().mode();
-        if mode & 0o077 != 0 {
-            return Err(format!("{shown} is readable by others (mode {:o}); run `chmod 600 {shown}`", mode & 0o777));
-        }
-    }
-    std::fs::read_to_string(path).map_err(|e| format!("{shown}: cannot read it: {e}"))
-}
-
-/// Writes a secret to a new file of mode 0600 and syncs it to disk; an existing file is never
-/// replaced (it may be another task's secret). The error names the file.
-pub(crate) fn write_private_file_new(path: &Path, text: &str) -> Result<(), String> {
-    use std::io::Write;
-    let shown = path.display();
-    let err = |e: std::io::Error| format!("{shown}: cannot write it: {e}");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(err)?;
-    file.write_all(text.as_bytes()).map_err(err)?;
-    file.sync_all().map_err(err)
 }
 
 /// The secret key of account `index` of a BIP39 mnemonic on `m/44'/118'/0'/0/index`, for
@@ -208,11 +175,11 @@ mod tests {
         let path = dir.path().join("key");
         std::fs::write(&path, "07".repeat(32)).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let err = Signer::from_key_file(&path, "inj").unwrap_err();
+        let err = Signer::from_source(&KeySource::File(path.clone()), "inj").unwrap_err();
         assert!(matches!(err, ClientError::Key(ref m) if m.contains("chmod 600")), "{err}");
 
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-        let ok = Signer::from_key_file(&path, "inj").unwrap();
+        let ok = Signer::from_source(&KeySource::File(path.clone()), "inj").unwrap();
         assert_eq!(ok.address(), Signer::from_secret_bytes(&[7u8; 32], "inj").unwrap().address());
     }
 }

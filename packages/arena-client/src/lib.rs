@@ -14,6 +14,9 @@ a Cosmos SDK chain with CosmWasm over gRPC, built on `cosmrs` and `tonic`.
 - [`shard`]: hidden evaluation shards (ChaCha20-Poly1305) and the creator's [`EvaluationKeys`];
   [`MarketClient::reveal_due_evaluation_key`] reveals the key that is due.
 - [`Blocks`]: new blocks as the node commits them (CometBFT websocket), for once-per-block loops.
+- Failures: [`ClientError`] implements [`arena_retry::Classify`]: what is transient when
+  talking to the chain is decided there, once; [`retry`] and [`Backoff`] are re-exported.
+- Keys come from an [`arena_config::KeySource`] ([`Signer::from_source`]).
 
 Every failure is a [`ClientError`] whose message says what happened and what to do.
 */
@@ -26,21 +29,22 @@ mod error;
 mod keys;
 pub mod manifest;
 mod market;
-mod retry;
 pub mod shard;
 mod tx;
 
 pub use beacon::BeaconSecret;
-pub use blocks::{Blocks, Wake};
+pub use blocks::{Blocks, PerBlock, Wake};
 pub use client::Client;
 pub use config::{ChainConfig, GasPrice};
 pub use error::ClientError;
 pub use keys::{derive_secret_key, Signer, COSMOS_COIN_TYPE, DEVNET_MNEMONIC};
 pub use manifest::Manifest;
 pub use market::{BeaconStep, KeyStep, MarketClient};
-pub use retry::{default_backoff, retry};
 pub use shard::EvaluationKeys;
 pub use tx::{Event, TxOutcome};
 
 /// Re-exported so callers build messages and coins with the same `cosmrs` version as the client.
 pub use cosmrs;
+
+pub use arena_config::KeySource;
+pub use arena_retry::{retry, Backoff, Classify, ErrorClass};

@@ -21,8 +21,9 @@ use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::ChaCha20Poly1305;
 use thiserror::Error;
 
+use arena_config::{read_private_file, write_private_file_new};
+
 use crate::error::ClientError;
-use crate::keys::{read_private_file, write_private_file_new};
 
 /// The domain tag that starts every shard's associated data.
 pub const SHARD_AAD_TAG: &[u8] = b"arena-eval-shard";

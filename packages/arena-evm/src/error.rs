@@ -3,6 +3,7 @@
 use alloy::primitives::{SignatureError, B256};
 use alloy::providers::PendingTransactionError;
 use alloy::transports::{RpcError, TransportError};
+use arena_retry::{Classify, ErrorClass};
 
 use crate::bindings::{ArenaSettlement::ArenaSettlementErrors, ArenaToken::ArenaTokenErrors};
 
@@ -85,34 +86,39 @@ pub enum EvmError {
     Contract(#[source] alloy::contract::Error),
 }
 
-impl EvmError {
-    /// Whether trying the same operation again later may succeed: the node was unreachable, rate
-    /// limited or behind, a nonce raced, or a receipt did not come in time. Reverts, conflicts and
-    /// configuration errors are not retryable.
-    pub fn is_retryable(&self) -> bool {
+/// What is transient on the EVM side: the node unreachable, rate limited (429) or failing (5xx),
+/// a nonce or price race, a receipt that did not come in time (the transaction may still land:
+/// the caller re-reads the chain), or the period's mint allowance spent (the same post passes in a
+/// later period). A wrong chain, URL or signer needs an operator. Reverts, conflicts and other
+/// RPC answers are refused: that request will not pass, the next pass looks afresh.
+impl Classify for EvmError {
+    fn class(&self) -> ErrorClass {
         match self {
-            Self::Rpc(error) => transport_is_retryable(error),
-            Self::Pending { source, .. } => match source {
-                PendingTransactionError::TransportError(error) => transport_is_retryable(error),
-                // A timeout, or the provider's watcher task went away: the transaction may still land;
-                // the caller re-reads the chain and tries again.
-                _ => true,
-            },
-            // The period's mint allowance is spent: the same post succeeds in a later period.
-            Self::Settlement(ArenaSettlementErrors::MintRateExceeded(_)) => true,
-            Self::Settlement(_)
+            Self::Rpc(error) if transport_is_transient(error) => ErrorClass::Transient,
+            Self::Pending { source: PendingTransactionError::TransportError(error), .. } => {
+                if transport_is_transient(error) {
+                    ErrorClass::Transient
+                } else {
+                    ErrorClass::Refused
+                }
+            }
+            // A timeout, or the provider's watcher task went away.
+            Self::Pending { .. } => ErrorClass::Transient,
+            Self::Settlement(ArenaSettlementErrors::MintRateExceeded(_)) => ErrorClass::Transient,
+            Self::WrongChain { .. } | Self::InvalidRpcUrl { .. } | Self::Sign(_) => ErrorClass::Fatal,
+            Self::Rpc(_)
+            | Self::Settlement(_)
             | Self::Token(_)
             | Self::Reverted { .. }
             | Self::ConflictingBatch { .. }
-            | Self::WrongChain { .. }
-            | Self::InvalidRpcUrl { .. }
             | Self::NotDeployed { .. }
             | Self::Unrecoverable { .. }
-            | Self::Sign(_)
-            | Self::Contract(_) => false,
+            | Self::Contract(_) => ErrorClass::Refused,
         }
     }
+}
 
+impl EvmError {
     /// Classifies a failed contract call: revert data becomes the contract's typed error.
     pub(crate) fn from_call(error: alloy::contract::Error) -> Self {
         if let Some(decoded) = error.as_decoded_interface_error::<ArenaSettlementErrors>() {
@@ -136,10 +142,10 @@ impl From<TransportError> for EvmError {
 
 /// JSON-RPC error messages that mean "send again with a fresh nonce or price", across geth, reth
 /// and anvil.
-const RETRYABLE_MESSAGES: [&str; 4] =
+const TRANSIENT_MESSAGES: [&str; 4] =
     ["nonce too low", "replacement transaction underpriced", "already known", "header not found"];
 
-fn transport_is_retryable(error: &TransportError) -> bool {
+fn transport_is_transient(error: &TransportError) -> bool {
     match error {
         RpcError::Transport(kind) => {
             if kind.is_non_retryable() {
@@ -154,7 +160,7 @@ fn transport_is_retryable(error: &TransportError) -> bool {
         RpcError::ErrorResp(payload) => {
             payload.as_revert_data().is_none()
                 && (payload.is_retry_err()
-                    || RETRYABLE_MESSAGES.iter().any(|m| payload.message.to_ascii_lowercase().contains(m)))
+                    || TRANSIENT_MESSAGES.iter().any(|m| payload.message.to_ascii_lowercase().contains(m)))
         }
         RpcError::NullResp => true,
         _ => false,
@@ -172,25 +178,29 @@ mod tests {
     }
 
     #[test]
-    fn unreachable_node_and_server_errors_are_retryable() {
-        assert!(EvmError::Rpc(TransportErrorKind::custom_str("connection refused")).is_retryable());
-        assert!(EvmError::Rpc(TransportErrorKind::http_error(503, String::new())).is_retryable());
-        assert!(EvmError::Rpc(TransportErrorKind::http_error(429, String::new())).is_retryable());
-        assert!(EvmError::Rpc(RpcError::NullResp).is_retryable());
+    fn unreachable_node_and_server_errors_are_transient() {
+        assert!(EvmError::Rpc(TransportErrorKind::custom_str("connection refused")).is_transient());
+        assert!(EvmError::Rpc(TransportErrorKind::http_error(503, String::new())).is_transient());
+        assert!(EvmError::Rpc(TransportErrorKind::http_error(429, String::new())).is_transient());
+        assert!(EvmError::Rpc(RpcError::NullResp).is_transient());
     }
 
     #[test]
-    fn client_errors_and_explicitly_final_transport_errors_are_not_retryable() {
-        assert!(!EvmError::Rpc(TransportErrorKind::http_error(401, String::new())).is_retryable());
-        assert!(!EvmError::Rpc(TransportErrorKind::non_retryable_str("bad TLS")).is_retryable());
+    fn client_errors_and_explicitly_final_transport_errors_are_not_transient() {
+        assert!(!EvmError::Rpc(TransportErrorKind::http_error(401, String::new())).is_transient());
+        assert!(!EvmError::Rpc(TransportErrorKind::non_retryable_str("bad TLS")).is_transient());
     }
 
     #[test]
-    fn nonce_races_are_retryable_and_reverts_are_not() {
-        assert!(error_response(-32000, "nonce too low").is_retryable());
-        assert!(error_response(-32000, "replacement transaction underpriced").is_retryable());
-        assert!(!error_response(3, "execution reverted").is_retryable());
-        assert!(!EvmError::Reverted { tx_hash: B256::ZERO, block_number: Some(1) }.is_retryable());
-        assert!(!EvmError::ConflictingBatch { batch_id: 1, posted: B256::ZERO, ours: B256::ZERO }.is_retryable());
+    fn nonce_races_are_transient_and_reverts_refused() {
+        assert!(error_response(-32000, "nonce too low").is_transient());
+        assert!(error_response(-32000, "replacement transaction underpriced").is_transient());
+        assert!(!error_response(3, "execution reverted").is_transient());
+        assert!(!EvmError::Reverted { tx_hash: B256::ZERO, block_number: Some(1) }.is_transient());
+        assert_eq!(
+            EvmError::ConflictingBatch { batch_id: 1, posted: B256::ZERO, ours: B256::ZERO }.class(),
+            ErrorClass::Refused
+        );
+        assert_eq!(EvmError::WrongChain { expected: 84532, actual: 1 }.class(), ErrorClass::Fatal);
     }
 }

@@ -7,8 +7,8 @@
 //!   implementation, and the signer ordering `postBatch` requires.
 //! - [`EvmClient`]: one signer's connection to a deployed settlement contract, over alloy's
 //!   `DynProvider`: deploy, post, claim, the attester timelock and reads.
-//! - [`EvmError`]: every failure, with revert data decoded into the contracts' custom errors and an
-//!   [`EvmError::is_retryable`] predicate for the relayer's settlement loop.
+//! - [`EvmError`]: every failure, with revert data decoded into the contracts' custom errors, and
+//!   its [`arena_retry::Classify`] impl: which failures are transient, refused or fatal.
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod attest;

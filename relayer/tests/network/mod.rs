@@ -16,6 +16,8 @@ use alloy::rpc::types::Filter;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolEvent;
 use arena_client::{Client, Signer};
+use arena_config::relayer::{Config, CosmosConfig, EvmSection, GrpcConfig, RelayConfig, TelemetryConfig};
+use arena_config::KeySource;
 use arena_evm::bindings::ArenaSettlement::BatchPosted;
 use arena_evm::{EvmClient, EvmConfig};
 use arena_types::settlement::msg::{
@@ -109,47 +111,32 @@ impl Harness {
             (p[0], p[1])
         });
         let chain = self.network.chain_config();
-        let config = format!(
-            r#"[cosmos]
-chain_id = "{chain_id}"
-grpc_url = "{grpc_url}"
-bech32_prefix = "{prefix}"
-gas_price = "{gas_price}"
-bridge = "{bridge}"
-operator_key = {{ file = "{operator_key}" }}
-
-[evm]
-rpc_url = "{rpc}"
-chain_id = {CHAIN_ID}
-settlement = "{settlement}"
-attester_key = {{ file = "{attester_key}" }}
-confirmations = 2
-poll_interval_ms = 100
-
-[relay]
-poll_interval_ms = 300
-seal = {seal}
-
-[grpc]
-listen = "127.0.0.1:{grpc}"
-
-[telemetry]
-enabled = {metrics_on}
-listen = "127.0.0.1:{metrics}"
-"#,
-            metrics_on = !self.metrics_off.contains(&index),
-            chain_id = chain.chain_id,
-            grpc_url = chain.grpc_url,
-            prefix = chain.bech32_prefix,
-            gas_price = chain.gas_price,
-            bridge = self.bridge,
-            operator_key = operator_key.display(),
-            rpc = self.network.evm_rpc_url(),
-            settlement = self.settlement.to_checksum(None),
-            attester_key = attester_key.display(),
-        );
+        let config = Config {
+            cosmos: CosmosConfig {
+                chain_id: Some(chain.chain_id),
+                grpc_url: Some(chain.grpc_url),
+                bech32_prefix: Some(chain.bech32_prefix),
+                gas_price: Some(chain.gas_price.to_string()),
+                bridge: Some(self.bridge.clone()),
+                ..CosmosConfig::new(KeySource::File(operator_key))
+            },
+            evm: EvmSection {
+                rpc_url: Some(self.network.evm_rpc_url()),
+                chain_id: CHAIN_ID,
+                settlement: Some(self.settlement.to_checksum(None)),
+                confirmations: 2,
+                poll_interval_ms: 100,
+                ..EvmSection::new(KeySource::File(attester_key))
+            },
+            relay: RelayConfig { poll_interval_ms: 300, seal, ..RelayConfig::default() },
+            grpc: GrpcConfig { listen: ([127, 0, 0, 1], grpc).into() },
+            telemetry: TelemetryConfig {
+                enabled: !self.metrics_off.contains(&index),
+                listen: ([127, 0, 0, 1], metrics).into(),
+            },
+        };
         let path = dir.join("relayer.toml");
-        std::fs::write(&path, config).unwrap();
+        arena_config::save(&path, &config).unwrap();
         path
     }
 

@@ -5,6 +5,12 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use arena_config::relayer::{Config as RelayerConfig, GrpcConfig, TelemetryConfig};
+use arena_config::worker::{
+    NodeConfig, NodeRole, TrainerAdversary, TrainerConfig, ValidatorAdversary, ValidatorConfig,
+};
+use arena_config::KeySource;
+
 use crate::accounts;
 use crate::error::TestnetError;
 use crate::process::Service;
@@ -19,7 +25,7 @@ pub struct Trainer {
     pub epochs: usize,
     pub learning_rate: f32,
     pub seed: u64,
-    pub adversary: Option<&'static str>,
+    pub adversary: Option<TrainerAdversary>,
 }
 
 /// The five trainers. The weak one trains logistic regression for one epoch at a tiny learning
@@ -66,7 +72,7 @@ pub const TRAINERS: [Trainer; 5] = [
         epochs: 8,
         learning_rate: 3e-3,
         seed: 9,
-        adversary: Some("copycat"),
+        adversary: Some(TrainerAdversary::Copycat),
     },
     Trainer {
         name: "trainer-thief",
@@ -75,7 +81,7 @@ pub const TRAINERS: [Trainer; 5] = [
         epochs: 10,
         learning_rate: 3e-3,
         seed: 10,
-        adversary: Some("eval-thief"),
+        adversary: Some(TrainerAdversary::EvalThief),
     },
 ];
 
@@ -116,44 +122,53 @@ pub fn sibling_binary(name: &str) -> Result<PathBuf, TestnetError> {
     candidates.iter().find(|p| p.is_file()).cloned().ok_or(TestnetError::ToolMissing {
         tool: "worker or relayer binary",
         path: candidates[0].clone(),
-        hint: "Build it first: cargo build -p gpu-worker -p arena-relayer",
+        hint: "Build it first: cargo build -p gpu-worker -p arena-relayer -p arena-explorer",
     })
 }
 
-/// Writes a node's config and starts `gpu-worker run` with it; logs go to `<dir>/<name>.log`.
+/// Writes a node's config (every demo node stakes 5 ARENA, keeps its state in `<dir>/<name>` and
+/// signs with its devnet account; `configure` sets the role's section) and starts `gpu-worker run`
+/// with it; logs go to `<dir>/<name>.log`.
 pub fn start_node(
     dir: &Path,
     manifest: &Path,
     task_id: u64,
     name: &str,
     account: u32,
-    role: &str,
-    role_section: &str,
+    role: NodeRole,
+    configure: impl FnOnce(&mut NodeConfig),
 ) -> Result<Service, TestnetError> {
+    let mut node = NodeConfig {
+        stake: Some(5_000_000),
+        data_root: repo::root(),
+        poll_ms: 400,
+        ..NodeConfig::new(manifest.into(), task_id, role, dir.join(name), KeySource::DevnetAccount(account))
+    };
+    configure(&mut node);
     let config = dir.join(format!("{name}.toml"));
-    let text = format!(
-        "# {name}: written by `testnet demo`\nmanifest = {manifest:?}\ntask_id = {task_id}\nrole = \"{role}\"\n\
-         stake = 5000000\nstate_dir = {state:?}\ndata_root = {root:?}\npoll_ms = 400\n\n[key]\ndevnet_account = {account}\n\n{role_section}",
-        state = dir.join(name),
-        root = repo::root(),
-    );
-    std::fs::write(&config, text).map_err(TestnetError::io(format!("writing {}", config.display())))?;
+    write_config(&config, &node)?;
     let mut command = Command::new(sibling_binary("gpu-worker")?);
     command.args(["run", "--config"]).arg(&config);
     Service::spawn("gpu-worker", command, dir.join(format!("{name}.log")), dir.join(format!("{name}.pid")))
 }
 
-pub fn trainer_section(t: &Trainer) -> String {
-    let adversary = t.adversary.map(|a| format!("adversary = \"{a}\"\n")).unwrap_or_default();
-    format!(
-        "[trainer]\nmodel = \"{}\"\nepochs = {}\nbatch_size = 64\nlearning_rate = {}\noptimizer = \"adam\"\nseed = {}\n{adversary}\n",
-        t.model, t.epochs, t.learning_rate, t.seed
-    )
+/// The `[trainer]` section of a cast member.
+pub fn trainer_config(t: &Trainer) -> TrainerConfig {
+    TrainerConfig {
+        model: t.model.into(),
+        epochs: t.epochs,
+        batch_size: 64,
+        learning_rate: t.learning_rate,
+        optimizer: "adam".into(),
+        seed: t.seed,
+        public_url: None,
+        adversary: t.adversary,
+    }
 }
 
-pub fn validator_section(v: &Validator) -> String {
-    let adversary = if v.dishonest { "adversary = \"random\"\n" } else { "" };
-    format!("[validator]\ncrank = true\n{adversary}")
+/// The `[validator]` section of a cast member.
+pub fn validator_config(v: &Validator) -> ValidatorConfig {
+    ValidatorConfig { crank: true, adversary: v.dishonest.then_some(ValidatorAdversary::Random) }
 }
 
 /// One relayer's listen ports.
@@ -183,19 +198,48 @@ pub fn start_relayer(
     write_secret(&attester, accounts::EVM_KEYS[evm])?;
     let free = crate::process::free_ports(2)?;
     let ports = RelayerPorts { grpc: free[0], metrics: free[1] };
+    let mut relayer =
+        RelayerConfig::from_manifest(manifest.into(), KeySource::File(operator), KeySource::File(attester));
+    relayer.cosmos.grpc_url = Some(cosmos_grpc.into());
+    relayer.evm.confirmations = 2;
+    relayer.evm.poll_interval_ms = 250;
+    relayer.relay.poll_interval_ms = 500;
+    relayer.grpc = GrpcConfig { listen: ([127, 0, 0, 1], ports.grpc).into() };
+    relayer.telemetry =
+        TelemetryConfig { listen: ([127, 0, 0, 1], ports.metrics).into(), ..TelemetryConfig::default() };
     let config = dir.join(format!("{name}.toml"));
-    let text = format!(
-        "# {name}: written by `testnet demo`\n[cosmos]\nmanifest = {manifest:?}\ngrpc_url = {cosmos_grpc:?}\noperator_key = {{ file = {operator:?} }}\n\n\
-         [evm]\nattester_key = {{ file = {attester:?} }}\nconfirmations = 2\npoll_interval_ms = 250\n\n\
-         [relay]\npoll_interval_ms = 500\n\n[grpc]\nlisten = \"127.0.0.1:{}\"\n\n[telemetry]\nlisten = \"127.0.0.1:{}\"\n",
-        ports.grpc, ports.metrics
-    );
-    std::fs::write(&config, text).map_err(TestnetError::io(format!("writing {}", config.display())))?;
+    write_config(&config, &relayer)?;
     let mut command = Command::new(sibling_binary("arena-relayer")?);
     command.args(["start", "--config"]).arg(&config);
     let service =
         Service::spawn("arena-relayer", command, dir.join(format!("{name}.log")), dir.join(format!("{name}.pid")))?;
     Ok((service, ports))
+}
+
+/// Starts `arena-explorer` for the deployment, reading the relayers at `relayer_grpc_urls`, on a
+/// free port; its pid and log sit in the network's home, so `testnet down` stops it with the
+/// network. Returns the service and the explorer's URL once it answers.
+pub fn start_explorer(
+    network_home: &Path,
+    manifest: &Path,
+    relayer_grpc_urls: &[String],
+) -> Result<(Service, String), TestnetError> {
+    let port = crate::process::free_ports(1)?[0];
+    let mut command = Command::new(sibling_binary("arena-explorer")?);
+    command.args(["--manifest"]).arg(manifest).args(["--listen", &format!("127.0.0.1:{port}")]);
+    for url in relayer_grpc_urls {
+        command.args(["--relayer", url]);
+    }
+    let mut service = Service::spawn(
+        "arena-explorer",
+        command,
+        crate::network::explorer_log_path(network_home),
+        crate::network::explorer_pid_path(network_home),
+    )?;
+    crate::process::wait_until(&mut service, "the explorer", std::time::Duration::from_secs(30), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    })?;
+    Ok((service, format!("http://127.0.0.1:{port}/")))
 }
 
 fn write_secret(path: &Path, secret: &str) -> Result<(), TestnetError> {
@@ -209,4 +253,10 @@ fn write_secret(path: &Path, secret: &str) -> Result<(), TestnetError> {
         .open(path)
         .map_err(TestnetError::io(format!("writing {}", path.display())))?;
     file.write_all(secret.as_bytes()).map_err(TestnetError::io(format!("writing {}", path.display())))
+}
+
+/// Writes a config file from its type, with a first line saying who wrote it.
+fn write_config(path: &Path, config: &impl serde::Serialize) -> Result<(), TestnetError> {
+    let text = format!("# written by `testnet demo`\n{}", arena_config::to_toml(config));
+    std::fs::write(path, text).map_err(TestnetError::io(format!("writing {}", path.display())))
 }

@@ -15,6 +15,8 @@ pub struct Report {
     /// Wall time of each stage, in order.
     pub stages: Vec<Stage>,
     pub totals: Totals,
+    /// Where the explorer served the run (it keeps serving with `--keep-running`).
+    pub explorer_url: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
