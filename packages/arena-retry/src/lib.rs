@@ -18,6 +18,8 @@ mod backoff;
 mod class;
 mod retry;
 mod steps;
+#[cfg(test)]
+mod testing;
 
 pub use backoff::{Backoff, Delays};
 pub use class::{Classify, ErrorClass};

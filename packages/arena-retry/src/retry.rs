@@ -34,22 +34,8 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::testing::Failure;
     use crate::ErrorClass;
-
-    #[derive(Debug, PartialEq)]
-    struct Failure(ErrorClass);
-
-    impl Display for Failure {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            write!(f, "{:?}", self.0)
-        }
-    }
-
-    impl Classify for Failure {
-        fn class(&self) -> ErrorClass {
-            self.0
-        }
-    }
 
     #[tokio::test(start_paused = true)]
     async fn transient_errors_are_retried_until_success() {

@@ -141,21 +141,7 @@ mod tests {
     use tokio::time::Instant;
 
     use super::*;
-
-    #[derive(Debug, PartialEq)]
-    struct Failure(ErrorClass);
-
-    impl Display for Failure {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            write!(f, "{:?}", self.0)
-        }
-    }
-
-    impl Classify for Failure {
-        fn class(&self) -> ErrorClass {
-            self.0
-        }
-    }
+    use crate::testing::Failure;
 
     /// A step that plays back a script of results and records when each step ran.
     struct Script {
