@@ -62,6 +62,14 @@ pub enum Error {
     #[error("model {model} expects {expected} input features but {data} has {found}")]
     InputSizeMismatch { model: String, expected: usize, data: String, found: usize },
 
+    /// A language model's `config.json` is missing, malformed, or disagrees with its tensors.
+    #[error("{path}: {reason}")]
+    ModelConfig { path: PathBuf, reason: String },
+
+    /// A token id is not below the model's vocabulary size.
+    #[error("{what}: token {token} at position {position} is out of range for a vocabulary of {vocab}")]
+    TokenOutOfRange { what: String, position: usize, token: u32, vocab: usize },
+
     /// A model spec string such as `mlp:128,64` could not be parsed.
     #[error("invalid model spec {spec:?}: {reason}")]
     ModelSpec { spec: String, reason: String },
@@ -106,6 +114,7 @@ impl Error {
                 | Error::InputSizeMismatch { .. }
                 | Error::LabelOutOfRange { .. }
                 | Error::ModelSpec { .. }
+                | Error::ModelConfig { .. }
         )
     }
 }

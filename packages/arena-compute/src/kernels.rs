@@ -3,22 +3,35 @@
 //! recorded many to a compute pass and many passes to a submission; wgpu orders the dispatches that
 //! share buffers.
 
+mod adamw;
+mod attention;
 mod batch;
+mod embedding;
 mod host;
+mod layernorm;
 mod layers;
+mod lm_host;
 mod matmul;
 mod optimizer;
 mod reduce;
+mod residual;
 
 use std::num::NonZeroU64;
 
+pub(crate) use adamw::{adamw, sum_squares, sum_squares_split};
+pub use adamw::{AdamWParams, SUM_SQUARES_GROUPS};
+pub(crate) use attention::{attn_apply, attn_grad_qkv, attn_grad_scores, attn_softmax, AttnShape};
 pub(crate) use batch::{advance, gather, GatherShape};
+pub(crate) use embedding::{embed, embed_pos_grad, embed_token_grad, EmbedShape};
+pub(crate) use layernorm::{layernorm, layernorm_backward, layernorm_param_grad, NormTensors};
 pub(crate) use layers::{act_backward, bias_act, bias_grad, softmax_xent};
+pub use lm_host::AdamWRun;
 pub(crate) use matmul::matmul;
 pub use matmul::{MatmulShape, MatmulVariant};
 pub use optimizer::OptimizerParams;
 pub(crate) use optimizer::{adam, sgd};
 pub(crate) use reduce::{sum_f32, sum_u32};
+pub(crate) use residual::{bias_add, bias_residual};
 
 use crate::device::Gpu;
 
@@ -37,6 +50,22 @@ pub(crate) enum Kernel {
     SumU32,
     Gather,
     Advance,
+    // The language model's (lm::): embedding.wgsl, layernorm.wgsl, attention.wgsl, residual.wgsl,
+    // adamw.wgsl.
+    Embed,
+    EmbedTokenGrad,
+    EmbedPosGrad,
+    LayerNorm,
+    LayerNormBackward,
+    LayerNormParamGrad,
+    AttnSoftmax,
+    AttnApply,
+    AttnGradScores,
+    AttnGradQkv,
+    BiasAdd,
+    BiasResidual,
+    SumSquares,
+    AdamW,
 }
 
 /// Invocations per workgroup of the element-wise kernels and of one level of a reduction.
@@ -81,6 +110,11 @@ impl Kernel {
             include_str!("kernels/linear.wgsl"),
             include_str!("kernels/batch.wgsl")
         );
+        const EMBEDDING: &str = concat!(include_str!("kernels/linear.wgsl"), include_str!("kernels/embedding.wgsl"));
+        const LAYERNORM: &str = include_str!("kernels/layernorm.wgsl");
+        const ATTENTION: &str = concat!(include_str!("kernels/linear.wgsl"), include_str!("kernels/attention.wgsl"));
+        const RESIDUAL: &str = concat!(include_str!("kernels/linear.wgsl"), include_str!("kernels/residual.wgsl"));
+        const ADAMW: &str = concat!(include_str!("kernels/linear.wgsl"), include_str!("kernels/adamw.wgsl"));
         let source = match self {
             Kernel::MatmulBlocked => MATMUL_BLOCKED,
             Kernel::MatmulTiled => MATMUL_TILED,
@@ -90,6 +124,11 @@ impl Kernel {
             Kernel::Sgd | Kernel::Adam => OPTIMIZER,
             Kernel::SumF32 | Kernel::SumU32 => REDUCE,
             Kernel::Gather | Kernel::Advance => BATCH,
+            Kernel::Embed | Kernel::EmbedTokenGrad | Kernel::EmbedPosGrad => EMBEDDING,
+            Kernel::LayerNorm | Kernel::LayerNormBackward | Kernel::LayerNormParamGrad => LAYERNORM,
+            Kernel::AttnSoftmax | Kernel::AttnApply | Kernel::AttnGradScores | Kernel::AttnGradQkv => ATTENTION,
+            Kernel::BiasAdd | Kernel::BiasResidual => RESIDUAL,
+            Kernel::SumSquares | Kernel::AdamW => ADAMW,
         };
         (wgsl_sizes() + source, self.entry())
     }
@@ -108,6 +147,20 @@ impl Kernel {
             Kernel::SumU32 => "sum_u32",
             Kernel::Gather => "gather",
             Kernel::Advance => "advance",
+            Kernel::Embed => "embed",
+            Kernel::EmbedTokenGrad => "embed_token_grad",
+            Kernel::EmbedPosGrad => "embed_pos_grad",
+            Kernel::LayerNorm => "layernorm",
+            Kernel::LayerNormBackward => "layernorm_backward",
+            Kernel::LayerNormParamGrad => "layernorm_param_grad",
+            Kernel::AttnSoftmax => "attn_softmax",
+            Kernel::AttnApply => "attn_apply",
+            Kernel::AttnGradScores => "attn_grad_scores",
+            Kernel::AttnGradQkv => "attn_grad_qkv",
+            Kernel::BiasAdd => "bias_add",
+            Kernel::BiasResidual => "bias_residual",
+            Kernel::SumSquares => "sum_squares",
+            Kernel::AdamW => "adamw",
         }
     }
 }

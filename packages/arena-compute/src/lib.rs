@@ -24,6 +24,7 @@ mod device;
 mod engine;
 mod error;
 pub mod kernels;
+pub mod lm;
 pub mod model;
 mod network;
 pub mod reference;

@@ -1,0 +1,341 @@
+//! The language model on the device: parameters, gradients and Adam moments in flat buffers (the
+//! weights' layout), every activation of a batch in its own buffer, and the forward, backward and
+//! optimizer ops recorded once per batch size and replayed each step. A step uploads the batch
+//! (tokens, targets, the token sort for the embedding gradient, and the step's learning rate and
+//! bias corrections) with `write_buffer` and submits one compute pass; nothing is read back
+//! until the caller asks for the loss or the weights.
+
+use std::collections::HashMap;
+
+use crate::device::Gpu;
+use crate::kernels::{self as k, AdamWParams, AttnShape, EmbedShape, MatmulShape, NormTensors, Op, Slice};
+use crate::model::Activation;
+use crate::Result;
+
+use super::reference::token_segments;
+use super::weights::GptWeights;
+
+/// One block's activations.
+struct BlockBufs {
+    mean1: wgpu::Buffer,
+    rstd1: wgpu::Buffer,
+    h1: wgpu::Buffer,
+    qkv: wgpu::Buffer,
+    p: wgpu::Buffer,
+    o: wgpu::Buffer,
+    x_mid: wgpu::Buffer,
+    mean2: wgpu::Buffer,
+    rstd2: wgpu::Buffer,
+    h2: wgpu::Buffer,
+    f: wgpu::Buffer,
+    g: wgpu::Buffer,
+}
+
+/// What only training needs.
+struct Optim {
+    params: AdamWParams,
+    grads: wgpu::Buffer,
+    m: wgpu::Buffer,
+    v: wgpu::Buffer,
+    /// Two ping-pong buffers for the squared-norm levels.
+    partial: [wgpu::Buffer; 2],
+    /// (lr, c1, c2) of the current step.
+    step: wgpu::Buffer,
+    /// Backward scratch: the residual stream's gradient, a LayerNorm's output gradient, the
+    /// attention output's, the MLP hidden layer's, the scores', the fused projection's.
+    dx: wgpu::Buffer,
+    dh: wgpu::Buffer,
+    dout: wgpu::Buffer,
+    dg: wgpu::Buffer,
+    ds: wgpu::Buffer,
+    dqkv: wgpu::Buffer,
+    order: wgpu::Buffer,
+    starts: wgpu::Buffer,
+}
+
+pub(crate) struct DeviceModel<'g> {
+    gpu: &'g Gpu,
+    weights: GptWeights,
+    /// Sequences per batch at most, and tokens per sequence.
+    capacity: usize,
+    t: usize,
+    params: wgpu::Buffer,
+    tokens: wgpu::Buffer,
+    targets: wgpu::Buffer,
+    /// resid[0] is the embedding, resid[l + 1] block l's output.
+    resid: Vec<wgpu::Buffer>,
+    blocks: Vec<BlockBufs>,
+    z: wgpu::Buffer,
+    mean_f: wgpu::Buffer,
+    rstd_f: wgpu::Buffer,
+    hf: wgpu::Buffer,
+    logits: wgpu::Buffer,
+    dlogits: wgpu::Buffer,
+    row_loss: wgpu::Buffer,
+    row_correct: wgpu::Buffer,
+    xent_state: wgpu::Buffer,
+    optim: Option<Optim>,
+    /// Ops per batch size: forward + loss, then (training) backward + optimizer.
+    ops: HashMap<usize, Vec<Op>>,
+}
+
+fn whole(buffer: &wgpu::Buffer) -> Slice<'_> {
+    Slice::new(buffer, 0, (buffer.size() / 4) as usize)
+}
+
+impl<'g> DeviceModel<'g> {
+    /// Buffers for batches of up to `capacity` sequences of `t` tokens; `train` adds gradients,
+    /// moments and the backward scratch.
+    pub(crate) fn new(
+        gpu: &'g Gpu,
+        weights: GptWeights,
+        capacity: usize,
+        t: usize,
+        train: Option<AdamWParams>,
+    ) -> Self {
+        let s = weights.spec;
+        let (d, n) = (s.d, capacity * t);
+        let f = |label: &str, floats: usize| gpu.storage_zeroed(label, (floats * 4) as u64);
+        let scores = capacity * s.heads * t * t;
+        let len = weights.layout.len;
+        let optim = train.map(|params| Optim {
+            params,
+            grads: f("grads", len),
+            m: f("moment1", len),
+            v: f("moment2", len),
+            partial: [f("norm partials", k::sum_squares_split(len).0), f("norm partials", k::sum_squares_split(len).0)],
+            step: f("step", 4),
+            dx: f("dx", n * d),
+            dh: f("dh", n * d),
+            dout: f("dout", n * d),
+            dg: f("dg", n * 4 * d),
+            ds: f("ds", scores),
+            dqkv: f("dqkv", n * 3 * d),
+            order: f("order", n),
+            starts: f("starts", s.vocab + 1),
+        });
+        DeviceModel {
+            gpu,
+            capacity,
+            t,
+            params: gpu.storage_init("params", bytemuck::cast_slice(&weights.params)),
+            tokens: f("tokens", n),
+            targets: f("targets", n),
+            resid: (0..=s.layers).map(|_| f("residual", n * d)).collect(),
+            blocks: (0..s.layers)
+                .map(|_| BlockBufs {
+                    mean1: f("mean1", n),
+                    rstd1: f("rstd1", n),
+                    h1: f("h1", n * d),
+                    qkv: f("qkv", n * 3 * d),
+                    p: f("attention", scores),
+                    o: f("attention out", n * d),
+                    x_mid: f("x mid", n * d),
+                    mean2: f("mean2", n),
+                    rstd2: f("rstd2", n),
+                    h2: f("h2", n * d),
+                    f: f("mlp pre", n * 4 * d),
+                    g: f("mlp gelu", n * 4 * d),
+                })
+                .collect(),
+            z: f("projection", n * d),
+            mean_f: f("mean f", n),
+            rstd_f: f("rstd f", n),
+            hf: f("hf", n * d),
+            logits: f("logits", n * s.vocab),
+            dlogits: f("dlogits", n * s.vocab),
+            row_loss: f("row loss", n),
+            row_correct: f("row correct", n),
+            xent_state: f("xent state", 4),
+            optim,
+            ops: HashMap::new(),
+            weights,
+        }
+    }
+
+    fn build(&self, b: usize) -> Vec<Op> {
+        let (gpu, variant) = (self.gpu, self.gpu.matmul_variant());
+        let s = self.weights.spec;
+        let l = &self.weights.layout;
+        let (d, t, v) = (s.d, self.t, s.vocab);
+        let n = b * self.t;
+        let w = |r: &std::ops::Range<usize>| Slice::new(&self.params, r.start, r.len());
+        let mm = |shape: MatmulShape, a: Slice, bm: Slice, c: Slice| k::matmul(gpu, variant, shape, a, bm, c);
+        let attn = AttnShape { b, t, heads: s.heads, hd: s.head_dim() };
+        let emb = EmbedShape { b, t, d, vocab: v, ctx: s.ctx };
+        let mut ops = vec![k::embed(gpu, emb, whole(&self.tokens), w(&l.wte), w(&l.wpe), whole(&self.resid[0]))];
+        for (i, (bl, a)) in l.blocks.iter().zip(&self.blocks).enumerate() {
+            let norm1 = NormTensors {
+                x: whole(&self.resid[i]),
+                w: w(&bl.ln_1_w),
+                mean: whole(&a.mean1),
+                rstd: whole(&a.rstd1),
+            };
+            let norm2 =
+                NormTensors { x: whole(&a.x_mid), w: w(&bl.ln_2_w), mean: whole(&a.mean2), rstd: whole(&a.rstd2) };
+            ops.extend([
+                k::layernorm(gpu, n, d, s.eps, norm1, w(&bl.ln_1_b), whole(&a.h1)),
+                mm(MatmulShape::nn(n, d, 3 * d), whole(&a.h1), w(&bl.attn_w), whole(&a.qkv)),
+                k::bias_add(gpu, n, 3 * d, w(&bl.attn_b), whole(&a.qkv)),
+                k::attn_softmax(gpu, attn, whole(&a.qkv), whole(&a.p)),
+                k::attn_apply(gpu, attn, whole(&a.qkv), whole(&a.p), whole(&a.o)),
+                mm(MatmulShape::nn(n, d, d), whole(&a.o), w(&bl.proj_w), whole(&self.z)),
+                k::bias_residual(gpu, n, d, whole(&self.resid[i]), whole(&self.z), w(&bl.proj_b), whole(&a.x_mid)),
+                k::layernorm(gpu, n, d, s.eps, norm2, w(&bl.ln_2_b), whole(&a.h2)),
+                mm(MatmulShape::nn(n, d, 4 * d), whole(&a.h2), w(&bl.fc_w), whole(&a.f)),
+                k::bias_act(gpu, n, 4 * d, Some(Activation::Gelu), w(&bl.fc_b), whole(&a.f), whole(&a.g)),
+                mm(MatmulShape::nn(n, 4 * d, d), whole(&a.g), w(&bl.mlp_proj_w), whole(&self.z)),
+                k::bias_residual(
+                    gpu,
+                    n,
+                    d,
+                    whole(&a.x_mid),
+                    whole(&self.z),
+                    w(&bl.mlp_proj_b),
+                    whole(&self.resid[i + 1]),
+                ),
+            ]);
+        }
+        let x_out = whole(&self.resid[s.layers]);
+        let norm_f = NormTensors { x: x_out, w: w(&l.ln_f_w), mean: whole(&self.mean_f), rstd: whole(&self.rstd_f) };
+        ops.extend([
+            k::layernorm(gpu, n, d, s.eps, norm_f, w(&l.ln_f_b), whole(&self.hf)),
+            mm(MatmulShape::nt(n, d, v), whole(&self.hf), w(&l.wte), whole(&self.logits)),
+            k::softmax_xent(
+                gpu,
+                n,
+                v,
+                n,
+                whole(&self.logits),
+                whole(&self.targets),
+                whole(&self.dlogits),
+                whole(&self.row_loss),
+                whole(&self.row_correct),
+                whole(&self.xent_state),
+            ),
+        ]);
+        let Some(o) = &self.optim else { return ops };
+        let g = |r: &std::ops::Range<usize>| Slice::new(&o.grads, r.start, r.len());
+        ops.extend([
+            mm(MatmulShape::tn(v, n, d), whole(&self.dlogits), whole(&self.hf), g(&l.wte)),
+            mm(MatmulShape::nn(n, v, d), whole(&self.dlogits), w(&l.wte), whole(&o.dh)),
+            k::layernorm_backward(gpu, n, d, norm_f, whole(&o.dh), whole(&o.dx), false),
+            k::layernorm_param_grad(gpu, n, d, norm_f, whole(&o.dh), g(&l.ln_f_w), g(&l.ln_f_b)),
+        ]);
+        for (i, (bl, a)) in l.blocks.iter().zip(&self.blocks).enumerate().rev() {
+            let norm1 = NormTensors {
+                x: whole(&self.resid[i]),
+                w: w(&bl.ln_1_w),
+                mean: whole(&a.mean1),
+                rstd: whole(&a.rstd1),
+            };
+            let norm2 =
+                NormTensors { x: whole(&a.x_mid), w: w(&bl.ln_2_w), mean: whole(&a.mean2), rstd: whole(&a.rstd2) };
+            let (dx, dh, dg, dqkv) = (whole(&o.dx), whole(&o.dh), whole(&o.dg), whole(&o.dqkv));
+            ops.extend([
+                mm(MatmulShape::tn(4 * d, n, d), whole(&a.g), dx, g(&bl.mlp_proj_w)),
+                k::bias_grad(gpu, n, d, dx, g(&bl.mlp_proj_b)),
+                mm(MatmulShape::nt(n, d, 4 * d), dx, w(&bl.mlp_proj_w), dg),
+                k::act_backward(gpu, n, 4 * d, Some(Activation::Gelu), whole(&a.f), whole(&a.g), dg),
+                mm(MatmulShape::tn(d, n, 4 * d), whole(&a.h2), dg, g(&bl.fc_w)),
+                k::bias_grad(gpu, n, 4 * d, dg, g(&bl.fc_b)),
+                mm(MatmulShape::nt(n, 4 * d, d), dg, w(&bl.fc_w), dh),
+                k::layernorm_backward(gpu, n, d, norm2, dh, dx, true),
+                k::layernorm_param_grad(gpu, n, d, norm2, dh, g(&bl.ln_2_w), g(&bl.ln_2_b)),
+                mm(MatmulShape::tn(d, n, d), whole(&a.o), dx, g(&bl.proj_w)),
+                k::bias_grad(gpu, n, d, dx, g(&bl.proj_b)),
+                mm(MatmulShape::nt(n, d, d), dx, w(&bl.proj_w), whole(&o.dout)),
+                k::attn_grad_scores(gpu, attn, whole(&a.qkv), whole(&a.p), whole(&o.dout), whole(&o.ds)),
+                k::attn_grad_qkv(gpu, attn, whole(&a.qkv), whole(&a.p), whole(&o.dout), whole(&o.ds), dqkv),
+                mm(MatmulShape::tn(d, n, 3 * d), whole(&a.h1), dqkv, g(&bl.attn_w)),
+                k::bias_grad(gpu, n, 3 * d, dqkv, g(&bl.attn_b)),
+                mm(MatmulShape::nt(n, 3 * d, d), dqkv, w(&bl.attn_w), dh),
+                k::layernorm_backward(gpu, n, d, norm1, dh, dx, true),
+                k::layernorm_param_grad(gpu, n, d, norm1, dh, g(&bl.ln_1_w), g(&bl.ln_1_b)),
+            ]);
+        }
+        ops.extend([
+            k::embed_pos_grad(gpu, emb, whole(&o.dx), g(&l.wpe)),
+            k::embed_token_grad(gpu, emb, whole(&o.order), whole(&o.starts), whole(&o.dx), g(&l.wte)),
+        ]);
+        // The squared gradient norm: one level of sums of squares, then fixed-tree levels.
+        let len = l.len;
+        let (mut groups, _) = k::sum_squares_split(len);
+        ops.push(k::sum_squares(gpu, whole(&o.grads), Slice::new(&o.partial[0], 0, groups)));
+        let mut level = 0;
+        while groups > 1 {
+            let next = groups.div_ceil(k::LINEAR_WORKGROUP as usize);
+            let (from, to) = (&o.partial[level % 2], &o.partial[(level + 1) % 2]);
+            ops.push(k::sum_f32(gpu, Slice::new(from, 0, groups), Slice::new(to, 0, next)));
+            (groups, level) = (next, level + 1);
+        }
+        let norm_sq = Slice::new(&o.partial[level % 2], 0, 1);
+        ops.push(k::adamw(
+            gpu,
+            &o.params,
+            l.decay_len,
+            whole(&self.params),
+            whole(&o.grads),
+            whole(&o.m),
+            whole(&o.v),
+            norm_sq,
+            whole(&o.step),
+        ));
+        ops
+    }
+
+    /// Uploads a batch of `tokens.len() / t` sequences and records its ops; `step` is (lr, c1,
+    /// c2) when training. Submits without waiting.
+    fn submit(&mut self, tokens: &[u32], targets: &[u32], step: Option<[f32; 3]>) {
+        let b = tokens.len() / self.t;
+        assert!(b >= 1 && b <= self.capacity && b * self.t == tokens.len() && targets.len() == tokens.len());
+        if !self.ops.contains_key(&b) {
+            let ops = self.build(b);
+            self.ops.insert(b, ops);
+        }
+        let q = &self.gpu.queue;
+        q.write_buffer(&self.tokens, 0, bytemuck::cast_slice(tokens));
+        q.write_buffer(&self.targets, 0, bytemuck::cast_slice(targets));
+        if let (Some(o), Some(step)) = (&self.optim, step) {
+            let (order, starts) = token_segments(tokens, self.weights.spec.vocab);
+            q.write_buffer(&o.order, 0, bytemuck::cast_slice(&order));
+            q.write_buffer(&o.starts, 0, bytemuck::cast_slice(&starts));
+            q.write_buffer(&o.step, 0, bytemuck::cast_slice(&step));
+        }
+        let mut encoder = self.gpu.encoder();
+        k::record(&mut encoder, &self.ops[&b].iter().collect::<Vec<_>>());
+        self.gpu.submit(encoder);
+    }
+
+    /// One training step on a batch; the model must have been built with `train`.
+    pub(crate) fn train_step(&mut self, tokens: &[u32], targets: &[u32], lr: f32, c1: f32, c2: f32) {
+        assert!(self.optim.is_some(), "a training step on a model built for evaluation");
+        self.submit(tokens, targets, Some([lr, c1, c2]));
+    }
+
+    /// The forward pass and each position's loss, on a model built without `train` (a training
+    /// model's ops would also step the weights).
+    pub(crate) fn row_losses(&mut self, tokens: &[u32], targets: &[u32]) -> Result<Vec<f32>> {
+        assert!(self.optim.is_none(), "evaluation on a training model would also step it");
+        self.submit(tokens, targets, None);
+        self.gpu.read(&self.row_loss, 0, tokens.len())
+    }
+
+    /// The last batch's per-position losses (waits for the device).
+    pub(crate) fn last_losses(&self, positions: usize) -> Result<Vec<f32>> {
+        self.gpu.read(&self.row_loss, 0, positions)
+    }
+
+    /// The last step's gradient (tests compare it with the CPU reference).
+    pub(crate) fn gradients(&self) -> Result<Vec<f32>> {
+        let o = self.optim.as_ref().expect("gradients of a training model");
+        self.gpu.read(&o.grads, 0, self.weights.layout.len)
+    }
+
+    /// The current parameters.
+    pub(crate) fn weights(&self) -> Result<GptWeights> {
+        let mut w = self.weights.clone();
+        w.params = self.gpu.read(&self.params, 0, w.layout.len)?;
+        Ok(w)
+    }
+}

@@ -1,0 +1,224 @@
+//! The language model's kernels against `lm::reference`, on lavapipe in CI, at sizes that cross
+//! the workgroups (t = 67 rows of attention against 64-invocation workgroups, widths that are no
+//! multiple of anything).
+//!
+//! Tolerances, and why:
+//! - embedding and its gradients, bias and residual adds, the squared gradient norm: the same
+//!   additions in the same order, one rounding each: exact (`assert_eq!`) on any device that does
+//!   not reorder f32 additions, which WGSL forbids.
+//! - LayerNorm, attention, cross-entropy, GELU, AdamW: sqrt, division, exp and tanh may differ by
+//!   a few ulp from Rust's libm (Vulkan allows more), and a difference early in a row (the mean,
+//!   the softmax's sum) moves every later value of the row by about that relative amount: we allow
+//!   1e-5 relative plus an absolute 1e-6 times the row's scale (100+ ulp), far above what lavapipe
+//!   shows and far below any effect on training.
+//! - a whole training step (the forward, loss and backward of two blocks): those ulp differences
+//!   pass through ~40 kernels; each gradient is compared with 1e-3 of the largest gradient of its
+//!   tensor plus 1e-3 relative.
+
+mod common;
+
+use arena_compute::kernels::AdamWParams;
+use arena_compute::lm::{reference, GptSpec, GptWeights};
+use arena_compute::{reference as base, Activation};
+use common::{gpu, values};
+
+fn close(got: &[f32], want: &[f32], rel: f32, abs: f32, what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}: lengths");
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!((g - w).abs() <= abs + rel * w.abs(), "{what}[{i}]: gpu {g} vs reference {w}");
+    }
+}
+
+fn tokens(n: usize, vocab: usize, seed: u64) -> Vec<u32> {
+    values(n, seed, 1.0).iter().map(|v| ((v + 1.0) * 0.5 * vocab as f32) as u32 % vocab as u32).collect()
+}
+
+#[test]
+fn embedding_and_its_gradients_are_exact() {
+    let Some(gpu) = gpu() else { return };
+    let (b, t, d, vocab, ctx) = (3, 45, 29, 37, 50);
+    let toks = tokens(b * t, vocab, 1);
+    let (wte, wpe) = (values(vocab * d, 2, 0.5), values(ctx * d, 3, 0.5));
+    let got = gpu.run_embed(b, t, d, ctx, &toks, &wte, &wpe).unwrap();
+    let mut want = vec![0.0; b * t * d];
+    reference::embed(d, t, &toks, &wte, &wpe, &mut want);
+    assert_eq!(got, want);
+
+    // The token gradient adds into what the tied output layer left there.
+    let dx = values(b * t * d, 4, 1.0);
+    let dwte_in = values(vocab * d, 5, 1.0);
+    let (dwte, dwpe) = gpu.run_embed_grads(b, t, d, ctx, &toks, &dx, &dwte_in).unwrap();
+    let (order, starts) = reference::token_segments(&toks, vocab);
+    let (mut rwte, mut rwpe) = (dwte_in.clone(), vec![1.0; ctx * d]);
+    reference::embed_token_grad(d, &order, &starts, &dx, &mut rwte);
+    reference::embed_pos_grad(d, b, t, &dx, &mut rwpe);
+    assert_eq!(dwte, rwte, "token gradient: the same segment sums in the same order");
+    assert_eq!(dwpe, rwpe, "position gradient, zero past t");
+    assert!(dwpe[t * d..].iter().all(|&v| v == 0.0));
+    // An absent token's row is untouched.
+    let absent = (0..vocab).find(|v| !toks.contains(&(*v as u32)));
+    if let Some(v) = absent {
+        assert_eq!(dwte[v * d..(v + 1) * d], dwte_in[v * d..(v + 1) * d]);
+    }
+}
+
+#[test]
+fn layernorm_forward_and_backward_match_the_reference() {
+    let Some(gpu) = gpu() else { return };
+    let (rows, d) = (131, 29);
+    // An offset mean and a spread of scales, as the residual stream has.
+    let x: Vec<f32> = values(rows * d, 6, 2.0).iter().enumerate().map(|(i, v)| v * (1 + i % 5) as f32 + 3.0).collect();
+    let (w, bias) = (values(d, 7, 1.0), values(d, 8, 0.5));
+    let (y, mean, rstd) = gpu.run_layernorm(d, 1e-5, &x, &w, &bias).unwrap();
+    let (mut ry, mut rmean, mut rrstd) = (vec![0.0; rows * d], vec![0.0; rows], vec![0.0; rows]);
+    reference::layernorm(d, 1e-5, &x, &w, &bias, &mut ry, &mut rmean, &mut rrstd);
+    assert_eq!(mean, rmean, "a sum and one division: exact");
+    close(&rstd, &rrstd, 1e-5, 0.0, "rstd");
+    close(&y, &ry, 1e-5, 1e-6, "y");
+
+    let dy = values(rows * d, 9, 1.0);
+    let dx_in = values(rows * d, 10, 1.0);
+    for accumulate in [false, true] {
+        let (dx, dw, db) = gpu.run_layernorm_backward(d, &x, &rmean, &rrstd, &w, &dy, &dx_in, accumulate).unwrap();
+        let (mut rdx, mut rdw, mut rdb) = (dx_in.clone(), vec![0.0; d], vec![0.0; d]);
+        reference::layernorm_backward(d, &x, &rmean, &rrstd, &w, &dy, &mut rdx, accumulate);
+        reference::layernorm_param_grad(d, &x, &rmean, &rrstd, &dy, &mut rdw, &mut rdb);
+        close(&dx, &rdx, 1e-5, 1e-5, &format!("dx (accumulate {accumulate})"));
+        close(&dw, &rdw, 1e-5, 1e-5, "dw");
+        assert_eq!(db, rdb, "column sums in row order: exact");
+    }
+}
+
+#[test]
+fn causal_attention_forward_and_backward_match_the_reference() {
+    let Some(gpu) = gpu() else { return };
+    // t = 67: one row past a 64-invocation workgroup; 3 heads of 5.
+    let (b, t, heads, hd) = (2, 67, 3, 5);
+    let d = heads * hd;
+    let qkv = values(b * t * 3 * d, 11, 1.5);
+    let scale = 1.0 / (hd as f32).sqrt();
+    let (p, o) = gpu.run_attention(b, t, heads, hd, &qkv).unwrap();
+    let (mut rp, mut ro) = (vec![0.0; b * heads * t * t], vec![0.0; b * t * d]);
+    reference::attention(b, t, heads, hd, scale, &qkv, &mut rp, &mut ro);
+    close(&p, &rp, 1e-5, 1e-7, "P");
+    close(&o, &ro, 1e-5, 1e-6, "o");
+    for (r, row) in p.chunks(t).enumerate() {
+        assert!(row[r % t + 1..].iter().all(|&v| v == 0.0), "row {r} is causal");
+    }
+
+    let dout = values(b * t * d, 12, 1.0);
+    let (ds, dqkv) = gpu.run_attention_backward(b, t, heads, hd, &qkv, &rp, &dout).unwrap();
+    let (mut rds, mut rdqkv) = (vec![0.0; rp.len()], vec![0.0; qkv.len()]);
+    reference::attention_backward(b, t, heads, hd, scale, &qkv, &rp, &dout, &mut rds, &mut rdqkv);
+    close(&ds, &rds, 1e-5, 1e-6, "dS");
+    close(&dqkv, &rdqkv, 1e-5, 1e-5, "dqkv");
+}
+
+#[test]
+fn bias_and_residual_adds_are_exact() {
+    let Some(gpu) = gpu() else { return };
+    let (rows, cols) = (77, 93);
+    let (res, z, bias) = (values(rows * cols, 13, 2.0), values(rows * cols, 14, 1.0), values(cols, 15, 1.0));
+    let (added, out) = gpu.run_bias_residual(cols, &res, &z, &bias).unwrap();
+    let (mut radded, mut rout) = (z.clone(), vec![0.0; z.len()]);
+    reference::bias_add(cols, &bias, &mut radded);
+    reference::bias_residual(cols, &res, &z, &bias, &mut rout);
+    assert_eq!((added, out), (radded, rout));
+}
+
+#[test]
+fn gelu_and_vocabulary_cross_entropy_match_the_reference() {
+    let Some(gpu) = gpu() else { return };
+    // The MLP's GELU is the classifier's kernel (tanh form, as GPT-2's gelu_new), at 4d = 116.
+    let (rows, cols) = (45, 116);
+    let z = values(rows * cols, 16, 4.0);
+    let bias = values(cols, 17, 0.5);
+    let (_, g) = gpu.run_bias_act(rows, cols, Some(Activation::Gelu), &bias, &z).unwrap();
+    let (mut rz, mut rg) = (z.clone(), vec![0.0; z.len()]);
+    base::bias_act(cols, Some(Activation::Gelu), &bias, &mut rz, &mut rg);
+    close(&g, &rg, 1e-5, 1e-6, "gelu");
+    // GPT-2's gelu_new at a few points, from its formula in f64.
+    for (i, &v) in rz.iter().enumerate().take(50) {
+        let x = v as f64;
+        let want = 0.5 * x * (1.0 + ((2.0 / std::f64::consts::PI).sqrt() * (x + 0.044715 * x.powi(3))).tanh());
+        assert!((g[i] as f64 - want).abs() <= 1e-5 * (1.0 + want.abs()), "gelu({x}) = {} vs {want}", g[i]);
+    }
+
+    // Cross-entropy over a byte vocabulary: 45 positions x 256 logits.
+    let vocab = 256;
+    let logits = values(rows * vocab, 18, 6.0);
+    let targets = tokens(rows, vocab, 19);
+    let (grad, loss, _) = gpu.run_softmax_xent(vocab, &logits, &targets).unwrap();
+    for r in 0..rows {
+        let row = &logits[r * vocab..(r + 1) * vocab];
+        let lse = row.iter().map(|&v| (v as f64).exp()).sum::<f64>().ln();
+        let want = lse - row[targets[r] as usize] as f64;
+        assert!((loss[r] as f64 - want).abs() < 1e-5 * want.max(1.0), "row {r}: {} vs {want}", loss[r]);
+        let gsum: f32 = grad[r * vocab..(r + 1) * vocab].iter().sum();
+        assert!(gsum.abs() < 1e-6, "a softmax gradient row sums to 0, got {gsum}");
+    }
+}
+
+#[test]
+fn gradient_norm_is_exact_and_adamw_matches_the_reference() {
+    let Some(gpu) = gpu() else { return };
+    // 1.1M elements: past 256 x 4096, so each invocation sums two squares and the tree has three
+    // levels.
+    let n = 1_100_000;
+    let (w, g) = (values(n, 20, 1.0), values(n, 21, 0.01));
+    let (m, v) = (values(n, 22, 0.001), values(n, 23, 1e-5).iter().map(|x| x.abs()).collect::<Vec<_>>());
+    let decay_len = 700_001;
+    let step = [3e-3, 1.0 / (1.0 - 0.9f32.powi(4)), 1.0 / (1.0 - 0.99f32.powi(4))];
+    for max_norm in [0.0, 1.0] {
+        let p = AdamWParams { b1: 0.9, b2: 0.99, eps: 1e-8, weight_decay: 0.1, max_norm };
+        let run = gpu.run_adamw(&p, step, decay_len, &w, &g, &m, &v).unwrap();
+        let (norm_sq, gw, gm, gv) = (run.norm_sq, run.w, run.m, run.v);
+        let rnorm = reference::grad_norm_sq(&g);
+        assert_eq!(norm_sq.to_bits(), rnorm.to_bits(), "squares and a fixed tree: exact");
+        let exact: f64 = g.iter().map(|&x| (x as f64).powi(2)).sum();
+        assert!((norm_sq as f64 - exact).abs() < 1e-5 * exact);
+        let (mut rw, mut rm, mut rv) = (w.clone(), m.clone(), v.clone());
+        reference::adamw(&p, step[0], step[1], step[2], rnorm, decay_len, &mut rw, &g, &mut rm, &mut rv);
+        if max_norm == 0.0 {
+            assert_eq!((&gm, &gv), (&rm, &rv), "no clipping: the moments are multiplies and adds: exact");
+        } else {
+            assert!(norm_sq.sqrt() > 1.0, "the gradient is clipped");
+            close(&gm, &rm, 1e-6, 0.0, "m, clipped");
+            close(&gv, &rv, 1e-5, 0.0, "v, clipped");
+        }
+        close(&gw, &rw, 1e-6, 1e-7, &format!("w (max_norm {max_norm})"));
+    }
+}
+
+#[test]
+fn a_whole_training_step_matches_the_reference_and_repeats_bit_for_bit() {
+    let Some(gpu) = gpu() else { return };
+    // t = 37 with ctx = 40: positions past t get no gradient; d = 24 in 3 heads of 8; 2 blocks.
+    let spec = GptSpec::parse("gpt:layers=2,d=24,heads=3,ctx=40,vocab=41").unwrap();
+    let w = GptWeights::init(&spec, 7);
+    let (b, t) = (3, 37);
+    let toks = tokens(b * t, 41, 24);
+    let targets = tokens(b * t, 41, 25);
+    let p = AdamWParams { b1: 0.9, b2: 0.99, eps: 1e-8, weight_decay: 0.1, max_norm: 1.0 };
+    let step = [1e-3, 10.0, 100.0];
+    let (loss, grads, after) = gpu.run_lm_step(&w, t, &toks, &targets, &p, step).unwrap();
+
+    let fwd = reference::forward(&w, b, t, &toks, &targets);
+    close(&loss, &fwd.row_loss, 1e-5, 1e-6, "per-position loss");
+    let rgrads = reference::backward(&w, &fwd, &toks);
+    for (name, _, r) in w.layout.tensors(&spec) {
+        let scale = rgrads[r.clone()].iter().fold(0.0f32, |a, g| a.max(g.abs()));
+        close(&grads[r.clone()], &rgrads[r.clone()], 1e-3, 1e-3 * scale, &name);
+    }
+    let padding = grads.iter().zip(&rgrads).filter(|(g, r)| **r == 0.0 && **g != 0.0).count();
+    assert_eq!(padding, 0, "no gradient where the reference has none (padding, positions past t)");
+
+    // The optimizer's wiring (norm, decay prefix, step values): AdamW on the device's own gradient.
+    let (mut rw, mut m, mut v) = (w.params.clone(), vec![0.0; w.params.len()], vec![0.0; w.params.len()]);
+    let norm_sq = reference::grad_norm_sq(&grads);
+    reference::adamw(&p, step[0], step[1], step[2], norm_sq, w.layout.decay_len, &mut rw, &grads, &mut m, &mut v);
+    close(&after.params, &rw, 1e-6, 1e-7, "weights after the step");
+
+    let (loss2, grads2, after2) = gpu.run_lm_step(&w, t, &toks, &targets, &p, step).unwrap();
+    assert!(loss == loss2 && grads == grads2 && after == after2, "the same step twice gives the same bits");
+}
