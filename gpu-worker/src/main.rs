@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
+use gpu_worker::lm::{self, GptSpec, GptWeights, LmTrainConfig, SampleConfig, TextCorpus};
 use gpu_worker::node::{commands, NodeError, NodeRole};
 use gpu_worker::{
     list_adapters, Backend, CsvOptions, Dataset, Engine, GpuBackend, GpuOptions, LabelColumn, Model, ModelSpec,
@@ -110,9 +111,56 @@ enum Command {
         #[arg(long, short)]
         out: PathBuf,
     },
-    /// Evaluate a model on labelled data.
+    /// Train a GPT-2-layout language model from scratch on a text file (byte tokens) and write it
+    /// in Hugging Face's layout (config.json + model.safetensors).
+    Pretrain {
+        /// Architecture: gpt:layers=L,d=D,heads=H,ctx=T.
+        #[arg(long, default_value = "gpt:layers=2,d=64,heads=4,ctx=128")]
+        model: String,
+        /// A text file; its last --held-out fraction is kept out of training and scored at the end.
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long, default_value_t = 0.1)]
+        held_out: f64,
+        #[arg(long, default_value_t = 300)]
+        steps: usize,
+        /// Sequences (windows of ctx + 1 bytes) per step.
+        #[arg(long, default_value_t = 8)]
+        batch: usize,
+        /// Peak learning rate (linear warm-up, cosine decay to a tenth).
+        #[arg(long, default_value_t = 3e-3)]
+        lr: f32,
+        #[arg(long, default_value_t = 0.1)]
+        weight_decay: f32,
+        /// Global gradient-norm clip (0: none).
+        #[arg(long, default_value_t = 1.0)]
+        max_grad_norm: f32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The model directory to write.
+        #[arg(long, short)]
+        out: PathBuf,
+    },
+    /// Continue a prompt with a language model (sampled on the CPU reference, whatever --backend).
+    Generate {
+        /// The model directory (config.json + model.safetensors).
+        #[arg(long)]
+        model: PathBuf,
+        #[arg(long, default_value = "\n")]
+        prompt: String,
+        /// Bytes to generate.
+        #[arg(long, default_value_t = 200)]
+        tokens: usize,
+        /// Softmax temperature; 0 is greedy.
+        #[arg(long, default_value_t = 0.8)]
+        temperature: f32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Evaluate a classifier on labelled data, or a language model (a model directory) on a text
+    /// file: bits per byte and score_ppm = round(1e6 * 2^-bits_per_byte).
     Eval {
-        /// The model file (safetensors).
+        /// The model file (safetensors), or a language model's directory.
         #[arg(long)]
         model: PathBuf,
         #[command(flatten)]
@@ -249,6 +297,23 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             let engine = engine(cli)?;
             train(&engine, &dataset, &spec, &cfg, out)
         }
+        Command::Pretrain { model, data, held_out, steps, batch, lr, weight_decay, max_grad_norm, seed, out } => {
+            let spec = GptSpec::parse(model)?;
+            let cfg = LmTrainConfig {
+                steps: *steps,
+                batch: *batch,
+                lr: *lr,
+                weight_decay: *weight_decay,
+                max_grad_norm: *max_grad_norm,
+                seed: *seed,
+                ..LmTrainConfig::default()
+            };
+            pretrain(&engine(cli)?, &spec, data, *held_out, &cfg, out)
+        }
+        Command::Generate { model, prompt, tokens, temperature, seed } => {
+            generate(model, prompt, &SampleConfig { tokens: *tokens, temperature: *temperature, seed: *seed })
+        }
+        Command::Eval { model, data, json } if model.is_dir() => eval_lm(cli, model, &data.data, *json),
         Command::Eval { model, data, json } => eval(cli, model, data, *json),
         Command::Run { config, role } => block_on(commands::run(config, *role, backend(cli))),
         Command::Serve { store, listen } => block_on(commands::serve(store, *listen)),
@@ -280,6 +345,97 @@ fn train(engine: &Engine, data: &Dataset, spec: &ModelSpec, cfg: &TrainConfig, o
     bar.finish();
     let sha = model.save(out)?;
     println!("wrote {} ({} parameters), sha256 {sha}", out.display(), model.parameters());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn pretrain(
+    engine: &Engine,
+    spec: &GptSpec,
+    data: &Path,
+    held_out: f64,
+    cfg: &LmTrainConfig,
+    out: &Path,
+) -> anyhow::Result<ExitCode> {
+    let corpus = TextCorpus::from_file(data)?;
+    let (train, held) = corpus.split(held_out);
+    let windows = train.windows(spec.ctx)?;
+    eprintln!(
+        "pretraining {spec} ({} parameters) on {} ({} bytes for training, {} held out, sha256 {}) with {} ({})",
+        spec.parameters(),
+        data.display(),
+        train.bytes.len(),
+        held.bytes.len(),
+        corpus.sha256(),
+        engine.adapter(),
+        engine.backend()
+    );
+    let bar = ProgressBar::new(cfg.steps as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} step {pos}/{len} {msg} [{elapsed}]").expect("a valid template"),
+    );
+    let model = engine.pretrain_lm(spec, &windows, cfg, &mut |p| {
+        bar.set_position(p.step as u64);
+        bar.set_message(format!("loss {:.4}, {:.0} tokens/s", p.loss, p.tokens_per_second()));
+    })?;
+    bar.finish();
+    if held_out > 0.0 {
+        let e = engine.evaluate_lm(&model, &held.windows(spec.ctx)?)?;
+        println!("held out  {:.4} bits per byte over {} bytes, score {} ppm", e.bits_per_byte, e.bytes, e.score_ppm);
+    }
+    let sha = model.save(out)?;
+    println!("wrote {} ({} parameters), model.safetensors sha256 {sha}", out.display(), spec.parameters());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn generate(model: &Path, prompt: &str, cfg: &SampleConfig) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
+    let (w, _) = GptWeights::load(model)?;
+    let mut stdout = std::io::stdout();
+    stdout.write_all(prompt.as_bytes())?;
+    lm::generate(&w, &lm::encode_bytes(prompt.as_bytes()), cfg, &mut |t| {
+        // Byte tokens: raw bytes out (a multi-byte character arrives a byte at a time).
+        let _ = stdout.write_all(&[t as u8]).and_then(|_| stdout.flush());
+    })?;
+    println!();
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A language model on a text file. With --json, what a validator runs: a model that is its
+/// submitter's fault (unreadable, inconsistent, NaN) scores 0 with the reason.
+fn eval_lm(cli: &Cli, model: &Path, data: &Path, json: bool) -> anyhow::Result<ExitCode> {
+    let corpus = TextCorpus::from_file(data)?;
+    let engine = engine(cli)?;
+    let loaded = GptWeights::load(model);
+    let (w, sha) = match loaded {
+        Err(e) if json && e.is_model_fault() => {
+            let weights = std::fs::read(model.join(lm::WEIGHTS_FILE)).ok();
+            let sha = weights.map(|b| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&b)));
+            let reject = serde_json::json!({
+                "score_ppm": 0,
+                "rejected": e.to_string(),
+                "model_sha256": sha,
+                "data_sha256": corpus.sha256(),
+            });
+            println!("{}", serde_json::to_string_pretty(&reject)?);
+            return Ok(ExitCode::SUCCESS);
+        }
+        other => other?,
+    };
+    let e = engine.evaluate_lm(&w, &corpus.windows(w.spec.ctx)?)?;
+    if json {
+        let mut v = e.to_json();
+        v["model_sha256"] = sha.into();
+        v["architecture"] = w.spec.to_string().into();
+        v["rejected"] = serde_json::Value::Null;
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("model     {} ({}, model.safetensors sha256 {sha})", model.display(), w.spec);
+    println!("data      {} (sha256 {})", data.display(), e.data_sha256);
+    println!("device    {} ({})", e.adapter, e.backend);
+    println!("loss      {:.6} nats per token over {} tokens ({} bytes)", e.mean_loss, e.tokens, e.bytes);
+    println!("bits      {:.4} per byte", e.bits_per_byte);
+    println!("score     {} ppm", e.score_ppm);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -18,6 +18,7 @@
 //! ```
 
 mod data;
+mod generate;
 mod gpu;
 pub mod reference;
 pub mod score;
@@ -26,6 +27,7 @@ mod train;
 mod weights;
 
 pub use data::{decode_bytes, encode_bytes, TextCorpus, TokenWindows};
+pub use generate::{generate, SampleConfig};
 pub(crate) use gpu::DeviceModel;
 pub use spec::{GptSpec, BYTE_VOCAB, GPT2_EPS};
 pub use train::{LmEvaluation, LmProgress, LmTrainConfig};
