@@ -52,7 +52,7 @@ async fn main() {
         for (label, path) in [
             ("finalized round, first page", "/task/1?round=1"),
             ("current round", "/task/1"),
-            ("finalized round, last page", "/task/1?round=1&after=950"),
+            ("finalized round, last page", "/task/1?round=1&after_rank=949"),
         ] {
             let (mut ttfb, mut full) = (Vec::new(), Vec::new());
             let mut body = String::new();

@@ -147,6 +147,12 @@ impl World {
                     .filter(|s| s.task_id == task_id && s.round == round && s.rank.is_some())
                     .collect();
                 ranked.sort_by_key(|s| s.rank);
+                // As the market: a round not ranked yet has no pages after the first.
+                if ranked.is_empty() && start_after.is_some() {
+                    return Err(SourceError::Upstream(format!(
+                        "Generic error: round {round} of task {task_id} is not ranked yet: page through it once its finalization ranked it"
+                    )));
+                }
                 answer(RankingResponse {
                     ranking: page(
                         ranked.into_iter().map(|s| RankEntry {
@@ -509,6 +515,57 @@ pub fn competition(rounds: u32, trainers: u32, validators: u32, height: u64) -> 
     add_batch(&mut world, 1, &[(RECIPIENT, 1_500_000), ("0x00000000000000000000000000000000000000b2", 700_000)], true);
     add_batch(&mut world, 2, &[("0x00000000000000000000000000000000000000b3", 2_000_000)], false);
     world
+}
+
+/// Gives the finalized round `round` of the seeded task the results a real finalization could
+/// leave: consensus scores that do not follow submission ids, so ranks are not in id order, and
+/// every `unranked_every`-th submission unranked, in turn not revealed, a duplicate, unscored,
+/// below the baseline and below the minimum score. Ranks go as the market assigns them: by
+/// consensus, best first, ties to the earlier id, dense from 0; rewards follow the rank; the
+/// validators' reveals follow the new consensus (validator 0 still 300_000 ppm below).
+pub fn scramble_ranks(world: &mut World, round: u32, unranked_every: u64) {
+    let unranked = [
+        SubmissionStatus::Unrevealed,
+        SubmissionStatus::Duplicate,
+        SubmissionStatus::Unscored,
+        SubmissionStatus::BelowBaseline,
+        SubmissionStatus::BelowMinScore,
+    ];
+    let mut ranked = Vec::new();
+    for (n, s) in world.submissions.iter_mut().filter(|s| s.task_id == 1 && s.round == round).enumerate() {
+        // 7_919 is prime to 400_000, so the scores are distinct and wander with the id.
+        let score = 500_000 + ((s.id * 7_919) % 400_000) as u32;
+        (s.rank, s.reward) = (None, Uint128::zero());
+        if s.id % unranked_every.max(1) == 0 {
+            s.status = unranked[(n / unranked_every.max(1) as usize) % unranked.len()];
+            s.consensus =
+                matches!(s.status, SubmissionStatus::BelowBaseline | SubmissionStatus::BelowMinScore).then_some(score);
+            if matches!(s.status, SubmissionStatus::Unrevealed | SubmissionStatus::Duplicate) {
+                s.model = None;
+            }
+        } else {
+            (s.status, s.consensus) = (SubmissionStatus::Scored, Some(score));
+            ranked.push((std::cmp::Reverse(score), s.id));
+        }
+    }
+    ranked.sort();
+    let ranks: BTreeMap<u64, u32> = ranked.iter().enumerate().map(|(rank, &(_, id))| (id, rank as u32)).collect();
+    let mut consensus = BTreeMap::new();
+    for s in world.submissions.iter_mut().filter(|s| s.task_id == 1 && s.round == round) {
+        if let Some(&rank) = ranks.get(&s.id) {
+            (s.rank, s.reward) = (Some(rank), Uint128::new(1_000_000 / u128::from(rank + 1)));
+        }
+        consensus.insert(s.id, s.consensus);
+    }
+    for a in world.assignments.iter_mut() {
+        if let (Some(Some(c)), Some(_)) = (consensus.get(&a.submission_id), a.score) {
+            let lie = a.validator.as_str() == validator(0);
+            a.score = Some(if lie { c - 300_000 } else { *c });
+        }
+    }
+    if let Some(r) = world.rounds.iter_mut().find(|r| r.task_id == 1 && r.round == round) {
+        r.scored = ranks.len() as u64;
+    }
 }
 
 /// The EVM recipient the seeded batches pay first.

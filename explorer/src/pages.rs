@@ -6,7 +6,7 @@ use maud::{html, Markup, DOCTYPE};
 use crate::source::RelayerState;
 use crate::view::{
     tokens, BatchView, ChainView, ChartRound, Overview, ParticipantView, PhaseClock, RecipientView, SettlementView,
-    SubmissionView, TaskView,
+    SubmissionView, TaskView, LEADERBOARD_PAGE,
 };
 
 /// A score in ppm as a percentage.
@@ -245,11 +245,21 @@ pub fn task(v: &TaskView) -> Markup {
                         }
                     } }
                 } }
-                p.muted.small { "Ranked submissions first, best first; ranks count from 1. Each submission's page shows every validator's score beside the consensus." }
+                p.muted.small #leaderboard-order {
+                    @if v.ranked {
+                        "In rank order, best first (ranks count from 1), then the unranked submissions (not revealed, duplicate, unscored, below the minimum score or the baseline) by id."
+                    } @else if r.void {
+                        "By submission id: the round is void, so nothing is ranked."
+                    } @else {
+                        "By submission id: ranks appear when the round is finalized."
+                    }
+                    " Each submission's page shows every validator's score beside the consensus."
+                }
             }
             p.pager {
-                @if v.after.is_some() { a href=(format!("/task/{}?round={}", v.id, r.round)) { "← first page" } " " }
-                @if let Some(next) = v.next_after { a href=(format!("/task/{}?round={}&after={next}", v.id, r.round)) { "next submissions →" } }
+                @if v.after.is_some() || v.after_rank.is_some() { a href=(format!("/task/{}?round={}", v.id, r.round)) { "← first page" } " " }
+                @if let Some(next) = v.next_after_rank { a href=(format!("/task/{}?round={}&after_rank={next}", v.id, r.round)) { "next " (LEADERBOARD_PAGE) " →" } }
+                @if let Some(next) = v.next_after { a href=(format!("/task/{}?round={}&after={next}", v.id, r.round)) { "next " (LEADERBOARD_PAGE) " →" } }
             }
             h2 { "Validators in round " (r.round) }
             @if v.validators.is_empty() { p.muted { "No validator has joined." } } @else {

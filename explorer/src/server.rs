@@ -178,8 +178,16 @@ async fn overview_data<S: Source>(app: &App<S>, query: &Option<String>) -> Resul
 
 async fn task_data<S: Source>(app: &App<S>, id: &str, query: &Option<String>) -> Result<view::TaskView, PageError> {
     let id = number("task", id)?;
-    let (round, after) = (optional_number(query, "round")?, optional_number(query, "after")?);
-    Ok(view::task(&Reader::new(&app.source), id, round, after).await?)
+    let round = optional_number(query, "round")?;
+    let start = match (optional_number(query, "after_rank")?, optional_number(query, "after")?) {
+        (None, None) => view::PageStart::First,
+        (Some(rank), None) => view::PageStart::AfterRank(rank),
+        (None, Some(id)) => view::PageStart::AfterId(id),
+        (Some(_), Some(_)) => {
+            return Err(PageError::BadRequest("a leaderboard page starts ?after_rank= or ?after=, not both".into()))
+        }
+    };
+    Ok(view::task(&Reader::new(&app.source), id, round, start).await?)
 }
 
 async fn submission_data<S: Source>(app: &App<S>, id: &str, sid: &str) -> Result<view::SubmissionView, PageError> {

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use arena_types::market::median::Standing;
 use arena_types::market::msg::{
-    AssignmentsResponse, DelegationsResponse, ParticipantResponse, ParticipantsResponse, QueryMsg, RankingResponse,
-    RewardsResponse, Role, RoundResponse, SubmissionResponse, SubmissionStatus, SubmissionsResponse, TaskResponse,
-    TasksResponse,
+    AssignmentsResponse, DelegationsResponse, FinalizeStage, ParticipantResponse, ParticipantsResponse, QueryMsg,
+    RankEntry, RankingResponse, RewardsResponse, Role, RoundResponse, SubmissionResponse, SubmissionStatus,
+    SubmissionsResponse, TaskResponse, TasksResponse,
 };
 use arena_types::market::phase::{Clock, Phase, Schedule};
 use arena_types::settlement::msg::{
@@ -219,9 +219,18 @@ pub struct TaskView {
     pub rounds: Vec<RoundTab>,
     /// The round shown.
     pub round: RoundView,
+    /// Whether finalization has ranked the round: its leaderboard is then in rank order, best
+    /// first, followed by the unranked submissions by id; otherwise every submission by id.
+    pub ranked: bool,
+    /// One page of the round's leaderboard, [`LEADERBOARD_PAGE`] rows.
     pub leaderboard: Vec<LeaderRow>,
-    /// The leaderboard page: rows after this submission id (`?after=`), and the next page's.
+    /// Where this page starts: after this rank (`?after_rank=`, from 0, the ranked part of a
+    /// ranked round) or after this submission id (`?after=`: the unranked part of a ranked round,
+    /// or every submission of a round not ranked).
+    pub after_rank: Option<u32>,
     pub after: Option<u64>,
+    /// Where the next page starts, as above; both `None` on the last page.
+    pub next_after_rank: Option<u32>,
     pub next_after: Option<u64>,
     pub chart: Vec<ChartRound>,
     pub validators: Vec<ValidatorRow>,
@@ -365,11 +374,85 @@ impl From<&SubmissionResponse> for LeaderRow {
     }
 }
 
-/// Ranked rows first (best first), then the rest by submission id.
-pub fn leaderboard(submissions: &[SubmissionResponse]) -> Vec<LeaderRow> {
-    let mut rows: Vec<LeaderRow> = submissions.iter().map(LeaderRow::from).collect();
-    rows.sort_by_key(|r| (r.rank.unwrap_or(u32::MAX), r.id));
-    rows
+/// Where a leaderboard page starts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PageStart {
+    /// The first page.
+    #[default]
+    First,
+    /// After this rank (from 0): a page of the ranked part of a ranked round.
+    AfterRank(u32),
+    /// After this submission id: the unranked part of a ranked round, or any page of a round
+    /// that is not ranked.
+    AfterId(u64),
+}
+
+/// Whether finalization has ranked the round: its rank stage is done (ranks are then dense, 0 to
+/// `scored - 1`) and the round is not void (a void round ranks nothing).
+pub fn is_ranked(round: &RoundResponse) -> bool {
+    !round.void
+        && matches!(
+            round.stage,
+            FinalizeStage::PayTrainers { .. } | FinalizeStage::PayValidators { .. } | FinalizeStage::Done
+        )
+}
+
+/// One page of a round's leaderboard.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LeaderboardPage {
+    pub rows: Vec<LeaderRow>,
+    pub next_after_rank: Option<u32>,
+    pub next_after: Option<u64>,
+}
+
+/// One page of the leaderboard of a round, from every submission of the round (by id).
+///
+/// A round that is not ranked lists its submissions by id. A ranked round lists them in rank
+/// order, then the unranked ones (unrevealed, duplicate, unscored, below the minimum score or
+/// the baseline) by id: `ranking` is the market's `Ranking` page that starts this page (`None`
+/// when the page starts in the unranked part), and the page goes on into the unranked part when
+/// the ranking ends before the page does.
+pub fn leaderboard_page(
+    ranked: bool,
+    submissions: &[SubmissionResponse],
+    ranking: Option<&[RankEntry]>,
+    start: PageStart,
+) -> Result<LeaderboardPage, SourceError> {
+    let size = LEADERBOARD_PAGE as usize;
+    let mut page = LeaderboardPage::default();
+    // By id, the unranked rows of a ranked round and every row of another round.
+    let listed = |after: Option<u64>| {
+        submissions.iter().filter(move |s| (!ranked || s.rank.is_none()) && after.is_none_or(|a| s.id > a))
+    };
+    let id_start = match start {
+        PageStart::AfterId(id) => Some(id),
+        _ => None,
+    };
+    if ranked && !matches!(start, PageStart::AfterId(_)) {
+        let ranking = ranking.unwrap_or_default();
+        for entry in ranking {
+            let found = submissions.binary_search_by_key(&entry.submission_id, |s| s.id).map_err(|_| {
+                SourceError::Upstream(format!(
+                    "the ranking names submission {} (rank {}), which the round's submissions lack",
+                    entry.submission_id, entry.rank
+                ))
+            })?;
+            page.rows.push(LeaderRow::from(&submissions[found]));
+        }
+        let ranked_total = submissions.iter().filter(|s| s.rank.is_some()).count();
+        if let Some(last) = ranking.last().filter(|_| ranking.len() >= size) {
+            let more = last.rank as usize + 1 < ranked_total || listed(None).next().is_some();
+            page.next_after_rank = more.then_some(last.rank);
+            return Ok(page);
+        }
+    }
+    let room = size - page.rows.len();
+    let mut rest = listed(id_start);
+    page.rows.extend(rest.by_ref().take(room).map(LeaderRow::from));
+    if rest.next().is_some() {
+        page.next_after = page.rows.last().map(|r| r.id);
+    }
+    Ok(page)
 }
 
 /// The best consensus scores of one round, for the chart.
@@ -462,7 +545,7 @@ pub async fn task<S: Source>(
     r: &Reader<'_, S>,
     task_id: u64,
     round: Option<u32>,
-    after: Option<u64>,
+    start: PageStart,
 ) -> Result<TaskView, SourceError> {
     let t: TaskResponse = r.market(&QueryMsg::Task { task_id }).await?;
     let head = r.source().head();
@@ -480,20 +563,47 @@ pub async fn task<S: Source>(
         )));
     }
     let rd: RoundResponse = r.market(&QueryMsg::Round { task_id, round: shown }).await?;
-    let submissions_query =
-        QueryMsg::Submissions { task_id, round: Some(shown), start_after: after, limit: Some(LEADERBOARD_PAGE) };
+    let ranked = is_ranked(&rd);
+    // The page's ranks, when it starts in the ranked part (ranks are dense: 0 to scored - 1).
+    let ranking_start = match start {
+        PageStart::First => Some(None),
+        PageStart::AfterRank(rank) if u64::from(rank) + 1 < rd.scored => Some(Some(rank)),
+        _ => None,
+    }
+    .filter(|_| ranked && rd.scored > 0);
     let chart_rounds: Vec<u32> = (t.now.round.saturating_sub(CHART_ROUNDS - 1).max(1)..=t.now.round).collect();
-    let (page, chart, validators) = futures::join!(
-        r.market::<SubmissionsResponse>(&submissions_query),
+    // The round's submissions are read whole: the validators' table needs every consensus
+    // score, and the leaderboard takes its rows from them.
+    let (submissions, ranking, chart, participants) = futures::join!(
+        round_submissions(r, task_id, &rd),
+        async {
+            let Some(start_after) = ranking_start else { return Ok(None) };
+            let query = QueryMsg::Ranking { task_id, round: shown, start_after, limit: Some(LEADERBOARD_PAGE) };
+            r.market::<RankingResponse>(&query).await.map(|page| Some(page.ranking))
+        },
         try_join_all(chart_rounds.iter().map(|&round| async move {
             let ranking: RankingResponse =
                 r.market(&QueryMsg::Ranking { task_id, round, start_after: None, limit: Some(CHART_SCORES) }).await?;
             Ok::<_, SourceError>(ChartRound { round, scores: ranking.ranking.iter().map(|e| e.consensus).collect() })
         })),
-        validators(r, task_id, &rd),
+        all_pages(
+            None,
+            |start_after| async move {
+                let p: ParticipantsResponse =
+                    r.market(&QueryMsg::Participants { task_id, start_after, limit: Some(QUERY_PAGE) }).await?;
+                Ok(p.participants)
+            },
+            |p: &ParticipantResponse| p.address.to_string(),
+        ),
     );
-    let page = page?.submissions;
-    let next_after = (page.len() as u32 == LEADERBOARD_PAGE).then(|| page.last().map(|s| s.id)).flatten();
+    let submissions = submissions?;
+    let board = leaderboard_page(ranked, &submissions, ranking?.as_deref(), start)?;
+    let validators = validators(r, task_id, &rd, participants?, &submissions).await?;
+    let (after_rank, after) = match start {
+        PageStart::First => (None, None),
+        PageStart::AfterRank(rank) => (Some(rank), None),
+        PageStart::AfterId(id) => (None, Some(id)),
+    };
     Ok(TaskView {
         chain: chain(r),
         id: t.id,
@@ -511,36 +621,26 @@ pub async fn task<S: Source>(
             })
             .collect(),
         round: RoundView::from(&rd),
-        leaderboard: leaderboard(&page),
+        ranked,
+        leaderboard: board.rows,
+        after_rank,
         after,
-        next_after,
+        next_after_rank: board.next_after_rank,
+        next_after: board.next_after,
         chart: chart?,
-        validators: validators?,
+        validators,
         queries: r.queries(),
     })
 }
 
-/// The task's validators with their record over `round`: their assignments in the round (by
-/// submission id, from the round's first), the round's consensus scores, their claimable balance.
-async fn validators<S: Source>(
+/// Every submission of the round, by id ([`QUERY_PAGE`] per query).
+async fn round_submissions<S: Source>(
     r: &Reader<'_, S>,
     task_id: u64,
     round: &RoundResponse,
-) -> Result<Vec<ValidatorRow>, SourceError> {
-    let participants = all_pages(
-        None,
-        |start_after| async move {
-            let p: ParticipantsResponse =
-                r.market(&QueryMsg::Participants { task_id, start_after, limit: Some(QUERY_PAGE) }).await?;
-            Ok(p.participants)
-        },
-        |p: &ParticipantResponse| p.address.to_string(),
-    );
-    let first = round.first_submission;
-    let end = first + round.submissions;
-    let before_first = first.checked_sub(1);
-    let consensus = all_pages(
-        before_first,
+) -> Result<Vec<SubmissionResponse>, SourceError> {
+    all_pages(
+        round.first_submission.checked_sub(1),
         |start_after| async move {
             let s: SubmissionsResponse = r
                 .market(&QueryMsg::Submissions {
@@ -553,11 +653,25 @@ async fn validators<S: Source>(
             Ok(s.submissions)
         },
         |s: &SubmissionResponse| s.id,
-    );
-    let (participants, consensus) = futures::join!(participants, consensus);
-    let consensus: BTreeMap<u64, u32> = consensus?.iter().filter_map(|s| s.consensus.map(|c| (s.id, c))).collect();
-    let validators: Vec<ParticipantResponse> =
-        participants?.into_iter().filter(|p| p.role == Role::Validator).collect();
+    )
+    .await
+}
+
+/// The task's validators (among its `participants`) with their record over `round`: their
+/// assignments in the round (by submission id, from the round's first), the consensus scores of
+/// the round's `submissions`, their claimable balance.
+async fn validators<S: Source>(
+    r: &Reader<'_, S>,
+    task_id: u64,
+    round: &RoundResponse,
+    participants: Vec<ParticipantResponse>,
+    submissions: &[SubmissionResponse],
+) -> Result<Vec<ValidatorRow>, SourceError> {
+    let first = round.first_submission;
+    let end = first + round.submissions;
+    let before_first = first.checked_sub(1);
+    let consensus: BTreeMap<u64, u32> = submissions.iter().filter_map(|s| s.consensus.map(|c| (s.id, c))).collect();
+    let validators: Vec<ParticipantResponse> = participants.into_iter().filter(|p| p.role == Role::Validator).collect();
     let rows = join_all(validators.iter().map(|p| {
         let consensus = &consensus;
         async move {

@@ -14,7 +14,7 @@ use arena_client::{BeaconSecret, BeaconStep, Client, KeyStep, MarketClient, Sign
 use arena_explorer::server::router;
 use arena_explorer::source::ChainSource;
 use arena_types::market::commitment::{model_commitment, score_commitment};
-use arena_types::market::msg::{AssignmentsResponse, ExecuteMsg, ModelMetadata, Role};
+use arena_types::market::msg::{AssignmentsResponse, ExecuteMsg, ModelMetadata, QueryMsg, RankingResponse, Role};
 use arena_types::market::phase::Phase;
 use arena_types::settlement::msg::{BatchPolicy, ExecuteMsg as BridgeExecute, ProofResponse, QueryMsg as BridgeQuery};
 use common::browser::{find_chromium, Browser};
@@ -212,6 +212,12 @@ async fn the_explorer_follows_a_real_round_in_a_browser() {
     let page = api(&base, &format!("/api/task/{task_id}?round=1")).await;
     let rows = page["leaderboard"].as_array().unwrap();
     assert_eq!(rows.len(), contract.len());
+    assert_eq!(page["ranked"], true, "the finalized round is ranked: the leaderboard follows the Ranking query");
+    let ranking_query = QueryMsg::Ranking { task_id, round: 1, start_after: None, limit: Some(50) };
+    let ranking = market.query::<RankingResponse>(&ranking_query).await.unwrap().ranking;
+    let ranked_ids: Vec<u64> = ranking.iter().map(|e| e.submission_id).collect();
+    let shown_ids: Vec<u64> = rows.iter().take(ranked_ids.len()).map(|r| r["id"].as_u64().unwrap()).collect();
+    assert_eq!(shown_ids, ranked_ids);
     for s in &contract {
         let row = rows.iter().find(|r| r["id"] == s.id).unwrap();
         assert_eq!(row["consensus"].as_u64(), s.consensus.map(u64::from), "submission {}", s.id);

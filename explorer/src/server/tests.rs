@@ -96,12 +96,47 @@ async fn the_api_mirrors_each_page() {
 }
 
 #[tokio::test]
+async fn the_leaderboard_pages_through_the_ranks_then_the_unranked_and_says_its_order() {
+    let mut world = competition(2, 120, 4, HEIGHT);
+    fixture::scramble_ranks(&mut world, 1, 6);
+    let ranked = || FakeSource::new(world.clone(), HEIGHT);
+    let rows = |body: &str| -> Vec<u64> {
+        body.split("data-submission=\"").skip(1).filter_map(|r| r.split('"').next()?.parse().ok()).collect()
+    };
+    let rank_of = |id: u64| world.submissions.iter().find(|s| s.id == id).and_then(|s| s.rank);
+    let (status, _, first) = get_from(ranked(), "/task/1?round=1").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(first.contains("In rank order, best first"), "{first}");
+    assert!(first.contains(r#"href="/task/1?round=1&amp;after_rank=49""#), "{first}");
+    assert_eq!(rows(&first).into_iter().map(rank_of).collect::<Vec<_>>(), (0..50).map(Some).collect::<Vec<_>>());
+    let (_, _, second) = get_from(ranked(), "/task/1?round=1&after_rank=49").await;
+    assert_eq!(rows(&second).into_iter().map(rank_of).collect::<Vec<_>>(), (50..100).map(Some).collect::<Vec<_>>());
+    assert!(second.contains(r#"href="/task/1?round=1&amp;after_rank=99""#) && second.contains("← first page"));
+    let (_, _, third) = get_from(ranked(), "/task/1?round=1&after_rank=99").await;
+    assert_eq!(rows(&third), (1..=20).map(|k| 6 * k).collect::<Vec<_>>());
+    assert!(third.contains("Unrevealed") && third.contains("BelowBaseline") && !third.contains("next 50"));
+    // The JSON twin, row for row.
+    let api =
+        serde_json::from_str::<serde_json::Value>(&get_from(ranked(), "/api/task/1?round=1&after_rank=49").await.2)
+            .unwrap();
+    let ids: Vec<u64> = api["leaderboard"].as_array().unwrap().iter().map(|r| r["id"].as_u64().unwrap()).collect();
+    assert_eq!((ids, api["next_after_rank"].as_u64()), (rows(&second), Some(99)));
+    // The running round: by id, and the page says when ranks come.
+    let (_, _, running) = get_from(ranked(), "/task/1?round=2").await;
+    assert!(running.contains("By submission id: ranks appear when the round is finalized."), "{running}");
+    assert_eq!(rows(&running), (121..=170).collect::<Vec<_>>());
+    assert!(running.contains(r#"href="/task/1?round=2&amp;after=170""#));
+}
+
+#[tokio::test]
 async fn bad_input_gets_a_clear_page_with_the_fitting_status() {
     let cases = [
         ("/task/99", StatusCode::NOT_FOUND, "task 99 not found"),
         ("/task/abc", StatusCode::NOT_FOUND, "is not a number"),
         ("/task/1?round=7", StatusCode::NOT_FOUND, "round 7 does not exist"),
         ("/task/1?round=x", StatusCode::BAD_REQUEST, "is not a number"),
+        ("/task/1?round=1&after_rank=-1", StatusCode::BAD_REQUEST, "is not a number"),
+        ("/task/1?round=1&after_rank=49&after=7", StatusCode::BAD_REQUEST, "not both"),
         ("/task/1/submission/999", StatusCode::NOT_FOUND, "submission 999"),
         ("/address/not-an-address", StatusCode::BAD_REQUEST, "is not an address of this chain"),
         ("/address/0x1234", StatusCode::BAD_REQUEST, "is not an EVM address"),

@@ -44,7 +44,7 @@ fn the_phase_clock_counts_blocks_and_seconds_to_the_next_phase() {
 #[tokio::test]
 async fn the_task_view_has_the_ranked_leaderboard_chart_and_validators_of_the_round() {
     let s = source(5, 4);
-    let v = task(&Reader::new(&s), 1, Some(1), None).await.unwrap();
+    let v = task(&Reader::new(&s), 1, Some(1), PageStart::First).await.unwrap();
     assert_eq!(v.round.round, 1);
     assert!(v.round.finalized);
     let ids: Vec<u64> = v.leaderboard.iter().map(|r| r.id).collect();
@@ -65,30 +65,143 @@ async fn the_task_view_has_the_ranked_leaderboard_chart_and_validators_of_the_ro
     assert_eq!(assigned, 15, "three validators per submission, five submissions");
     assert_eq!(v.rounds.iter().map(|r| r.finalized).collect::<Vec<_>>(), vec![true, false]);
     // Without a round, the current one.
-    let current = task(&Reader::new(&s), 1, None, None).await.unwrap();
-    assert_eq!((current.round.round, current.round.finalized), (2, false));
+    let current = task(&Reader::new(&s), 1, None, PageStart::First).await.unwrap();
+    assert_eq!((current.round.round, current.round.finalized, current.ranked), (2, false, false));
     assert!(current.leaderboard.iter().all(|r| r.status == "Pending" && r.consensus.is_none()));
+}
+
+/// A leaderboard page: (id, rank) of each row, and the next page's start.
+async fn board(s: &FakeSource, round: u32, start: PageStart) -> (Vec<(u64, Option<u32>)>, PageStart, TaskView) {
+    let v = task(&Reader::new(s), 1, Some(round), start).await.unwrap();
+    let rows = v.leaderboard.iter().map(|r| (r.id, r.rank)).collect();
+    let next = match (v.next_after_rank, v.next_after) {
+        (Some(rank), None) => PageStart::AfterRank(rank),
+        (None, Some(id)) => PageStart::AfterId(id),
+        (None, None) => PageStart::First,
+        both => panic!("two next pages: {both:?}"),
+    };
+    (rows, next, v)
 }
 
 #[tokio::test]
 async fn a_long_round_is_read_a_page_at_a_time() {
     let s = source(120, 20);
-    let first = task(&Reader::new(&s), 1, Some(1), None).await.unwrap();
-    assert_eq!(first.leaderboard.len(), LEADERBOARD_PAGE as usize);
-    assert_eq!(first.next_after, Some(50));
-    let second = task(&Reader::new(&s), 1, Some(1), first.next_after).await.unwrap();
-    assert_eq!(second.leaderboard.first().map(|r| r.id), Some(51));
-    let third = task(&Reader::new(&s), 1, Some(1), Some(100)).await.unwrap();
-    assert_eq!((third.leaderboard.len(), third.next_after), (20, None));
+    let (first, next, v) = board(&s, 1, PageStart::First).await;
+    assert!(v.ranked);
+    assert_eq!(first.len(), LEADERBOARD_PAGE as usize);
+    assert_eq!(next, PageStart::AfterRank(49));
+    let (second, next, _) = board(&s, 1, next).await;
+    assert_eq!(second.first(), Some(&(51, Some(50))));
+    let (third, next, _) = board(&s, 1, next).await;
+    assert_eq!((third.len(), third.first(), next), (20, Some(&(101, Some(100))), PageStart::First));
     // Every assignment of the round is counted, across the contract's pages of 100.
-    assert_eq!(first.validators.iter().map(|x| x.assigned).sum::<u32>(), 360);
+    assert_eq!(v.validators.iter().map(|x| x.assigned).sum::<u32>(), 360);
+}
+
+/// Walks every page of a round's leaderboard: the rows in order, the queries of each page.
+async fn every_page(s: &FakeSource, round: u32) -> (Vec<Vec<(u64, Option<u32>)>>, Vec<u32>) {
+    let (mut pages, mut queries, mut start) = (Vec::new(), Vec::new(), PageStart::First);
+    loop {
+        let (rows, next, v) = board(s, round, start).await;
+        assert!(rows.len() <= LEADERBOARD_PAGE as usize);
+        pages.push(rows);
+        queries.push(v.queries);
+        if next == PageStart::First {
+            return (pages, queries);
+        }
+        start = next;
+    }
+}
+
+#[tokio::test]
+async fn a_ranked_round_pages_in_rank_order_then_the_unranked_by_id() {
+    // 120 submissions, every 6th unranked: ranks 0..=99 not in id order, 20 unranked.
+    let mut world = competition(2, 120, 20, HEIGHT);
+    fixture::scramble_ranks(&mut world, 1, 6);
+    let s = FakeSource::new(world, HEIGHT);
+    let (pages, queries) = every_page(&s, 1).await;
+    assert_eq!(pages.len(), 3);
+    let ranks = |page: &[(u64, Option<u32>)]| page.iter().map(|r| r.1).collect::<Vec<_>>();
+    assert_eq!(ranks(&pages[0]), (0..50).map(Some).collect::<Vec<_>>(), "ranks 1 to 50");
+    assert_eq!(ranks(&pages[1]), (50..100).map(Some).collect::<Vec<_>>(), "ranks 51 to 100");
+    let ids: Vec<u64> = pages[0].iter().map(|r| r.0).collect();
+    assert!(ids.windows(2).any(|w| w[0] > w[1]), "the ranks are not in id order: {ids:?}");
+    assert_eq!(pages[2].iter().map(|r| r.0).collect::<Vec<_>>(), (1..=20).map(|k| 6 * k).collect::<Vec<_>>());
+    assert!(ranks(&pages[2]).iter().all(Option::is_none));
+    // The rows carry the submissions' fields, the unranked ones their status.
+    let v = task(&Reader::new(&s), 1, Some(1), PageStart::First).await.unwrap();
+    let best = &v.leaderboard[0];
+    let expected = s.world.submissions.iter().find(|x| x.rank == Some(0)).unwrap();
+    assert_eq!(best, &LeaderRow::from(expected));
+    assert_eq!((best.status.as_str(), best.reward, best.model.is_some()), ("Scored", Uint128::new(1_000_000), true));
+    let tail = task(&Reader::new(&s), 1, Some(1), PageStart::AfterRank(99)).await.unwrap();
+    let statuses: Vec<&str> = tail.leaderboard.iter().take(5).map(|r| r.status.as_str()).collect();
+    assert_eq!(statuses, ["Unrevealed", "Duplicate", "Unscored", "BelowBaseline", "BelowMinScore"]);
+    assert_eq!((tail.leaderboard[0].consensus, tail.leaderboard[0].model.as_deref()), (None, None));
+    assert!(tail.leaderboard[3].consensus.is_some(), "below the baseline has a consensus but no rank");
+    // A ranked page costs one Ranking query; the unranked part none: the rows come from the
+    // round's submissions, which the validators' table reads anyway.
+    assert_eq!(queries[0], queries[1]);
+    assert_eq!(queries[2] + 1, queries[0]);
+}
+
+#[tokio::test]
+async fn a_page_can_end_the_ranking_and_start_the_unranked_part() {
+    // 160 submissions, every 3rd unranked: 107 ranked, 53 unranked.
+    let mut world = competition(2, 160, 20, HEIGHT);
+    fixture::scramble_ranks(&mut world, 1, 3);
+    let s = FakeSource::new(world, HEIGHT);
+    let (pages, _) = every_page(&s, 1).await;
+    let sizes: Vec<usize> = pages.iter().map(Vec::len).collect();
+    assert_eq!(sizes, [50, 50, 50, 10]);
+    let rows: Vec<(u64, Option<u32>)> = pages.concat();
+    let ranks: Vec<u32> = rows.iter().filter_map(|r| r.1).collect();
+    assert_eq!(ranks, (0..107).collect::<Vec<_>>(), "every rank once, in order");
+    let unranked: Vec<u64> = rows[107..].iter().map(|r| r.0).collect();
+    assert_eq!(unranked, (1..=53).map(|k| 3 * k).collect::<Vec<_>>(), "then the unranked ones by id");
+    // The last ranks and the first unranked rows share the third page.
+    assert_eq!((pages[2][6].1, pages[2][7].1), (Some(106), None));
+    // The JSON API has the same order.
+    let v = task(&Reader::new(&s), 1, Some(1), PageStart::AfterRank(99)).await.unwrap();
+    let json = serde_json::to_value(&v).unwrap();
+    let api: Vec<u64> = json["leaderboard"].as_array().unwrap().iter().map(|r| r["id"].as_u64().unwrap()).collect();
+    assert_eq!(api, pages[2].iter().map(|r| r.0).collect::<Vec<_>>());
+    assert_eq!((json["ranked"].as_bool(), json["after_rank"].as_u64()), (Some(true), Some(99)));
+    assert_eq!(json["next_after"].as_u64(), Some(rows[149].0));
+}
+
+#[tokio::test]
+async fn a_round_not_ranked_yet_lists_its_submissions_by_id() {
+    // Round 2 is in its submission phase: nothing is ranked; no Ranking page is asked for.
+    let s = source(120, 20);
+    let (pages, _) = every_page(&s, 2).await;
+    assert!(pages.iter().flatten().all(|r| r.1.is_none()));
+    let ids: Vec<u64> = pages.concat().iter().map(|r| r.0).collect();
+    assert_eq!(ids, (121..=240).collect::<Vec<_>>());
+    assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [50, 50, 20]);
+    let v = task(&Reader::new(&s), 1, Some(2), PageStart::AfterId(170)).await.unwrap();
+    assert_eq!((v.ranked, v.after, v.next_after, v.leaderboard[0].id), (false, Some(170), Some(220), 171));
+    // A rank cursor on a round without ranks starts from the first submission.
+    let v = task(&Reader::new(&s), 1, Some(2), PageStart::AfterRank(49)).await.unwrap();
+    assert_eq!(v.leaderboard[0].id, 121);
+    // Nor is a finalized but void round ranked: the market ranks nothing in it.
+    let mut world = competition(2, 60, 4, HEIGHT);
+    let round = world.rounds.iter_mut().find(|r| r.round == 1).unwrap();
+    round.void = true;
+    for x in world.submissions.iter_mut().filter(|x| x.round == 1) {
+        (x.rank, x.status) = (None, SubmissionStatus::Void);
+    }
+    let s = FakeSource::new(world, HEIGHT);
+    let v = task(&Reader::new(&s), 1, Some(1), PageStart::First).await.unwrap();
+    assert!(!v.ranked && v.round.finalized);
+    assert_eq!(v.leaderboard.iter().map(|r| r.id).collect::<Vec<_>>(), (1..=50).collect::<Vec<_>>());
 }
 
 #[tokio::test]
 async fn a_missing_task_or_round_is_not_found() {
     let s = source(2, 3);
-    assert!(matches!(task(&Reader::new(&s), 9, None, None).await, Err(SourceError::NotFound(_))));
-    assert!(matches!(task(&Reader::new(&s), 1, Some(3), None).await, Err(SourceError::NotFound(_))));
+    assert!(matches!(task(&Reader::new(&s), 9, None, PageStart::First).await, Err(SourceError::NotFound(_))));
+    assert!(matches!(task(&Reader::new(&s), 1, Some(3), PageStart::First).await, Err(SourceError::NotFound(_))));
     assert!(matches!(submission(&Reader::new(&s), 1, 999).await, Err(SourceError::NotFound(_))));
 }
 
