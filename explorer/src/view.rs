@@ -582,9 +582,15 @@ pub async fn task<S: Source>(
             r.market::<RankingResponse>(&query).await.map(|page| Some(page.ranking))
         },
         try_join_all(chart_rounds.iter().map(|&round| async move {
+            // Before its rank stage (or in a void round) `Ranking` answers a provisional page
+            // whose scores mean nothing yet: such a round has no points.
+            let state: RoundResponse = r.market(&QueryMsg::Round { task_id, round }).await?;
+            if !is_ranked(&state) {
+                return Ok::<_, SourceError>(ChartRound { round, scores: Vec::new() });
+            }
             let ranking: RankingResponse =
                 r.market(&QueryMsg::Ranking { task_id, round, start_after: None, limit: Some(CHART_SCORES) }).await?;
-            Ok::<_, SourceError>(ChartRound { round, scores: ranking.ranking.iter().map(|e| e.consensus).collect() })
+            Ok(ChartRound { round, scores: ranking.ranking.iter().map(|e| e.consensus).collect() })
         })),
         all_pages(
             None,
