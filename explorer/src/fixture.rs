@@ -153,6 +153,25 @@ impl World {
                         "Generic error: round {round} of task {task_id} is not ranked yet: page through it once its finalization ranked it"
                     )));
                 }
+                if ranked.is_empty() {
+                    // As the market: before its rank stage (or when void) a round answers a
+                    // provisional first page, by consensus so far (0 where none).
+                    let mut provisional: Vec<&SubmissionResponse> =
+                        self.submissions.iter().filter(|s| s.task_id == task_id && s.round == round).collect();
+                    provisional.sort_by_key(|s| std::cmp::Reverse(s.consensus.unwrap_or_default()));
+                    let ranking = provisional
+                        .into_iter()
+                        .take(limit.unwrap_or(30).min(100) as usize)
+                        .enumerate()
+                        .map(|(rank, s)| RankEntry {
+                            rank: rank as u32,
+                            submission_id: s.id,
+                            trainer: s.trainer.clone(),
+                            consensus: s.consensus.unwrap_or_default(),
+                        })
+                        .collect();
+                    return answer(RankingResponse { ranking });
+                }
                 answer(RankingResponse {
                     ranking: page(
                         ranked.into_iter().map(|s| RankEntry {
