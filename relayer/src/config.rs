@@ -121,11 +121,14 @@ pub fn resolve(config: &Config) -> Result<Resolved, RelayerError> {
         .clone()
         .or_else(|| m.map(|m| m.chain.chain_id.clone()))
         .ok_or_else(|| required("cosmos.chain_id"))?;
-    let grpc_url = c
-        .grpc_url
-        .clone()
-        .or_else(|| m.map(|m| m.chain.grpc_url.clone()))
-        .ok_or_else(|| required("cosmos.grpc_url"))?;
+    // `grpc_url` and `grpc_urls` given here replace the manifest's endpoints together.
+    let (grpc_url, grpc_urls) = match (c.grpc_url.clone(), c.grpc_urls.split_first()) {
+        (Some(url), _) => (url, c.grpc_urls.clone()),
+        (None, Some((first, rest))) => (first.clone(), rest.to_vec()),
+        (None, None) => m
+            .map(|m| (m.chain.grpc_url.clone(), m.chain.grpc_urls.clone()))
+            .ok_or_else(|| required("cosmos.grpc_url"))?,
+    };
     let bech32_prefix = c
         .bech32_prefix
         .clone()
@@ -165,12 +168,10 @@ pub fn resolve(config: &Config) -> Result<Resolved, RelayerError> {
         return Err(RelayerError::Config(format!("relay.page_size {} is not in 1..=100", config.relay.page_size)));
     }
     let chain = ChainConfig {
-        chain_id,
-        grpc_url,
-        bech32_prefix: bech32_prefix.clone(),
-        gas_price,
+        grpc_urls,
         gas_adjustment: c.gas_adjustment,
         inclusion_timeout: Duration::from_secs(c.inclusion_timeout_secs),
+        ..ChainConfig::new(chain_id, grpc_url, bech32_prefix.clone(), gas_price)
     };
     let evm = EvmConfig {
         confirmations: 1,

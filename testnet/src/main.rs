@@ -7,12 +7,12 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use testnet::chain::ChainPorts;
 use testnet::manifest::Manifest;
-use testnet::network::{self, NetworkConfig, Ports};
+use testnet::network::{self, NetworkConfig, Ports, Validators};
 use testnet::profile::{ChainProfile, DEFAULT_PROFILE};
 use testnet::{accounts, contracts, deploy, evm, repo, Network};
 
-/// Arena's local network: a single-validator CosmWasm chain and an anvil node standing in for Base
-/// Sepolia, the contract builds, and their deployment.
+/// Arena's local network: a CosmWasm chain (one validator, or several with `up --validators N`)
+/// and an anvil node standing in for Base Sepolia, the contract builds, and their deployment.
 ///
 /// Typical use: `testnet up`, `testnet deploy`, ..., `testnet down`. Everything lives in the home
 /// folder (default: .testnet/ in the repository), which `testnet down --wipe` removes.
@@ -30,14 +30,24 @@ struct Cli {
 enum Command {
     /// Start the chain and the EVM node (restarting on existing state if the home has one).
     Up(UpArgs),
-    /// Stop both nodes by PID and wait for their clean exit.
+    /// Stop every node (each validator, the EVM node, the explorer) by PID and wait for their
+    /// clean exit.
     Down {
         /// Also delete the home folder (chain state, manifest): the next `up` starts from genesis.
         #[arg(long)]
         wipe: bool,
     },
-    /// Show what runs, at which heights, and what is deployed.
+    /// Show what runs: each validator's height, peers and voting power, and what is deployed.
     Status,
+    /// Stop validator I cleanly (SIGTERM); `start-node I` starts it again on its state.
+    StopNode {
+        /// The validator's index (0 = the first, `chain/`).
+        index: usize,
+    },
+    /// Kill validator I with SIGKILL, as a crash would.
+    KillNode { index: usize },
+    /// Start validator I again on its state and wait until it follows the chain.
+    StartNode { index: usize },
     /// Build every CosmWasm contract into artifacts/ (MVP wasm, checked with cosmwasm-check when
     /// it is installed: scripts/test.sh installs it).
     Build {
@@ -112,6 +122,13 @@ struct UpArgs {
     /// anvil's JSON-RPC port.
     #[arg(long, default_value_t = 8545)]
     evm_port: u16,
+    /// Validator nodes sharing one genesis, each with its own home, ports and log. Node i > 0
+    /// listens on the ports above plus 100 * i (RPC 26757, gRPC 9190, ... for node 1).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=testnet::chain::MAX_VALIDATORS as i64))]
+    validators: u16,
+    /// Voting power of each validator, e.g. `3,1,1,1` (default: equal).
+    #[arg(long, value_delimiter = ',')]
+    powers: Vec<u64>,
 }
 
 #[tokio::main]
@@ -126,6 +143,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Up(args) => up(home, args),
         Command::Down { wipe } => down(home, wipe),
         Command::Status => status(home).await,
+        Command::StopNode { index } => node_command(&home, index, NodeAction::Stop),
+        Command::KillNode { index } => node_command(&home, index, NodeAction::Kill),
+        Command::StartNode { index } => node_command(&home, index, NodeAction::Start),
         Command::Build { require_check } => build(contracts::BuildOptions { require_check, progress: true }).map(drop),
         Command::Deploy => deploy(home).await,
         Command::Accounts => accounts_list(&home),
@@ -194,16 +214,44 @@ fn up(home: PathBuf, a: UpArgs) -> anyhow::Result<()> {
         chain: ChainPorts { rpc: a.rpc_port, grpc: a.grpc_port, rest: a.rest_port, p2p: a.p2p_port },
         evm: a.evm_port,
     };
-    let config = NetworkConfig { home: home.clone(), profile_name: a.profile, profiles_file: a.profiles_file, ports };
+    let n = usize::from(a.validators);
+    let powers = if a.powers.is_empty() { vec![1; n] } else { a.powers };
+    if powers.len() != n || powers.contains(&0) {
+        bail!("--powers gives {} powers ({powers:?}) for {n} validators; give one positive power each", powers.len());
+    }
+    let offset = |port: u16, i: usize| -> anyhow::Result<u16> {
+        port.checked_add(100 * i as u16).with_context(|| format!("port {port} + {} is past 65535", 100 * i))
+    };
+    let mut more_ports = Vec::new();
+    for i in 1..n {
+        let c = ports.chain;
+        more_ports.push(ChainPorts {
+            rpc: offset(c.rpc, i)?,
+            grpc: offset(c.grpc, i)?,
+            rest: offset(c.rest, i)?,
+            p2p: offset(c.p2p, i)?,
+        });
+    }
+    let config = NetworkConfig {
+        home: home.clone(),
+        profile_name: a.profile,
+        profiles_file: a.profiles_file,
+        ports,
+        validators: Validators { powers, more_ports },
+    };
     let network = Network::start(&config)?;
     println!("network up in {:.1} s (home {})", started.elapsed().as_secs_f64(), home.display());
-    println!(
-        "  chain {} RPC http://127.0.0.1:{}  gRPC {}  REST http://127.0.0.1:{}",
-        network.profile.chain_id,
-        ports.chain.rpc,
-        network.chain_config().grpc_url,
-        ports.chain.rest
-    );
+    for node in &network.nodes {
+        println!(
+            "  chain {} node {} (power {}): RPC {}  gRPC {}  REST {}",
+            network.profile.chain_id,
+            node.index,
+            node.power,
+            node.rpc_url(),
+            node.grpc_url(),
+            node.rest_url()
+        );
+    }
     println!("  EVM   chain id {} at {}", evm::BASE_SEPOLIA_CHAIN_ID, network.evm_rpc_url());
     println!(
         "next: `testnet deploy`; then `cargo run -p arena-explorer -- --manifest {}` serves the explorer",
@@ -211,6 +259,50 @@ fn up(home: PathBuf, a: UpArgs) -> anyhow::Result<()> {
     );
     println!("stop with `testnet down`");
     network.detach();
+    Ok(())
+}
+
+enum NodeAction {
+    Stop,
+    Kill,
+    Start,
+}
+
+fn node_command(home: &std::path::Path, index: usize, action: NodeAction) -> anyhow::Result<()> {
+    let Some(info) = network::read_info(home) else {
+        bail!("no network in {}: run `testnet up` first", home.display())
+    };
+    let nodes = info.nodes(home);
+    let Some(node) = nodes.get(index) else {
+        bail!("the network has validators 0..{}; there is no validator {index}", nodes.len() - 1)
+    };
+    let running = network::running_node(home, index);
+    match (action, running) {
+        (NodeAction::Stop, Some(service)) => {
+            let pid = service.pid;
+            service.stop(std::time::Duration::from_secs(15))?;
+            println!("stopped validator {index} (pid {pid})");
+        }
+        (NodeAction::Kill, Some(service)) => {
+            let pid = service.pid;
+            service.kill();
+            println!("killed validator {index} (pid {pid}) with SIGKILL");
+        }
+        (NodeAction::Stop | NodeAction::Kill, None) => println!("validator {index} is not running"),
+        (NodeAction::Start, Some(service)) => println!("validator {index} already runs (pid {})", service.pid),
+        (NodeAction::Start, None) => {
+            let started = Instant::now();
+            let profile = ChainProfile::load(info.profiles_file.as_deref(), &info.profile_name)?;
+            let mut service = network::spawn_node(&profile, &nodes, index)?;
+            testnet::chain::wait_ready(&mut service, node.ports)?;
+            println!(
+                "validator {index} runs again (pid {}), following the chain after {:.1} s",
+                service.pid,
+                started.elapsed().as_secs_f64()
+            );
+            service.detach();
+        }
+    }
     Ok(())
 }
 
@@ -238,15 +330,24 @@ async fn status(home: PathBuf) -> anyhow::Result<()> {
     };
     let running = network::running_services(&home);
     let pid_of = |name| running.iter().find(|s| s.name == name).map(|s| s.pid);
-    match pid_of("chain") {
-        Some(pid) => {
-            let height = testnet::probe::comet_height(info.ports.chain.rpc).map_or("?".into(), |h| h.to_string());
-            println!(
-                "chain: running (pid {pid}), height {height}, RPC port {}, gRPC port {}",
-                info.ports.chain.rpc, info.ports.chain.grpc
-            );
+    for node in info.nodes(&home) {
+        match pid_of(node.name) {
+            Some(pid) => {
+                let status = testnet::probe::comet_node_status(node.ports.rpc);
+                let show = |v: Option<u64>| v.map_or("?".to_string(), |v| v.to_string());
+                println!(
+                    "{:<7} node {}: running (pid {pid}), height {}, peers {}, voting power {}, RPC port {}, gRPC port {}",
+                    node.name,
+                    node.index,
+                    show(status.as_ref().map(|s| s.height)),
+                    show(testnet::probe::comet_peers(node.ports.rpc)),
+                    show(status.as_ref().map(|s| s.voting_power)),
+                    node.ports.rpc,
+                    node.ports.grpc
+                );
+            }
+            None => println!("{:<7} node {}: stopped", node.name, node.index),
         }
-        None => println!("chain: stopped"),
     }
     match pid_of("evm") {
         Some(pid) => {
@@ -277,12 +378,13 @@ async fn deploy(home: PathBuf) -> anyhow::Result<()> {
     let Some(info) = network::read_info(&home) else {
         bail!("no network in {}: run `testnet up` first", home.display())
     };
-    if network::running_services(&home).iter().all(|s| s.name != "chain") {
+    let nodes = info.nodes(&home);
+    if network::running_services(&home).iter().all(|s| nodes.iter().all(|n| n.name != s.name)) {
         bail!("the chain from {} is not running: run `testnet up` first", home.display());
     }
     let artifacts = build(contracts::BuildOptions { progress: true, ..Default::default() })?;
     let profile = ChainProfile::load(info.profiles_file.as_deref(), &info.profile_name)?;
-    let chain = network::chain_config(&profile, info.ports);
+    let chain = network::chain_config_of(&profile, &nodes);
     let client = arena_client::Client::connect(chain.clone()).await?;
     let path = Manifest::path(&home);
     let previous = Manifest::read(&path).ok();
@@ -295,7 +397,7 @@ async fn deploy(home: PathBuf) -> anyhow::Result<()> {
     let chain_id = &client.config().chain_id;
     let evm_contracts = deploy::deploy_evm(&evm_rpc, chain_id, &bridge.address, previous.as_ref()).await?;
     deploy::connect_bridge_to_evm(&client, &bridge.address, &evm_contracts[deploy::SETTLEMENT]).await?;
-    let manifest = network::manifest(&info.profile_name, &profile, info.ports, contracts, evm_contracts);
+    let manifest = network::manifest_of(&info.profile_name, &profile, info.ports, &nodes, contracts, evm_contracts);
     manifest.write(&path)?;
     print!("{}", manifest.to_json());
     println!("manifest written to {}", path.display());

@@ -31,6 +31,34 @@ pub fn comet_height(rpc_port: u16) -> Option<u64> {
     json["result"]["sync_info"]["latest_block_height"].as_str()?.parse().ok()
 }
 
+/// What a CometBFT node says of itself at `/status`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeStatus {
+    pub height: u64,
+    /// This node's validator's voting power (0 for a node that does not validate).
+    pub voting_power: u64,
+    pub catching_up: bool,
+}
+
+/// A node's height, voting power and sync state.
+pub fn comet_node_status(rpc_port: u16) -> Option<NodeStatus> {
+    let body = http(rpc_port, "/status", None)?;
+    let json: serde_json::Value = serde_json::from_str(dechunk(&body).as_ref()).ok()?;
+    let result = &json["result"];
+    Some(NodeStatus {
+        height: result["sync_info"]["latest_block_height"].as_str()?.parse().ok()?,
+        voting_power: result["validator_info"]["voting_power"].as_str()?.parse().ok()?,
+        catching_up: result["sync_info"]["catching_up"].as_bool().unwrap_or(false),
+    })
+}
+
+/// How many peers a CometBFT node is connected to (`/net_info`).
+pub fn comet_peers(rpc_port: u16) -> Option<u64> {
+    let body = http(rpc_port, "/net_info", None)?;
+    let json: serde_json::Value = serde_json::from_str(dechunk(&body).as_ref()).ok()?;
+    json["result"]["n_peers"].as_str()?.parse().ok()
+}
+
 /// The chain id an Ethereum JSON-RPC node reports.
 pub fn evm_chain_id(port: u16) -> Option<u64> {
     let body = http(port, "/", Some(r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}"#))?;

@@ -20,8 +20,8 @@ pub struct Node {
     pub signer: Signer,
     pub market: MarketClient,
     pub store: ModelStore,
-    /// The chain's CometBFT RPC, whose websocket announces new blocks.
-    pub rpc_url: String,
+    /// The chain's CometBFT RPCs (one per node), whose websockets announce new blocks.
+    pub rpc_urls: Vec<String>,
 }
 
 impl Node {
@@ -29,14 +29,19 @@ impl Node {
     pub async fn connect(config: NodeConfig) -> Result<Self, NodeError> {
         let manifest = Manifest::read(&config.manifest)?;
         let signer = config::signer(&config, &manifest.chain.bech32_prefix)?;
-        let client = Client::connect(manifest.chain.clone()).await?;
+        let mut chain = manifest.chain.clone();
+        if let Some((first, rest)) = config.grpc_urls.split_first() {
+            (chain.grpc_url, chain.grpc_urls) = (first.clone(), rest.to_vec());
+        }
+        let client = Client::connect(chain).await?;
         let market = MarketClient::new(
             client,
             &manifest.contract("arena-market")?.address,
             &manifest.contract("arena-token")?.address,
         );
         let store = ModelStore::open(config.state_dir.join("models"))?;
-        Ok(Node { config, signer, market, store, rpc_url: manifest.endpoints.rpc })
+        let rpc_urls = if config.rpc_urls.is_empty() { manifest.endpoints.rpc_urls() } else { config.rpc_urls.clone() };
+        Ok(Node { config, signer, market, store, rpc_urls })
     }
 
     pub fn address(&self) -> String {
@@ -49,7 +54,7 @@ impl Node {
 
     /// Starts following new blocks, for a loop that acts once per block.
     pub fn follow_blocks(&self) -> Blocks {
-        Blocks::follow(&self.rpc_url)
+        Blocks::follow_any(&self.rpc_urls)
     }
 
     /// The longest a loop waits for a block before looking at the chain anyway (no websocket).

@@ -2,6 +2,10 @@
 //! timer: a CometBFT websocket subscription to `tm.event='NewBlockHeader'` at `<rpc>/websocket`,
 //! opened again whenever it drops (a node restart, a network hiccup).
 //!
+//! With several nodes' RPCs ([`Blocks::follow_any`]) it follows one at a time and moves to the
+//! next when the socket drops, cannot be opened, or brings no block for [`STALE_SOCKET`] (a node
+//! that stopped advancing); heights only ever go up across a switch.
+//!
 //! Waiting is bounded by the caller's fallback interval, so a node that offers no websocket (or
 //! an `https` RPC, which this plain-`ws` follower does not speak) still works, only on a timer.
 
@@ -18,6 +22,10 @@ const SUBSCRIBE: &str =
 /// Reconnection delays: 200 ms doubling up to 5 s, for as long as the follower lives; a
 /// subscription that delivered blocks starts the curve again.
 const RECONNECT: Backoff = Backoff::forever(Duration::from_millis(200), Duration::from_secs(5));
+/// With several nodes, a subscription that brings no block for this long is left for the next
+/// node: the client's stale bound ([`crate::ChainConfig::DEFAULT_STALE_AFTER`]). A halted chain
+/// makes the follower go round the nodes at the reconnection pace, which costs nothing.
+pub const STALE_SOCKET: Duration = crate::ChainConfig::DEFAULT_STALE_AFTER;
 
 /// What woke a [`Blocks::next`] wait.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,10 +46,22 @@ impl Blocks {
     /// Starts following the node whose CometBFT RPC is `rpc_url` (`http://127.0.0.1:26657`).
     /// Must be called inside a tokio runtime.
     pub fn follow(rpc_url: &str) -> Self {
+        Self::follow_any(&[rpc_url.to_string()])
+    }
+
+    /// Follows the first of these nodes (CometBFT RPCs of the same chain) that delivers blocks,
+    /// moving to the next when it drops or goes stale. URLs without a plain websocket are skipped;
+    /// with none left, blocks are looked for on a timer. Must be called inside a tokio runtime.
+    pub fn follow_any(rpc_urls: &[String]) -> Self {
+        Self::follow_with(rpc_urls, STALE_SOCKET)
+    }
+
+    fn follow_with(rpc_urls: &[String], stale: Duration) -> Self {
         let (tx, latest) = watch::channel(0);
-        let task = websocket_url(rpc_url).map(|url| tokio::spawn(follow(url, tx)));
+        let urls: Vec<String> = rpc_urls.iter().filter_map(|u| websocket_url(u)).collect();
+        let task = (!urls.is_empty()).then(|| tokio::spawn(follow(urls, tx, stale)));
         if task.is_none() {
-            tracing::info!(rpc_url, "no plain websocket for this RPC URL; looking for new blocks on a timer");
+            tracing::info!(?rpc_urls, "no plain websocket for these RPC URLs; looking for new blocks on a timer");
         }
         Blocks { latest, task }
     }
@@ -97,31 +117,53 @@ fn websocket_url(rpc_url: &str) -> Option<String> {
     (!host.is_empty() && !host.contains('/')).then(|| format!("ws://{host}/websocket"))
 }
 
-async fn follow(url: String, latest: watch::Sender<u64>) {
+async fn follow(urls: Vec<String>, latest: watch::Sender<u64>, stale: Duration) {
     let mut delays = RECONNECT.delays();
-    loop {
-        match subscribe(&url, &latest).await {
+    let several = urls.len() > 1;
+    let stale = several.then_some(stale);
+    for url in urls.iter().cycle() {
+        match subscribe(url, &latest, stale).await {
             // A subscription that delivered blocks was healthy: reconnect quickly.
             Ok(true) => delays = RECONNECT.delays(),
             Ok(false) => {}
             Err(e) => tracing::debug!(%url, error = %e, "block subscription dropped"),
         }
+        if several {
+            tracing::debug!(%url, "block subscription ended; trying the next node");
+        }
         tokio::time::sleep(delays.next().unwrap_or(RECONNECT.max)).await;
     }
 }
 
-/// One websocket session: subscribes and publishes every height until the socket closes.
-/// Returns whether any block came.
-async fn subscribe(url: &str, latest: &watch::Sender<u64>) -> Result<bool, tokio_tungstenite::tungstenite::Error> {
+/// One websocket session: subscribes and publishes every height until the socket closes (or,
+/// with `stale` set, until no block came for that long). Returns whether any block came.
+async fn subscribe(
+    url: &str,
+    latest: &watch::Sender<u64>,
+    stale: Option<Duration>,
+) -> Result<bool, tokio_tungstenite::tungstenite::Error> {
     let (mut socket, _) = tokio_tungstenite::connect_async(url).await?;
     socket.send(Message::text(SUBSCRIBE)).await?;
     let mut got_blocks = false;
-    while let Some(message) = socket.next().await {
+    loop {
+        let message = match stale {
+            Some(bound) => match tokio::time::timeout(bound, socket.next()).await {
+                Ok(message) => message,
+                Err(_) => break,
+            },
+            None => socket.next().await,
+        };
+        let Some(message) = message else { break };
         match message? {
             Message::Text(text) => {
                 if let Some(height) = header_height(&text) {
                     got_blocks = true;
-                    latest.send_replace(height);
+                    if stale.is_some() {
+                        // Another node may be a block behind the last one: heights only go up.
+                        latest.send_if_modified(|h| std::mem::replace(h, height.max(*h)) < height);
+                    } else {
+                        latest.send_replace(height);
+                    }
                 }
             }
             Message::Ping(payload) => socket.send(Message::Pong(payload)).await?,
@@ -159,6 +201,53 @@ mod tests {
         assert_eq!(header_height(event), Some(4242));
         assert_eq!(header_height(r#"{"jsonrpc":"2.0","id":1,"result":{}}"#), None);
         assert_eq!(header_height("not json"), None);
+    }
+
+    /// A local websocket server that accepts, answers the subscription, sends `heights` as
+    /// `NewBlockHeader` events, then holds the socket open without sending anything.
+    async fn node_sending(heights: Vec<u64>) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let heights = heights.clone();
+                tokio::spawn(async move {
+                    let mut socket = tokio_tungstenite::accept_async(stream).await.unwrap();
+                    let _subscribe = socket.next().await;
+                    for h in heights {
+                        let event = format!(r#"{{"result":{{"data":{{"value":{{"header":{{"height":"{h}"}}}}}}}}}}"#);
+                        if socket.send(Message::text(event)).await.is_err() {
+                            return;
+                        }
+                    }
+                    std::future::pending::<()>().await;
+                });
+            }
+        });
+        url
+    }
+
+    /// The first node is dead (nothing listens), the second brings one block then goes silent
+    /// (stale), the third keeps the chain: the follower gets there and never reports a lower
+    /// height than one it reported. Real time (sockets), a 300 ms stale bound: ~1 s.
+    #[tokio::test]
+    async fn a_follower_of_several_nodes_moves_past_dead_and_stale_ones() {
+        let dead = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            format!("http://{}", listener.local_addr().unwrap())
+        };
+        let stale = node_sending(vec![10]).await;
+        let live = node_sending(vec![9, 11, 12]).await;
+        let mut blocks = Blocks::follow_with(&[dead, stale, live], Duration::from_millis(300));
+        let mut seen = Vec::new();
+        while seen.last() != Some(&12) {
+            match blocks.next(Duration::from_secs(10)).await {
+                Wake::Block(h) => seen.push(h),
+                Wake::Timeout => panic!("no block within 10 s; saw {seen:?}"),
+            }
+        }
+        assert!(seen.windows(2).all(|w| w[0] < w[1]), "heights went down: {seen:?}");
+        assert_eq!(seen.first(), Some(&10));
     }
 
     #[tokio::test(start_paused = true)]

@@ -13,8 +13,12 @@ use crate::error::ClientError;
 pub struct ChainConfig {
     /// The chain id signed into every transaction (`arena-local-1` on the devnet).
     pub chain_id: String,
-    /// gRPC endpoint, e.g. `http://127.0.0.1:9090`.
+    /// gRPC endpoint, e.g. `http://127.0.0.1:9090`: the one a client tries first.
     pub grpc_url: String,
+    /// Every gRPC endpoint of the chain (other nodes of the same chain) the client may fail over
+    /// to, in order of preference; `grpc_url` need not be repeated here. Empty: `grpc_url` alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grpc_urls: Vec<String>,
     /// Bech32 prefix of account addresses (`inj` for injectived, `wasm` for wasmd).
     pub bech32_prefix: String,
     /// Price of one unit of gas, e.g. `160000000inj`; also names the fee denom.
@@ -25,13 +29,52 @@ pub struct ChainConfig {
     /// How long to wait for a broadcast transaction to be included in a block.
     #[serde(default = "default::inclusion_timeout", with = "secs")]
     pub inclusion_timeout: Duration,
+    /// With several endpoints: a node whose height has not advanced for this long, while another
+    /// endpoint reports a greater one, is left for that one (see [`crate::Client`]).
+    #[serde(default = "default::stale_after", with = "secs")]
+    pub stale_after: Duration,
 }
 
 impl ChainConfig {
     /// 1.3 ran out of gas on a fresh account's first transaction on injectived.
     pub const DEFAULT_GAS_ADJUSTMENT: f64 = 1.5;
+    /// Ten blocks of a slow public chain (~0.7–1 s blocks on Injective, 6 s on the Cosmos Hub
+    /// would need more), and 20–40 of the devnet's: long enough that a round or two lost to a
+    /// proposer that is down (timeout_propose, 1 s on the local network) does not count as stale.
+    pub const DEFAULT_STALE_AFTER: Duration = Duration::from_secs(8);
+
+    /// A config for one endpoint, every optional field at its default.
+    pub fn new(
+        chain_id: impl Into<String>,
+        grpc_url: impl Into<String>,
+        bech32_prefix: impl Into<String>,
+        gas_price: GasPrice,
+    ) -> Self {
+        ChainConfig {
+            chain_id: chain_id.into(),
+            grpc_url: grpc_url.into(),
+            grpc_urls: Vec::new(),
+            bech32_prefix: bech32_prefix.into(),
+            gas_price,
+            gas_adjustment: Self::DEFAULT_GAS_ADJUSTMENT,
+            inclusion_timeout: default::inclusion_timeout(),
+            stale_after: Self::DEFAULT_STALE_AFTER,
+        }
+    }
+
+    /// Every endpoint to use, in order of preference: `grpc_url`, then `grpc_urls` without repeats.
+    pub fn endpoints(&self) -> Vec<String> {
+        let mut all = vec![self.grpc_url.clone()];
+        for url in &self.grpc_urls {
+            if !all.contains(url) {
+                all.push(url.clone());
+            }
+        }
+        all
+    }
 }
 
+/// Defaults of the optional fields, referenced by `#[serde(default = "default::…")]`.
 pub mod default {
     use std::time::Duration;
 
@@ -40,6 +83,9 @@ pub mod default {
     }
     pub fn inclusion_timeout() -> Duration {
         Duration::from_secs(30)
+    }
+    pub fn stale_after() -> Duration {
+        super::ChainConfig::DEFAULT_STALE_AFTER
     }
 }
 
@@ -130,6 +176,22 @@ impl<'de> Deserialize<'de> for GasPrice {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn endpoints_start_with_grpc_url_and_have_no_repeats() {
+        let mut config = ChainConfig::new("c", "http://a:1", "inj", "1inj".parse().unwrap());
+        assert_eq!(config.endpoints(), ["http://a:1"]);
+        config.grpc_urls = vec!["http://a:1".into(), "http://b:2".into(), "http://c:3".into(), "http://b:2".into()];
+        assert_eq!(config.endpoints(), ["http://a:1", "http://b:2", "http://c:3"]);
+    }
+
+    #[test]
+    fn a_config_without_the_new_fields_reads_with_their_defaults() {
+        let old = r#"{"chain_id":"c","grpc_url":"http://a:1","bech32_prefix":"inj","gas_price":"1inj"}"#;
+        let config: ChainConfig = serde_json::from_str(old).unwrap();
+        assert_eq!(config, ChainConfig::new("c", "http://a:1", "inj", "1inj".parse().unwrap()));
+        assert!(!serde_json::to_string(&config).unwrap().contains("grpc_urls"), "an empty list is not written");
+    }
 
     #[test]
     fn whole_gas_price_round_trips_and_prices_exactly() {

@@ -8,6 +8,8 @@ pub mod sdk_code {
     pub const INSUFFICIENT_FUNDS: u32 = 5;
     pub const INSUFFICIENT_FEE: u32 = 13;
     pub const WRONG_SEQUENCE: u32 = 32;
+    /// The node has this very transaction in its mempool (or its cache of recent ones).
+    pub const TX_IN_MEMPOOL_CACHE: u32 = 19;
 }
 
 #[derive(Debug, Error)]
@@ -32,6 +34,9 @@ pub enum ClientError {
 
     #[error("transaction {txhash} was not included within {secs} s; it may still land: query it before resending")]
     InclusionTimeout { txhash: String, secs: u64 },
+
+    #[error("transaction {txhash} will never be included: the chain passed its account sequence without it (another transaction of the account took it); sign the request again")]
+    TxLost { txhash: String },
 
     #[error("query failed: {0}")]
     Query(String),
@@ -58,6 +63,8 @@ impl Classify for ClientError {
             // resending: the client does), or another transaction of the account took the
             // sequence: the same request, signed again, may pass.
             ClientError::NodeUnreachable { .. } | ClientError::InclusionTimeout { .. } => ErrorClass::Transient,
+            // Signed again with a fresh sequence, the same request may pass.
+            ClientError::TxLost { .. } => ErrorClass::Transient,
             e if e.is_sequence_mismatch() => ErrorClass::Transient,
             // The chain refused this request (a contract error, a phase not open, an answer that
             // does not decode): the same bytes will not pass, but the chain moves on.
@@ -81,6 +88,26 @@ impl ClientError {
     pub fn is_sequence_mismatch(&self) -> bool {
         matches!(self, ClientError::TxFailed { code, codespace, .. } if codespace == "sdk" && *code == sdk_code::WRONG_SEQUENCE)
             || matches!(self, ClientError::Simulation(log) if log.contains("account sequence mismatch"))
+    }
+
+    /// The node did not answer at the connection level (refused, reset, unavailable): another
+    /// node of the same chain may. Which endpoint is at fault, not whether to retry (that is
+    /// [`Classify`]'s).
+    pub fn is_node_failure(&self) -> bool {
+        matches!(self, ClientError::NodeUnreachable { .. })
+    }
+
+    /// The node already has this very transaction (in its mempool or its cache of recent ones):
+    /// a broadcast of the same bytes again, which is not a failure.
+    pub fn is_tx_already_known(&self) -> bool {
+        match self {
+            ClientError::TxFailed { code, codespace, raw_log, .. } => {
+                (codespace == "sdk" && *code == sdk_code::TX_IN_MEMPOOL_CACHE)
+                    || raw_log.contains("already exists in cache")
+            }
+            ClientError::Query(message) => message.contains("already exists in cache"),
+            _ => false,
+        }
     }
 
     /// The sequence the node expects, from a mismatch's log (`account sequence mismatch, expected
@@ -153,11 +180,27 @@ mod tests {
     }
 
     #[test]
+    fn a_transaction_the_node_already_has_is_recognised() {
+        assert!(failed(19, "sdk", "tx already in mempool").is_tx_already_known());
+        assert!(ClientError::Query("Unknown: tx already exists in cache".into()).is_tx_already_known());
+        assert!(!failed(19, "wasm", "something").is_tx_already_known());
+        assert!(!failed(32, "sdk", "account sequence mismatch").is_tx_already_known());
+    }
+
+    #[test]
+    fn only_connection_failures_point_at_the_node() {
+        assert!(ClientError::NodeUnreachable { url: "u".into(), reason: "refused".into() }.is_node_failure());
+        assert!(!ClientError::InclusionTimeout { txhash: "AB".into(), secs: 1 }.is_node_failure());
+        assert!(!ClientError::Query("NotFound".into()).is_node_failure());
+    }
+
+    #[test]
     fn each_error_has_one_class() {
         let unreachable = ClientError::NodeUnreachable { url: "http://127.0.0.1:1".into(), reason: "refused".into() };
         let timeout = ClientError::InclusionTimeout { txhash: "AB".into(), secs: 30 };
         let stale = ClientError::Simulation(SIMULATION_LOG.into());
-        for e in [unreachable, timeout, stale, failed(32, "sdk", "account sequence mismatch")] {
+        let lost = ClientError::TxLost { txhash: "AB".into() };
+        for e in [unreachable, timeout, stale, lost, failed(32, "sdk", "account sequence mismatch")] {
             assert_eq!(e.class(), ErrorClass::Transient, "{e}");
         }
         let refused = [

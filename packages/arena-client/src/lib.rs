@@ -7,13 +7,16 @@ a Cosmos SDK chain with CosmWasm over gRPC, built on `cosmrs` and `tonic`.
 - [`ChainConfig`]: the chain's id, gRPC endpoint, bech32 prefix, fee denom and gas price. Nothing
   chain-specific is a constant in code, so the same client drives `injectived` and `wasmd`.
 - [`Client`]: typed smart queries, bank balances, heights, and transactions that are simulated,
-  priced, signed, broadcast and awaited until included in a block ([`TxOutcome`]).
+  priced, signed, broadcast and awaited until included in a block ([`TxOutcome`]); through one
+  gRPC endpoint or several of the same chain, failing over between them ([`endpoints`]) without
+  ever sending a transaction twice.
 - [`MarketClient`]: the arena-market contract through its own message types.
 - [`BeaconSecret`]: a task creator's beacon secret, its hash chain and its private file;
   [`MarketClient::reveal_due_beacon`] reveals what is due.
 - [`shard`]: hidden evaluation shards (ChaCha20-Poly1305) and the creator's [`EvaluationKeys`];
   [`MarketClient::reveal_due_evaluation_key`] reveals the key that is due.
-- [`Blocks`]: new blocks as the node commits them (CometBFT websocket), for once-per-block loops.
+- [`Blocks`]: new blocks as the node commits them (CometBFT websocket), for once-per-block loops;
+  from one node or the first healthy of several.
 - Failures: [`ClientError`] implements [`arena_retry::Classify`]: what is transient when
   talking to the chain is decided there, once; [`retry`] and [`Backoff`] are re-exported.
 - Keys come from an [`arena_config::KeySource`] ([`Signer::from_source`]).
@@ -25,6 +28,7 @@ mod beacon;
 mod blocks;
 mod client;
 mod config;
+pub mod endpoints;
 mod error;
 mod keys;
 pub mod manifest;

@@ -22,12 +22,37 @@ pub struct Manifest {
     pub evm: EvmDeployment,
 }
 
+/// Where the network listens. `rpc`, `grpc` and `rest` are the first validator node's; `nodes`
+/// lists every validator's when the chain has more than one (readers that know only the single
+/// fields keep working).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Endpoints {
     pub rpc: String,
     pub grpc: String,
     pub rest: String,
     pub evm_rpc: String,
+    /// Every validator node's endpoints, node 0 first; empty with a single validator.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<NodeEndpoints>,
+}
+
+impl Endpoints {
+    /// Every node's CometBFT RPC, node 0 first (`rpc` alone with a single validator).
+    pub fn rpc_urls(&self) -> Vec<String> {
+        if self.nodes.is_empty() {
+            vec![self.rpc.clone()]
+        } else {
+            self.nodes.iter().map(|n| n.rpc.clone()).collect()
+        }
+    }
+}
+
+/// One validator node's endpoints.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct NodeEndpoints {
+    pub rpc: String,
+    pub grpc: String,
+    pub rest: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -97,10 +122,12 @@ mod tests {
             chain: ChainConfig {
                 chain_id: "arena-local-1".into(),
                 grpc_url: "http://127.0.0.1:19090".into(),
+                grpc_urls: vec!["http://127.0.0.1:19090".into(), "http://127.0.0.1:19091".into()],
                 bech32_prefix: "inj".into(),
                 gas_price: gas_price.parse().unwrap(),
                 gas_adjustment: 1.75,
                 inclusion_timeout,
+                stale_after: Duration::from_millis(4_500),
             },
             denom: "inj".into(),
             endpoints: Endpoints {
@@ -108,6 +135,18 @@ mod tests {
                 grpc: "http://127.0.0.1:19090".into(),
                 rest: "http://127.0.0.1:1317".into(),
                 evm_rpc: "http://127.0.0.1:8545".into(),
+                nodes: vec![
+                    NodeEndpoints {
+                        rpc: "http://127.0.0.1:26657".into(),
+                        grpc: "http://127.0.0.1:19090".into(),
+                        rest: "http://127.0.0.1:1317".into(),
+                    },
+                    NodeEndpoints {
+                        rpc: "http://127.0.0.1:26658".into(),
+                        grpc: "http://127.0.0.1:19091".into(),
+                        rest: "http://127.0.0.1:1318".into(),
+                    },
+                ],
             },
             contracts: BTreeMap::from([
                 ("arena-token".into(), contract(1, "inj14hj2tavq8fpesdwxxcu44rty3hh90vhujaxlnz")),
@@ -140,6 +179,20 @@ mod tests {
             // Written again, the same bytes: nothing drifts between rounds.
             assert_eq!(Manifest::read(&path).unwrap().to_json(), m.to_json());
         }
+    }
+
+    /// A manifest of a single-validator network, as written before `nodes` and `grpc_urls`
+    /// existed, still reads; its RPC list is its one RPC.
+    #[test]
+    fn a_manifest_without_node_lists_reads() {
+        let mut m = manifest("160000000inj", Duration::from_secs(30));
+        m.endpoints.nodes.clear();
+        m.chain.grpc_urls.clear();
+        let json = m.to_json();
+        assert!(!json.contains("nodes") && !json.contains("grpc_urls"), "{json}");
+        let parsed: Manifest = serde_json::from_str(&json).unwrap();
+        assert_eq!(parsed.endpoints.rpc_urls(), ["http://127.0.0.1:26657"]);
+        assert_eq!(manifest("1inj", Duration::from_secs(1)).endpoints.rpc_urls().len(), 2);
     }
 
     #[test]

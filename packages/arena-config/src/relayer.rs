@@ -113,6 +113,10 @@ pub struct CosmosConfig {
     /// gRPC endpoint, e.g. `http://127.0.0.1:9090`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grpc_url: Option<String>,
+    /// Further gRPC endpoints of the same chain, tried after `grpc_url` (or instead of it when it
+    /// is absent) when a node is down or stops advancing; together they override the manifest's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grpc_urls: Vec<String>,
     /// Bech32 prefix of accounts (`inj`, `wasm`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bech32_prefix: Option<String>,
@@ -140,6 +144,7 @@ impl CosmosConfig {
             manifest: None,
             chain_id: None,
             grpc_url: None,
+            grpc_urls: Vec::new(),
             bech32_prefix: None,
             gas_price: None,
             gas_adjustment: default::gas_adjustment(),
@@ -264,6 +269,7 @@ mod tests {
                 manifest: Some(".testnet/manifest.json".into()),
                 chain_id: Some("arena-local-1".into()),
                 grpc_url: Some("http://127.0.0.1:9090".into()),
+                grpc_urls: vec!["http://127.0.0.1:9091".into(), "http://127.0.0.1:9092".into()],
                 bech32_prefix: Some("inj".into()),
                 gas_price: Some("160000000inj".into()),
                 gas_adjustment: 1.75,
@@ -304,6 +310,19 @@ mod tests {
         let text = "[cosmos]\nmanifest = \"m.json\"\noperator_key = { env = \"OP\" }\n[evm]\nattester_key = { env = \"AT\" }\n";
         let expected = Config::from_manifest("m.json".into(), KeySource::Env("OP".into()), KeySource::Env("AT".into()));
         assert_eq!(crate::parse::<Config>(text).unwrap(), expected);
+    }
+
+    #[test]
+    fn a_single_grpc_url_and_a_list_both_read() {
+        let keys = "operator_key = { env = \"OP\" }\n[evm]\nattester_key = { env = \"AT\" }\n";
+        let single = crate::parse::<Config>(&format!("[cosmos]\ngrpc_url = \"http://a:1\"\n{keys}")).unwrap();
+        assert_eq!((single.cosmos.grpc_url.as_deref(), single.cosmos.grpc_urls.len()), (Some("http://a:1"), 0));
+        let list =
+            crate::parse::<Config>(&format!("[cosmos]\ngrpc_urls = [\"http://a:1\", \"http://b:2\"]\n{keys}")).unwrap();
+        assert_eq!(
+            (list.cosmos.grpc_url, list.cosmos.grpc_urls),
+            (None, vec!["http://a:1".into(), "http://b:2".into()])
+        );
     }
 
     #[test]

@@ -41,6 +41,14 @@ pub struct NodeConfig {
     pub poll_ms: u64,
     /// The account the node signs with.
     pub key: KeySource,
+    /// gRPC endpoints of the chain (nodes of the same chain, in order of preference; the client
+    /// fails over between them) to use instead of the manifest's `chain.grpc_url`/`grpc_urls`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grpc_urls: Vec<String>,
+    /// CometBFT RPCs to follow new blocks on (the first healthy one) instead of the manifest's
+    /// `endpoints.rpc`/`endpoints.nodes`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rpc_urls: Vec<String>,
     #[serde(default)]
     pub trainer: TrainerConfig,
     #[serde(default)]
@@ -61,6 +69,8 @@ impl NodeConfig {
             data_root: default::data_root(),
             poll_ms: default::poll_ms(),
             key,
+            grpc_urls: Vec::new(),
+            rpc_urls: Vec::new(),
             trainer: TrainerConfig::default(),
             validator: ValidatorConfig::default(),
             creator: CreatorConfig::default(),
@@ -186,6 +196,8 @@ mod tests {
                 ..TrainerConfig::default()
             },
             validator: ValidatorConfig { crank: false, adversary: Some(ValidatorAdversary::Random) },
+            grpc_urls: vec!["http://127.0.0.1:9090".into(), "http://127.0.0.1:9091".into()],
+            rpc_urls: vec!["http://127.0.0.1:26657".into(), "http://127.0.0.1:26667".into()],
             creator: CreatorConfig {
                 beacon_secret_file: Some("b.secret".into()),
                 evaluation_keys_file: Some("e.keys".into()),
@@ -212,6 +224,15 @@ mod tests {
         let config: NodeConfig = crate::parse(text).unwrap();
         let expected = NodeConfig::new("m.json".into(), 4, NodeRole::Trainer, "s".into(), KeySource::DevnetAccount(2));
         assert_eq!(config, expected);
+    }
+
+    #[test]
+    fn endpoint_lists_are_read_from_toml_arrays() {
+        let text = "manifest = \"m\"\ntask_id = 1\nrole = \"validator\"\nstate_dir = \"s\"\n\
+                    grpc_urls = [\"http://a:1\", \"http://b:2\"]\nrpc_urls = [\"http://a:3\"]\nkey = { env = \"K\" }\n";
+        let config: NodeConfig = crate::parse(text).unwrap();
+        assert_eq!(config.grpc_urls, ["http://a:1", "http://b:2"]);
+        assert_eq!(config.rpc_urls, ["http://a:3"]);
     }
 
     #[test]
