@@ -12,7 +12,7 @@ use arena_types::settlement::msg::QueryMsg as BridgeQuery;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::source::{Contract, Source, SourceError};
+use crate::source::{Contract, Source, SourceError, TxPage};
 
 /// The most items one contract query answers (both contracts' `MAX_LIMIT`).
 pub const QUERY_PAGE: u32 = 100;
@@ -32,7 +32,7 @@ impl<'a, S: Source> Reader<'a, S> {
         self.source
     }
 
-    /// Smart queries sent through this reader.
+    /// Smart queries and transaction searches sent through this reader.
     pub fn queries(&self) -> u32 {
         self.queries.load(Ordering::Relaxed)
     }
@@ -70,6 +70,17 @@ impl<'a, S: Source> Reader<'a, S> {
         msg: &BridgeQuery,
     ) -> impl Future<Output = Result<R, SourceError>> + Send + '_ {
         self.query(Contract::Bridge, msg)
+    }
+
+    /// One page of a search of the node's transaction index (counted as a query).
+    pub fn search_txs(
+        &self,
+        query: String,
+        page: u32,
+        per_page: u32,
+    ) -> impl Future<Output = Result<TxPage, SourceError>> + Send + '_ {
+        self.queries.fetch_add(1, Ordering::Relaxed);
+        self.source.search_txs(query, page, per_page)
     }
 
     /// Whether the deployment has a bridge to read.

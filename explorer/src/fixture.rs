@@ -1,10 +1,12 @@
 //! A [`Source`] answering from fixed query responses held in memory, paginated like the
-//! contracts (`start_after`, `limit` capped at 100): the view models' and pages' tests, and the
-//! task-page benchmark's seeded task, read it instead of a chain.
+//! contracts (`start_after`, `limit` capped at 100), and transactions searched by their events as a
+//! node's index does: the view models' and pages' tests, and the task-page benchmark's seeded
+//! task, read it instead of a chain.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use arena_client::Event;
 use arena_types::market::median::Standing;
 use arena_types::market::msg::{
     AssignmentResponse, AssignmentsResponse, DataCommitment, DelegationResponse, DelegationsResponse, EvaluationShard,
@@ -15,13 +17,13 @@ use arena_types::market::msg::{
 use arena_types::market::phase::{Clock, Schedule};
 use arena_types::settlement::msg::{
     AttestationsResponse, BatchPolicy, BatchResponse, BatchesResponse, ConfigResponse as BridgeConfig, LeafResponse,
-    LeavesResponse, OutboxResponse, ProofResponse, QueryMsg as BridgeQuery,
+    LeavesResponse, OutboxResponse, ProofResponse, QueryMsg as BridgeQuery, WithdrawalResponse, WithdrawalsResponse,
 };
 use cosmwasm_std::{Addr, Decimal, Decimal256, HexBinary, Uint128};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::source::{Contract, Deployment, Head, RelayerState, Source, SourceError};
+use crate::source::{Contract, Deployment, FoundTx, Head, RelayerState, Source, SourceError, TxPage};
 
 /// Everything the fake chain holds.
 #[derive(Clone, Debug, Default)]
@@ -37,7 +39,12 @@ pub struct World {
     pub batches: Vec<BatchResponse>,
     pub leaves: Vec<LeafResponse>,
     pub proofs: Vec<ProofResponse>,
-    pub queued: (u64, Uint128),
+    /// The bridge's queue: withdrawals not sealed yet, oldest first.
+    pub queue: Vec<WithdrawalResponse>,
+    /// The id the bridge gives the next withdrawal.
+    pub next_withdrawal_id: u64,
+    /// Every transaction, oldest first, with its events.
+    pub txs: Vec<FoundTx>,
 }
 
 /// The fake source: a world, a head, relayers, and an optional delay per query.
@@ -50,6 +57,8 @@ pub struct FakeSource {
     pub latency: Duration,
     /// Every query fails with this error (a chain that went away).
     pub fail: Option<SourceError>,
+    /// Every transaction search fails with this error (a node whose index is off).
+    pub search_fail: Option<SourceError>,
 }
 
 impl FakeSource {
@@ -58,8 +67,8 @@ impl FakeSource {
             deployment: Deployment {
                 chain_id: "arena-local-1".into(),
                 bech32_prefix: "inj".into(),
-                market: "inj1market".into(),
-                bridge: world.bridge.as_ref().map(|_| "inj1bridge".to_string()),
+                market: MARKET.into(),
+                bridge: world.bridge.as_ref().map(|_| BRIDGE.to_string()),
                 token: "inj1token".into(),
                 evm_chain_id: 84532,
                 settlement: Some("0x00000000000000000000000000000000000000aa".into()),
@@ -70,6 +79,7 @@ impl FakeSource {
             relayers: Vec::new(),
             latency: Duration::ZERO,
             fail: None,
+            search_fail: None,
         }
     }
 }
@@ -225,12 +235,15 @@ impl World {
         match q {
             BridgeQuery::Config {} => answer(config),
             BridgeQuery::Outbox {} => answer(OutboxResponse {
-                queued_count: self.queued.0,
-                queued_amount: self.queued.1,
-                oldest_queued_height: None,
+                queued_count: self.queue.len() as u64,
+                queued_amount: self.queue.iter().map(|w| w.amount).sum(),
+                oldest_queued_height: self.queue.first().map(|w| w.queued_height),
                 sealable: false,
                 sealed_amount: self.batches.iter().map(|b| b.total).sum(),
                 next_batch_id: self.batches.len() as u64 + 1,
+            }),
+            BridgeQuery::PendingWithdrawals { start_after, limit } => answer(WithdrawalsResponse {
+                withdrawals: page(self.queue.iter().cloned(), |w| w.id, start_after, limit),
             }),
             BridgeQuery::Batch { batch_id } => answer(
                 self.batches
@@ -261,8 +274,37 @@ impl World {
                     .find(|p| p.leaf.batch_id == batch_id && p.leaf.index == index)
                     .ok_or_else(|| missing(format!("leaf {index} of batch {batch_id}")))?,
             ),
-            other => Err(SourceError::Upstream(format!("the fixture does not answer {other:?}"))),
         }
+    }
+
+    /// As a node's `tx_search`: `type.key='value'` conditions joined by `AND` (the only form the
+    /// explorer sends), a transaction matching when one of its events meets them all; newest
+    /// first; a page past the last refused as CometBFT refuses it.
+    fn search(&self, query: &str, page: u32, per_page: u32) -> Result<TxPage, SourceError> {
+        let conditions = query
+            .split(" AND ")
+            .map(|c| {
+                let (path, value) = c.split_once('=')?;
+                let (kind, key) = path.trim().split_once('.')?;
+                Some((kind, key, value.trim().strip_prefix('\'')?.strip_suffix('\'')?))
+            })
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| SourceError::Upstream(format!("the fixture cannot parse the query {query:?}")))?;
+        let matches = |tx: &&FoundTx| {
+            tx.events
+                .iter()
+                .any(|e| conditions.iter().all(|&(kind, key, value)| e.kind == kind && e.attribute(key) == Some(value)))
+        };
+        let found: Vec<&FoundTx> = self.txs.iter().rev().filter(matches).collect();
+        let per_page = per_page.clamp(1, 100) as usize;
+        let pages = found.len().div_ceil(per_page).max(1);
+        if page as usize > pages || page == 0 {
+            return Err(SourceError::Upstream(format!("page should be within [1, {pages}] range, given {page}")));
+        }
+        Ok(TxPage {
+            total: found.len() as u64,
+            txs: found.into_iter().skip((page as usize - 1) * per_page).take(per_page).cloned().collect(),
+        })
     }
 }
 
@@ -292,6 +334,16 @@ impl Source for FakeSource {
             Contract::Bridge => self.world.bridge(serde_json::from_value(msg).map_err(bad)?),
             Contract::Token => Err(SourceError::Upstream("the fixture has no token".into())),
         }
+    }
+
+    async fn search_txs(&self, query: String, page: u32, per_page: u32) -> Result<TxPage, SourceError> {
+        if !self.latency.is_zero() {
+            tokio::time::sleep(self.latency).await;
+        }
+        if let Some(e) = self.fail.as_ref().or(self.search_fail.as_ref()) {
+            return Err(e.clone());
+        }
+        self.world.search(&query, page, per_page)
     }
 }
 
@@ -531,8 +583,11 @@ pub fn competition(rounds: u32, trainers: u32, validators: u32, height: u64) -> 
         batch_policy: BatchPolicy { max_leaves: 100, max_age_blocks: 50 },
         paused: false,
     });
-    add_batch(&mut world, 1, &[(RECIPIENT, 1_500_000), ("0x00000000000000000000000000000000000000b2", 700_000)], true);
-    add_batch(&mut world, 2, &[("0x00000000000000000000000000000000000000b3", 2_000_000)], false);
+    withdraw(&mut world, &trainer(0), RECIPIENT, 1_500_000, 390);
+    withdraw(&mut world, &trainer(1), "0x00000000000000000000000000000000000000b2", 700_000, 391);
+    seal(&mut world, 401, true);
+    withdraw(&mut world, &trainer(2), "0x00000000000000000000000000000000000000b3", 2_000_000, 395);
+    seal(&mut world, 402, false);
     world
 }
 
@@ -590,22 +645,84 @@ pub fn scramble_ranks(world: &mut World, round: u32, unranked_every: u64) {
 /// The EVM recipient the seeded batches pay first.
 pub const RECIPIENT: &str = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
 
-/// Adds batch `batch_id` with these leaves, their real Merkle root and proofs; `confirmed` or
-/// sealed with one attestation.
-pub fn add_batch(world: &mut World, batch_id: u64, leaves: &[(&str, u128)], confirmed: bool) {
+/// The market's address in the fixture's deployment, and the bridge's.
+pub const MARKET: &str = "inj1market";
+pub const BRIDGE: &str = "inj1bridge";
+
+fn wasm_event(contract: &str, attributes: &[(&str, String)]) -> Event {
+    let mut all = vec![("_contract_address".to_string(), contract.to_string())];
+    all.extend(attributes.iter().map(|(k, v)| (k.to_string(), v.clone())));
+    Event { kind: "wasm".into(), attributes: all }
+}
+
+/// `who` withdraws `amount` to `recipient` at `height` as `WithdrawToEvm` does on a chain: a
+/// transaction with the market's event, the token's `send` and the bridge's `withdraw` event,
+/// and the withdrawal queued on the bridge. Returns the transaction's hash.
+pub fn withdraw(world: &mut World, who: &str, recipient: &str, amount: u128, height: u64) -> String {
+    let id = world.next_withdrawal_id;
+    world.next_withdrawal_id += 1;
+    let hash = format!("{:064X}", world.txs.len() + 1);
+    let events = vec![
+        Event { kind: "message".into(), attributes: vec![("sender".into(), who.to_string())] },
+        wasm_event(
+            MARKET,
+            &[
+                ("action", "withdraw_to_evm".into()),
+                ("address", who.to_string()),
+                ("evm_recipient", recipient.to_string()),
+                ("amount", amount.to_string()),
+                ("bridge", BRIDGE.to_string()),
+            ],
+        ),
+        wasm_event(
+            "inj1token",
+            &[
+                ("action", "send".into()),
+                ("from", MARKET.into()),
+                ("to", BRIDGE.into()),
+                ("amount", amount.to_string()),
+            ],
+        ),
+        wasm_event(
+            BRIDGE,
+            &[
+                ("action", "withdraw".into()),
+                ("withdrawal_id", id.to_string()),
+                ("sender", MARKET.into()),
+                ("evm_recipient", recipient.to_string()),
+                ("amount", amount.to_string()),
+                ("queued_count", (world.queue.len() + 1).to_string()),
+            ],
+        ),
+    ];
+    world.txs.push(FoundTx { hash: hash.clone(), height, time: "2026-11-30T04:00:00Z".into(), events });
+    world.queue.push(WithdrawalResponse {
+        id,
+        sender: Addr::unchecked(MARKET),
+        evm_recipient: recipient.to_string(),
+        amount: Uint128::new(amount),
+        queued_height: height,
+    });
+    hash
+}
+
+/// Seals every queued withdrawal into the next batch at `height`, with its real Merkle root and
+/// proofs; `confirmed`, or sealed with one attestation.
+pub fn seal(world: &mut World, height: u64, confirmed: bool) {
     use arena_types::settlement::evm::to_hex_0x;
     use arena_types::settlement::merkle::MerkleTree;
     use arena_types::settlement::msg::{BatchStatus, ConfirmationResponse};
-    let leaves: Vec<LeafResponse> = leaves
-        .iter()
+    let batch_id = world.batches.len() as u64 + 1;
+    let leaves: Vec<LeafResponse> = std::mem::take(&mut world.queue)
+        .into_iter()
         .enumerate()
-        .map(|(index, &(recipient, amount))| LeafResponse {
+        .map(|(index, w)| LeafResponse {
             batch_id,
             index: index as u32,
-            evm_recipient: recipient.to_string(),
-            amount: Uint128::new(amount),
-            withdrawal_id: index as u64,
-            sender: Addr::unchecked("inj1market"),
+            evm_recipient: w.evm_recipient,
+            amount: w.amount,
+            withdrawal_id: w.id,
+            sender: w.sender,
         })
         .collect();
     let values: Vec<_> = leaves.iter().filter_map(|l| l.to_leaf().ok()).collect();
@@ -626,7 +743,7 @@ pub fn add_batch(world: &mut World, batch_id: u64, leaves: &[(&str, u128)], conf
         root,
         total: leaves.iter().map(|l| l.amount).sum(),
         count: leaves.len() as u32,
-        sealed_height: 400 + batch_id,
+        sealed_height: height,
         digest: None,
         attestation_count: if confirmed { 2 } else { 1 },
         evm_tx_hash: confirmed.then(|| tx.clone()),

@@ -5,8 +5,8 @@ use maud::{html, Markup, DOCTYPE};
 
 use crate::source::RelayerState;
 use crate::view::{
-    tokens, BatchView, ChainView, ChartRound, Overview, ParticipantView, PhaseClock, RecipientView, SettlementView,
-    SubmissionView, TaskView, LEADERBOARD_PAGE,
+    tokens, BatchView, ChainView, ChartRound, ClaimRow, Overview, ParticipantView, PhaseClock, RecipientView,
+    SettlementView, SubmissionView, TaskView, WithdrawalsView, LEADERBOARD_PAGE, WITHDRAWALS_PAGE,
 };
 
 /// A score in ppm as a percentage.
@@ -368,9 +368,59 @@ pub fn participant(v: &ParticipantView) -> Markup {
                 }
             }
             @if v.tasks_truncated { p.muted { "Only the first 100 tasks were searched." } }
-            p.muted.small { "Withdrawals to the EVM side are listed under the EVM recipient's address (search it): the bridge records the recipient, not the Cosmos account." }
+            h2 { "Withdrawals to the EVM side" }
+            @if let Some(w) = &v.withdrawals { (withdrawals(&v.address, w)) }
+            @if let Some(e) = &v.withdrawals_error {
+                p #withdrawals-error { "The node could not search its transactions, so the withdrawals cannot be listed here (" (e) "). Each one is under its EVM recipient's address, with its proof." }
+            }
         },
     )
+}
+
+/// A participant's withdrawals: a page of the node's transaction index, each with its batch.
+fn withdrawals(address: &str, w: &WithdrawalsView) -> Markup {
+    html! {
+        @if w.rows.is_empty() { p.muted #no-withdrawals { "No withdrawal found in the node's transaction index." } } @else {
+            div.scroll { table #withdrawals {
+                thead { tr { th { "transaction" } th.num { "height" } th.num { "amount" } th { "EVM recipient" } th.num { "withdrawal" } th { "batch" } th { "status" } } }
+                tbody { @for row in &w.rows { tr data-withdrawal=(row.withdrawal_id.map(|id| id.to_string()).unwrap_or_default()) {
+                    td.mono title=(row.tx_hash) { (short(&row.tx_hash)) }
+                    td.num { (row.height) }
+                    td.num { (tokens(row.amount)) }
+                    td { (address_link(&row.evm_recipient)) }
+                    td.num { (row.withdrawal_id.map(|id| id.to_string()).unwrap_or_else(|| "-".into())) }
+                    td.batch { @match &row.claim {
+                        Some(c) => { a href=(format!("/batch/{}", c.batch_id)) { (c.batch_id) } ", leaf " (c.index) }
+                        None => "-",
+                    } }
+                    td.batch-status { (row.status) }
+                } } }
+            } }
+            @for row in &w.rows { @if let Some(c) = &row.claim { (claim_block(c)) } }
+        }
+        p.muted.small #withdrawals-bound {
+            "The " (WITHDRAWALS_PAGE) " newest withdrawals a page, of " (w.total) " transaction" @if w.total != 1 { "s" } " found by the node's transaction index (as far back as the node keeps it); page " (w.page) " of " (w.pages) "."
+        }
+        p.pager {
+            @if w.page > 1 { a href=(format!("/address/{address}?withdrawals_page={}", w.page - 1)) { "← newer" } " " }
+            @if w.page < w.pages { a href=(format!("/address/{address}?withdrawals_page={}", w.page + 1)) { "older →" } }
+        }
+    }
+}
+
+/// A sealed leaf: its batch and status, the proof against the root, the claim command.
+fn claim_block(c: &ClaimRow) -> Markup {
+    html! {
+        section.claim data-batch=(c.batch_id) {
+            h3 { "Batch " a href=(format!("/batch/{}", c.batch_id)) { (c.batch_id) } ", leaf " (c.index) " · " (tokens(c.amount)) " to " (address_link(&c.evm_recipient)) }
+            p { "Status: " b.batch-status { (c.batch_status) } " · proof " @if c.proof_verified { "checks against the root" } @else { b { "does not check" } } }
+            dl.params {
+                dt { "root" } dd.mono { (c.root) }
+                dt { "proof" } dd.mono.proof { @for (i, p) in c.proof.iter().enumerate() { @if i > 0 { br; } (p) } }
+            }
+            div.copy { code.claim-command { (c.claim_command) } button type="button" data-copy=(c.claim_command) { "copy" } }
+        }
+    }
 }
 
 pub fn recipient(v: &RecipientView) -> Markup {
@@ -386,17 +436,7 @@ pub fn recipient(v: &RecipientView) -> Markup {
                 None => p.muted { "No batch sealed yet." },
             }
             @if v.claims.is_empty() { p #no-claims { "No withdrawal to this address in the batches searched." } }
-            @for c in &v.claims {
-                section.claim {
-                    h2 { "Batch " a href=(format!("/batch/{}", c.batch_id)) { (c.batch_id) } ", leaf " (c.index) " · " (tokens(c.amount)) }
-                    p { "Status: " b.batch-status { (c.batch_status) } " · proof " @if c.proof_verified { "checks against the root" } @else { b { "does not check" } } }
-                    dl.params {
-                        dt { "root" } dd.mono { (c.root) }
-                        dt { "proof" } dd.mono.proof { @for (i, p) in c.proof.iter().enumerate() { @if i > 0 { br; } (p) } }
-                    }
-                    div.copy { code.claim-command { (c.claim_command) } button type="button" data-copy=(c.claim_command) { "copy" } }
-                }
-            }
+            @for c in &v.claims { (claim_block(c)) }
         },
     )
 }

@@ -228,10 +228,20 @@ enum AddressData {
     Evm(view::RecipientView),
 }
 
-async fn address_data<S: Source>(app: &App<S>, address: &str) -> Result<AddressData, PageError> {
+async fn address_data<S: Source>(
+    app: &App<S>,
+    address: &str,
+    query: &Option<String>,
+) -> Result<AddressData, PageError> {
     let reader = Reader::new(&app.source);
     match classify_address(address, &app.source.deployment().bech32_prefix).map_err(PageError::BadRequest)? {
-        AddressKind::Cosmos(a) => Ok(AddressData::Cosmos(view::participant(&reader, &a).await?)),
+        AddressKind::Cosmos(a) => {
+            let page = optional_number(query, "withdrawals_page")?.unwrap_or(1);
+            if page == 0 {
+                return Err(PageError::BadRequest("?withdrawals_page= counts from 1".into()));
+            }
+            Ok(AddressData::Cosmos(view::participant(&reader, &a, page).await?))
+        }
         AddressKind::Evm(a) => Ok(AddressData::Evm(view::recipient(&reader, &a).await?)),
     }
 }
@@ -264,8 +274,12 @@ async fn submission_page<S: Source>(State(app): AppState<S>, Path((id, sid)): Pa
     html_response(&app, result)
 }
 
-async fn address_page<S: Source>(State(app): AppState<S>, Path(address): Path<String>) -> Response {
-    let result = address_data(&app, &address).await.map(|v| match v {
+async fn address_page<S: Source>(
+    State(app): AppState<S>,
+    Path(address): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let result = address_data(&app, &address, &q).await.map(|v| match v {
         AddressData::Cosmos(v) => pages::participant(&v),
         AddressData::Evm(v) => pages::recipient(&v),
     });
@@ -421,8 +435,12 @@ async fn api_submission<S: Source>(State(app): AppState<S>, Path((id, sid)): Pat
     json_response(submission_data(&app, &id, &sid).await)
 }
 
-async fn api_address<S: Source>(State(app): AppState<S>, Path(address): Path<String>) -> Response {
-    match address_data(&app, &address).await {
+async fn api_address<S: Source>(
+    State(app): AppState<S>,
+    Path(address): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    match address_data(&app, &address, &q).await {
         Ok(AddressData::Cosmos(v)) => json_response(Ok(v)),
         Ok(AddressData::Evm(v)) => json_response(Ok(v)),
         Err(e) => json_response::<()>(Err(e)),

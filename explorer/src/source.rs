@@ -3,18 +3,23 @@
 //!
 //! Pages never wait on a node that is down: the chain's head (height, block time, reachability)
 //! and each relayer's `Status` are polled in the background once per block or second and read
-//! from memory; only the contracts' smart queries happen while a page is built, and they fail
-//! fast with [`SourceError::Unavailable`] while the head says the chain is unreachable.
+//! from memory; only the contracts' smart queries (and, for a participant's withdrawals, one
+//! search of the node's transaction index) happen while a page is built, and they fail fast with
+//! [`SourceError::Unavailable`] while the head says the chain is unreachable.
 
 use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use arena_client::cosmrs::proto::cosmos::base::abci::v1beta1::TxResponse;
 use arena_client::cosmrs::proto::cosmos::base::tendermint::v1beta1::{
     service_client::ServiceClient as NodeService, GetLatestBlockRequest,
 };
-use arena_client::{Blocks, Client, ClientError, Manifest};
+use arena_client::cosmrs::proto::cosmos::tx::v1beta1::{
+    service_client::ServiceClient as TxService, GetTxsEventRequest, OrderBy,
+};
+use arena_client::{Blocks, Client, ClientError, Event, Manifest};
 use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::watch;
@@ -126,6 +131,44 @@ pub struct Deployment {
     pub evm_rpc: String,
 }
 
+/// A transaction the node's transaction index found: where it is and the events it left.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FoundTx {
+    pub hash: String,
+    pub height: u64,
+    /// Its block's time as the node writes it (RFC 3339).
+    pub time: String,
+    /// Every event of the transaction, in emission order (a contract's are `wasm` events whose
+    /// `_contract_address` attribute names it).
+    pub events: Vec<Event>,
+}
+
+impl FoundTx {
+    fn from_response(r: TxResponse) -> Self {
+        FoundTx {
+            hash: r.txhash,
+            height: u64::try_from(r.height).unwrap_or_default(),
+            time: r.timestamp,
+            events: r
+                .events
+                .into_iter()
+                .map(|e| Event {
+                    kind: e.r#type,
+                    attributes: e.attributes.into_iter().map(|a| (a.key, a.value)).collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One page of a transaction search, newest first.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct TxPage {
+    /// Transactions matching the query, over every page.
+    pub total: u64,
+    pub txs: Vec<FoundTx>,
+}
+
 /// Everything the explorer reads. Implemented by [`ChainSource`] and, in tests, by fixed answers.
 pub trait Source: Send + Sync + 'static {
     fn deployment(&self) -> &Deployment;
@@ -135,6 +178,16 @@ pub trait Source: Send + Sync + 'static {
     fn relayers(&self) -> Vec<RelayerState>;
     /// One smart query of `contract` (`msg` is the contract's JSON query message).
     fn smart(&self, contract: Contract, msg: Value) -> impl Future<Output = Result<Value, SourceError>> + Send;
+    /// The successful transactions matching `query`, CometBFT's event query language
+    /// (`wasm.action='withdraw_to_evm' AND wasm.address='inj1…'`), newest first: page `page`
+    /// (from 1) of `per_page`. The node's transaction index answers (CometBFT's `tx_search`), as
+    /// far back as it keeps; a node that indexes nothing answers an error.
+    fn search_txs(
+        &self,
+        query: String,
+        page: u32,
+        per_page: u32,
+    ) -> impl Future<Output = Result<TxPage, SourceError>> + Send;
 }
 
 /// How often the head is read when no new-block notice arrives, and the relayers polled.
@@ -150,6 +203,8 @@ pub struct ChainSource {
     deployment: Deployment,
     config: arena_client::ChainConfig,
     client: tokio::sync::Mutex<Option<Client>>,
+    /// The node's gRPC endpoint (lazily connected): the head follower and transaction searches.
+    channel: Channel,
     head: watch::Receiver<Head>,
     relayers: Arc<RwLock<Vec<RelayerState>>>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -184,7 +239,7 @@ impl ChainSource {
             .timeout(CALL_TIMEOUT)
             .connect_lazy();
         let (head_tx, head) = watch::channel(Head::default());
-        let mut tasks = vec![tokio::spawn(follow_head(channel, manifest.endpoints.rpc.clone(), head_tx))];
+        let mut tasks = vec![tokio::spawn(follow_head(channel.clone(), manifest.endpoints.rpc.clone(), head_tx))];
         let relayers = Arc::new(RwLock::new(
             relayer_endpoints
                 .iter()
@@ -198,6 +253,7 @@ impl ChainSource {
             deployment,
             config: manifest.chain.clone(),
             client: tokio::sync::Mutex::new(None),
+            channel,
             head,
             relayers,
             tasks,
@@ -257,6 +313,35 @@ impl Source for ChainSource {
             .await
             .map_err(|_| SourceError::Unavailable(format!("no answer from {} in time", self.config.grpc_url)))?
             .map_err(SourceError::from_client)
+    }
+
+    /// Through the SDK's `cosmos.tx.v1beta1.Service/GetTxsEvent`, which hands the query to the
+    /// node's CometBFT `tx_search`: the same index and query language, over the gRPC endpoint the
+    /// explorer already reads (the manifest's RPC endpoint may be a websocket-only or private port).
+    async fn search_txs(&self, query: String, page: u32, per_page: u32) -> Result<TxPage, SourceError> {
+        let head = self.head();
+        if !head.reachable && head.error.is_some() {
+            return Err(SourceError::Unavailable(head.error.unwrap_or_default()));
+        }
+        let request = GetTxsEventRequest {
+            query,
+            order_by: OrderBy::Desc as i32,
+            page: u64::from(page.max(1)),
+            limit: u64::from(per_page),
+            ..Default::default()
+        };
+        let answer = TxService::new(self.channel.clone()).get_txs_event(request).await.map_err(|status| {
+            let message = format!("transaction search: {}: {}", status.code(), status.message());
+            match status.code() {
+                tonic::Code::Unavailable | tonic::Code::DeadlineExceeded => SourceError::Unavailable(message),
+                _ => SourceError::Upstream(message),
+            }
+        })?;
+        let answer = answer.into_inner();
+        Ok(TxPage {
+            total: answer.total,
+            txs: answer.tx_responses.into_iter().filter(|r| r.code == 0).map(FoundTx::from_response).collect(),
+        })
     }
 }
 

@@ -12,14 +12,14 @@ use arena_types::market::msg::{
 use arena_types::market::phase::{Clock, Phase, Schedule};
 use arena_types::settlement::msg::{
     AttestationsResponse, BatchResponse, BatchStatus, BatchesResponse, ConfigResponse as BridgeConfig, LeavesResponse,
-    OutboxResponse, ProofResponse, QueryMsg as BridgeQuery,
+    OutboxResponse, ProofResponse, QueryMsg as BridgeQuery, WithdrawalsResponse,
 };
 use cosmwasm_std::Uint128;
 use futures::future::{join_all, try_join_all};
 use serde::Serialize;
 
 use crate::data::{optional, Reader, QUERY_PAGE};
-use crate::source::{Head, RelayerState, Source, SourceError};
+use crate::source::{FoundTx, Head, RelayerState, Source, SourceError};
 
 /// Leaderboard rows per page.
 pub const LEADERBOARD_PAGE: u32 = 50;
@@ -32,6 +32,8 @@ pub const CHART_ROUNDS: u32 = 20;
 pub const CHART_SCORES: u32 = 10;
 /// Batches the EVM-address page searches for the address's leaves (the newest ones).
 pub const CLAIM_SEARCH_BATCHES: u64 = 20;
+/// A participant's withdrawals to the EVM side per page, newest first.
+pub const WITHDRAWALS_PAGE: u32 = 20;
 
 /// The chain as the header of every page shows it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -848,6 +850,10 @@ pub struct ParticipantView {
     pub tasks: Vec<ParticipantTask>,
     /// Whether more tasks exist than were searched.
     pub tasks_truncated: bool,
+    /// Its withdrawals to the EVM side, a page of the node's transaction index; `None` with
+    /// `withdrawals_error` when the node could not search it (an index turned off).
+    pub withdrawals: Option<WithdrawalsView>,
+    pub withdrawals_error: Option<String>,
     pub queries: u32,
 }
 
@@ -883,13 +889,21 @@ fn role_name(role: Role) -> &'static str {
     }
 }
 
-/// The address's part in every task (the first [`QUERY_PAGE`] tasks), its delegations and what it
-/// can claim. `NotFound` when it has no part anywhere and nothing to claim.
-pub async fn participant<S: Source>(r: &Reader<'_, S>, address: &str) -> Result<ParticipantView, SourceError> {
+/// The address's part in every task (the first [`QUERY_PAGE`] tasks), its delegations, what it
+/// can claim, and page `withdrawals_page` (from 1) of its withdrawals to the EVM side. `NotFound`
+/// when it has no part anywhere, nothing to claim and no withdrawal.
+pub async fn participant<S: Source>(
+    r: &Reader<'_, S>,
+    address: &str,
+    withdrawals_page: u32,
+) -> Result<ParticipantView, SourceError> {
     let tasks_query = QueryMsg::Tasks { start_after: None, limit: Some(QUERY_PAGE) };
     let rewards_query = QueryMsg::Rewards { address: address.to_string() };
-    let (tasks, rewards) =
-        futures::join!(r.market::<TasksResponse>(&tasks_query), r.market::<RewardsResponse>(&rewards_query));
+    let (tasks, rewards, withdrawn) = futures::join!(
+        r.market::<TasksResponse>(&tasks_query),
+        r.market::<RewardsResponse>(&rewards_query),
+        withdrawals(r, address, withdrawals_page)
+    );
     let tasks = tasks?.tasks;
     let rewards = rewards?;
     let per_task = try_join_all(tasks.iter().map(|t| async move {
@@ -933,9 +947,18 @@ pub async fn participant<S: Source>(r: &Reader<'_, S>, address: &str) -> Result<
     .await?;
     let tasks_truncated = tasks.len() as u32 >= QUERY_PAGE;
     let found: Vec<ParticipantTask> = per_task.into_iter().flatten().collect();
-    if found.is_empty() && rewards.claimable.is_zero() {
+    // A node that cannot search its transactions leaves the rest of the page standing; a chain
+    // that went away fails the page as any query does.
+    let (withdrawals, withdrawals_error) = match withdrawn {
+        Ok(w) => (Some(w), None),
+        Err(SourceError::Unavailable(e)) => return Err(SourceError::Unavailable(e)),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    // Withdrawals that could not be searched may exist: only a search that found none says so.
+    let no_withdrawal = withdrawals.as_ref().is_some_and(|w| w.total == 0);
+    if found.is_empty() && rewards.claimable.is_zero() && no_withdrawal {
         return Err(SourceError::NotFound(format!(
-            "{address} has no stake, delegation or reward in any task{}",
+            "{address} has no stake, delegation, reward or withdrawal in any task{}",
             if tasks_truncated { " of the first 100" } else { "" }
         )));
     }
@@ -945,7 +968,209 @@ pub async fn participant<S: Source>(r: &Reader<'_, S>, address: &str) -> Result<
         claimable: rewards.claimable,
         tasks: found,
         tasks_truncated,
+        withdrawals,
+        withdrawals_error,
         queries: r.queries(),
+    })
+}
+
+/// One page of a Cosmos account's withdrawals to the EVM side.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WithdrawalsView {
+    /// Transactions with a withdrawal of the account, over every page, as far back as the node's
+    /// transaction index goes.
+    pub total: u64,
+    /// This page (from 1) and the number of pages of [`WITHDRAWALS_PAGE`] transactions.
+    pub page: u32,
+    pub pages: u32,
+    /// Newest first.
+    pub rows: Vec<WithdrawalRow>,
+}
+
+/// One withdrawal: what the market's event says, and where the bridge has it now.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WithdrawalRow {
+    pub tx_hash: String,
+    pub height: u64,
+    pub time: String,
+    pub amount: Uint128,
+    pub evm_recipient: String,
+    /// The bridge's queue position (its `withdraw` event in the same transaction).
+    pub withdrawal_id: Option<u64>,
+    /// `not sealed yet`, the batch's status (as on the settlement page), or why it is not known.
+    pub status: String,
+    /// Its leaf once sealed: batch, index, root, proof and the claim command.
+    pub claim: Option<ClaimRow>,
+}
+
+/// A withdrawal as one transaction's events tell it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TxWithdrawal {
+    pub amount: Uint128,
+    pub evm_recipient: String,
+    /// The bridge the market sent it to.
+    pub bridge: String,
+    pub withdrawal_id: Option<u64>,
+}
+
+/// The CometBFT event query for the market's `withdraw_to_evm` events of `address`.
+pub fn withdrawals_query(market: &str, address: &str) -> String {
+    format!("wasm._contract_address='{market}' AND wasm.action='withdraw_to_evm' AND wasm.address='{address}'")
+}
+
+/// `address`'s withdrawals in `tx`: each `withdraw_to_evm` event of the market for it, paired with
+/// the next `withdraw` event of the bridge it names (the cw20 `send` the market dispatched lands
+/// there, after the market's own event) for the same recipient and amount.
+pub fn withdrawals_in(tx: &FoundTx, market: &str, address: &str) -> Vec<TxWithdrawal> {
+    let mut found: Vec<TxWithdrawal> = Vec::new();
+    for e in tx.events.iter().filter(|e| e.kind == "wasm") {
+        let (contract, action) = (e.attribute("_contract_address"), e.attribute("action"));
+        if contract == Some(market) && action == Some("withdraw_to_evm") && e.attribute("address") == Some(address) {
+            let amount = e.attribute("amount").and_then(|a| a.parse().ok()).unwrap_or_default();
+            found.push(TxWithdrawal {
+                amount: Uint128::new(amount),
+                evm_recipient: e.attribute("evm_recipient").unwrap_or_default().to_string(),
+                bridge: e.attribute("bridge").unwrap_or_default().to_string(),
+                withdrawal_id: None,
+            });
+        } else if action == Some("withdraw") && e.attribute("sender") == Some(market) {
+            let id = e.attribute("withdrawal_id").and_then(|id| id.parse().ok());
+            let pending = found.iter_mut().find(|w| {
+                w.withdrawal_id.is_none()
+                    && Some(w.bridge.as_str()) == contract
+                    && e.attribute("evm_recipient") == Some(w.evm_recipient.as_str())
+                    && e.attribute("amount") == Some(w.amount.to_string().as_str())
+            });
+            if let Some(w) = pending {
+                w.withdrawal_id = id;
+            }
+        }
+    }
+    found
+}
+
+/// Finds the batch of a sealed withdrawal on the bridge: batches are sealed from the front of the
+/// queue, so each holds consecutive withdrawal ids and later batches later ids; a binary search
+/// over the batches' first leaves (one `Leaves` query of one leaf each, remembered) finds it.
+struct BatchFinder<'r, 'a, S> {
+    r: &'r Reader<'a, S>,
+    /// The newest batch.
+    last: u64,
+    first_ids: BTreeMap<u64, u64>,
+}
+
+impl<S: Source> BatchFinder<'_, '_, S> {
+    async fn first_id(&mut self, batch_id: u64) -> Result<u64, SourceError> {
+        if let Some(&id) = self.first_ids.get(&batch_id) {
+            return Ok(id);
+        }
+        let page: LeavesResponse =
+            self.r.bridge(&BridgeQuery::Leaves { batch_id, start_after: None, limit: Some(1) }).await?;
+        let id = page
+            .leaves
+            .first()
+            .map(|l| l.withdrawal_id)
+            .ok_or_else(|| SourceError::Upstream(format!("batch {batch_id} has no leaf")))?;
+        self.first_ids.insert(batch_id, id);
+        Ok(id)
+    }
+
+    /// The batch whose ids start at or before `withdrawal_id`, the newest such, at most `below`;
+    /// `None` when the first batch starts after it.
+    async fn batch_of(&mut self, withdrawal_id: u64, below: u64) -> Result<Option<u64>, SourceError> {
+        let (mut lo, mut hi) = (1u64, below.min(self.last));
+        if hi == 0 || self.first_id(1).await? > withdrawal_id {
+            return Ok(None);
+        }
+        while lo < hi {
+            let mid = lo + (hi - lo).div_ceil(2);
+            if self.first_id(mid).await? <= withdrawal_id {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        Ok(Some(lo))
+    }
+}
+
+/// Page `page` of `address`'s withdrawals: the transactions the node's index finds for the
+/// market's `withdraw_to_evm` events of the address, and where each withdrawal is on the bridge
+/// (queued, or its batch, leaf and proof).
+pub async fn withdrawals<S: Source>(
+    r: &Reader<'_, S>,
+    address: &str,
+    page: u32,
+) -> Result<WithdrawalsView, SourceError> {
+    let deployment = r.source().deployment();
+    let market = deployment.market.clone();
+    let found = r.search_txs(withdrawals_query(&market, address), page.max(1), WITHDRAWALS_PAGE).await?;
+    let mut listed: Vec<(&FoundTx, TxWithdrawal)> = Vec::new();
+    for tx in &found.txs {
+        listed.extend(withdrawals_in(tx, &market, address).into_iter().map(|w| (tx, w)));
+    }
+    let bridge = deployment.bridge.clone();
+    let (oldest_queued, last_batch) = match &bridge {
+        Some(_) if !listed.is_empty() => {
+            let (queue, outbox) = futures::join!(
+                r.bridge::<WithdrawalsResponse>(&BridgeQuery::PendingWithdrawals { start_after: None, limit: Some(1) }),
+                r.bridge::<OutboxResponse>(&BridgeQuery::Outbox {})
+            );
+            (queue?.withdrawals.first().map(|w| w.id), outbox?.next_batch_id.saturating_sub(1))
+        }
+        _ => (None, 0),
+    };
+    let mut finder = BatchFinder { r, last: last_batch, first_ids: BTreeMap::new() };
+    // Newest first, so each withdrawal's batch is at most the one before's.
+    let mut below = last_batch;
+    let mut rows = Vec::with_capacity(listed.len());
+    for (tx, w) in listed {
+        let (status, claim) = match (&bridge, w.withdrawal_id) {
+            (None, _) => ("this deployment lists no arena-bridge".to_string(), None),
+            (Some(ours), _) if *ours != w.bridge => {
+                (format!("sent to the bridge {}, not this deployment's", w.bridge), None)
+            }
+            (Some(_), None) => ("the bridge's withdraw event is missing from the transaction".to_string(), None),
+            (Some(_), Some(id)) if oldest_queued.is_some_and(|oldest| id >= oldest) => {
+                ("not sealed yet".to_string(), None)
+            }
+            (Some(_), Some(id)) => match finder.batch_of(id, below).await? {
+                None => (format!("withdrawal {id} is in no batch"), None),
+                Some(batch_id) => {
+                    below = batch_id;
+                    let index = u32::try_from(id - finder.first_id(batch_id).await?).unwrap_or(u32::MAX);
+                    let (batch, proof) = futures::join!(
+                        r.bridge::<BatchResponse>(&BridgeQuery::Batch { batch_id }),
+                        r.bridge::<ProofResponse>(&BridgeQuery::Proof { batch_id, index })
+                    );
+                    let (batch, proof) = (batch?, proof?);
+                    if proof.leaf.withdrawal_id != id {
+                        return Err(SourceError::Upstream(format!(
+                            "leaf {index} of batch {batch_id} is withdrawal {}, not {id}",
+                            proof.leaf.withdrawal_id
+                        )));
+                    }
+                    let claim = claim_row(&batch, proof, deployment.settlement.as_deref());
+                    (claim.batch_status.clone(), Some(claim))
+                }
+            },
+        };
+        rows.push(WithdrawalRow {
+            tx_hash: tx.hash.clone(),
+            height: tx.height,
+            time: tx.time.clone(),
+            amount: w.amount,
+            evm_recipient: w.evm_recipient,
+            withdrawal_id: w.withdrawal_id,
+            status,
+            claim,
+        });
+    }
+    Ok(WithdrawalsView {
+        total: found.total,
+        page: page.max(1),
+        pages: found.total.div_ceil(u64::from(WITHDRAWALS_PAGE)).max(1) as u32,
+        rows,
     })
 }
 
@@ -982,6 +1207,22 @@ pub fn claim_command(batch_id: u64, recipient: &str, settlement: Option<&str>) -
     )
 }
 
+/// A sealed leaf with its proof, checked here against the batch's root, and its claim command.
+pub fn claim_row(batch: &BatchResponse, proof: ProofResponse, settlement: Option<&str>) -> ClaimRow {
+    let leaf = &proof.leaf;
+    ClaimRow {
+        batch_id: batch.batch_id,
+        batch_status: batch_status(batch, None),
+        index: leaf.index,
+        amount: leaf.amount,
+        evm_recipient: leaf.evm_recipient.clone(),
+        claim_command: claim_command(batch.batch_id, &leaf.evm_recipient, settlement),
+        proof_verified: proof.verify().unwrap_or(false) && proof.root == batch.root,
+        root: proof.root,
+        proof: proof.proof,
+    }
+}
+
 pub async fn recipient<S: Source>(r: &Reader<'_, S>, address: &str) -> Result<RecipientView, SourceError> {
     if !r.has_bridge() {
         return Err(SourceError::NotFound("this deployment has no arena-bridge".into()));
@@ -1008,17 +1249,7 @@ pub async fn recipient<S: Source>(r: &Reader<'_, S>, address: &str) -> Result<Re
             let mut claims = Vec::new();
             for leaf in leaves.iter().filter(|l| l.evm_recipient.to_ascii_lowercase() == *wanted) {
                 let proof: ProofResponse = r.bridge(&BridgeQuery::Proof { batch_id, index: leaf.index }).await?;
-                claims.push(ClaimRow {
-                    batch_id,
-                    batch_status: batch_status(&batch, None),
-                    index: leaf.index,
-                    amount: leaf.amount,
-                    evm_recipient: leaf.evm_recipient.clone(),
-                    proof_verified: proof.verify().unwrap_or(false) && proof.root == batch.root,
-                    root: proof.root,
-                    proof: proof.proof,
-                    claim_command: claim_command(batch_id, &leaf.evm_recipient, settlement.as_deref()),
-                });
+                claims.push(claim_row(&batch, proof, settlement.as_deref()));
             }
             Ok::<_, SourceError>(claims)
         }

@@ -1,7 +1,8 @@
 //! The explorer on a real devnet running a real round, checked over HTTP against the contracts'
 //! own queries and in headless Chromium: the overview lists the task, the task page updates by
 //! itself when the phase changes and then shows the leaderboard with the contract's scores, the
-//! trainer's page its reward, the recipient's page the Merkle proof of its withdrawal, and every
+//! trainer's page its reward and its withdrawal (found by the node's transaction index) with the
+//! batch and proof the bridge gives, the recipient's page the Merkle proof, and every
 //! page answers 503 once the chain is gone. Screenshots go to `target/explorer-screenshots/`.
 
 mod common;
@@ -16,7 +17,9 @@ use arena_explorer::source::ChainSource;
 use arena_types::market::commitment::{model_commitment, score_commitment};
 use arena_types::market::msg::{AssignmentsResponse, ExecuteMsg, ModelMetadata, QueryMsg, RankingResponse, Role};
 use arena_types::market::phase::Phase;
-use arena_types::settlement::msg::{BatchPolicy, ExecuteMsg as BridgeExecute, ProofResponse, QueryMsg as BridgeQuery};
+use arena_types::settlement::msg::{
+    BatchPolicy, BatchResponse, ExecuteMsg as BridgeExecute, ProofResponse, QueryMsg as BridgeQuery,
+};
 use common::browser::{find_chromium, Browser};
 use cosmwasm_std::HexBinary;
 use serde_json::Value;
@@ -266,10 +269,34 @@ async fn the_explorer_follows_a_real_round_in_a_browser() {
     let admin = account(accounts::DEPLOYER);
     let policy = BridgeExecute::UpdateBatchPolicy { batch_policy: BatchPolicy { max_leaves: 1, max_age_blocks: 50 } };
     client.execute(&admin, &bridge, &policy, vec![]).await.unwrap();
-    market.execute(best, &ExecuteMsg::WithdrawToEvm { evm_recipient: RECIPIENT.into() }).await.unwrap();
+    let withdrawal =
+        market.execute(best, &ExecuteMsg::WithdrawToEvm { evm_recipient: RECIPIENT.into() }).await.unwrap();
+    // Before the seal the trainer's own page has it, queued.
+    let queued = api(&base, &format!("/api/address/{}", best.address())).await;
+    assert_eq!(queued["withdrawals_error"], Value::Null, "the devnet's node indexes transactions: {queued}");
+    assert_eq!(queued["withdrawals"]["rows"][0]["status"], "not sealed yet", "{queued}");
     client.execute(&account(8), &bridge, &BridgeExecute::SealBatch {}, vec![]).await.unwrap();
     let proof: ProofResponse =
         client.query_contract(&bridge, &BridgeQuery::Proof { batch_id: 1, index: 0 }).await.unwrap();
+    let batch: BatchResponse = client.query_contract(&bridge, &BridgeQuery::Batch { batch_id: 1 }).await.unwrap();
+    // The trainer's page: the withdrawal found by the node's transaction index, in the batch, leaf
+    // and proof the bridge's own queries give.
+    let own = api(&base, &format!("/api/address/{}", best.address())).await;
+    let w = &own["withdrawals"];
+    assert_eq!((w["total"].as_u64(), w["rows"].as_array().map(Vec::len)), (Some(1), Some(1)), "{own}");
+    let row = &w["rows"][0];
+    assert_eq!(row["tx_hash"].as_str(), Some(withdrawal.txhash.as_str()));
+    assert_eq!(row["height"].as_u64(), Some(withdrawal.height));
+    assert_eq!(
+        (row["amount"].as_str(), row["evm_recipient"].as_str()),
+        (Some(reward.to_string().as_str()), Some(RECIPIENT))
+    );
+    assert_eq!(row["withdrawal_id"].as_u64(), Some(proof.leaf.withdrawal_id));
+    assert_eq!((row["claim"]["batch_id"].as_u64(), row["claim"]["index"].as_u64()), (Some(1), Some(0)));
+    assert_eq!(row["claim"]["root"].as_str(), Some(batch.root.as_str()));
+    assert_eq!(row["claim"]["proof"], serde_json::to_value(&proof.proof).unwrap());
+    assert_eq!(row["claim"]["proof_verified"], true);
+    assert_eq!(row["status"], "sealed, 0 attestations");
     let withdrawals = api(&base, &format!("/api/address/{RECIPIENT}")).await;
     let claim = &withdrawals["claims"][0];
     assert_eq!((claim["batch_id"].as_u64(), claim["amount"].as_str()), (Some(1), Some(reward.to_string().as_str())));
@@ -278,7 +305,14 @@ async fn the_explorer_follows_a_real_round_in_a_browser() {
     assert!(claim["claim_command"].as_str().unwrap().starts_with("arena-relayer claim --batch 1"));
     let settlement = api(&base, "/api/settlement").await;
     assert_eq!(settlement["batches"][0]["status"], "sealed, attested 0 of 2");
+    assert_eq!(row["claim"]["claim_command"], claim["claim_command"]);
     if let Some(b) = browser.as_mut() {
+        b.goto(&format!("{base}/address/{}", best.address())).await.unwrap();
+        let shown = b.eval("document.querySelector('#withdrawals tbody tr td.batch').textContent").await.unwrap();
+        assert_eq!(shown.as_str(), Some("1, leaf 0"));
+        let command = b.eval("document.querySelector('.claim-command').textContent").await.unwrap();
+        assert_eq!(command, claim["claim_command"]);
+        b.screenshot(&shots.join("participant-withdrawals.png")).await.unwrap();
         b.goto(&format!("{base}/address/{RECIPIENT}")).await.unwrap();
         let command = b.eval("document.querySelector('.claim-command').textContent").await.unwrap();
         assert_eq!(command, claim["claim_command"]);

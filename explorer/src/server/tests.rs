@@ -67,6 +67,48 @@ async fn every_page_renders_with_its_data() {
 }
 
 #[tokio::test]
+async fn the_participant_page_lists_its_withdrawals_with_batch_proof_and_claim_command() {
+    let mut world = competition(2, 5, 4, HEIGHT);
+    fixture::withdraw(&mut world, &fixture::trainer(0), RECIPIENT, 300_000, 420);
+    let path = format!("/address/{}", fixture::trainer(0));
+    let (status, _, body) = get_from(FakeSource::new(world.clone(), HEIGHT), &path).await;
+    assert_eq!(status, StatusCode::OK);
+    for needle in [
+        "id=\"withdrawals\"",
+        "data-withdrawal=\"3\"",
+        "not sealed yet",
+        r#"<a href="/batch/1">1</a>, leaf 0"#,
+        "checks against the root",
+        &format!("arena-relayer claim --batch 1 --key-file evm.key --recipient {RECIPIENT}"),
+        "The 20 newest withdrawals a page, of 2 transactions found by the node's transaction index",
+        "page 1 of 1",
+    ] {
+        assert!(body.contains(needle), "the participant page lacks {needle}: {body}");
+    }
+    let api = get_from(FakeSource::new(world.clone(), HEIGHT), &format!("/api{path}")).await.2;
+    let api: serde_json::Value = serde_json::from_str(&api).unwrap();
+    let rows = &api["withdrawals"]["rows"];
+    assert_eq!((rows[0]["status"].as_str(), rows[0]["claim"].is_null()), (Some("not sealed yet"), true));
+    assert_eq!(
+        (rows[1]["claim"]["batch_id"].as_u64(), rows[1]["claim"]["proof_verified"].as_bool()),
+        (Some(1), Some(true))
+    );
+    // Older pages are linked; a node without a transaction index still shows the rest, saying so.
+    for k in 0..25 {
+        fixture::withdraw(&mut world, &fixture::trainer(0), RECIPIENT, 1_000 + k, 430 + k as u64);
+    }
+    let (_, _, body) = get_from(FakeSource::new(world.clone(), HEIGHT), &path).await;
+    assert!(body.contains(&format!(r#"href="{path}?withdrawals_page=2""#)) && body.contains("page 1 of 2"), "{body}");
+    let mut no_index = FakeSource::new(world, HEIGHT);
+    no_index.search_fail = Some(SourceError::Upstream("transaction indexing is disabled".into()));
+    let (status, _, body) = get_from(no_index, &path).await;
+    assert!(
+        status == StatusCode::OK && body.contains("id=\"withdrawals-error\"") && body.contains("indexing is disabled")
+    );
+    assert!(body.contains("id=\"claimable\""));
+}
+
+#[tokio::test]
 async fn pages_load_nothing_from_elsewhere_and_the_assets_are_served() {
     let (_, _, body) = get("/task/1").await;
     assert!(!body.contains("src=\"http") && !body.contains("href=\"http"), "every asset is the explorer's own");
@@ -130,7 +172,9 @@ async fn the_leaderboard_pages_through_the_ranks_then_the_unranked_and_says_its_
 
 #[tokio::test]
 async fn bad_input_gets_a_clear_page_with_the_fitting_status() {
-    let cases = [
+    let withdrawals_page_0 = format!("/address/{}?withdrawals_page=0", fixture::trainer(0));
+    let withdrawals_page_x = format!("/address/{}?withdrawals_page=x", fixture::trainer(0));
+    let cases: [(&str, StatusCode, &str); 14] = [
         ("/task/99", StatusCode::NOT_FOUND, "task 99 not found"),
         ("/task/abc", StatusCode::NOT_FOUND, "is not a number"),
         ("/task/1?round=7", StatusCode::NOT_FOUND, "round 7 does not exist"),
@@ -142,6 +186,8 @@ async fn bad_input_gets_a_clear_page_with_the_fitting_status() {
         ("/address/0x1234", StatusCode::BAD_REQUEST, "is not an EVM address"),
         ("/address/cosmos1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc5lzv7xu", StatusCode::BAD_REQUEST, "another chain"),
         ("/batch/9", StatusCode::NOT_FOUND, "batch 9 does not exist"),
+        (&withdrawals_page_0, StatusCode::BAD_REQUEST, "counts from 1"),
+        (&withdrawals_page_x, StatusCode::BAD_REQUEST, "?withdrawals_page=x is not a number"),
         ("/no/such/page", StatusCode::NOT_FOUND, "there is no page at /no/such/page"),
     ];
     for (path, status, message) in cases {
@@ -151,7 +197,10 @@ async fn bad_input_gets_a_clear_page_with_the_fitting_status() {
     }
     let unknown = format!("/address/{}", fixture::address(77));
     let (status, _, body) = get(&unknown).await;
-    assert!(status == StatusCode::NOT_FOUND && body.contains("has no stake, delegation or reward"), "{body}");
+    assert!(
+        status == StatusCode::NOT_FOUND && body.contains("has no stake, delegation, reward or withdrawal"),
+        "{body}"
+    );
     let (status, kind, body) = get("/api/task/99").await;
     assert_eq!((status, kind.as_str()), (StatusCode::NOT_FOUND, "application/json"));
     assert_eq!(serde_json::from_str::<serde_json::Value>(&body).unwrap()["status"], 404);

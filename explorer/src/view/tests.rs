@@ -1,7 +1,7 @@
 //! Every view model from fixed query responses (the fixture's seeded competition).
 
 use super::*;
-use crate::fixture::{self, competition, FakeSource, RECIPIENT};
+use crate::fixture::{self, competition, FakeSource, World, RECIPIENT};
 
 /// Round 1 (heights 100..270) finalized; round 2's submission phase (270..330) at height 280.
 const HEIGHT: u64 = 280;
@@ -221,12 +221,172 @@ async fn a_submission_shows_every_validators_score_beside_the_consensus() {
 #[tokio::test]
 async fn a_participant_has_its_role_stake_and_claimable_rewards_and_an_unknown_one_is_not_found() {
     let s = source(5, 4);
-    let v = participant(&Reader::new(&s), &fixture::trainer(1)).await.unwrap();
+    let v = participant(&Reader::new(&s), &fixture::trainer(1), 1).await.unwrap();
     assert_eq!(v.claimable, Uint128::new(500_000));
     assert_eq!(v.tasks.len(), 1);
     assert_eq!((v.tasks[0].role.as_deref(), v.tasks[0].own), (Some("trainer"), Uint128::new(1_000_000)));
-    let stranger = participant(&Reader::new(&s), &fixture::address(77)).await;
+    let stranger = participant(&Reader::new(&s), &fixture::address(77), 1).await;
     assert!(matches!(stranger, Err(SourceError::NotFound(m)) if m.contains("no stake")));
+}
+
+#[tokio::test]
+async fn a_participant_sees_its_withdrawals_with_their_batch_status_and_proof() {
+    let mut world = competition(2, 5, 4, HEIGHT);
+    // Trainer 0 withdrew 1.5 into batch 1 (confirmed); now 0.3 more, queued.
+    let queued_tx = fixture::withdraw(&mut world, &fixture::trainer(0), RECIPIENT, 300_000, 420);
+    let s = FakeSource::new(world, HEIGHT);
+    let v = participant(&Reader::new(&s), &fixture::trainer(0), 1).await.unwrap();
+    let w = v.withdrawals.as_ref().unwrap();
+    assert_eq!((w.total, w.page, w.pages, w.rows.len(), v.withdrawals_error.as_deref()), (2, 1, 1, 2, None));
+    let newest = &w.rows[0];
+    assert_eq!((newest.tx_hash.as_str(), newest.height), (queued_tx.as_str(), 420));
+    assert_eq!((newest.amount, newest.evm_recipient.as_str()), (Uint128::new(300_000), RECIPIENT));
+    assert_eq!(
+        (newest.withdrawal_id, newest.status.as_str(), newest.claim.as_ref()),
+        (Some(3), "not sealed yet", None)
+    );
+    let sealed = &w.rows[1];
+    assert_eq!(
+        (sealed.withdrawal_id, sealed.amount, sealed.status.as_str()),
+        (Some(0), Uint128::new(1_500_000), "confirmed")
+    );
+    let claim = sealed.claim.as_ref().unwrap();
+    let proof = s.world.proofs.iter().find(|p| p.leaf.withdrawal_id == 0).unwrap();
+    assert_eq!((claim.batch_id, claim.index, claim.amount), (1, 0, Uint128::new(1_500_000)));
+    assert_eq!((&claim.root, &claim.proof), (&proof.root, &proof.proof));
+    assert!(claim.proof_verified);
+    assert!(claim
+        .claim_command
+        .starts_with(&format!("arena-relayer claim --batch 1 --key-file evm.key --recipient {RECIPIENT}")));
+    // The same leaf as the recipient's page shows.
+    let r = recipient(&Reader::new(&s), RECIPIENT).await.unwrap();
+    assert_eq!(r.claims, vec![claim.clone()]);
+    // Trainer 1's withdrawal shares batch 1 (leaf 1); trainer 2's is batch 2, still collecting attestations.
+    let v1 = participant(&Reader::new(&s), &fixture::trainer(1), 1).await.unwrap();
+    let c1 = v1.withdrawals.unwrap().rows[0].claim.clone().unwrap();
+    assert_eq!((c1.batch_id, c1.index, c1.proof_verified), (1, 1, true));
+    let v2 = participant(&Reader::new(&s), &fixture::trainer(2), 1).await.unwrap();
+    let row = &v2.withdrawals.unwrap().rows[0];
+    assert_eq!(
+        (row.claim.as_ref().map(|c| (c.batch_id, c.index)), row.status.as_str()),
+        (Some((2, 0)), "sealed, 1 attestations")
+    );
+    // Nobody else's withdrawal shows; an account that only withdrew is found by its withdrawals.
+    assert_eq!(participant(&Reader::new(&s), &fixture::validator(1), 1).await.unwrap().withdrawals.unwrap().total, 0);
+}
+
+#[tokio::test]
+async fn an_account_known_only_by_a_withdrawal_is_found_and_another_bridge_is_named() {
+    let mut world = competition(2, 2, 3, HEIGHT);
+    let leaver = fixture::address(77);
+    fixture::withdraw(&mut world, &leaver, RECIPIENT, 800_000, 410);
+    fixture::seal(&mut world, 411, false);
+    // A withdrawal from before the market moved to another bridge.
+    fixture::withdraw(&mut world, &leaver, RECIPIENT, 100_000, 300);
+    let old = world.txs.last_mut().unwrap();
+    for (k, v) in old.events.iter_mut().flat_map(|e| e.attributes.iter_mut()) {
+        if (k == "bridge" || k == "_contract_address") && v == fixture::BRIDGE {
+            *v = "inj1oldbridge".into();
+        }
+    }
+    world.queue.pop();
+    let s = FakeSource::new(world, HEIGHT);
+    let v = participant(&Reader::new(&s), &leaver, 1).await.unwrap();
+    assert!(v.tasks.is_empty() && v.claimable.is_zero());
+    let rows = v.withdrawals.unwrap().rows;
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        (rows[0].status.as_str(), rows[0].claim.as_ref()),
+        ("sent to the bridge inj1oldbridge, not this deployment's", None)
+    );
+    assert_eq!(rows[1].claim.as_ref().map(|c| (c.batch_id, c.index)), Some((3, 0)));
+}
+
+#[tokio::test]
+async fn withdrawals_are_placed_in_the_right_batch_among_many_and_paged_newest_first() {
+    let mut world = competition(2, 2, 3, HEIGHT);
+    let me = fixture::address(500);
+    let others = [fixture::address(501), fixture::address(502)];
+    // 150 withdrawals, one in three mine, sealed into batches of 1 to 7 leaves; the last few queued.
+    for k in 0..150u64 {
+        let who = if k % 3 == 0 { &me } else { &others[(k % 2) as usize] };
+        fixture::withdraw(&mut world, who, RECIPIENT, 1_000_000 + u128::from(k), 500 + k);
+        if k % 7 == (k / 7) % 7 && k < 140 {
+            fixture::seal(&mut world, 500 + k, k % 2 == 0);
+        }
+    }
+    let batches = world.batches.len() as u64;
+    assert!(batches > 15, "{batches} batches");
+    let s = FakeSource::new(world, HEIGHT);
+    let (mut seen, mut page, mut max_queries) = (Vec::new(), 1, 0);
+    loop {
+        let r = Reader::new(&s);
+        let v = participant(&r, &me, page).await.unwrap();
+        let w = v.withdrawals.unwrap();
+        assert_eq!((w.total, w.pages), (50, 3));
+        assert!(w.rows.len() <= WITHDRAWALS_PAGE as usize);
+        max_queries = max_queries.max(v.queries);
+        seen.extend(w.rows);
+        if page == w.pages {
+            break;
+        }
+        page += 1;
+    }
+    let ids: Vec<u64> = seen.iter().filter_map(|row| row.withdrawal_id).collect();
+    // The seeded world's three withdrawals came first: ids 0 to 2.
+    let expected: Vec<u64> = (0..150).rev().filter(|k| k % 3 == 0).map(|k| k + 3).collect();
+    assert_eq!(ids, expected, "every one, newest first");
+    for row in &seen {
+        let id = row.withdrawal_id.unwrap();
+        match s.world.leaves.iter().find(|l| l.withdrawal_id == id) {
+            Some(leaf) => {
+                let claim = row.claim.as_ref().unwrap();
+                assert_eq!(
+                    (claim.batch_id, claim.index, claim.amount),
+                    (leaf.batch_id, leaf.index, leaf.amount),
+                    "withdrawal {id}"
+                );
+                assert!(claim.proof_verified);
+            }
+            None => assert_eq!((row.status.as_str(), row.claim.as_ref()), ("not sealed yet", None), "withdrawal {id}"),
+        }
+    }
+    // A page of 20 costs the search, the queue and outbox, a batch and a proof per sealed row,
+    // and the binary search's first leaves (each batch asked once a page at most).
+    assert!(max_queries <= 3 + 2 + 2 * 20 + batches as u32, "{max_queries} queries");
+    // A page past the last is the node's refusal, shown beside the rest of the page.
+    let v = participant(&Reader::new(&s), &me, 4).await.unwrap();
+    assert!(v.withdrawals.is_none() && v.withdrawals_error.unwrap().contains("page should be within [1, 3]"));
+}
+
+#[tokio::test]
+async fn a_node_without_a_transaction_index_leaves_the_rest_of_the_participant_page() {
+    let mut s = source(5, 4);
+    s.search_fail = Some(SourceError::Upstream("transaction indexing is disabled".into()));
+    let v = participant(&Reader::new(&s), &fixture::trainer(1), 1).await.unwrap();
+    assert_eq!((v.claimable, v.tasks.len(), v.withdrawals.as_ref()), (Uint128::new(500_000), 1, None));
+    assert!(v.withdrawals_error.unwrap().contains("transaction indexing is disabled"));
+}
+
+#[test]
+fn withdrawals_in_one_transaction_pair_with_the_bridges_events_in_order() {
+    let mut world = World::default();
+    let (a, b) = (fixture::address(1), fixture::address(2));
+    fixture::withdraw(&mut world, &a, RECIPIENT, 5, 10);
+    fixture::withdraw(&mut world, &b, RECIPIENT, 5, 10);
+    fixture::withdraw(&mut world, &a, RECIPIENT, 5, 10);
+    // One transaction with the three withdrawals' events, in order.
+    let mut tx = world.txs[0].clone();
+    tx.events = world.txs.iter().flat_map(|t| t.events.clone()).collect();
+    let mine: Vec<(Option<u64>, Uint128)> =
+        withdrawals_in(&tx, fixture::MARKET, &a).into_iter().map(|w| (w.withdrawal_id, w.amount)).collect();
+    assert_eq!(mine, vec![(Some(0), Uint128::new(5)), (Some(2), Uint128::new(5))]);
+    assert_eq!(withdrawals_in(&tx, fixture::MARKET, &b)[0].withdrawal_id, Some(1));
+    assert!(withdrawals_in(&tx, "inj1othermarket", &a).is_empty());
+    assert_eq!(
+        withdrawals_query(fixture::MARKET, &a),
+        format!("wasm._contract_address='inj1market' AND wasm.action='withdraw_to_evm' AND wasm.address='{a}'")
+    );
 }
 
 #[tokio::test]
