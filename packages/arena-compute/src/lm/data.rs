@@ -83,6 +83,7 @@ impl TextCorpus {
             window: ctx + 1,
             starts: (0..count).map(|i| i * ctx).collect(),
             target_bytes: (count * ctx) as u64,
+            mask: None,
             name: self.name.clone(),
             sha256: self.sha256(),
             tokens,
@@ -98,8 +99,12 @@ pub struct TokenWindows {
     pub window: usize,
     /// Where each window starts in `tokens`.
     pub starts: Vec<usize>,
-    /// UTF-8 bytes of the predicted text (the targets), the denominator of bits per byte.
+    /// UTF-8 bytes of the predicted text (the targets that count), the denominator of bits per
+    /// byte.
     pub target_bytes: u64,
+    /// Per token, whether predicting it counts (1) in the loss and the score: the assistant's
+    /// text of a chat ([`super::ChatData`]); `None` counts every target.
+    pub mask: Option<Vec<u8>>,
     pub name: String,
     /// sha256 of the text the windows were cut from.
     pub sha256: String,
@@ -122,6 +127,22 @@ impl TokenWindows {
     /// Predicted tokens over all windows.
     pub fn targets(&self) -> u64 {
         (self.len() * (self.window - 1)) as u64
+    }
+
+    /// Window i's target mask (1 where the target counts), `window - 1` entries.
+    pub fn target_mask(&self, i: usize) -> Vec<u8> {
+        match &self.mask {
+            Some(m) => m[self.starts[i] + 1..self.starts[i] + self.window].to_vec(),
+            None => vec![1; self.window - 1],
+        }
+    }
+
+    /// Predicted tokens that count in the loss and the score, over all windows.
+    pub fn counted_targets(&self) -> u64 {
+        match &self.mask {
+            Some(_) => (0..self.len()).map(|i| self.target_mask(i).iter().filter(|&&m| m != 0).count() as u64).sum(),
+            None => self.targets(),
+        }
     }
 
     /// Fails with the first token at or above `vocab`.

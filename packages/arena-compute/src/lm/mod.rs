@@ -17,18 +17,24 @@
 //! # Ok(()) }
 //! ```
 
+mod chat;
 mod data;
 mod generate;
 mod gpu;
+pub mod lora;
 pub mod reference;
 pub mod score;
 mod spec;
 mod train;
 mod weights;
 
+pub use chat::{ChatData, Conversation, Role};
 pub use data::{decode_bytes, encode_bytes, TextCorpus, TokenWindows};
 pub use generate::{generate, SampleConfig};
 pub(crate) use gpu::DeviceModel;
+pub use lora::{
+    check_max_rank, LoraAdapter, LoraConfig, LoraModule, LoraTarget, ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE,
+};
 pub use spec::{GptSpec, BYTE_VOCAB, GPT2_EPS};
 pub use train::{LmEvaluation, LmProgress, LmTrainConfig};
 pub use weights::{BlockLayout, GptWeights, Layout, CONFIG_FILE, WEIGHTS_FILE};
@@ -56,6 +62,33 @@ impl Engine {
         progress: &mut dyn FnMut(&LmProgress),
     ) -> Result<GptWeights> {
         train::train(self.gpu(), init, data, cfg, progress)
+    }
+
+    /// Fine-tunes the adapter `init` on `data` over the frozen `base` (the CPU reference for now,
+    /// whatever the backend). With chat data the loss counts the assistant's text only.
+    pub fn finetune_lora(
+        &self,
+        base: &GptWeights,
+        init: LoraAdapter,
+        data: &TokenWindows,
+        cfg: &LmTrainConfig,
+        progress: &mut dyn FnMut(&LmProgress),
+    ) -> Result<LoraAdapter> {
+        train::train_lora(base, init, data, cfg, progress)
+    }
+
+    /// [`Self::evaluate_lm`] of `base` with `adapter` merged in (merging gives the adapter's
+    /// outputs: `tests/lm_lora.rs` checks it), on the device or the reference.
+    pub fn evaluate_lm_adapter(
+        &self,
+        base: &GptWeights,
+        adapter: Option<&LoraAdapter>,
+        data: &TokenWindows,
+    ) -> Result<LmEvaluation> {
+        match adapter {
+            Some(a) => self.evaluate_lm(&a.merge(base)?, data),
+            None => self.evaluate_lm(base, data),
+        }
     }
 
     /// Mean loss, bits per byte and score of `model` on every window of `data`.

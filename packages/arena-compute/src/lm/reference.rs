@@ -11,6 +11,7 @@ use crate::kernels::{AdamWParams, MatmulShape, SUM_SQUARES_GROUPS};
 use crate::model::Activation;
 use crate::reference::{self as base, matmul};
 
+use super::lora::{LoraAdapter, LoraModule, LoraTarget};
 use super::weights::GptWeights;
 
 /// x[n] = wte[tokens[n]] + wpe[n mod t].
@@ -358,6 +359,9 @@ pub struct BlockActs {
     /// The MLP's pre-activation and its GELU.
     pub f: Vec<f32>,
     pub g: Vec<f32>,
+    /// Per [`LoraTarget::ALL`] entry, the adapter's scaled down-projection s x Aᵀ [N, r] (empty
+    /// where the module has no adapter).
+    pub lora_us: [Vec<f32>; 4],
 }
 
 /// Everything the forward pass computes for one batch.
@@ -387,6 +391,61 @@ impl Forward {
 /// The forward pass and the loss of `b` sequences of `t` tokens predicting `targets`. Tokens and
 /// targets must be below the vocabulary and t at most ctx (callers check).
 pub fn forward(w: &GptWeights, b: usize, t: usize, tokens: &[u32], targets: &[u32]) -> Forward {
+    forward_lora(w, None, b, t, tokens, targets)
+}
+
+/// y += s (x Aᵀ) Bᵀ for one adapted module of N rows; returns s x Aᵀ [N, r] for the backward
+/// pass. The order of the device's ops: x Aᵀ, the scale, (s x Aᵀ) Bᵀ, the add.
+pub fn lora_forward(lora: &LoraAdapter, m: &LoraModule, n: usize, x: &[f32], y: &mut [f32]) -> Vec<f32> {
+    let r = lora.config.r;
+    let mut us = vec![0.0; n * r];
+    matmul(&MatmulShape::nt(n, m.fan_in, r), x, lora.get(&m.a), &mut us);
+    let s = lora.config.scale();
+    us.iter_mut().for_each(|u| *u *= s);
+    let mut z = vec![0.0; n * m.fan_out];
+    matmul(&MatmulShape::nt(n, r, m.fan_out), &us, lora.get(&m.b), &mut z);
+    for (yi, zi) in y.iter_mut().zip(&z) {
+        *yi += zi;
+    }
+    us
+}
+
+/// One adapted module's backward pass, from dy [N, out]: dB = dyᵀ (s x Aᵀ), dA = (s dy B)ᵀ x into
+/// `grads` (the adapter's layout), and dx += (s dy B) A.
+#[allow(clippy::too_many_arguments)]
+pub fn lora_backward(
+    lora: &LoraAdapter,
+    m: &LoraModule,
+    n: usize,
+    x: &[f32],
+    us: &[f32],
+    dy: &[f32],
+    dx: &mut [f32],
+    grads: &mut [f32],
+) {
+    let r = lora.config.r;
+    matmul(&MatmulShape::tn(m.fan_out, n, r), dy, us, &mut grads[m.b.clone()]);
+    let mut dv = vec![0.0; n * r];
+    matmul(&MatmulShape::nn(n, m.fan_out, r), dy, lora.get(&m.b), &mut dv);
+    let s = lora.config.scale();
+    dv.iter_mut().for_each(|v| *v *= s);
+    matmul(&MatmulShape::tn(r, n, m.fan_in), &dv, x, &mut grads[m.a.clone()]);
+    let mut z = vec![0.0; n * m.fan_in];
+    matmul(&MatmulShape::nn(n, r, m.fan_in), &dv, lora.get(&m.a), &mut z);
+    for (d, zi) in dx.iter_mut().zip(&z) {
+        *d += zi;
+    }
+}
+
+/// [`forward`] with an optional adapter on the frozen base.
+pub fn forward_lora(
+    w: &GptWeights,
+    lora: Option<&LoraAdapter>,
+    b: usize,
+    t: usize,
+    tokens: &[u32],
+    targets: &[u32],
+) -> Forward {
     let s = &w.spec;
     let (d, n, hd, vocab) = (s.d, b * t, s.head_dim(), s.vocab);
     let scale = 1.0 / (hd as f32).sqrt();
@@ -408,19 +467,34 @@ pub fn forward(w: &GptWeights, b: usize, t: usize, tokens: &[u32], targets: &[u3
             h2: vec![0.0; n * d],
             f: vec![0.0; n * 4 * d],
             g: vec![0.0; n * 4 * d],
+            lora_us: Default::default(),
             x_in: x,
         };
+        let layer = blocks.len();
+        let module = |target| lora.and_then(|a| a.module(layer, target).map(|m| (a, m)));
         layernorm(d, s.eps, &a.x_in, w.get(&bl.ln_1_w), w.get(&bl.ln_1_b), &mut a.h1, &mut a.mean1, &mut a.rstd1);
         matmul(&MatmulShape::nn(n, d, 3 * d), &a.h1, w.get(&bl.attn_w), &mut a.qkv);
+        if let Some((ad, m)) = module(LoraTarget::AttnQkv) {
+            a.lora_us[0] = lora_forward(ad, m, n, &a.h1, &mut a.qkv);
+        }
         bias_add(3 * d, w.get(&bl.attn_b), &mut a.qkv);
         attention(b, t, s.heads, hd, scale, &a.qkv, &mut a.p, &mut a.o);
         let mut z = vec![0.0; n * d];
         matmul(&MatmulShape::nn(n, d, d), &a.o, w.get(&bl.proj_w), &mut z);
+        if let Some((ad, m)) = module(LoraTarget::AttnProj) {
+            a.lora_us[1] = lora_forward(ad, m, n, &a.o, &mut z);
+        }
         bias_residual(d, &a.x_in, &z, w.get(&bl.proj_b), &mut a.x_mid);
         layernorm(d, s.eps, &a.x_mid, w.get(&bl.ln_2_w), w.get(&bl.ln_2_b), &mut a.h2, &mut a.mean2, &mut a.rstd2);
         matmul(&MatmulShape::nn(n, d, 4 * d), &a.h2, w.get(&bl.fc_w), &mut a.f);
+        if let Some((ad, m)) = module(LoraTarget::MlpFc) {
+            a.lora_us[2] = lora_forward(ad, m, n, &a.h2, &mut a.f);
+        }
         base::bias_act(4 * d, Some(Activation::Gelu), w.get(&bl.fc_b), &mut a.f, &mut a.g);
         matmul(&MatmulShape::nn(n, 4 * d, d), &a.g, w.get(&bl.mlp_proj_w), &mut z);
+        if let Some((ad, m)) = module(LoraTarget::MlpProj) {
+            a.lora_us[3] = lora_forward(ad, m, n, &a.g, &mut z);
+        }
         x = vec![0.0; n * d];
         bias_residual(d, &a.x_mid, &z, w.get(&bl.mlp_proj_b), &mut x);
         blocks.push(a);
@@ -437,7 +511,19 @@ pub fn forward(w: &GptWeights, b: usize, t: usize, tokens: &[u32], targets: &[u3
 /// The gradient of the batch's mean loss with respect to every parameter, in the weights' flat
 /// layout (padding 0).
 pub fn backward(w: &GptWeights, fwd: &Forward, tokens: &[u32]) -> Vec<f32> {
+    backward_lora(w, None, fwd, tokens).0
+}
+
+/// [`backward`] through an adapter: (the base's gradient, the adapter's in its layout; empty
+/// without one). `fwd` must come from [`forward_lora`] with the same adapter.
+pub fn backward_lora(
+    w: &GptWeights,
+    lora: Option<&LoraAdapter>,
+    fwd: &Forward,
+    tokens: &[u32],
+) -> (Vec<f32>, Vec<f32>) {
     let s = &w.spec;
+    let mut lgrads = vec![0.0f32; lora.map_or(0, LoraAdapter::len)];
     let (b, t) = (fwd.b, fwd.t);
     let (d, n, hd, vocab) = (s.d, b * t, s.head_dim(), s.vocab);
     let scale = 1.0 / (hd as f32).sqrt();
@@ -456,15 +542,22 @@ pub fn backward(w: &GptWeights, fwd: &Forward, tokens: &[u32]) -> Vec<f32> {
     let mut dout = vec![0.0; n * d];
     let mut ds = vec![0.0; b * s.heads * t * t];
     let mut dqkv = vec![0.0; n * 3 * d];
-    for (bl, a) in l.blocks.iter().zip(&fwd.blocks).rev() {
+    for (layer, (bl, a)) in l.blocks.iter().zip(&fwd.blocks).enumerate().rev() {
+        let module = |target| lora.and_then(|ad| ad.module(layer, target).map(|m| (ad, m)));
         // MLP: x_out = x_mid + gelu(h2 Wfc + bfc) Wmp + bmp.
         matmul(&MatmulShape::tn(4 * d, n, d), &a.g, &dx, &mut grads[bl.mlp_proj_w.clone()]);
         base::bias_grad(n, d, &dx, &mut grads[bl.mlp_proj_b.clone()]);
         matmul(&MatmulShape::nt(n, d, 4 * d), &dx, w.get(&bl.mlp_proj_w), &mut dg);
+        if let Some((ad, m)) = module(LoraTarget::MlpProj) {
+            lora_backward(ad, m, n, &a.g, &a.lora_us[3], &dx, &mut dg, &mut lgrads);
+        }
         base::act_backward(Some(Activation::Gelu), &a.f, &a.g, &mut dg);
         matmul(&MatmulShape::tn(d, n, 4 * d), &a.h2, &dg, &mut grads[bl.fc_w.clone()]);
         base::bias_grad(n, 4 * d, &dg, &mut grads[bl.fc_b.clone()]);
         matmul(&MatmulShape::nt(n, 4 * d, d), &dg, w.get(&bl.fc_w), &mut dh);
+        if let Some((ad, m)) = module(LoraTarget::MlpFc) {
+            lora_backward(ad, m, n, &a.h2, &a.lora_us[2], &dg, &mut dh, &mut lgrads);
+        }
         layernorm_backward(d, &a.x_mid, &a.mean2, &a.rstd2, w.get(&bl.ln_2_w), &dh, &mut dx, true);
         layernorm_param_grad(d, &a.x_mid, &a.mean2, &a.rstd2, &dh, &mut dw, &mut db);
         grads[bl.ln_2_w.clone()].copy_from_slice(&dw);
@@ -473,10 +566,16 @@ pub fn backward(w: &GptWeights, fwd: &Forward, tokens: &[u32]) -> Vec<f32> {
         matmul(&MatmulShape::tn(d, n, d), &a.o, &dx, &mut grads[bl.proj_w.clone()]);
         base::bias_grad(n, d, &dx, &mut grads[bl.proj_b.clone()]);
         matmul(&MatmulShape::nt(n, d, d), &dx, w.get(&bl.proj_w), &mut dout);
+        if let Some((ad, m)) = module(LoraTarget::AttnProj) {
+            lora_backward(ad, m, n, &a.o, &a.lora_us[1], &dx, &mut dout, &mut lgrads);
+        }
         attention_backward(b, t, s.heads, hd, scale, &a.qkv, &a.p, &dout, &mut ds, &mut dqkv);
         matmul(&MatmulShape::tn(d, n, 3 * d), &a.h1, &dqkv, &mut grads[bl.attn_w.clone()]);
         base::bias_grad(n, 3 * d, &dqkv, &mut grads[bl.attn_b.clone()]);
         matmul(&MatmulShape::nt(n, 3 * d, d), &dqkv, w.get(&bl.attn_w), &mut dh);
+        if let Some((ad, m)) = module(LoraTarget::AttnQkv) {
+            lora_backward(ad, m, n, &a.h1, &a.lora_us[0], &dqkv, &mut dh, &mut lgrads);
+        }
         layernorm_backward(d, &a.x_in, &a.mean1, &a.rstd1, w.get(&bl.ln_1_w), &dh, &mut dx, true);
         layernorm_param_grad(d, &a.x_in, &a.mean1, &a.rstd1, &dh, &mut dw, &mut db);
         grads[bl.ln_1_w.clone()].copy_from_slice(&dw);
@@ -485,7 +584,22 @@ pub fn backward(w: &GptWeights, fwd: &Forward, tokens: &[u32]) -> Vec<f32> {
     embed_pos_grad(d, b, t, &dx, &mut grads[l.wpe.clone()]);
     let (order, starts) = token_segments(tokens, vocab);
     embed_token_grad(d, &order, &starts, &dx, &mut grads[l.wte.clone()]);
-    grads
+    (grads, lgrads)
+}
+
+/// Restricts the loss to the positions where `mask` is 1 (the assistant's text of a chat): the
+/// gradient becomes that of the mean loss over those positions (rows outside the mask get 0);
+/// returns how many positions count. `dlogits` holds the mean-over-all-rows gradient
+/// [`forward`] computes.
+pub fn mask_dlogits(vocab: usize, mask: &[u8], dlogits: &mut [f32]) -> usize {
+    let rows = mask.len();
+    let counted = mask.iter().filter(|&&m| m != 0).count();
+    let factor = if counted == 0 { 0.0 } else { rows as f32 / counted as f32 };
+    for (row, &m) in dlogits.chunks_mut(vocab).zip(mask) {
+        let f = if m != 0 { factor } else { 0.0 };
+        row.iter_mut().for_each(|g| *g *= f);
+    }
+    counted
 }
 
 #[cfg(test)]

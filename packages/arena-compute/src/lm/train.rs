@@ -18,6 +18,7 @@ use crate::{Error, Result};
 
 use super::data::TokenWindows;
 use super::gpu::DeviceModel;
+use super::lora::LoraAdapter;
 use super::reference;
 use super::score::{bits_per_byte, score_ppm};
 use super::weights::GptWeights;
@@ -149,6 +150,24 @@ impl Batches {
         Batches { rng: SplitMix64::new(seed ^ 0x4C4D_4241_5443_4845), perm: (0..windows).collect(), next: windows }
     }
 
+    /// The next batch as (inputs, targets, target mask), `batch` windows of `data`.
+    fn next_masked(&mut self, data: &TokenWindows, batch: usize) -> (Vec<u32>, Vec<u32>, Vec<u8>) {
+        let (mut tokens, mut targets, mut mask) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..batch {
+            if self.next == self.perm.len() {
+                self.rng.shuffle(&mut self.perm);
+                self.next = 0;
+            }
+            let i = self.perm[self.next];
+            let w = data.get(i);
+            self.next += 1;
+            tokens.extend_from_slice(&w[..w.len() - 1]);
+            targets.extend_from_slice(&w[1..]);
+            mask.extend(data.target_mask(i));
+        }
+        (tokens, targets, mask)
+    }
+
     /// The next batch as (inputs, targets), `batch` windows of `data`.
     fn next(&mut self, data: &TokenWindows, batch: usize) -> (Vec<u32>, Vec<u32>) {
         let (mut tokens, mut targets) = (Vec::new(), Vec::new());
@@ -248,6 +267,12 @@ pub(crate) fn train(
 ) -> Result<GptWeights> {
     cfg.check()?;
     check_fit(&init, data)?;
+    if data.mask.is_some() {
+        return Err(Error::Config(format!(
+            "{}: chat data (a loss on the assistant's text only) trains adapters (finetune_lora), not whole models",
+            data.name
+        )));
+    }
     let t = data.window - 1;
     let mut stepper: Box<dyn Stepper + '_> = match gpu {
         Some(gpu) => Box::new(DeviceModel::new(gpu, init, cfg.batch, t, Some(cfg.adamw()))),
@@ -279,6 +304,60 @@ pub(crate) fn train(
         }
     }
     stepper.weights()
+}
+
+/// Trains the adapter `init` on `data` over the frozen `base`, on the CPU reference (the LoRA
+/// kernels are not written yet). The loss is the mean over the counted targets (the assistant's
+/// text of chat data); AdamW with `cfg`'s settings except weight decay, which adapters skip.
+pub(crate) fn train_lora(
+    base: &GptWeights,
+    init: LoraAdapter,
+    data: &TokenWindows,
+    cfg: &LmTrainConfig,
+    progress: &mut dyn FnMut(&LmProgress),
+) -> Result<LoraAdapter> {
+    cfg.check()?;
+    check_fit(base, data)?;
+    if init.spec != base.spec {
+        return Err(Error::Config(format!("an adapter for {} cannot train on {}", init.spec, base.spec)));
+    }
+    let t = data.window - 1;
+    let mut adapter = init;
+    let (mut m, mut v) = (vec![0.0; adapter.len()], vec![0.0; adapter.len()]);
+    let p = cfg.adamw();
+    let mut batches = Batches::new(cfg.seed, data.len());
+    let start = Instant::now();
+    let mut counted_so_far = 0u64;
+    for s in 0..cfg.steps {
+        let (tokens, targets, mask) = batches.next_masked(data, cfg.batch);
+        let fwd = {
+            let mut fwd = reference::forward_lora(base, Some(&adapter), tokens.len() / t, t, &tokens, &targets);
+            counted_so_far += reference::mask_dlogits(base.spec.vocab, &mask, &mut fwd.dlogits) as u64;
+            fwd
+        };
+        let (_, grads) = reference::backward_lora(base, Some(&adapter), &fwd, &tokens);
+        let (c1, c2) = cfg.corrections(s);
+        let lr = cfg.lr_at(s);
+        let norm_sq = reference::grad_norm_sq(&grads);
+        reference::adamw(&p, lr, c1, c2, norm_sq, 0, &mut adapter.params, &grads, &mut m, &mut v);
+        if (s + 1) % cfg.report_every == 0 || s + 1 == cfg.steps {
+            let counted: Vec<f64> =
+                fwd.row_loss.iter().zip(&mask).filter(|(_, &k)| k != 0).map(|(&l, _)| l as f64).collect();
+            let loss = counted.iter().sum::<f64>() / counted.len().max(1) as f64;
+            if !loss.is_finite() {
+                return Err(Error::Diverged { epoch: s + 1, loss });
+            }
+            progress(&LmProgress {
+                step: s + 1,
+                steps: cfg.steps,
+                loss,
+                lr,
+                tokens: counted_so_far,
+                elapsed: start.elapsed(),
+            });
+        }
+    }
+    Ok(adapter)
 }
 
 /// Windows per evaluation batch.
@@ -324,17 +403,19 @@ pub(crate) fn loss_sum(gpu: Option<&Gpu>, w: &GptWeights, data: &TokenWindows) -
     let mut device = gpu.map(|gpu| DeviceModel::new(gpu, w.clone(), EVAL_BATCH.min(data.len()), t, None));
     let mut total = 0.0f64;
     for first in (0..data.len()).step_by(EVAL_BATCH) {
-        let (mut tokens, mut targets) = (Vec::new(), Vec::new());
+        let (mut tokens, mut targets, mut mask) = (Vec::new(), Vec::new(), Vec::new());
         for i in first..(first + EVAL_BATCH).min(data.len()) {
             let win = data.get(i);
             tokens.extend_from_slice(&win[..t]);
             targets.extend_from_slice(&win[1..]);
+            mask.extend(data.target_mask(i));
         }
         let losses = match &mut device {
             Some(device) => device.row_losses(&tokens, &targets)?,
             None => reference::forward(w, tokens.len() / t, t, &tokens, &targets).row_loss,
         };
-        total += losses.iter().map(|&l| l as f64).sum::<f64>();
+        // Only the counted targets (all of them for plain text; the assistant's for chat).
+        total += losses.iter().zip(&mask).filter(|(_, &m)| m != 0).map(|(&l, _)| l as f64).sum::<f64>();
     }
     Ok(total)
 }
@@ -348,7 +429,7 @@ pub(crate) fn evaluate(
     (adapter, backend): (String, String),
 ) -> Result<LmEvaluation> {
     let total = loss_sum(gpu, w, data)?;
-    let tokens = data.targets();
+    let tokens = data.counted_targets();
     let mean_loss = total / tokens as f64;
     let bpb = bits_per_byte(mean_loss, tokens, data.target_bytes);
     Ok(LmEvaluation {

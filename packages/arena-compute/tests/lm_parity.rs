@@ -1,0 +1,96 @@
+//! Parity with Hugging Face: a tiny random GPT-2 built and saved by transformers, and a PEFT LoRA
+//! adapter on it (nonzero A and B, on `c_attn` and on every `c_proj` by PEFT's suffix rule), load
+//! through Arena's loaders and give the logits and loss torch computes for the base, the adapter
+//! applied, and the adapter merged (PEFT's `merge_and_unload` against ours).
+//!
+//! The Python side (`tests/parity/gpt2_parity.py`) runs in the venv `scripts/python-venv.sh`
+//! makes outside the repository (pinned torch, transformers, peft; about a minute the first time,
+//! instant after). Only when that venv cannot be made (PyPI unreachable) does the test skip, and
+//! it prints why; any other failure fails it.
+//!
+//! Tolerance: every logit within 1e-5 of torch's, relative to the largest logit magnitude (the
+//! two sum in different orders in f32; the test prints the worst difference: 1.3e-7 here, with
+//! loss differences of 1.4e-8), and the loss within 1e-6 relative.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use arena_compute::lm::{reference, GptWeights, LoraAdapter};
+use serde_json::Value;
+
+const LOGIT_TOLERANCE: f64 = 1e-5;
+const LOSS_TOLERANCE: f64 = 1e-6;
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The venv's python, or the reason there is none.
+fn python() -> Result<PathBuf, String> {
+    let out = Command::new("bash")
+        .arg(repo_root().join("scripts/python-venv.sh"))
+        .output()
+        .map_err(|e| format!("cannot run bash: {e}"))?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).trim().to_string());
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    Ok(PathBuf::from(stdout.lines().last().unwrap_or_default().trim()))
+}
+
+fn floats(v: &Value) -> Vec<f64> {
+    v.as_array().expect("an array").iter().map(|x| x.as_f64().expect("a number")).collect()
+}
+
+/// Largest |ours - theirs| relative to the largest |theirs|; fails above the tolerance.
+fn compare(what: &str, ours: &[f32], ours_loss: f64, theirs: &Value) {
+    let expected = floats(&theirs["logits"]);
+    assert_eq!(ours.len(), expected.len(), "{what}: logit count");
+    let scale = expected.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+    let worst = ours.iter().zip(&expected).map(|(&a, b)| (a as f64 - b).abs()).fold(0.0, f64::max) / scale;
+    let loss = theirs["loss"].as_f64().unwrap();
+    let loss_err = (ours_loss - loss).abs() / loss;
+    eprintln!("{what}: worst logit difference {worst:.2e} (relative), loss {ours_loss:.6} vs torch {loss:.6} ({loss_err:.2e})");
+    assert!(worst <= LOGIT_TOLERANCE, "{what}: logits differ from torch's by {worst:e} relative");
+    assert!(loss_err <= LOSS_TOLERANCE, "{what}: loss {ours_loss} vs torch's {loss}");
+}
+
+#[test]
+fn transformers_and_peft_agree_with_arena() {
+    let python = match python() {
+        Ok(p) => p,
+        Err(reason) => {
+            eprintln!("SKIPPED lm_parity: the Python venv with torch/transformers/peft cannot be made here: {reason}");
+            return;
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/parity/gpt2_parity.py");
+    let status = Command::new(&python).arg(&script).arg(dir.path()).status().expect("run the parity script");
+    assert!(status.success(), "{} {} failed", python.display(), script.display());
+    let results: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("parity.json")).unwrap()).unwrap();
+    eprintln!("versions: {}", results["versions"]);
+    let tokens: Vec<u32> = results["tokens"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
+    let targets: Vec<u32> = results["targets"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
+    let t = tokens.len();
+
+    // The base, as transformers saved it.
+    let (base, sha256) = GptWeights::load(&dir.path().join("base")).expect("Arena loads transformers' GPT-2");
+    assert_eq!(sha256, results["base_sha256"].as_str().unwrap());
+    let fwd = reference::forward(&base, 1, t, &tokens, &targets);
+    compare("base", &fwd.logits, fwd.mean_loss(), &results["base"]);
+
+    // PEFT's adapter, applied.
+    let adapter_dir = dir.path().join("adapter");
+    let (adapter, _) = LoraAdapter::load(&adapter_dir, &base.spec).expect("Arena loads PEFT's adapter");
+    adapter.check_base(&sha256, &adapter_dir).expect("the adapter names this base");
+    assert_eq!((adapter.config.r, adapter.config.alpha, adapter.modules.len()), (4, 8.0, 2 * 3));
+    let fwd = reference::forward_lora(&base, Some(&adapter), 1, t, &tokens, &targets);
+    compare("adapter", &fwd.logits, fwd.mean_loss(), &results["adapter"]);
+
+    // Merged by us, against merged by PEFT.
+    let merged = adapter.merge(&base).unwrap();
+    let fwd = reference::forward(&merged, 1, t, &tokens, &targets);
+    compare("merged", &fwd.logits, fwd.mean_loss(), &results["merged"]);
+}
