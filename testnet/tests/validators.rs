@@ -6,6 +6,8 @@
 //! Times on the 2-core build machine: a four-validator network starts in ~14 s; each test runs
 //! in 30–50 s.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arena_client::cosmrs::bank::MsgSend;
@@ -66,7 +68,7 @@ async fn one_of_four_validators_killed_blocks_go_on_and_a_client_fails_over() {
     assert_eq!(client.current_endpoint(), network.nodes[0].grpc_url());
     let (alice, bob) = (accounts::cosmos(1, "inj").unwrap(), accounts::cosmos(2, "inj").unwrap());
     let (_, sequence) = client.account_numbers(alice.address()).await.unwrap();
-    let balance = client.balance(&bob.address().as_ref(), &denom).await.unwrap();
+    let balance = client.balance(bob.address().as_ref(), &denom).await.unwrap();
 
     network.kill_node(0);
     wait_for_blocks(&network, &[1, 2, 3], 5, Duration::from_secs(20));
@@ -76,7 +78,7 @@ async fn one_of_four_validators_killed_blocks_go_on_and_a_client_fails_over() {
     println!("transfer through a fail-over included at height {} after {:?}", outcome.height, started.elapsed());
     assert_ne!(client.current_endpoint(), network.nodes[0].grpc_url(), "the client left the killed node");
     assert_eq!(client.account_numbers(alice.address()).await.unwrap().1, sequence + 1, "one transaction signed");
-    assert_eq!(client.balance(&bob.address().as_ref(), &denom).await.unwrap(), balance + AMOUNT, "paid once");
+    assert_eq!(client.balance(bob.address().as_ref(), &denom).await.unwrap(), balance + AMOUNT, "paid once");
 
     let top = top_height(&network, &[1, 2, 3]);
     network.start_node(0).unwrap();
@@ -104,7 +106,7 @@ async fn two_of_four_validators_killed_the_chain_halts_and_a_transaction_lands_o
     let client = Client::connect(config).await.unwrap();
     let (alice, bob) = (accounts::cosmos(3, "inj").unwrap(), accounts::cosmos(4, "inj").unwrap());
     let (_, sequence) = client.account_numbers(alice.address()).await.unwrap();
-    let balance = client.balance(&bob.address().as_ref(), &denom).await.unwrap();
+    let balance = client.balance(bob.address().as_ref(), &denom).await.unwrap();
 
     network.kill_node(0);
     network.kill_node(1);
@@ -114,19 +116,28 @@ async fn two_of_four_validators_killed_the_chain_halts_and_a_transaction_lands_o
     std::thread::sleep(HALT_WATCH);
     assert_eq!(top_height(&network, &[2, 3]), halted_at, "no block for {HALT_WATCH:?} with half the power down");
 
+    let timeouts = Arc::new(AtomicUsize::new(0));
     let send = {
         let msg = transfer(&alice, &bob, &denom);
-        let (client, alice) = (client.clone(), std::sync::Arc::new(accounts::cosmos(3, "inj").unwrap()));
+        let (client, alice) = (client.clone(), Arc::new(accounts::cosmos(3, "inj").unwrap()));
+        let timeouts = timeouts.clone();
         tokio::spawn(async move {
             arena_client::retry("transfer", Backoff::REQUEST, || {
-                let (client, alice, msg) = (client.clone(), alice.clone(), msg.clone());
-                async move { client.send(&alice, vec![msg]).await }
+                let (client, alice, msg, timeouts) = (client.clone(), alice.clone(), msg.clone(), timeouts.clone());
+                async move {
+                    let result = client.send(&alice, vec![msg]).await;
+                    if matches!(result, Err(ClientError::InclusionTimeout { .. })) {
+                        timeouts.fetch_add(1, Ordering::SeqCst);
+                    }
+                    result
+                }
             })
             .await
         })
     };
     tokio::time::sleep(Duration::from_secs(10)).await;
     assert!(!send.is_finished(), "the transaction neither landed nor failed for good while the chain halted");
+    assert!(timeouts.load(Ordering::SeqCst) >= 1, "the send timed out at least once and was sent again");
     assert_eq!(top_height(&network, &[2, 3]), halted_at, "still halted");
     assert_eq!(client.account_numbers(alice.address()).await.unwrap().1, sequence, "nothing committed");
 
@@ -139,6 +150,6 @@ async fn two_of_four_validators_killed_the_chain_halts_and_a_transaction_lands_o
     assert!(outcome.height > halted_at);
     wait_for_blocks(&network, &[1, 2, 3], 3, Duration::from_secs(20));
     assert_eq!(client.account_numbers(alice.address()).await.unwrap().1, sequence + 1, "one transaction signed");
-    assert_eq!(client.balance(&bob.address().as_ref(), &denom).await.unwrap(), balance + AMOUNT, "paid once");
+    assert_eq!(client.balance(bob.address().as_ref(), &denom).await.unwrap(), balance + AMOUNT, "paid once");
     network.stop().unwrap();
 }
