@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
-use gpu_worker::lm::{self, GptSpec, GptWeights, LmTrainConfig, SampleConfig, TextCorpus};
+use gpu_worker::lm::{
+    self, ChatData, GptSpec, GptWeights, LmTrainConfig, LoraAdapter, LoraConfig, SampleConfig, TextCorpus,
+};
 use gpu_worker::node::{commands, NodeError, NodeRole};
 use gpu_worker::{
     list_adapters, Backend, CsvOptions, Dataset, Engine, GpuBackend, GpuOptions, LabelColumn, Model, ModelSpec,
@@ -141,11 +143,44 @@ enum Command {
         #[arg(long, short)]
         out: PathBuf,
     },
+    /// Fine-tune a LoRA adapter on a frozen language model (a model directory) with chat data
+    /// (ShareGPT JSONL: the loss counts the assistant's text only) or plain text, and write it in
+    /// PEFT's layout (adapter_config.json + adapter_model.safetensors). Runs on the CPU reference.
+    Finetune {
+        /// The base model directory (config.json + model.safetensors).
+        #[arg(long)]
+        base: PathBuf,
+        /// Adapter settings: r=R[,alpha=A][,targets=attn|attn+mlp]; alpha defaults to 2r.
+        #[arg(long, default_value = "r=8,alpha=16")]
+        lora: String,
+        /// ShareGPT JSONL (.jsonl) or a text file; the last --held-out fraction (whole
+        /// conversations) is scored before and after.
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long, default_value_t = 0.1)]
+        held_out: f64,
+        #[arg(long, default_value_t = 100)]
+        steps: usize,
+        #[arg(long, default_value_t = 8)]
+        batch: usize,
+        /// Peak learning rate (linear warm-up, cosine decay to a tenth).
+        #[arg(long, default_value_t = 1e-2)]
+        lr: f32,
+        /// Seeds A's initialization and the batch order.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The adapter directory to write.
+        #[arg(long, short)]
+        out: PathBuf,
+    },
     /// Continue a prompt with a language model (sampled on the CPU reference, whatever --backend).
     Generate {
         /// The model directory (config.json + model.safetensors).
         #[arg(long)]
         model: PathBuf,
+        /// A LoRA adapter directory for that model (PEFT's layout), merged in before sampling.
+        #[arg(long)]
+        lora: Option<PathBuf>,
         #[arg(long, default_value = "\n")]
         prompt: String,
         /// Bytes to generate.
@@ -157,12 +192,16 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
-    /// Evaluate a classifier on labelled data, or a language model (a model directory) on a text
-    /// file: bits per byte and score_ppm = round(1e6 * 2^-bits_per_byte).
+    /// Evaluate a classifier on labelled data, or a language model (a model directory, with an
+    /// optional LoRA adapter) on a text or ShareGPT JSONL file: bits per byte and score_ppm =
+    /// round(1e6 * 2^-bits_per_byte); on JSONL only the assistant's text is scored.
     Eval {
         /// The model file (safetensors), or a language model's directory.
         #[arg(long)]
         model: PathBuf,
+        /// A language model's LoRA adapter directory (PEFT's layout; made for this model).
+        #[arg(long)]
+        lora: Option<PathBuf>,
         #[command(flatten)]
         data: DataArgs,
         /// Print one JSON object; a broken model reports score_ppm 0 with the reason.
@@ -310,11 +349,28 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             };
             pretrain(&engine(cli)?, &spec, data, *held_out, &cfg, out)
         }
-        Command::Generate { model, prompt, tokens, temperature, seed } => {
-            generate(model, prompt, &SampleConfig { tokens: *tokens, temperature: *temperature, seed: *seed })
+        Command::Finetune { base, lora, data, held_out, steps, batch, lr, seed, out } => {
+            let cfg = LmTrainConfig {
+                steps: *steps,
+                batch: *batch,
+                lr: *lr,
+                warmup: (*steps / 10).max(1),
+                seed: *seed,
+                ..LmTrainConfig::default()
+            };
+            finetune(&engine(cli)?, base, &LoraConfig::parse(lora)?, data, *held_out, &cfg, out)
         }
-        Command::Eval { model, data, json } if model.is_dir() => eval_lm(cli, model, &data.data, *json),
-        Command::Eval { model, data, json } => eval(cli, model, data, *json),
+        Command::Generate { model, lora, prompt, tokens, temperature, seed } => generate(
+            model,
+            lora.as_deref(),
+            prompt,
+            &SampleConfig { tokens: *tokens, temperature: *temperature, seed: *seed },
+        ),
+        Command::Eval { model, lora, data, json } if model.is_dir() => {
+            eval_lm(cli, model, lora.as_deref(), &data.data, *json)
+        }
+        Command::Eval { lora: Some(_), .. } => bail!("--lora goes with a language model's directory, not a classifier"),
+        Command::Eval { model, data, json, .. } => eval(cli, model, data, *json),
         Command::Run { config, role } => block_on(commands::run(config, *role, backend(cli))),
         Command::Serve { store, listen } => block_on(commands::serve(store, *listen)),
         Command::Status { config } => block_on(commands::status(config)),
@@ -387,9 +443,70 @@ fn pretrain(
     Ok(ExitCode::SUCCESS)
 }
 
-fn generate(model: &Path, prompt: &str, cfg: &SampleConfig) -> anyhow::Result<ExitCode> {
+/// Loads a base and, if given, its adapter (checked against the base's sha256) merged in; returns
+/// the weights, the base's sha256 and the adapter's.
+fn load_lm(model: &Path, lora: Option<&Path>) -> gpu_worker::Result<(GptWeights, String, Option<String>)> {
+    let (base, sha) = GptWeights::load(model)?;
+    let Some(dir) = lora else { return Ok((base, sha, None)) };
+    let (adapter, adapter_sha) = LoraAdapter::load(dir, &base.spec)?;
+    adapter.check_base(&sha, dir)?;
+    Ok((adapter.merge(&base)?, sha, Some(adapter_sha)))
+}
+
+fn finetune(
+    engine: &Engine,
+    base_dir: &Path,
+    lora: &LoraConfig,
+    data: &Path,
+    held_out: f64,
+    cfg: &LmTrainConfig,
+    out: &Path,
+) -> anyhow::Result<ExitCode> {
+    let (base, base_sha) = GptWeights::load(base_dir)?;
+    let chat = ChatData::from_file(data)?;
+    let (train, held) = chat.split(held_out);
+    let windows = train.windows(base.spec.ctx)?;
+    let init = LoraAdapter::init(&base.spec, lora, &base_sha, cfg.seed);
+    eprintln!(
+        "fine-tuning a LoRA adapter (r {}, alpha {}, {} parameters on {} modules) on {} ({}, sha256 {base_sha}) with \
+         {} (sha256 {}; {} conversations, {} held out), on the CPU reference",
+        lora.r,
+        lora.alpha,
+        init.len(),
+        init.modules.len(),
+        base_dir.display(),
+        base.spec,
+        data.display(),
+        chat.sha256(),
+        train.starts.len(),
+        held.starts.len()
+    );
+    let held = if held_out > 0.0 { Some(held.windows(base.spec.ctx)?) } else { None };
+    if let Some(h) = &held {
+        let e = engine.evaluate_lm_adapter(&base, None, h)?;
+        println!("held out  {:.4} bits per byte over {} bytes with the base alone", e.bits_per_byte, e.bytes);
+    }
+    let bar = ProgressBar::new(cfg.steps as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} step {pos}/{len} {msg} [{elapsed}]").expect("a valid template"),
+    );
+    let adapter = engine.finetune_lora(&base, init, &windows, cfg, &mut |p| {
+        bar.set_position(p.step as u64);
+        bar.set_message(format!("loss {:.4}, {:.0} counted tokens/s", p.loss, p.tokens_per_second()));
+    })?;
+    bar.finish();
+    if let Some(h) = &held {
+        let e = engine.evaluate_lm_adapter(&base, Some(&adapter), h)?;
+        println!("held out  {:.4} bits per byte with the adapter, score {} ppm", e.bits_per_byte, e.score_ppm);
+    }
+    let sha = adapter.save(out)?;
+    println!("wrote {} ({} parameters), adapter_model.safetensors sha256 {sha}", out.display(), adapter.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn generate(model: &Path, lora: Option<&Path>, prompt: &str, cfg: &SampleConfig) -> anyhow::Result<ExitCode> {
     use std::io::Write;
-    let (w, _) = GptWeights::load(model)?;
+    let (w, _, _) = load_lm(model, lora)?;
     let mut stdout = std::io::stdout();
     stdout.write_all(prompt.as_bytes())?;
     lm::generate(&w, &lm::encode_bytes(prompt.as_bytes()), cfg, &mut |t| {
@@ -402,18 +519,17 @@ fn generate(model: &Path, prompt: &str, cfg: &SampleConfig) -> anyhow::Result<Ex
 
 /// A language model on a text file. With --json, what a validator runs: a model that is its
 /// submitter's fault (unreadable, inconsistent, NaN) scores 0 with the reason.
-fn eval_lm(cli: &Cli, model: &Path, data: &Path, json: bool) -> anyhow::Result<ExitCode> {
-    let corpus = TextCorpus::from_file(data)?;
+fn eval_lm(cli: &Cli, model: &Path, lora: Option<&Path>, data: &Path, json: bool) -> anyhow::Result<ExitCode> {
+    let corpus = ChatData::from_file(data)?;
     let engine = engine(cli)?;
-    let loaded = GptWeights::load(model);
-    let (w, sha) = match loaded {
+    let file_sha = |p: PathBuf| std::fs::read(p).ok().map(|b| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&b)));
+    let (w, sha, adapter_sha) = match load_lm(model, lora) {
         Err(e) if json && e.is_model_fault() => {
-            let weights = std::fs::read(model.join(lm::WEIGHTS_FILE)).ok();
-            let sha = weights.map(|b| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&b)));
             let reject = serde_json::json!({
                 "score_ppm": 0,
                 "rejected": e.to_string(),
-                "model_sha256": sha,
+                "model_sha256": file_sha(model.join(lm::WEIGHTS_FILE)),
+                "adapter_sha256": lora.and_then(|d| file_sha(d.join(lm::ADAPTER_WEIGHTS_FILE))),
                 "data_sha256": corpus.sha256(),
             });
             println!("{}", serde_json::to_string_pretty(&reject)?);
@@ -424,13 +540,18 @@ fn eval_lm(cli: &Cli, model: &Path, data: &Path, json: bool) -> anyhow::Result<E
     let e = engine.evaluate_lm(&w, &corpus.windows(w.spec.ctx)?)?;
     if json {
         let mut v = e.to_json();
+        v["loss"] = e.mean_loss.into();
         v["model_sha256"] = sha.into();
+        v["adapter_sha256"] = adapter_sha.into();
         v["architecture"] = w.spec.to_string().into();
         v["rejected"] = serde_json::Value::Null;
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }
     println!("model     {} ({}, model.safetensors sha256 {sha})", model.display(), w.spec);
+    if let (Some(dir), Some(a)) = (lora, &adapter_sha) {
+        println!("adapter   {} (adapter_model.safetensors sha256 {a}), merged", dir.display());
+    }
     println!("data      {} (sha256 {})", data.display(), e.data_sha256);
     println!("device    {} ({})", e.adapter, e.backend);
     println!("loss      {:.6} nats per token over {} tokens ({} bytes)", e.mean_loss, e.tokens, e.bytes);
