@@ -336,9 +336,8 @@ async fn status(home: PathBuf) -> anyhow::Result<()> {
                 let status = testnet::probe::comet_node_status(node.ports.rpc);
                 let show = |v: Option<u64>| v.map_or("?".to_string(), |v| v.to_string());
                 println!(
-                    "{:<7} node {}: running (pid {pid}), height {}, peers {}, voting power {}, RPC port {}, gRPC port {}",
+                    "{}: running (pid {pid}), height {}, peers {}, voting power {}, RPC port {}, gRPC port {}",
                     node.name,
-                    node.index,
                     show(status.as_ref().map(|s| s.height)),
                     show(testnet::probe::comet_peers(node.ports.rpc)),
                     show(status.as_ref().map(|s| s.voting_power)),
@@ -346,7 +345,7 @@ async fn status(home: PathBuf) -> anyhow::Result<()> {
                     node.ports.grpc
                 );
             }
-            None => println!("{:<7} node {}: stopped", node.name, node.index),
+            None => println!("{}: stopped", node.name),
         }
     }
     match pid_of("evm") {
