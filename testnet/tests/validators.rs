@@ -3,8 +3,8 @@
 //! once. Each test starts its own network on free ports in a temporary folder; dropping the
 //! `Network` stops every process, also when a test fails.
 //!
-//! Times on the 2-core build machine: a four-validator network starts in ~14 s; each test runs
-//! in 30–50 s.
+//! Times on the 2-core build machine: a four-validator network starts in ~14 s; the three tests
+//! take 20–50 s each, ~60 s together (two at a time).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -152,4 +152,65 @@ async fn two_of_four_validators_killed_the_chain_halts_and_a_transaction_lands_o
     assert_eq!(client.account_numbers(alice.address()).await.unwrap().1, sequence + 1, "one transaction signed");
     assert_eq!(client.balance(bob.address().as_ref(), &denom).await.unwrap(), balance + AMOUNT, "paid once");
     network.stop().unwrap();
+}
+
+/// A transaction is in a node's mempool when that node dies, and the chain is halted so it cannot
+/// have landed: the client moves to the one live node, looks the hash up there, broadcasts the
+/// same bytes (never a new signature), and once two validators return it lands exactly once.
+#[tokio::test]
+async fn a_transaction_whose_node_dies_before_its_block_lands_once_through_another() {
+    let home = tempfile::tempdir().unwrap();
+    let mut network = start_four_validators(home.path());
+    let denom = network.profile.denom.clone();
+    let mut config = network.chain_config();
+    config.inclusion_timeout = Duration::from_secs(120);
+    let client = Client::connect(config).await.unwrap();
+    let (alice, bob) = (accounts::cosmos(9, "inj").unwrap(), accounts::cosmos(10, "inj").unwrap());
+    let (_, sequence) = client.account_numbers(alice.address()).await.unwrap();
+    let balance = client.balance(bob.address().as_ref(), &denom).await.unwrap();
+
+    // Halt the chain with node 0 (the client's) and node 3 alive.
+    network.kill_node(1);
+    network.kill_node(2);
+    std::thread::sleep(Duration::from_secs(1));
+    let halted_at = top_height(&network, &[0, 3]);
+
+    let send = {
+        let msg = transfer(&alice, &bob, &denom);
+        let (client, alice) = (client.clone(), Arc::new(accounts::cosmos(9, "inj").unwrap()));
+        tokio::spawn(async move { client.send(&alice, vec![msg]).await })
+    };
+    // Wait until node 0 holds it in its mempool, then kill node 0.
+    let rpc = network.nodes[0].ports.rpc;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while mempool_size(rpc) == 0 {
+        assert!(Instant::now() < deadline, "the transfer never reached node 0's mempool");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    network.kill_node(0);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(!send.is_finished(), "nothing can land on a halted chain");
+    assert_eq!(client.current_endpoint(), network.nodes[3].grpc_url(), "the client moved to the live node");
+    assert_eq!(mempool_size(network.nodes[3].ports.rpc), 1, "node 3 holds the one transaction");
+
+    // Two validators return: three of four, blocks resume.
+    network.spawn_node(1).unwrap();
+    network.spawn_node(2).unwrap();
+    network.wait_node(1).unwrap();
+    network.wait_node(2).unwrap();
+    let outcome = tokio::time::timeout(Duration::from_secs(60), send).await.unwrap().unwrap().unwrap();
+    println!("the transfer landed at height {} (halted at {halted_at})", outcome.height);
+    wait_for_blocks(&network, &[1, 2, 3], 3, Duration::from_secs(20));
+    assert_eq!(client.account_numbers(alice.address()).await.unwrap().1, sequence + 1, "one transaction signed");
+    assert_eq!(client.balance(bob.address().as_ref(), &denom).await.unwrap(), balance + AMOUNT, "paid once");
+    network.stop().unwrap();
+}
+
+/// Transactions in a node's mempool (CometBFT's `/num_unconfirmed_txs`); 0 if it does not answer.
+fn mempool_size(rpc_port: u16) -> u64 {
+    let Some(body) = testnet::probe::http(rpc_port, "/num_unconfirmed_txs", None) else { return 0 };
+    let start = body.find('{').unwrap_or(0);
+    let json: serde_json::Value =
+        serde_json::from_str(&body[start..body.rfind('}').map_or(body.len(), |e| e + 1)]).unwrap_or_default();
+    json["result"]["n_txs"].as_str().and_then(|n| n.parse().ok()).unwrap_or(0)
 }
