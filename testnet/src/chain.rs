@@ -110,8 +110,18 @@ pub fn init_validators(profile: &ChainProfile, homes: &[PathBuf], powers: &[u64]
     if let [home] = homes {
         return init(profile, home);
     }
-    if homes.iter().all(|h| h.join("config/genesis.json").is_file()) {
+    let existing = homes.iter().filter(|h| h.join("config/genesis.json").is_file()).count();
+    if existing == homes.len() {
         return Ok(());
+    }
+    if existing > 0 {
+        return Err(TestnetError::Profile(format!(
+            "{} of the {} validator homes ({}, ...) already hold a chain: it was started with another number of \
+             validators. Start it as it was, or `testnet down --wipe` to begin from a new genesis",
+            existing,
+            homes.len(),
+            homes[0].display()
+        )));
     }
     let scratch: Vec<PathBuf> = homes.iter().map(|h| h.with_extension("init")).collect();
     for s in &scratch {

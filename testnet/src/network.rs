@@ -204,6 +204,16 @@ impl Network {
         if let Some((what, pid)) = running_service(&config.home) {
             return Err(TestnetError::AlreadyRunning { home: config.home.clone(), what, pid });
         }
+        if let Some(previous) = read_info(&config.home) {
+            let (had, asked) = (previous.validators.count(), config.validators.count());
+            if had != asked && node_home(&config.home, 0).join("config/genesis.json").is_file() {
+                return Err(TestnetError::Profile(format!(
+                    "{} holds a chain of {had} validator(s), not {asked}: start it with `--validators {had}`, or \
+                     `testnet down --wipe` to begin from a new genesis",
+                    config.home.display()
+                )));
+            }
+        }
         let profile = ChainProfile::load(config.profiles_file.as_deref(), &config.profile_name)?;
         let nodes = chain_nodes(&config.home, config.ports, &config.validators);
         if nodes.len() != config.validators.count() {
