@@ -11,6 +11,7 @@ mod host;
 mod layernorm;
 mod layers;
 mod lm_host;
+mod lora;
 mod matmul;
 mod optimizer;
 mod reduce;
@@ -26,6 +27,7 @@ pub(crate) use embedding::{embed, embed_pos_grad, embed_token_grad, EmbedShape};
 pub(crate) use layernorm::{layernorm, layernorm_backward, layernorm_param_grad, NormTensors};
 pub(crate) use layers::{act_backward, bias_act, bias_grad, softmax_xent};
 pub use lm_host::AdamWRun;
+pub(crate) use lora::{row_scale, scale_add};
 pub(crate) use matmul::matmul;
 pub use matmul::{MatmulShape, MatmulVariant};
 pub use optimizer::OptimizerParams;
@@ -66,6 +68,8 @@ pub(crate) enum Kernel {
     BiasResidual,
     SumSquares,
     AdamW,
+    ScaleAdd,
+    RowScale,
 }
 
 /// Invocations per workgroup of the element-wise kernels and of one level of a reduction.
@@ -115,6 +119,7 @@ impl Kernel {
         const ATTENTION: &str = concat!(include_str!("kernels/linear.wgsl"), include_str!("kernels/attention.wgsl"));
         const RESIDUAL: &str = concat!(include_str!("kernels/linear.wgsl"), include_str!("kernels/residual.wgsl"));
         const ADAMW: &str = concat!(include_str!("kernels/linear.wgsl"), include_str!("kernels/adamw.wgsl"));
+        const LORA: &str = concat!(include_str!("kernels/linear.wgsl"), include_str!("kernels/lora.wgsl"));
         let source = match self {
             Kernel::MatmulBlocked => MATMUL_BLOCKED,
             Kernel::MatmulTiled => MATMUL_TILED,
@@ -129,6 +134,7 @@ impl Kernel {
             Kernel::AttnSoftmax | Kernel::AttnApply | Kernel::AttnGradScores | Kernel::AttnGradQkv => ATTENTION,
             Kernel::BiasAdd | Kernel::BiasResidual => RESIDUAL,
             Kernel::SumSquares | Kernel::AdamW => ADAMW,
+            Kernel::ScaleAdd | Kernel::RowScale => LORA,
         };
         (wgsl_sizes() + source, self.entry())
     }
@@ -161,6 +167,8 @@ impl Kernel {
             Kernel::BiasResidual => "bias_residual",
             Kernel::SumSquares => "sum_squares",
             Kernel::AdamW => "adamw",
+            Kernel::ScaleAdd => "scale_add",
+            Kernel::RowScale => "row_scale",
         }
     }
 }

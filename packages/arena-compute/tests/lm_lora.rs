@@ -1,13 +1,20 @@
 //! LoRA adapters: the reference's adapter gradient against finite differences (through the
-//! assistant-only loss mask), merged == applied, PEFT-layout files and every refusal, and
-//! fine-tuning on the Shakespeare instruction set lowering its held-out bits per byte.
+//! assistant-only loss mask), the device's LoRA training step against the reference, merged ==
+//! applied, PEFT-layout files and every refusal, and fine-tuning on the Shakespeare instruction
+//! set lowering its held-out bits per byte.
 //!
 //! Tolerances: finite differences as in `lm::reference`'s own test (h = 1e-2 on the f64-summed
-//! loss; |backward - fd| <= 2e-3 + 2e-2 |fd|); merged vs applied logits within 1e-5 of the largest
-//! logit (the two sum the same products in different orders in f32).
+//! loss; |backward - fd| <= 2e-3 + 2e-2 |fd|); the device's step as `lm_kernels.rs`'s whole
+//! training step (losses 1e-5 relative, gradients 1e-3 relative plus 1e-3 of the tensor's largest,
+//! AdamW on the device's own gradient 1e-6: ulp differences of exp/tanh/sqrt through ~60 kernels);
+//! merged vs applied logits within 1e-5 of the largest logit (the two sum the same products in
+//! different orders in f32).
+
+mod common;
 
 use std::path::Path;
 
+use arena_compute::kernels::AdamWParams;
 use arena_compute::lm::{
     check_max_rank, reference, ChatData, GptSpec, GptWeights, LmTrainConfig, LoraAdapter, LoraConfig,
     ADAPTER_WEIGHTS_FILE,
@@ -75,6 +82,61 @@ fn adapter_gradient_matches_finite_differences_under_the_mask() {
     }
     assert!(grads.iter().any(|g| g.abs() > 1e-3), "the check saw real gradients");
     eprintln!("largest |backward - finite difference| of the adapter: {worst:e}");
+}
+
+fn close(got: &[f32], want: &[f32], rel: f32, abs: f32, what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}: lengths");
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!((g - w).abs() <= abs + rel * w.abs(), "{what}[{i}]: gpu {g} vs reference {w}");
+    }
+}
+
+/// The device's LoRA step (the adapter on all four modules, the loss masked) against the
+/// reference, at sizes crossing the workgroups (t = 37, d = 24 in 3 heads, vocab 41), twice.
+#[test]
+fn a_lora_training_step_on_the_device_matches_the_reference_and_repeats_bit_for_bit() {
+    let Some(gpu) = common::gpu() else { return };
+    let spec = GptSpec::parse("gpt:layers=2,d=24,heads=3,ctx=40,vocab=41").unwrap();
+    let base = GptWeights::init(&spec, 7);
+    let mut adapter = LoraAdapter::init(&spec, &LoraConfig::parse("r=3,alpha=6,targets=all").unwrap(), "", 2);
+    for m in adapter.modules.clone() {
+        for (i, p) in adapter.params[m.b.clone()].iter_mut().enumerate() {
+            *p = 0.05 * (((i * 7 + m.layer * 3) % 11) as f32 / 5.0 - 1.0);
+        }
+    }
+    let (b, t) = (3, 37);
+    let toks: Vec<u32> = (0..b * t).map(|i| ((i * 13 + 5) % 41) as u32).collect();
+    let targets: Vec<u32> = (0..b * t).map(|i| ((i * 17 + 2) % 41) as u32).collect();
+    let mask: Vec<u8> = (0..b * t).map(|i| (i % 4 != 1) as u8).collect();
+    let p = AdamWParams { b1: 0.9, b2: 0.99, eps: 1e-8, weight_decay: 0.1, max_norm: 1.0 };
+    let step = [1e-3, 10.0, 100.0];
+    let (loss, grads, after) = gpu.run_lora_step(&base, &adapter, t, &toks, &targets, &mask, &p, step).unwrap();
+
+    let mut fwd = reference::forward_lora(&base, Some(&adapter), b, t, &toks, &targets);
+    close(&loss, &fwd.row_loss, 1e-5, 1e-6, "per-position loss");
+    reference::mask_dlogits(spec.vocab, &mask, &mut fwd.dlogits);
+    let (_, rgrads) = reference::backward_lora(&base, Some(&adapter), &fwd, &toks);
+    for m in &adapter.modules {
+        for (name, r) in [("A", &m.a), ("B", &m.b)] {
+            let scale = rgrads[r.clone()].iter().fold(0.0f32, |a, g| a.max(g.abs()));
+            assert!(scale > 0.0, "layer {} {:?} {name} has a gradient", m.layer, m.target);
+            close(
+                &grads[r.clone()],
+                &rgrads[r.clone()],
+                1e-3,
+                1e-3 * scale,
+                &format!("{} {:?} {name}", m.layer, m.target),
+            );
+        }
+    }
+    // AdamW without decay on the device's own gradient.
+    let (mut rw, mut mm, mut vv) = (adapter.params.clone(), vec![0.0; adapter.len()], vec![0.0; adapter.len()]);
+    let norm_sq = reference::grad_norm_sq(&grads);
+    reference::adamw(&p, step[0], step[1], step[2], norm_sq, 0, &mut rw, &grads, &mut mm, &mut vv);
+    close(&after.params, &rw, 1e-6, 1e-7, "adapter after the step");
+
+    let again = gpu.run_lora_step(&base, &adapter, t, &toks, &targets, &mask, &p, step).unwrap();
+    assert!(again == (loss, grads, after), "the same step twice gives the same bits");
 }
 
 #[test]
@@ -152,10 +214,10 @@ fn files_round_trip_and_bad_adapters_are_refused() {
     assert!(matches!(LoraAdapter::load(dir.path(), &wider).unwrap_err(), Error::TensorShape { .. }));
 }
 
-/// Fine-tuning on the instruction set: a small base pretrained briefly on the plays (150 steps on
-/// the device), then an r = 8 adapter on the attention trained for 60 steps on 90% of the
-/// conversations (the CPU reference); the held-out 10%'s assistant text must score below the
-/// base's bits per byte.
+/// Fine-tuning on the instruction set: a small base pretrained briefly on the plays (150 steps),
+/// then an r = 8 adapter on the attention trained for 100 steps of 8 windows on 90% of the
+/// conversations, both on the device; the held-out 10%'s assistant text must score below the
+/// base's bits per byte. 16.5 s on lavapipe (2 cores).
 #[test]
 fn finetuning_on_the_instruction_set_lowers_held_out_bits_per_byte() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
@@ -170,7 +232,7 @@ fn finetuning_on_the_instruction_set_lowers_held_out_bits_per_byte() {
     let before = engine.evaluate_lm_adapter(&base, None, &held).unwrap();
     let cfg = LoraConfig::parse("r=8,alpha=16").unwrap();
     let init = LoraAdapter::init(&spec, &cfg, &"00".repeat(32), 1);
-    let tune = LmTrainConfig { steps: 60, batch: 8, lr: 1e-2, warmup: 5, ..Default::default() };
+    let tune = LmTrainConfig { steps: 100, batch: 8, lr: 1e-2, warmup: 10, ..Default::default() };
     let adapter = engine.finetune_lora(&base, init, &train.windows(spec.ctx).unwrap(), &tune, &mut |_| {}).unwrap();
     let after = engine.evaluate_lm_adapter(&base, Some(&adapter), &held).unwrap();
     eprintln!(
@@ -178,9 +240,9 @@ fn finetuning_on_the_instruction_set_lowers_held_out_bits_per_byte() {
         held.target_bytes, before.bits_per_byte, after.bits_per_byte
     );
     assert_eq!(before.bytes, held.target_bytes);
-    // Measured: 4.350 -> 4.307 (the base already models the plays' lines that most assistant
-    // bytes are; the adapter learns the template and the speakers' names). Deterministic: same
-    // seeds, same figures.
+    // Measured: 4.350 -> 4.302 (the base already models the plays' lines that most assistant
+    // bytes are; the adapter learns the template and the speakers' names; 300 steps of 16 reach
+    // 4.277). Deterministic: same seeds, same figures.
     assert!(after.bits_per_byte < before.bits_per_byte - 0.03, "{} vs {}", after.bits_per_byte, before.bits_per_byte);
     assert!(after.bits_per_byte < 4.32, "{}", after.bits_per_byte);
 }

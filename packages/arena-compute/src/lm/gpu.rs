@@ -12,6 +12,7 @@ use crate::kernels::{self as k, AdamWParams, AttnShape, EmbedShape, MatmulShape,
 use crate::model::Activation;
 use crate::Result;
 
+use super::lora::{LoraAdapter, LoraTarget};
 use super::reference::token_segments;
 use super::weights::GptWeights;
 
@@ -53,6 +54,23 @@ struct Optim {
     starts: wgpu::Buffer,
 }
 
+/// A LoRA adapter being trained over the frozen base: its matrices, each module's saved
+/// s x Aᵀ, scratch, and the loss mask's row scales. The optimizer state ([`Optim`]'s grads, m, v)
+/// is then the adapter's.
+struct LoraBufs {
+    adapter: LoraAdapter,
+    params: wgpu::Buffer,
+    /// Per module (in `adapter.modules` order), s x Aᵀ [N, r].
+    us: Vec<wgpu::Buffer>,
+    /// x Aᵀ, dy B and s dy B, [N, r] each.
+    u: wgpu::Buffer,
+    dv: wgpu::Buffer,
+    dvs: wgpu::Buffer,
+    /// (s x Aᵀ) Bᵀ or (s dy B) A: [N, 4d] at most.
+    z: wgpu::Buffer,
+    row_scale: wgpu::Buffer,
+}
+
 pub(crate) struct DeviceModel<'g> {
     gpu: &'g Gpu,
     weights: GptWeights,
@@ -75,6 +93,7 @@ pub(crate) struct DeviceModel<'g> {
     row_correct: wgpu::Buffer,
     xent_state: wgpu::Buffer,
     optim: Option<Optim>,
+    lora: Option<LoraBufs>,
     /// Ops per batch size: forward + loss, then (training) backward + optimizer.
     ops: HashMap<usize, Vec<Op>>,
 }
@@ -93,11 +112,37 @@ impl<'g> DeviceModel<'g> {
         t: usize,
         train: Option<AdamWParams>,
     ) -> Self {
+        Self::with_lora(gpu, weights, None, capacity, t, train)
+    }
+
+    /// [`Self::new`] with an adapter: training then steps the adapter only (the base is frozen:
+    /// no weight gradients are computed for it) on a loss masked by the step's row scales.
+    pub(crate) fn with_lora(
+        gpu: &'g Gpu,
+        weights: GptWeights,
+        adapter: Option<LoraAdapter>,
+        capacity: usize,
+        t: usize,
+        train: Option<AdamWParams>,
+    ) -> Self {
         let s = weights.spec;
         let (d, n) = (s.d, capacity * t);
         let f = |label: &str, floats: usize| gpu.storage_zeroed(label, (floats * 4) as u64);
         let scores = capacity * s.heads * t * t;
-        let len = weights.layout.len;
+        let len = adapter.as_ref().map_or(weights.layout.len, LoraAdapter::len);
+        let lora = adapter.map(|adapter| {
+            let r = adapter.config.r;
+            LoraBufs {
+                params: gpu.storage_init("lora params", bytemuck::cast_slice(&adapter.params)),
+                us: adapter.modules.iter().map(|_| f("lora us", n * r)).collect(),
+                u: f("lora u", n * r),
+                dv: f("lora dv", n * r),
+                dvs: f("lora dvs", n * r),
+                z: f("lora z", n * 4 * d),
+                row_scale: f("row scale", n),
+                adapter,
+            }
+        });
         let optim = train.map(|params| Optim {
             params,
             grads: f("grads", len),
@@ -148,6 +193,7 @@ impl<'g> DeviceModel<'g> {
             row_correct: f("row correct", n),
             xent_state: f("xent state", 4),
             optim,
+            lora,
             ops: HashMap::new(),
             weights,
         }
@@ -164,6 +210,26 @@ impl<'g> DeviceModel<'g> {
         let attn = AttnShape { b, t, heads: s.heads, hd: s.head_dim() };
         let emb = EmbedShape { b, t, d, vocab: v, ctx: s.ctx };
         let mut ops = vec![k::embed(gpu, emb, whole(&self.tokens), w(&l.wte), w(&l.wpe), whole(&self.resid[0]))];
+        // The adapter's module for (layer, target): its index, A and B.
+        let lora_module = |layer: usize, target: LoraTarget| {
+            let lb = self.lora.as_ref()?;
+            let i = lb.adapter.modules.iter().position(|m| m.layer == layer && m.target == target)?;
+            Some((lb, i))
+        };
+        // y += (s x Aᵀ) Bᵀ, keeping s x Aᵀ: reference::lora_forward's steps.
+        let lora_forward = |ops: &mut Vec<Op>, layer: usize, target: LoraTarget, x: Slice, y: Slice| {
+            let Some((lb, i)) = lora_module(layer, target) else { return };
+            let m = &lb.adapter.modules[i];
+            let r = lb.adapter.config.r;
+            let p = |range: &std::ops::Range<usize>| Slice::new(&lb.params, range.start, range.len());
+            let z = Slice::new(&lb.z, 0, n * m.fan_out);
+            ops.extend([
+                mm(MatmulShape::nt(n, m.fan_in, r), x, p(&m.a), whole(&lb.u)),
+                k::scale_add(gpu, n * r, lb.adapter.config.scale(), false, whole(&lb.u), whole(&lb.us[i])),
+                mm(MatmulShape::nt(n, r, m.fan_out), whole(&lb.us[i]), p(&m.b), z),
+                k::scale_add(gpu, n * m.fan_out, 1.0, true, z, y),
+            ]);
+        };
         for (i, (bl, a)) in l.blocks.iter().zip(&self.blocks).enumerate() {
             let norm1 = NormTensors {
                 x: whole(&self.resid[i]),
@@ -176,25 +242,35 @@ impl<'g> DeviceModel<'g> {
             ops.extend([
                 k::layernorm(gpu, n, d, s.eps, norm1, w(&bl.ln_1_b), whole(&a.h1)),
                 mm(MatmulShape::nn(n, d, 3 * d), whole(&a.h1), w(&bl.attn_w), whole(&a.qkv)),
+            ]);
+            lora_forward(&mut ops, i, LoraTarget::AttnQkv, whole(&a.h1), whole(&a.qkv));
+            ops.extend([
                 k::bias_add(gpu, n, 3 * d, w(&bl.attn_b), whole(&a.qkv)),
                 k::attn_softmax(gpu, attn, whole(&a.qkv), whole(&a.p)),
                 k::attn_apply(gpu, attn, whole(&a.qkv), whole(&a.p), whole(&a.o)),
                 mm(MatmulShape::nn(n, d, d), whole(&a.o), w(&bl.proj_w), whole(&self.z)),
+            ]);
+            lora_forward(&mut ops, i, LoraTarget::AttnProj, whole(&a.o), whole(&self.z));
+            ops.extend([
                 k::bias_residual(gpu, n, d, whole(&self.resid[i]), whole(&self.z), w(&bl.proj_b), whole(&a.x_mid)),
                 k::layernorm(gpu, n, d, s.eps, norm2, w(&bl.ln_2_b), whole(&a.h2)),
                 mm(MatmulShape::nn(n, d, 4 * d), whole(&a.h2), w(&bl.fc_w), whole(&a.f)),
+            ]);
+            lora_forward(&mut ops, i, LoraTarget::MlpFc, whole(&a.h2), whole(&a.f));
+            ops.extend([
                 k::bias_act(gpu, n, 4 * d, Some(Activation::Gelu), w(&bl.fc_b), whole(&a.f), whole(&a.g)),
                 mm(MatmulShape::nn(n, 4 * d, d), whole(&a.g), w(&bl.mlp_proj_w), whole(&self.z)),
-                k::bias_residual(
-                    gpu,
-                    n,
-                    d,
-                    whole(&a.x_mid),
-                    whole(&self.z),
-                    w(&bl.mlp_proj_b),
-                    whole(&self.resid[i + 1]),
-                ),
             ]);
+            lora_forward(&mut ops, i, LoraTarget::MlpProj, whole(&a.g), whole(&self.z));
+            ops.push(k::bias_residual(
+                gpu,
+                n,
+                d,
+                whole(&a.x_mid),
+                whole(&self.z),
+                w(&bl.mlp_proj_b),
+                whole(&self.resid[i + 1]),
+            ));
         }
         let x_out = whole(&self.resid[s.layers]);
         let norm_f = NormTensors { x: x_out, w: w(&l.ln_f_w), mean: whole(&self.mean_f), rstd: whole(&self.rstd_f) };
@@ -215,13 +291,37 @@ impl<'g> DeviceModel<'g> {
             ),
         ]);
         let Some(o) = &self.optim else { return ops };
+        // With an adapter the base is frozen: no base weight gradients, the adapter's instead.
+        let frozen = self.lora.is_some();
         let g = |r: &std::ops::Range<usize>| Slice::new(&o.grads, r.start, r.len());
+        // The adapter's gradients and dx += (s dy B) A: reference::lora_backward's steps.
+        let lora_backward = |ops: &mut Vec<Op>, layer: usize, target: LoraTarget, x: Slice, dy: Slice, dx: Slice| {
+            let Some((lb, i)) = lora_module(layer, target) else { return };
+            let m = &lb.adapter.modules[i];
+            let r = lb.adapter.config.r;
+            let p = |range: &std::ops::Range<usize>| Slice::new(&lb.params, range.start, range.len());
+            let z = Slice::new(&lb.z, 0, n * m.fan_in);
+            ops.extend([
+                mm(MatmulShape::tn(m.fan_out, n, r), dy, whole(&lb.us[i]), g(&m.b)),
+                mm(MatmulShape::nn(n, m.fan_out, r), dy, p(&m.b), whole(&lb.dv)),
+                k::scale_add(gpu, n * r, lb.adapter.config.scale(), false, whole(&lb.dv), whole(&lb.dvs)),
+                mm(MatmulShape::tn(r, n, m.fan_in), whole(&lb.dvs), x, g(&m.a)),
+                mm(MatmulShape::nn(n, r, m.fan_in), whole(&lb.dvs), p(&m.a), z),
+                k::scale_add(gpu, n * m.fan_in, 1.0, true, z, dx),
+            ]);
+        };
+        if let Some(lb) = &self.lora {
+            ops.push(k::row_scale(gpu, n, v, whole(&lb.row_scale), whole(&self.dlogits)));
+        } else {
+            ops.push(mm(MatmulShape::tn(v, n, d), whole(&self.dlogits), whole(&self.hf), g(&l.wte)));
+        }
         ops.extend([
-            mm(MatmulShape::tn(v, n, d), whole(&self.dlogits), whole(&self.hf), g(&l.wte)),
             mm(MatmulShape::nn(n, v, d), whole(&self.dlogits), w(&l.wte), whole(&o.dh)),
             k::layernorm_backward(gpu, n, d, norm_f, whole(&o.dh), whole(&o.dx), false),
-            k::layernorm_param_grad(gpu, n, d, norm_f, whole(&o.dh), g(&l.ln_f_w), g(&l.ln_f_b)),
         ]);
+        if !frozen {
+            ops.push(k::layernorm_param_grad(gpu, n, d, norm_f, whole(&o.dh), g(&l.ln_f_w), g(&l.ln_f_b)));
+        }
         for (i, (bl, a)) in l.blocks.iter().zip(&self.blocks).enumerate().rev() {
             let norm1 = NormTensors {
                 x: whole(&self.resid[i]),
@@ -232,34 +332,58 @@ impl<'g> DeviceModel<'g> {
             let norm2 =
                 NormTensors { x: whole(&a.x_mid), w: w(&bl.ln_2_w), mean: whole(&a.mean2), rstd: whole(&a.rstd2) };
             let (dx, dh, dg, dqkv) = (whole(&o.dx), whole(&o.dh), whole(&o.dg), whole(&o.dqkv));
+            if !frozen {
+                ops.extend([
+                    mm(MatmulShape::tn(4 * d, n, d), whole(&a.g), dx, g(&bl.mlp_proj_w)),
+                    k::bias_grad(gpu, n, d, dx, g(&bl.mlp_proj_b)),
+                ]);
+            }
+            ops.push(mm(MatmulShape::nt(n, d, 4 * d), dx, w(&bl.mlp_proj_w), dg));
+            lora_backward(&mut ops, i, LoraTarget::MlpProj, whole(&a.g), dx, dg);
+            ops.push(k::act_backward(gpu, n, 4 * d, Some(Activation::Gelu), whole(&a.f), whole(&a.g), dg));
+            if !frozen {
+                ops.extend([
+                    mm(MatmulShape::tn(d, n, 4 * d), whole(&a.h2), dg, g(&bl.fc_w)),
+                    k::bias_grad(gpu, n, 4 * d, dg, g(&bl.fc_b)),
+                ]);
+            }
+            ops.push(mm(MatmulShape::nt(n, 4 * d, d), dg, w(&bl.fc_w), dh));
+            lora_backward(&mut ops, i, LoraTarget::MlpFc, whole(&a.h2), dg, dh);
+            ops.push(k::layernorm_backward(gpu, n, d, norm2, dh, dx, true));
+            if !frozen {
+                ops.extend([
+                    k::layernorm_param_grad(gpu, n, d, norm2, dh, g(&bl.ln_2_w), g(&bl.ln_2_b)),
+                    mm(MatmulShape::tn(d, n, d), whole(&a.o), dx, g(&bl.proj_w)),
+                    k::bias_grad(gpu, n, d, dx, g(&bl.proj_b)),
+                ]);
+            }
+            ops.push(mm(MatmulShape::nt(n, d, d), dx, w(&bl.proj_w), whole(&o.dout)));
+            lora_backward(&mut ops, i, LoraTarget::AttnProj, whole(&a.o), dx, whole(&o.dout));
             ops.extend([
-                mm(MatmulShape::tn(4 * d, n, d), whole(&a.g), dx, g(&bl.mlp_proj_w)),
-                k::bias_grad(gpu, n, d, dx, g(&bl.mlp_proj_b)),
-                mm(MatmulShape::nt(n, d, 4 * d), dx, w(&bl.mlp_proj_w), dg),
-                k::act_backward(gpu, n, 4 * d, Some(Activation::Gelu), whole(&a.f), whole(&a.g), dg),
-                mm(MatmulShape::tn(d, n, 4 * d), whole(&a.h2), dg, g(&bl.fc_w)),
-                k::bias_grad(gpu, n, 4 * d, dg, g(&bl.fc_b)),
-                mm(MatmulShape::nt(n, 4 * d, d), dg, w(&bl.fc_w), dh),
-                k::layernorm_backward(gpu, n, d, norm2, dh, dx, true),
-                k::layernorm_param_grad(gpu, n, d, norm2, dh, g(&bl.ln_2_w), g(&bl.ln_2_b)),
-                mm(MatmulShape::tn(d, n, d), whole(&a.o), dx, g(&bl.proj_w)),
-                k::bias_grad(gpu, n, d, dx, g(&bl.proj_b)),
-                mm(MatmulShape::nt(n, d, d), dx, w(&bl.proj_w), whole(&o.dout)),
                 k::attn_grad_scores(gpu, attn, whole(&a.qkv), whole(&a.p), whole(&o.dout), whole(&o.ds)),
                 k::attn_grad_qkv(gpu, attn, whole(&a.qkv), whole(&a.p), whole(&o.dout), whole(&o.ds), dqkv),
-                mm(MatmulShape::tn(d, n, 3 * d), whole(&a.h1), dqkv, g(&bl.attn_w)),
-                k::bias_grad(gpu, n, 3 * d, dqkv, g(&bl.attn_b)),
-                mm(MatmulShape::nt(n, 3 * d, d), dqkv, w(&bl.attn_w), dh),
-                k::layernorm_backward(gpu, n, d, norm1, dh, dx, true),
-                k::layernorm_param_grad(gpu, n, d, norm1, dh, g(&bl.ln_1_w), g(&bl.ln_1_b)),
+            ]);
+            if !frozen {
+                ops.extend([
+                    mm(MatmulShape::tn(d, n, 3 * d), whole(&a.h1), dqkv, g(&bl.attn_w)),
+                    k::bias_grad(gpu, n, 3 * d, dqkv, g(&bl.attn_b)),
+                ]);
+            }
+            ops.push(mm(MatmulShape::nt(n, 3 * d, d), dqkv, w(&bl.attn_w), dh));
+            lora_backward(&mut ops, i, LoraTarget::AttnQkv, whole(&a.h1), dqkv, dh);
+            ops.push(k::layernorm_backward(gpu, n, d, norm1, dh, dx, true));
+            if !frozen {
+                ops.push(k::layernorm_param_grad(gpu, n, d, norm1, dh, g(&bl.ln_1_w), g(&bl.ln_1_b)));
+            }
+        }
+        if !frozen {
+            ops.extend([
+                k::embed_pos_grad(gpu, emb, whole(&o.dx), g(&l.wpe)),
+                k::embed_token_grad(gpu, emb, whole(&o.order), whole(&o.starts), whole(&o.dx), g(&l.wte)),
             ]);
         }
-        ops.extend([
-            k::embed_pos_grad(gpu, emb, whole(&o.dx), g(&l.wpe)),
-            k::embed_token_grad(gpu, emb, whole(&o.order), whole(&o.starts), whole(&o.dx), g(&l.wte)),
-        ]);
         // The squared gradient norm: one level of sums of squares, then fixed-tree levels.
-        let len = l.len;
+        let len = self.lora.as_ref().map_or(l.len, |lb| lb.adapter.len());
         let (mut groups, _) = k::sum_squares_split(len);
         ops.push(k::sum_squares(gpu, whole(&o.grads), Slice::new(&o.partial[0], 0, groups)));
         let mut level = 0;
@@ -270,11 +394,16 @@ impl<'g> DeviceModel<'g> {
             (groups, level) = (next, level + 1);
         }
         let norm_sq = Slice::new(&o.partial[level % 2], 0, 1);
+        // Adapters take no weight decay.
+        let (decay_len, params) = match &self.lora {
+            Some(lb) => (0, whole(&lb.params)),
+            None => (l.decay_len, whole(&self.params)),
+        };
         ops.push(k::adamw(
             gpu,
             &o.params,
-            l.decay_len,
-            whole(&self.params),
+            decay_len,
+            params,
             whole(&o.grads),
             whole(&o.m),
             whole(&o.v),
@@ -307,6 +436,26 @@ impl<'g> DeviceModel<'g> {
         self.gpu.submit(encoder);
     }
 
+    /// One training step of the adapter on a batch, counting the targets where `mask` is 1 (the
+    /// model must have been built with an adapter and `train`).
+    pub(crate) fn lora_step(&mut self, tokens: &[u32], targets: &[u32], mask: &[u8], lr: f32, c1: f32, c2: f32) {
+        let lb = self.lora.as_ref().expect("an adapter step on a model without one");
+        let counted = mask.iter().filter(|&&m| m != 0).count();
+        // As reference::mask_dlogits: rows / counted on the counted rows, 0 elsewhere.
+        let factor = if counted == 0 { 0.0 } else { mask.len() as f32 / counted as f32 };
+        let scales: Vec<f32> = mask.iter().map(|&m| if m != 0 { factor } else { 0.0 }).collect();
+        self.gpu.queue.write_buffer(&lb.row_scale, 0, bytemuck::cast_slice(&scales));
+        self.submit(tokens, targets, Some([lr, c1, c2]));
+    }
+
+    /// The adapter's current matrices.
+    pub(crate) fn adapter(&self) -> Result<LoraAdapter> {
+        let lb = self.lora.as_ref().expect("an adapter model");
+        let mut a = lb.adapter.clone();
+        a.params = self.gpu.read(&lb.params, 0, a.len())?;
+        Ok(a)
+    }
+
     /// One training step on a batch; the model must have been built with `train`.
     pub(crate) fn train_step(&mut self, tokens: &[u32], targets: &[u32], lr: f32, c1: f32, c2: f32) {
         assert!(self.optim.is_some(), "a training step on a model built for evaluation");
@@ -329,7 +478,8 @@ impl<'g> DeviceModel<'g> {
     /// The last step's gradient (tests compare it with the CPU reference).
     pub(crate) fn gradients(&self) -> Result<Vec<f32>> {
         let o = self.optim.as_ref().expect("gradients of a training model");
-        self.gpu.read(&o.grads, 0, self.weights.layout.len)
+        let len = self.lora.as_ref().map_or(self.weights.layout.len, |lb| lb.adapter.len());
+        self.gpu.read(&o.grads, 0, len)
     }
 
     /// The current parameters.

@@ -35,6 +35,8 @@ pub const ADAPTER_CONFIG_FILE: &str = "adapter_config.json";
 pub const ADAPTER_WEIGHTS_FILE: &str = "adapter_model.safetensors";
 /// The prefix PEFT gives every tensor of a `PeftModelForCausalLM` over `GPT2LMHeadModel`.
 const PEFT_PREFIX: &str = "base_model.model.transformer.";
+/// Where each matrix starts, in floats (the base's alignment).
+const ALIGN: usize = 64;
 
 /// A block's linear layer that can carry an adapter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -166,7 +168,8 @@ pub struct LoraAdapter {
     pub base_sha256: String,
     /// Block by block, targets in [`LoraTarget::ALL`]'s order.
     pub modules: Vec<LoraModule>,
-    /// Every A and B, one after another.
+    /// Every A and B, one after another, each at a multiple of 64 floats (256 bytes: the device
+    /// binds each on its own, as the base's tensors); the padding is zero and stays zero.
     pub params: Vec<f32>,
 }
 
@@ -184,8 +187,9 @@ fn layout(
             }
             let (fan_in, fan_out) = target.dims(spec.d);
             let a = at..at + config.r * fan_in;
-            let b = a.end..a.end + fan_out * config.r;
-            at = b.end;
+            let b_start = a.end.next_multiple_of(ALIGN);
+            let b = b_start..b_start + fan_out * config.r;
+            at = b.end.next_multiple_of(ALIGN);
             modules.push(LoraModule { layer, target, fan_in, fan_out, a, b });
         }
     }

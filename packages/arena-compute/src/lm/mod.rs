@@ -64,8 +64,8 @@ impl Engine {
         train::train(self.gpu(), init, data, cfg, progress)
     }
 
-    /// Fine-tunes the adapter `init` on `data` over the frozen `base` (the CPU reference for now,
-    /// whatever the backend). With chat data the loss counts the assistant's text only.
+    /// Fine-tunes the adapter `init` on `data` over the frozen `base`, on the device or the CPU
+    /// reference. With chat data the loss counts the assistant's text only.
     pub fn finetune_lora(
         &self,
         base: &GptWeights,
@@ -74,7 +74,7 @@ impl Engine {
         cfg: &LmTrainConfig,
         progress: &mut dyn FnMut(&LmProgress),
     ) -> Result<LoraAdapter> {
-        train::train_lora(base, init, data, cfg, progress)
+        train::train_lora(self.gpu(), base, init, data, cfg, progress)
     }
 
     /// [`Self::evaluate_lm`] of `base` with `adapter` merged in (merging gives the adapter's

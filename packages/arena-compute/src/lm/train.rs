@@ -306,10 +306,11 @@ pub(crate) fn train(
     stepper.weights()
 }
 
-/// Trains the adapter `init` on `data` over the frozen `base`, on the CPU reference (the LoRA
-/// kernels are not written yet). The loss is the mean over the counted targets (the assistant's
-/// text of chat data); AdamW with `cfg`'s settings except weight decay, which adapters skip.
+/// Trains the adapter `init` on `data` over the frozen `base`, on the device when `gpu` is given,
+/// else on the CPU reference. The loss is the mean over the counted targets (the assistant's text
+/// of chat data); AdamW with `cfg`'s settings except weight decay, which adapters skip.
 pub(crate) fn train_lora(
+    gpu: Option<&Gpu>,
     base: &GptWeights,
     init: LoraAdapter,
     data: &TokenWindows,
@@ -322,27 +323,40 @@ pub(crate) fn train_lora(
         return Err(Error::Config(format!("an adapter for {} cannot train on {}", init.spec, base.spec)));
     }
     let t = data.window - 1;
-    let mut adapter = init;
-    let (mut m, mut v) = (vec![0.0; adapter.len()], vec![0.0; adapter.len()]);
     let p = cfg.adamw();
+    // The device's model, or the reference's state: (adapter, m, v, the last batch's losses).
+    let mut device =
+        gpu.map(|gpu| DeviceModel::with_lora(gpu, base.clone(), Some(init.clone()), cfg.batch, t, Some(p)));
+    let (mut adapter, mut m, mut v) = (init, Vec::new(), Vec::new());
+    if device.is_none() {
+        (m, v) = (vec![0.0; adapter.len()], vec![0.0; adapter.len()]);
+    }
     let mut batches = Batches::new(cfg.seed, data.len());
     let start = Instant::now();
     let mut counted_so_far = 0u64;
+    let mut cpu_losses = Vec::new();
     for s in 0..cfg.steps {
         let (tokens, targets, mask) = batches.next_masked(data, cfg.batch);
-        let fwd = {
-            let mut fwd = reference::forward_lora(base, Some(&adapter), tokens.len() / t, t, &tokens, &targets);
-            counted_so_far += reference::mask_dlogits(base.spec.vocab, &mask, &mut fwd.dlogits) as u64;
-            fwd
-        };
-        let (_, grads) = reference::backward_lora(base, Some(&adapter), &fwd, &tokens);
+        counted_so_far += mask.iter().filter(|&&k| k != 0).count() as u64;
         let (c1, c2) = cfg.corrections(s);
         let lr = cfg.lr_at(s);
-        let norm_sq = reference::grad_norm_sq(&grads);
-        reference::adamw(&p, lr, c1, c2, norm_sq, 0, &mut adapter.params, &grads, &mut m, &mut v);
+        match &mut device {
+            Some(device) => device.lora_step(&tokens, &targets, &mask, lr, c1, c2),
+            None => {
+                let mut fwd = reference::forward_lora(base, Some(&adapter), tokens.len() / t, t, &tokens, &targets);
+                reference::mask_dlogits(base.spec.vocab, &mask, &mut fwd.dlogits);
+                let (_, grads) = reference::backward_lora(base, Some(&adapter), &fwd, &tokens);
+                let norm_sq = reference::grad_norm_sq(&grads);
+                reference::adamw(&p, lr, c1, c2, norm_sq, 0, &mut adapter.params, &grads, &mut m, &mut v);
+                cpu_losses = fwd.row_loss;
+            }
+        }
         if (s + 1) % cfg.report_every == 0 || s + 1 == cfg.steps {
-            let counted: Vec<f64> =
-                fwd.row_loss.iter().zip(&mask).filter(|(_, &k)| k != 0).map(|(&l, _)| l as f64).collect();
+            let losses = match &device {
+                Some(device) => device.last_losses(tokens.len())?,
+                None => cpu_losses.clone(),
+            };
+            let counted: Vec<f64> = losses.iter().zip(&mask).filter(|(_, &k)| k != 0).map(|(&l, _)| l as f64).collect();
             let loss = counted.iter().sum::<f64>() / counted.len().max(1) as f64;
             if !loss.is_finite() {
                 return Err(Error::Diverged { epoch: s + 1, loss });
@@ -357,7 +371,10 @@ pub(crate) fn train_lora(
             });
         }
     }
-    Ok(adapter)
+    match device {
+        Some(device) => device.adapter(),
+        None => Ok(adapter),
+    }
 }
 
 /// Windows per evaluation batch.
