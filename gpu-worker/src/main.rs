@@ -145,7 +145,7 @@ enum Command {
     },
     /// Fine-tune a LoRA adapter on a frozen language model (a model directory) with chat data
     /// (ShareGPT JSONL: the loss counts the assistant's text only) or plain text, and write it in
-    /// PEFT's layout (adapter_config.json + adapter_model.safetensors). Runs on the CPU reference.
+    /// PEFT's layout (adapter_config.json + adapter_model.safetensors).
     Finetune {
         /// The base model directory (config.json + model.safetensors).
         #[arg(long)]
@@ -469,7 +469,7 @@ fn finetune(
     let init = LoraAdapter::init(&base.spec, lora, &base_sha, cfg.seed);
     eprintln!(
         "fine-tuning a LoRA adapter (r {}, alpha {}, {} parameters on {} modules) on {} ({}, sha256 {base_sha}) with \
-         {} (sha256 {}; {} conversations, {} held out), on the CPU reference",
+         {} (sha256 {}; {} conversations, {} held out) with {} ({})",
         lora.r,
         lora.alpha,
         init.len(),
@@ -479,7 +479,9 @@ fn finetune(
         data.display(),
         chat.sha256(),
         train.starts.len(),
-        held.starts.len()
+        held.starts.len(),
+        engine.adapter(),
+        engine.backend()
     );
     let held = if held_out > 0.0 { Some(held.windows(base.spec.ctx)?) } else { None };
     if let Some(h) = &held {
