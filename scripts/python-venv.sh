@@ -40,8 +40,8 @@ fi
 
 command -v python3 >/dev/null || die "python3 is missing (Debian: apt-get install python3 python3-venv)"
 say "creating $VENV with $PINS (4.6 GB, about a minute the first time)"
-rm -rf "$VENV"
-mkdir -p "$CACHE"
+rm -rf "$VENV" 2>/dev/null || true
+mkdir -p "$CACHE" || die "cannot create $CACHE (set ARENA_PY_CACHE to a writable folder)"
 python3 -m venv "$VENV" || die "python3 -m venv failed; install python3-venv"
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${LOCK[@]}" \
   "torch==$TORCH_VERSION" "transformers==$TRANSFORMERS_VERSION" "peft==$PEFT_VERSION" >&2 \

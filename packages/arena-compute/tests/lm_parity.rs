@@ -1,7 +1,9 @@
 //! Parity with Hugging Face: a tiny random GPT-2 built and saved by transformers, and a PEFT LoRA
 //! adapter on it (nonzero A and B, on `c_attn` and on every `c_proj` by PEFT's suffix rule), load
 //! through Arena's loaders and give the logits and loss torch computes for the base, the adapter
-//! applied, and the adapter merged (PEFT's `merge_and_unload` against ours).
+//! applied, and the adapter merged (PEFT's `merge_and_unload` against ours). The other way, the
+//! base and an adapter on all four modules as Arena writes them load in transformers and PEFT and
+//! give Arena's outputs.
 //!
 //! The Python side (`tests/parity/gpt2_parity.py`) runs in the venv `scripts/python-venv.sh`
 //! makes outside the repository (pinned torch, transformers, peft; about a minute the first time,
@@ -15,7 +17,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use arena_compute::lm::{reference, GptWeights, LoraAdapter};
+use arena_compute::lm::{reference, GptWeights, LoraAdapter, LoraConfig};
 use serde_json::Value;
 
 const LOGIT_TOLERANCE: f64 = 1e-5;
@@ -93,4 +95,32 @@ fn transformers_and_peft_agree_with_arena() {
     let merged = adapter.merge(&base).unwrap();
     let fwd = reference::forward(&merged, 1, t, &tokens, &targets);
     compare("merged", &fwd.logits, fwd.mean_loss(), &results["merged"]);
+
+    // The other way: transformers and PEFT load what Arena writes (our config.json and weights
+    // writer, our adapter on all four modules with our target names), and compute our outputs.
+    let ours = LoraConfig::parse("r=3,alpha=5,targets=all").unwrap();
+    let mut mine = LoraAdapter::init(&base.spec, &ours, &sha256, 11);
+    for m in mine.modules.clone() {
+        for (i, p) in mine.params[m.b.clone()].iter_mut().enumerate() {
+            *p = 0.5 * (((i * 5 + m.layer) % 9) as f32 / 4.0 - 1.0);
+        }
+    }
+    let (base_dir, adapter_dir) = (dir.path().join("arena-base"), dir.path().join("arena-adapter"));
+    base.save(&base_dir).unwrap();
+    mine.save(&adapter_dir).unwrap();
+    let seq = dir.path().join("tokens.json");
+    std::fs::write(&seq, serde_json::json!({ "tokens": tokens, "targets": targets }).to_string()).unwrap();
+    let out = dir.path().join("arena-in-peft.json");
+    let status = Command::new(&python)
+        .arg(&script)
+        .args(["--load".as_ref(), base_dir.as_os_str(), adapter_dir.as_os_str(), seq.as_os_str(), out.as_os_str()])
+        .status()
+        .expect("run the parity script");
+    assert!(status.success(), "PEFT could not load Arena's files");
+    let theirs: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let fwd = reference::forward_lora(&base, Some(&mine), 1, t, &tokens, &targets);
+    let plain = reference::forward(&base, 1, t, &tokens, &targets);
+    let moved = fwd.logits.iter().zip(&plain.logits).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    assert!(moved > 1e-2, "the adapter moves the logits well past the tolerance ({moved})");
+    compare("Arena's adapter in PEFT", &fwd.logits, fwd.mean_loss(), &theirs);
 }

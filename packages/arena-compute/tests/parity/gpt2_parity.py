@@ -7,6 +7,11 @@ a fixed token sequence under the base, the adapter, and the adapter merged by PE
 model.safetensors, as Arena's adapters carry it.
 
 usage: python gpt2_parity.py OUT_DIR   (writes OUT_DIR/{base,adapter,parity.json})
+
+The other direction: python gpt2_parity.py --load BASE_DIR ADAPTER_DIR TOKENS_JSON OUT_JSON loads a
+model and adapter that Arena wrote (GPT2LMHeadModel.from_pretrained, PeftModel.from_pretrained)
+and writes the logits and loss of the sequence in TOKENS_JSON ({"tokens": [...], "targets":
+[...]}) under the adapter.
 """
 
 import os
@@ -20,6 +25,20 @@ import sys
 import peft
 import torch
 import transformers
+
+if sys.argv[1] == "--load":
+    base_dir, adapter_dir, tokens_json, out_json = sys.argv[2:6]
+    with open(tokens_json) as f:
+        seq = json.load(f)
+    model = transformers.GPT2LMHeadModel.from_pretrained(base_dir, attn_implementation="eager").to(torch.float32)
+    pm = peft.PeftModel.from_pretrained(model, adapter_dir)
+    pm.eval()
+    with torch.no_grad():
+        logits = pm(input_ids=torch.tensor([seq["tokens"]])).logits[0].to(torch.float32)
+    loss = torch.nn.functional.cross_entropy(logits.double(), torch.tensor(seq["targets"])).item()
+    with open(out_json, "w") as f:
+        json.dump({"logits": logits.flatten().tolist(), "loss": loss}, f)
+    sys.exit(0)
 
 out = sys.argv[1]
 torch.manual_seed(7)
