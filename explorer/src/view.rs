@@ -1075,10 +1075,10 @@ impl<S: Source> BatchFinder<'_, '_, S> {
         Ok(id)
     }
 
-    /// The batch whose ids start at or before `withdrawal_id`, the newest such, at most `below`;
-    /// `None` when the first batch starts after it.
-    async fn batch_of(&mut self, withdrawal_id: u64, below: u64) -> Result<Option<u64>, SourceError> {
-        let (mut lo, mut hi) = (1u64, below.min(self.last));
+    /// The newest batch whose ids start at or before `withdrawal_id`; `None` when the first
+    /// batch starts after it.
+    async fn batch_of(&mut self, withdrawal_id: u64) -> Result<Option<u64>, SourceError> {
+        let (mut lo, mut hi) = (1u64, self.last);
         if hi == 0 || self.first_id(1).await? > withdrawal_id {
             return Ok(None);
         }
@@ -1120,9 +1120,10 @@ pub async fn withdrawals<S: Source>(
         }
         _ => (None, 0),
     };
+    // The probes are remembered across the page's withdrawals, so neighbours share most of them.
+    // (Rows are newest transaction first, but a transaction's own withdrawals are oldest first:
+    // no bound from the row before.)
     let mut finder = BatchFinder { r, last: last_batch, first_ids: BTreeMap::new() };
-    // Newest first, so each withdrawal's batch is at most the one before's.
-    let mut below = last_batch;
     let mut rows = Vec::with_capacity(listed.len());
     for (tx, w) in listed {
         let (status, claim) = match (&bridge, w.withdrawal_id) {
@@ -1134,10 +1135,9 @@ pub async fn withdrawals<S: Source>(
             (Some(_), Some(id)) if oldest_queued.is_some_and(|oldest| id >= oldest) => {
                 ("not sealed yet".to_string(), None)
             }
-            (Some(_), Some(id)) => match finder.batch_of(id, below).await? {
+            (Some(_), Some(id)) => match finder.batch_of(id).await? {
                 None => (format!("withdrawal {id} is in no batch"), None),
                 Some(batch_id) => {
-                    below = batch_id;
                     let index = u32::try_from(id - finder.first_id(batch_id).await?).unwrap_or(u32::MAX);
                     let (batch, proof) = futures::join!(
                         r.bridge::<BatchResponse>(&BridgeQuery::Batch { batch_id }),

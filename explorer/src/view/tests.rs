@@ -360,6 +360,24 @@ async fn withdrawals_are_placed_in_the_right_batch_among_many_and_paged_newest_f
 }
 
 #[tokio::test]
+async fn two_withdrawals_of_one_transaction_are_found_in_their_own_batches() {
+    let mut world = competition(2, 2, 3, HEIGHT);
+    let me = fixture::address(600);
+    fixture::withdraw(&mut world, &me, RECIPIENT, 400_000, 420);
+    fixture::seal(&mut world, 421, false);
+    fixture::withdraw(&mut world, &me, RECIPIENT, 500_000, 420);
+    fixture::seal(&mut world, 422, false);
+    // One transaction held both (as a multi-message transaction would): its events in order.
+    let second = world.txs.pop().unwrap();
+    world.txs.last_mut().unwrap().events.extend(second.events);
+    let s = FakeSource::new(world, HEIGHT);
+    let rows = participant(&Reader::new(&s), &me, 1).await.unwrap().withdrawals.unwrap().rows;
+    let placed: Vec<(Option<u64>, Option<(u64, u32)>)> =
+        rows.iter().map(|r| (r.withdrawal_id, r.claim.as_ref().map(|c| (c.batch_id, c.index)))).collect();
+    assert_eq!(placed, vec![(Some(3), Some((3, 0))), (Some(4), Some((4, 0)))]);
+}
+
+#[tokio::test]
 async fn a_node_without_a_transaction_index_leaves_the_rest_of_the_participant_page() {
     let mut s = source(5, 4);
     s.search_fail = Some(SourceError::Upstream("transaction indexing is disabled".into()));
