@@ -372,7 +372,7 @@ async fn two_withdrawals_of_one_transaction_are_found_in_their_own_batches() {
     world.txs.last_mut().unwrap().events.extend(second.events);
     let s = FakeSource::new(world, HEIGHT);
     let rows = participant(&Reader::new(&s), &me, 1).await.unwrap().withdrawals.unwrap().rows;
-    let placed: Vec<(Option<u64>, Option<(u64, u32)>)> =
+    let placed: Vec<_> =
         rows.iter().map(|r| (r.withdrawal_id, r.claim.as_ref().map(|c| (c.batch_id, c.index)))).collect();
     assert_eq!(placed, vec![(Some(3), Some((3, 0))), (Some(4), Some((4, 0)))]);
 }
