@@ -233,13 +233,22 @@ impl ChainSource {
             settlement: manifest.evm.contracts.get("ArenaSettlement").cloned(),
             evm_rpc: manifest.endpoints.evm_rpc.clone(),
         };
-        let channel = Endpoint::from_shared(manifest.chain.grpc_url.clone())
-            .map_err(|e| format!("gRPC url {:?}: {e}", manifest.chain.grpc_url))?
-            .connect_timeout(CALL_TIMEOUT)
-            .timeout(CALL_TIMEOUT)
-            .connect_lazy();
+        // Every node of the chain the manifest lists: smart queries go through `Client`, which
+        // fails over on its own; the head and the transaction searches use a channel balanced
+        // over the same nodes, which drops a node whose connection fails.
+        let endpoints = manifest
+            .chain
+            .endpoints()
+            .into_iter()
+            .map(|url| {
+                Endpoint::from_shared(url.clone())
+                    .map(|e| e.connect_timeout(CALL_TIMEOUT).timeout(CALL_TIMEOUT))
+                    .map_err(|e| format!("gRPC url {url:?}: {e}"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let channel = Channel::balance_list(endpoints.into_iter());
         let (head_tx, head) = watch::channel(Head::default());
-        let mut tasks = vec![tokio::spawn(follow_head(channel.clone(), manifest.endpoints.rpc.clone(), head_tx))];
+        let mut tasks = vec![tokio::spawn(follow_head(channel.clone(), manifest.endpoints.rpc_urls(), head_tx))];
         let relayers = Arc::new(RwLock::new(
             relayer_endpoints
                 .iter()
@@ -350,8 +359,8 @@ fn unix_now() -> u64 {
 }
 
 /// Reads the newest block once per new-block notice (CometBFT websocket) or per second.
-async fn follow_head(channel: Channel, rpc: String, tx: watch::Sender<Head>) {
-    let mut blocks = Blocks::follow(&rpc);
+async fn follow_head(channel: Channel, rpc_urls: Vec<String>, tx: watch::Sender<Head>) {
+    let mut blocks = Blocks::follow_any(&rpc_urls);
     let mut seen: VecDeque<(u64, f64)> = VecDeque::new();
     loop {
         let answer = NodeService::new(channel.clone()).get_latest_block(GetLatestBlockRequest {}).await;
