@@ -382,6 +382,7 @@ pub fn params(rounds: u32) -> TaskParams {
             .collect(),
         creator_bond: Uint128::new(10_000_000),
         model: ModelConstraints { family: "mlp".into(), max_parameters: 10_000_000, max_file_bytes: 64_000_000 },
+        kind: Default::default(),
         rounds,
         phases: Phases {
             clock: Clock::Height,
@@ -476,6 +477,9 @@ pub fn competition(rounds: u32, trainers: u32, validators: u32, height: u64) -> 
                     slashed: Uint128::new(if finalized && lie { 50_000 } else { 0 }),
                 });
             }
+        }
+        if finalized {
+            finalize_tx(&mut world, round, validators, schedule.round_end(round));
         }
         world.rounds.push(RoundResponse {
             task_id: 1,
@@ -653,6 +657,32 @@ fn wasm_event(contract: &str, attributes: &[(&str, String)]) -> Event {
     let mut all = vec![("_contract_address".to_string(), contract.to_string())];
     all.extend(attributes.iter().map(|(k, v)| (k.to_string(), v.clone())));
     Event { kind: "wasm".into(), attributes: all }
+}
+
+/// What validator `j` earned in a finalized round of the seeded task: each finalization
+/// transaction names it in a `validator_reward` attribute, as the market's `PayValidators` does.
+pub fn validator_reward(round: u32, j: u32) -> u128 {
+    10_000 * u128::from(round) + u128::from(j)
+}
+
+/// The finalization of `round` as the market records it: two pages, the validators' rewards
+/// split between them, so a reader must sum over every finalize transaction of the round.
+fn finalize_tx(world: &mut World, round: u32, validators: u32, height: u64) {
+    let paid: Vec<u32> = (1..validators).collect(); // validator 0 lies: out of consensus, unpaid
+    for (page, half) in paid.chunks(paid.len().div_ceil(2).max(1)).enumerate() {
+        let mut attributes = vec![
+            ("action", "finalize".to_string()),
+            ("task_id", "1".to_string()),
+            ("round", round.to_string()),
+            ("stage", if page == 0 { "pay_validators" } else { "done" }.to_string()),
+        ];
+        for &j in half {
+            attributes.push(("validator_reward", format!("{}:{}", validator(j), validator_reward(round, j))));
+        }
+        let hash = format!("{:064X}", world.txs.len() + 1);
+        let events = vec![wasm_event(MARKET, &attributes)];
+        world.txs.push(FoundTx { hash, height: height + page as u64, time: "2026-11-30T03:00:00Z".into(), events });
+    }
 }
 
 /// `who` withdraws `amount` to `recipient` at `height` as `WithdrawToEvm` does on a chain: a

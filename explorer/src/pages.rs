@@ -264,7 +264,7 @@ pub fn task(v: &TaskView) -> Markup {
             h2 { "Validators in round " (r.round) }
             @if v.validators.is_empty() { p.muted { "No validator has joined." } } @else {
                 div.scroll { table #validators {
-                    thead { tr { th { "validator" } th.num { "stake" } th.num { "delegated" } th.num { "assigned" } th.num { "reveals" } th.num { "in consensus" } th.num { "mean deviation" } th.num { "slashed (round)" } th.num { "slashed (task)" } th.num { "claimable" } } }
+                    thead { tr { th { "validator" } th.num { "stake" } th.num { "delegated" } th.num { "assigned" } th.num { "reveals" } th.num { "in consensus" } th.num { "mean deviation" } th.num { "slashed (round)" } th.num { "slashed (task)" } th.num { "reward (round)" } th.num { "claimable" } } }
                     tbody { @for x in &v.validators {
                         tr {
                             td { (address_link(&x.address)) }
@@ -276,11 +276,12 @@ pub fn task(v: &TaskView) -> Markup {
                             td.num { (pct(x.mean_deviation)) }
                             td.num { (tokens(x.slashed_in_round)) }
                             td.num { (tokens(x.slashed)) }
+                            td.num { @if let Some(reward) = x.reward_in_round { (tokens(reward)) } @else { "—" } }
                             td.num { (tokens(x.claimable)) }
                         }
                     } }
                 } }
-                p.muted.small { "Claimable is the account's balance from every task: the market has no per-task reward query." }
+                p.muted.small { "Reward (round): what the round's finalization paid the validator (its own and its delegators' share), from the finalization transactions; — until the round is finalized. Claimable: the account's balance from every task." }
             }
             h2 { "Parameters" }
             dl.params { @for (k, val) in &v.parameters { dt { (k) } dd { (val) } } }

@@ -30,6 +30,9 @@ pub const BATCHES_PAGE: u32 = 20;
 /// Rounds the score chart shows (the latest ones) and the scores per round it plots (the best).
 pub const CHART_ROUNDS: u32 = 20;
 pub const CHART_SCORES: u32 = 10;
+/// Finalization transactions read per search page (a round of 1,000 submissions at k = 9
+/// finalizes in about 73 pages).
+pub const FINALIZE_TXS_PAGE: u32 = 100;
 /// Batches the EVM-address page searches for the address's leaves (the newest ones).
 pub const CLAIM_SEARCH_BATCHES: u64 = 20;
 /// A participant's withdrawals to the EVM side per page, newest first.
@@ -482,6 +485,9 @@ pub struct ValidatorRow {
     pub slashed: Uint128,
     /// What the account can claim now, from every task (the market has no per-task reward query).
     pub claimable: Uint128,
+    /// What it earned in the round, from the finalization transactions' `validator_reward`
+    /// records; None until the round is finalized (or where the node keeps no transaction index).
+    pub reward_in_round: Option<Uint128>,
 }
 
 /// A validator's record in one round from its assignments there and the round's consensus scores.
@@ -502,6 +508,7 @@ pub fn validator_row(
         slashed_in_round: Uint128::zero(),
         slashed: p.slashed,
         claimable,
+        reward_in_round: None,
     };
     let (mut deviation, mut measured) = (0u64, 0u64);
     for a in assignments {
@@ -680,8 +687,12 @@ async fn validators<S: Source>(
     let before_first = first.checked_sub(1);
     let consensus: BTreeMap<u64, u32> = submissions.iter().filter_map(|s| s.consensus.map(|c| (s.id, c))).collect();
     let validators: Vec<ParticipantResponse> = participants.into_iter().filter(|p| p.role == Role::Validator).collect();
+    let paid = match round.finalized {
+        true => round_validator_rewards(r, task_id, round.round).await?,
+        false => None,
+    };
     let rows = join_all(validators.iter().map(|p| {
-        let consensus = &consensus;
+        let (consensus, paid) = (&consensus, &paid);
         async move {
             let validator = p.address.to_string();
             let mut assignments = Vec::new();
@@ -704,11 +715,64 @@ async fn validators<S: Source>(
                 }
             }
             let rewards: RewardsResponse = r.market(&QueryMsg::Rewards { address: validator }).await?;
-            Ok::<_, SourceError>(validator_row(p, &assignments, consensus, rewards.claimable))
+            let mut row = validator_row(p, &assignments, consensus, rewards.claimable);
+            row.reward_in_round = paid.as_ref().map(|paid| paid.get(&row.address).copied().unwrap_or_default());
+            Ok::<_, SourceError>(row)
         }
     }))
     .await;
     rows.into_iter().collect()
+}
+
+/// What each validator earned in a finalized round, summed over the round's finalization
+/// transactions (a round finalizes in pages, each paying some validators); None where the node
+/// keeps no transaction index. The market stores the weights it paid by but offers no query of
+/// them, so the chain's own record of the payments is read instead.
+async fn round_validator_rewards<S: Source>(
+    r: &Reader<'_, S>,
+    task_id: u64,
+    round: u32,
+) -> Result<Option<BTreeMap<String, Uint128>>, SourceError> {
+    let market = r.source().deployment().market.clone();
+    let query = format!(
+        "wasm._contract_address='{market}' AND wasm.action='finalize' AND wasm.task_id='{task_id}' AND wasm.round='{round}'"
+    );
+    let mut paid = BTreeMap::new();
+    let mut page = 1;
+    loop {
+        let found = match r.search_txs(query.clone(), page, FINALIZE_TXS_PAGE).await {
+            Ok(found) => found,
+            // A node that cannot search its transactions leaves the column empty; a chain that
+            // went away fails the page as any query does.
+            Err(SourceError::Unavailable(e)) => return Err(SourceError::Unavailable(e)),
+            Err(_) => return Ok(None),
+        };
+        for tx in &found.txs {
+            add_validator_rewards(&mut paid, tx, &market);
+        }
+        if u64::from(page) * u64::from(FINALIZE_TXS_PAGE) >= found.total || found.txs.is_empty() {
+            return Ok(Some(paid));
+        }
+        page += 1;
+    }
+}
+
+/// Adds the `validator_reward` records (`address:amount`) of the market's finalize events in `tx`.
+pub fn add_validator_rewards(paid: &mut BTreeMap<String, Uint128>, tx: &FoundTx, market: &str) {
+    for event in tx.events.iter().filter(|e| {
+        e.kind == "wasm"
+            && e.attribute("_contract_address") == Some(market)
+            && e.attribute("action") == Some("finalize")
+    }) {
+        for (key, value) in &event.attributes {
+            let Some((address, amount)) = value.rsplit_once(':').filter(|_| key == "validator_reward") else {
+                continue;
+            };
+            if let Ok(amount) = amount.parse::<u128>() {
+                *paid.entry(address.to_string()).or_default() += Uint128::new(amount);
+            }
+        }
+    }
 }
 
 fn percent(ppm: u32) -> String {

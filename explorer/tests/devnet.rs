@@ -229,6 +229,16 @@ async fn the_explorer_follows_a_real_round_in_a_browser() {
         assert_eq!(row["status"], "Scored");
     }
     assert_eq!(page["validators"].as_array().unwrap().len(), 3);
+    // One task, nothing claimed yet: what the round paid each validator (from the finalization
+    // transactions) is all it can claim.
+    let mut paid_validators = 0u128;
+    for v in page["validators"].as_array().unwrap() {
+        let address = v["address"].as_str().unwrap();
+        let claimable = market.claimable(address).await.unwrap();
+        assert_eq!(v["reward_in_round"].as_str(), Some(claimable.to_string().as_str()), "validator {address}");
+        paid_validators += claimable;
+    }
+    assert!(paid_validators > 0, "the round paid its validators");
     eprintln!("task page: {} contract queries", page["queries"]);
 
     let best = &trainers[0];

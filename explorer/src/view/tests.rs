@@ -61,6 +61,12 @@ async fn the_task_view_has_the_ranked_leaderboard_chart_and_validators_of_the_ro
     assert!(liar.reveals > 0 && liar.slashed_in_round.u128() == 50_000 * u128::from(liar.reveals));
     let honest = v.validators.iter().find(|x| x.address == fixture::validator(1)).unwrap();
     assert_eq!((honest.in_consensus, honest.mean_deviation), (honest.reveals, Some(0)));
+    // The round's pay, summed over its two finalization transactions; the liar earned nothing.
+    for x in &v.validators {
+        let j = (0..4).find(|&j| fixture::validator(j) == x.address).unwrap();
+        let expected = if j == 0 { 0 } else { fixture::validator_reward(1, j) };
+        assert_eq!(x.reward_in_round, Some(Uint128::new(expected)), "validator {j}");
+    }
     let assigned: u32 = v.validators.iter().map(|x| x.assigned).sum();
     assert_eq!(assigned, 15, "three validators per submission, five submissions");
     assert_eq!(v.rounds.iter().map(|r| r.finalized).collect::<Vec<_>>(), vec![true, false]);
@@ -68,6 +74,7 @@ async fn the_task_view_has_the_ranked_leaderboard_chart_and_validators_of_the_ro
     let current = task(&Reader::new(&s), 1, None, PageStart::First).await.unwrap();
     assert_eq!((current.round.round, current.round.finalized, current.ranked), (2, false, false));
     assert!(current.leaderboard.iter().all(|r| r.status == "Pending" && r.consensus.is_none()));
+    assert!(current.validators.iter().all(|x| x.reward_in_round.is_none()), "paid at finalization");
 }
 
 /// A leaderboard page: (id, rank) of each row, and the next page's start.
