@@ -95,6 +95,8 @@ impl Relayer for RelayerService {
         let s = &self.settler;
         let bridge = s.bridge();
         let cosmos_height = bridge.client().latest_height().await.map_err(|e| status_of(e.into()))?;
+        // Read after the height: the request may have moved the client to another node.
+        let cosmos_endpoint = bridge.client().current_endpoint();
         let evm_height = s.evm().block_number().await.map_err(|e| status_of(e.into()))?;
         let config = bridge.config().await.map_err(bridge_error)?;
         let snapshot = s.snapshot();
@@ -118,6 +120,8 @@ impl Relayer for RelayerService {
             posted: snapshot.posted,
             confirmed: snapshot.confirmed,
             last_pass_height: snapshot.last_pass_height,
+            cosmos_endpoint,
+            cosmos_endpoints: bridge.client().config().endpoints(),
         }))
     }
 
