@@ -25,7 +25,7 @@ use arena_types::settlement::msg::{
 };
 use cosmwasm_std::{to_json_binary, Uint128};
 use cw20::Cw20ExecuteMsg;
-use testnet::network::{NetworkConfig, Ports};
+use testnet::network::{NetworkConfig, Ports, Validators};
 use testnet::{accounts, contracts, deploy, Network};
 
 /// Base Sepolia's chain id, which the local anvil takes.
@@ -51,8 +51,18 @@ pub struct Harness {
 impl Harness {
     /// Starts the network and deploys everything; batches seal at `max_leaves` withdrawals.
     pub async fn start(max_leaves: u32) -> Self {
+        Self::start_on(max_leaves, 1).await
+    }
+
+    /// Like [`Harness::start`], on a chain of `validators` equal validators; relayer i then reads
+    /// node i mod `validators` first and fails over to the nodes after it.
+    pub async fn start_on(max_leaves: u32, validators: usize) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let network = Network::start(&NetworkConfig::new(dir.path().join("net"), Ports::free().unwrap())).unwrap();
+        let config = NetworkConfig {
+            validators: Validators::equal(validators).unwrap(),
+            ..NetworkConfig::new(dir.path().join("net"), Ports::free().unwrap())
+        };
+        let network = Network::start(&config).unwrap();
         let artifacts = contracts::build(&["arena-token", "arena-bridge"]).unwrap();
         let client = Client::connect(network.chain_config()).await.unwrap();
         let deployed = deploy::deploy(&client, &artifacts, None).await.unwrap();
@@ -111,10 +121,12 @@ impl Harness {
             (p[0], p[1])
         });
         let chain = self.network.chain_config();
+        let nodes = self.relayer_nodes(index);
         let config = Config {
             cosmos: CosmosConfig {
                 chain_id: Some(chain.chain_id),
-                grpc_url: Some(chain.grpc_url),
+                grpc_url: Some(nodes[0].clone()),
+                grpc_urls: nodes[1..].to_vec(),
                 bech32_prefix: Some(chain.bech32_prefix),
                 gas_price: Some(chain.gas_price.to_string()),
                 bridge: Some(self.bridge.clone()),
@@ -138,6 +150,13 @@ impl Harness {
         let path = dir.join("relayer.toml");
         arena_config::save(&path, &config).unwrap();
         path
+    }
+
+    /// The Cosmos gRPC endpoints relayer `index` reads: its own node (`index` mod the number of
+    /// validators) first, then the nodes after it.
+    pub fn relayer_nodes(&self, index: usize) -> Vec<String> {
+        let nodes = &self.network.nodes;
+        (0..nodes.len()).map(|k| nodes[(index + k) % nodes.len()].grpc_url()).collect()
     }
 
     /// Starts relayer `index` as a process and waits until its gRPC port answers.
