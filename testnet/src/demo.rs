@@ -8,6 +8,12 @@
 //! pays; everyone withdraws to Base Sepolia's stand-in (or claims on the Cosmos side what is below
 //! the market's smallest EVM withdrawal), three relayers (threshold 2) settle the batches, and
 //! every recipient's claim is paid in ERC-20.
+//!
+//! The chain runs four validators of equal power by default (`--validators N`). Every participant
+//! reads a node of its own, participant i node i mod N, with the other nodes as fail-over
+//! endpoints after it: the relayers so that the attestation threshold is also a threshold of
+//! independent views of the chain, the worker nodes so that the queries of ten polling nodes are
+//! shared between the chain's nodes and a node's failure moves only its share of the participants.
 
 pub mod cast;
 pub mod report;
@@ -23,12 +29,13 @@ use arena_types::market::msg::{AssignmentsResponse, ConfigResponse, ExecuteMsg, 
 use arena_types::market::phase::Phase;
 use arena_types::settlement::msg as bridge;
 
-use self::cast::{name_of, CREATOR, TRAINERS, VALIDATORS};
+use self::cast::{name_of, Reads, CREATOR, TRAINERS, VALIDATORS};
 use self::report::{
-    BatchReport, ClaimReport, Report, RoundReport, Stage, SubmissionReport, TheftReport, ValidatorReport,
+    BatchReport, ChainNodeReport, ClaimReport, Report, RoundReport, Stage, SubmissionReport, TheftReport,
+    ValidatorReport,
 };
 use crate::error::TestnetError;
-use crate::network::{self, NetworkConfig, Ports};
+use crate::network::{self, NetworkConfig, Ports, Validators};
 use crate::process::Service;
 use crate::task::{shard_dir, PhaseBlocks, TaskSpec};
 use crate::{accounts, contracts, deploy, repo, Network};
@@ -45,6 +52,8 @@ pub struct DemoOptions {
     pub validators_per_submission: u32,
     /// Leave the network (not the nodes) running at the end.
     pub keep_running: bool,
+    /// Validator nodes of the chain, of equal voting power.
+    pub chain_validators: usize,
 }
 
 impl DemoOptions {
@@ -55,6 +64,7 @@ impl DemoOptions {
             phases: PhaseBlocks { submission: 90, model_reveal: 30, commit: 70, reveal: 50 },
             validators_per_submission: 3,
             keep_running: false,
+            chain_validators: 4,
         }
     }
 }
@@ -80,8 +90,21 @@ pub async fn run(opts: &DemoOptions) -> Result<Report, TestnetError> {
     let artifacts = contracts::build_with(&[], contracts::BuildOptions { progress: true, ..Default::default() })?;
     clock.done("contracts built");
 
-    say("starting a local chain and anvil");
-    let network = Network::start(&NetworkConfig::new(&net_home, Ports::free()?))?;
+    say(&format!("starting a local chain of {} validator(s) and anvil", opts.chain_validators));
+    let network = Network::start(&NetworkConfig {
+        validators: Validators::equal(opts.chain_validators)?,
+        ..NetworkConfig::new(&net_home, Ports::free()?)
+    })?;
+    for node in &network.nodes {
+        say(&format!(
+            "validator node {}: voting power {}, gRPC {}, RPC {}, height {}",
+            node.name,
+            node.power,
+            node.grpc_url(),
+            node.rpc_url(),
+            network.node_height(node.index).map_or("-".into(), |h| h.to_string())
+        ));
+    }
     clock.done("network up");
 
     say("deploying the contracts (CosmWasm and Solidity)");
@@ -120,8 +143,25 @@ pub async fn run(opts: &DemoOptions) -> Result<Report, TestnetError> {
         POOL / 1_000_000
     ));
 
-    let mut services =
-        vec![cast::start_node(&opts.home, &manifest_path, task_id, "creator", CREATOR, NodeRole::Creator, |_| {})?];
+    // Who reads which node: the worker nodes in order (creator, trainers, validators), then the
+    // relayers again from node 0, so that relayer i reads node i mod N.
+    let mut readers: Vec<(String, Reads)> = Vec::new();
+    let mut worker_reads = (0..).map(|i| Reads::spread(&network.nodes, i));
+    let mut reads_for = |name: &str| {
+        let reads = worker_reads.next().expect("endless");
+        readers.push((name.to_string(), reads.clone()));
+        reads
+    };
+    let mut services = vec![cast::start_node(
+        &opts.home,
+        &manifest_path,
+        task_id,
+        "creator",
+        CREATOR,
+        NodeRole::Creator,
+        &reads_for("creator"),
+        |_| {},
+    )?];
     for t in &TRAINERS {
         services.push(cast::start_node(
             &opts.home,
@@ -130,6 +170,7 @@ pub async fn run(opts: &DemoOptions) -> Result<Report, TestnetError> {
             t.name,
             t.account,
             NodeRole::Trainer,
+            &reads_for(t.name),
             |node| node.trainer = cast::trainer_config(t),
         )?);
     }
@@ -141,15 +182,17 @@ pub async fn run(opts: &DemoOptions) -> Result<Report, TestnetError> {
             v.name,
             v.account,
             NodeRole::Validator,
+            &reads_for(v.name),
             |node| node.validator = cast::validator_config(v),
         )?);
     }
-    // Each relayer reads a Cosmos node of its own when the network has several; this devnet has one.
-    let relayer_grpc = [network.chain_config().grpc_url];
     let mut relayer_ports = Vec::new();
     for i in 0..accounts::RELAYERS.len() {
-        let grpc = &relayer_grpc[i % relayer_grpc.len()];
-        let (service, ports) = cast::start_relayer(&opts.home, &manifest_path, grpc, i)?;
+        let reads = Reads::spread(&network.nodes, i);
+        let (service, ports) = cast::start_relayer(&opts.home, &manifest_path, &reads, i)?;
+        let fail_over = if reads.grpc.len() > 1 { ", failing over to the other nodes" } else { "" };
+        say(&format!("relayer-{} reads {} ({}){fail_over}", i + 1, reads.node, reads.grpc[0]));
+        readers.push((format!("relayer-{}", i + 1), reads));
         services.push(service);
         relayer_ports.push(ports);
     }
@@ -184,6 +227,17 @@ pub async fn run(opts: &DemoOptions) -> Result<Report, TestnetError> {
     report.totals.claimed_on_cosmos = claimed_on_cosmos;
     report.totals.claimed_on_evm = report.settlement.claims.iter().map(|c| c.evm_balance).sum();
     report.stages = clock.stages;
+    report.chain = network
+        .nodes
+        .iter()
+        .map(|node| ChainNodeReport {
+            name: node.name.to_string(),
+            power: node.power,
+            grpc: node.grpc_url(),
+            height: network.node_height(node.index),
+            readers: readers.iter().filter(|(_, r)| r.node == node.name).map(|(who, _)| who.clone()).collect(),
+        })
+        .collect();
     let report_json = opts.home.join("report.json");
     std::fs::write(&report_json, serde_json::to_string_pretty(&report).expect("serializes"))
         .map_err(TestnetError::io("writing report.json"))?;

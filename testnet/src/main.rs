@@ -59,8 +59,9 @@ enum Command {
     Deploy,
     /// Print the deterministic test accounts and their well-known keys (local use only).
     Accounts,
-    /// Run a whole arena competition on a fresh network of its own: a digits task, 3 trainer
-    /// nodes (one weak), 4 validator nodes (one dishonest), 3 relayers; then print the
+    /// Run a whole arena competition on a fresh network of its own (a chain of 4 validators by
+    /// default): a digits task, 5 trainer nodes (one weak, one copycat, one eval thief), 4
+    /// validator nodes (one dishonest), 3 relayers; then print the chain's nodes, the
     /// leaderboards, the validators' record and the settlement, and write report.json/.html.
     Demo {
         /// The demo's folder (network, node logs, report) [default: .arena/demo].
@@ -71,6 +72,10 @@ enum Command {
         /// Leave the network running at the end, to explore it.
         #[arg(long)]
         keep_running: bool,
+        /// Validator nodes of the chain, of equal voting power; every worker node and relayer
+        /// reads one of its own and fails over to the others.
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=testnet::chain::MAX_VALIDATORS as i64))]
+        validators: u16,
     },
     /// Post a classification task on the deployed market, funded from a test account's tokens.
     CreateTask {
@@ -174,13 +179,14 @@ async fn main() -> anyhow::Result<()> {
             };
             create_task(home, params, &secret, &keys, pool, creator).await
         }
-        Command::Demo { dir, rounds, keep_running } => {
+        Command::Demo { dir, rounds, keep_running, validators } => {
             let opts = testnet::demo::DemoOptions {
                 home: dir.unwrap_or_else(testnet::demo::default_home),
                 rounds: rounds.rounds,
                 phases: rounds.phases(),
                 validators_per_submission: rounds.k,
                 keep_running,
+                chain_validators: usize::from(validators),
             };
             demo(opts).await
         }

@@ -1,6 +1,7 @@
 //! The README's main job, reduced to one round: the whole arena runs (the creator, worker nodes
 //! and relayers as processes) and its report is checked against what the design promises. (The
-//! copycat needs a second round to copy from: `testnet demo` runs two.)
+//! copycat needs a second round to copy from: `testnet demo` runs two.) The chain is the demo's
+//! default: four validators, each participant reading a node of its own.
 
 use testnet::demo::{self, DemoOptions};
 use testnet::task::PhaseBlocks;
@@ -11,14 +12,24 @@ async fn one_round_of_the_demo_pays_by_the_rules_and_settles_on_the_evm_side() {
     // k = 4 of 4 validators: with no more validators than k the contract takes them all, so the
     // liar scores every submission and one round shows what it earns.
     let opts = DemoOptions {
-        home: home.path().join("demo"),
         rounds: 1,
         phases: PhaseBlocks { submission: 70, model_reveal: 25, commit: 60, reveal: 45 },
         validators_per_submission: 4,
-        keep_running: false,
+        ..DemoOptions::new(home.path().join("demo"))
     };
     let report = demo::run(&opts).await.unwrap();
     println!("{}", report.to_text());
+    // The demo's chain: four validators of equal power, all following the chain to the end, each
+    // the own node of its share of the participants; relayer i reads node i.
+    assert_eq!(opts.chain_validators, 4);
+    assert_eq!(report.chain.len(), 4, "{:?}", report.chain);
+    let top = report.chain.iter().filter_map(|n| n.height).max().unwrap();
+    for (i, node) in report.chain.iter().enumerate() {
+        assert_eq!(node.power, 1);
+        assert!(node.height.is_some_and(|h| h + 5 >= top), "{node:?} fell behind {top}");
+        assert!(node.readers.contains(&format!("relayer-{}", i + 1)) || i == 3, "{node:?}");
+        assert!(!node.readers.is_empty(), "{node:?}");
+    }
     // The explorer served the run (the demo waited for it to answer) and stopped with it.
     let port: u16 = report.explorer_url.trim_start_matches("http://127.0.0.1:").trim_end_matches('/').parse().unwrap();
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err(), "the explorer stops with the demo");

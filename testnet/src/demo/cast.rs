@@ -13,6 +13,7 @@ use arena_config::KeySource;
 
 use crate::accounts;
 use crate::error::TestnetError;
+use crate::network::ChainNode;
 use crate::process::Service;
 use crate::repo;
 
@@ -126,9 +127,35 @@ pub fn sibling_binary(name: &str) -> Result<PathBuf, TestnetError> {
     })
 }
 
-/// Writes a node's config (every demo node stakes 5 ARENA, keeps its state in `<dir>/<name>` and
-/// signs with its devnet account; `configure` sets the role's section) and starts `gpu-worker run`
-/// with it; logs go to `<dir>/<name>.log`.
+/// The chain nodes a participant reads: its own node first, then the others it fails over to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reads {
+    /// The own node's name (`chain`, `chain-1`, ...).
+    pub node: &'static str,
+    /// gRPC endpoints, the own node's first.
+    pub grpc: Vec<String>,
+    /// CometBFT RPCs (new blocks), in the same order.
+    pub rpc: Vec<String>,
+}
+
+impl Reads {
+    /// Participant `i`'s: node `i mod n` of the network's `nodes`, then the nodes after it,
+    /// wrapping around, so that the participants spread evenly over the nodes.
+    pub fn spread(nodes: &[ChainNode], i: usize) -> Self {
+        let n = nodes.len();
+        let order: Vec<&ChainNode> = (0..n).map(|k| &nodes[(i + k) % n]).collect();
+        Reads {
+            node: order[0].name,
+            grpc: order.iter().map(|n| n.grpc_url()).collect(),
+            rpc: order.iter().map(|n| n.rpc_url()).collect(),
+        }
+    }
+}
+
+/// Writes a node's config (every demo node stakes 5 ARENA, keeps its state in `<dir>/<name>`,
+/// signs with its devnet account and reads the chain nodes of `reads`; `configure` sets the role's
+/// section) and starts `gpu-worker run` with it; logs go to `<dir>/<name>.log`.
+#[allow(clippy::too_many_arguments)]
 pub fn start_node(
     dir: &Path,
     manifest: &Path,
@@ -136,12 +163,15 @@ pub fn start_node(
     name: &str,
     account: u32,
     role: NodeRole,
+    reads: &Reads,
     configure: impl FnOnce(&mut NodeConfig),
 ) -> Result<Service, TestnetError> {
     let mut node = NodeConfig {
         stake: Some(5_000_000),
         data_root: repo::root(),
         poll_ms: 400,
+        grpc_urls: reads.grpc.clone(),
+        rpc_urls: reads.rpc.clone(),
         ..NodeConfig::new(manifest.into(), task_id, role, dir.join(name), KeySource::DevnetAccount(account))
     };
     configure(&mut node);
@@ -152,7 +182,7 @@ pub fn start_node(
     Service::spawn("gpu-worker", command, dir.join(format!("{name}.log")), dir.join(format!("{name}.pid")))
 }
 
-/// The `[trainer]` section of a cast member.
+/// The `[trainer]` section of a cast member (the rest of the section's defaults).
 pub fn trainer_config(t: &Trainer) -> TrainerConfig {
     TrainerConfig {
         model: t.model.into(),
@@ -163,6 +193,7 @@ pub fn trainer_config(t: &Trainer) -> TrainerConfig {
         seed: t.seed,
         public_url: None,
         adversary: t.adversary,
+        ..TrainerConfig::default()
     }
 }
 
@@ -179,13 +210,14 @@ pub struct RelayerPorts {
 }
 
 /// Writes relayer `index`'s key files (mode 600) and config, and starts `arena-relayer start`.
-/// `cosmos_grpc` is the Cosmos node this relayer reads: written into its config rather than taken
-/// from the manifest, so that on a network of several nodes each relayer gets its own and the
-/// attestation threshold is also a threshold of independent views of the chain.
+/// `reads` are the Cosmos nodes this relayer reads, its own first (`cosmos.grpc_url`), then those
+/// it fails over to (`cosmos.grpc_urls`): written into its config rather than taken from the
+/// manifest, so that on a network of several nodes each relayer gets its own and the attestation
+/// threshold is also a threshold of independent views of the chain.
 pub fn start_relayer(
     dir: &Path,
     manifest: &Path,
-    cosmos_grpc: &str,
+    reads: &Reads,
     index: usize,
 ) -> Result<(Service, RelayerPorts), TestnetError> {
     let (cosmos, evm) = accounts::RELAYERS[index];
@@ -200,7 +232,9 @@ pub fn start_relayer(
     let ports = RelayerPorts { grpc: free[0], metrics: free[1] };
     let mut relayer =
         RelayerConfig::from_manifest(manifest.into(), KeySource::File(operator), KeySource::File(attester));
-    relayer.cosmos.grpc_url = Some(cosmos_grpc.into());
+    let (own, others) = reads.grpc.split_first().expect("at least one chain node");
+    relayer.cosmos.grpc_url = Some(own.clone());
+    relayer.cosmos.grpc_urls = others.to_vec();
     relayer.evm.confirmations = 2;
     relayer.evm.poll_interval_ms = 250;
     relayer.relay.poll_interval_ms = 500;
@@ -259,4 +293,40 @@ fn write_secret(path: &Path, secret: &str) -> Result<(), TestnetError> {
 fn write_config(path: &Path, config: &impl serde::Serialize) -> Result<(), TestnetError> {
     let text = format!("# written by `testnet demo`\n{}", arena_config::to_toml(config));
     std::fs::write(path, text).map_err(TestnetError::io(format!("writing {}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::ChainPorts;
+
+    fn nodes(n: usize) -> Vec<ChainNode> {
+        (0..n)
+            .map(|index| {
+                let base = 1000 * (index as u16 + 1);
+                ChainNode {
+                    index,
+                    name: crate::chain::NODE_NAMES[index],
+                    home: PathBuf::new(),
+                    ports: ChainPorts { rpc: base, grpc: base + 1, rest: base + 2, p2p: base + 3 },
+                    power: 1,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_participant_reads_its_own_node_first_then_the_next_ones() {
+        let four = nodes(4);
+        let relayer_2 = Reads::spread(&four, 2);
+        assert_eq!(relayer_2.node, "chain-2");
+        let grpc_ports: Vec<&str> = relayer_2.grpc.iter().map(|u| u.rsplit(':').next().unwrap()).collect();
+        assert_eq!(grpc_ports, ["3001", "4001", "1001", "2001"]);
+        assert_eq!(relayer_2.rpc[0], "http://127.0.0.1:3000");
+        // Participant 5 of 4 nodes is back on node 1.
+        assert_eq!(Reads::spread(&four, 5).node, "chain-1");
+        // One node: everyone reads it, with nowhere to fail over to.
+        let one = Reads::spread(&nodes(1), 3);
+        assert_eq!((one.node, one.grpc.len(), one.rpc.len()), ("chain", 1, 1));
+    }
 }

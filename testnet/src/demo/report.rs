@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Report {
     pub task_id: u64,
+    /// The chain's validator nodes at the end of the run.
+    pub chain: Vec<ChainNodeReport>,
     pub rounds: Vec<RoundReport>,
     /// The eval thief's attempts to read the sealed evaluation shards.
     pub shard_thefts: Vec<TheftReport>,
@@ -17,6 +19,20 @@ pub struct Report {
     pub totals: Totals,
     /// Where the explorer served the run (it keeps serving with `--keep-running`).
     pub explorer_url: String,
+}
+
+/// One validator node of the demo's chain.
+#[derive(Clone, Debug, Serialize)]
+pub struct ChainNodeReport {
+    /// `chain`, `chain-1`, ...
+    pub name: String,
+    pub power: u64,
+    pub grpc: String,
+    /// Its latest height at the end of the run (none: it did not answer).
+    pub height: Option<u64>,
+    /// The participants (worker nodes and relayers) whose own node it is; each fails over to the
+    /// other nodes.
+    pub readers: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -130,6 +146,23 @@ fn key_text(r: &RoundReport) -> String {
     }
 }
 
+/// "4 validators, voting power 1 each": the chain in a few words.
+fn chain_summary(nodes: &[ChainNodeReport]) -> String {
+    let total: u64 = nodes.iter().map(|n| n.power).sum();
+    let powers: Vec<String> = nodes.iter().map(|n| n.power.to_string()).collect();
+    // CometBFT commits a block with more than two thirds of the voting power.
+    format!(
+        "{} validator node(s), voting power {} (total {total}; blocks need {} of it online)",
+        nodes.len(),
+        powers.join(", "),
+        total * 2 / 3 + 1
+    )
+}
+
+fn height(h: Option<u64>) -> String {
+    h.map_or("-".into(), |h| h.to_string())
+}
+
 fn tokens(micro: u128) -> String {
     format!("{}.{:06}", micro / 1_000_000, micro % 1_000_000)
 }
@@ -141,7 +174,18 @@ fn score(ppm: Option<u32>) -> String {
 impl Report {
     /// The tables printed at the end of the demo.
     pub fn to_text(&self) -> String {
-        let mut out = String::new();
+        let mut out = format!("\nChain: {}\n", chain_summary(&self.chain));
+        out += &format!("  {:<8} {:>5} {:>8} {:<24}  {}\n", "node", "power", "height", "gRPC", "own node of");
+        for n in &self.chain {
+            out += &format!(
+                "  {:<8} {:>5} {:>8} {:<24}  {}\n",
+                n.name,
+                n.power,
+                height(n.height),
+                n.grpc,
+                n.readers.join(", ")
+            );
+        }
         for r in &self.rounds {
             let beacon = r.beacon_revealed_by.map_or("not revealed".into(), |h| format!("revealed by height {h}"));
             out += &format!(
@@ -301,6 +345,12 @@ impl Report {
         let json = serde_json::to_string(self).expect("the report serializes");
         let mut body = String::new();
         body += &format!("<h1>Arena demo: task {}</h1>", self.task_id);
+        body += &format!("<h2>Chain</h2><p>{}.</p>", html_escape(&chain_summary(&self.chain)));
+        let rows = self
+            .chain
+            .iter()
+            .map(|n| vec![n.name.clone(), n.power.to_string(), height(n.height), n.grpc.clone(), n.readers.join(", ")]);
+        body += &table(&["node", "voting power", "height", "gRPC", "own node of"], rows);
         body += "<h2>Consensus score per round</h2>";
         let mut bars = Vec::new();
         for r in &self.rounds {
@@ -473,8 +523,19 @@ mod tests {
     use super::*;
 
     fn report() -> Report {
+        let node = |name: &str, grpc: u16, height: Option<u64>, readers: &[&str]| ChainNodeReport {
+            name: name.into(),
+            power: 1,
+            grpc: format!("http://127.0.0.1:{grpc}"),
+            height,
+            readers: readers.iter().map(|r| r.to_string()).collect(),
+        };
         Report {
             task_id: 7,
+            chain: vec![
+                node("chain", 9090, Some(312), &["creator", "relayer-1"]),
+                node("chain-1", 9190, None, &["relayer-2"]),
+            ],
             rounds: vec![RoundReport {
                 round: 1,
                 emission: 50_000_000,
@@ -526,8 +587,9 @@ mod tests {
     #[test]
     fn the_html_report_has_real_tables_and_escapes_names() {
         let html = report().to_html();
-        // Round, validators, batches, claims, totals, stages.
-        assert_eq!(html.matches("<table>").count(), 6);
+        // Chain, round, validators, batches, claims, totals, stages.
+        assert_eq!(html.matches("<table>").count(), 7);
+        assert!(html.contains("<td>chain-1</td><td>1</td><td>-</td><td>http://127.0.0.1:9190</td><td>relayer-2</td>"));
         assert!(html
             .contains("<td>trainer-&lt;strong&gt;</td><td>mlp:128,64</td><td>93.10%</td><td>10.50%</td><td>1</td><td>30.000000</td>"));
         assert!(!html.contains("<strong>"), "a name must not become markup");
@@ -538,6 +600,11 @@ mod tests {
     #[test]
     fn the_text_report_lists_every_submission_and_validator() {
         let text = report().to_text();
+        assert!(
+            text.contains("Chain: 2 validator node(s), voting power 1, 1 (total 2; blocks need 2 of it online)"),
+            "{text}"
+        );
+        assert!(text.contains("  chain        1      312 http://127.0.0.1:9090     creator, relayer-1\n"), "{text}");
         assert!(text.contains(
             "Round 1: emission 50.000000 ARENA, paid 49.999998; beacon revealed by height 196; evaluation key revealed by height 215 (deadline 230)"
         ));
