@@ -382,6 +382,7 @@ pub fn params(rounds: u32) -> TaskParams {
             .collect(),
         creator_bond: Uint128::new(10_000_000),
         model: ModelConstraints { family: "mlp".into(), max_parameters: 10_000_000, max_file_bytes: 64_000_000 },
+        kind: Default::default(),
         rounds,
         phases: Phases {
             clock: Clock::Height,

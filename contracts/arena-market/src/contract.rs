@@ -175,7 +175,9 @@ pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, C
 }
 
 /// The first version that stores tasks in today's shape (sealed submissions, evaluation shards,
-/// the creator's bond).
+/// the creator's bond). A task's `kind` (classification or language model) came later without a
+/// new store: a task stored without it reads as classification, and classification tasks are
+/// still written without it.
 pub const STORE_SINCE: &str = "0.3.0";
 
 /// `a < b` for dotted numeric versions (pre-release suffixes ignored).

@@ -10,5 +10,6 @@ mod queries;
 mod round;
 mod scale;
 mod slashing;
+mod task_kind;
 mod whole_task;
 mod withdraw_to_evm;

@@ -209,6 +209,69 @@ pub struct Metric {
     pub description: String,
 }
 
+impl Metric {
+    /// The language-model metric: bits per byte (bpb) of the assistant's text of the round's
+    /// evaluation shard, under the base with the submitted adapter applied, mapped to
+    /// `score_ppm = round(10^6 * 2^(-bpb))` (the geometric-mean probability the model gives each
+    /// byte, in ppm): higher is better, as the market ranks. Validators compute it with
+    /// `arena_compute::lm::score`, the one implementation (floating point, which a contract must
+    /// not run: the market only ranks the integers validators reveal).
+    pub fn bits_per_byte() -> Metric {
+        Metric {
+            name: LM_METRIC_NAME.into(),
+            description: "round(1e6 * 2^-bpb), bpb = bits per byte of the assistant's text of the round's shard, \
+                          base + adapter"
+                .into(),
+        }
+    }
+}
+
+/// The name of [`Metric::bits_per_byte`].
+pub const LM_METRIC_NAME: &str = "bits_per_byte_ppm";
+
+/// The family every submission of a language-model task names: a LoRA adapter (its
+/// [`ModelMetadata::parameters`] are the adapter's trainable parameters).
+pub const LORA_FAMILY: &str = "lora";
+
+/// What a task trains. Left out of a task's JSON (tasks stored before kinds existed, and old
+/// clients) it is [`TaskKind::Classification`], and a classification task is written without it,
+/// so its JSON (and its storage) is what it was.
+#[cw_serde]
+#[derive(Default)]
+pub enum TaskKind {
+    /// A classifier trained from scratch on the task's CSV data, scored by accuracy (ppm); the
+    /// baseline is the majority class.
+    #[default]
+    Classification,
+    /// LoRA adapters fine-tuned on a fixed base language model with the task's ShareGPT chat data,
+    /// scored by [`Metric::bits_per_byte`] of the assistant's text; the baseline is the base
+    /// model's own score on the round's shard.
+    LanguageModel(LanguageModelTask),
+}
+
+impl TaskKind {
+    pub fn is_classification(&self) -> bool {
+        matches!(self, TaskKind::Classification)
+    }
+}
+
+/// The fixed base and the adapter limits of a language-model task.
+#[cw_serde]
+pub struct LanguageModelTask {
+    /// The base model's weights: the `model.safetensors` of a GPT-2-layout model in Hugging
+    /// Face's layout (as `gpu-worker pretrain` writes it). Adapters name its sha256 as their
+    /// `base_model_name_or_path`, as `gpu-worker finetune --base` writes them.
+    pub base: DataCommitment,
+    /// The base's architecture, what its `config.json` says, as Arena writes it:
+    /// `gpt:layers=L,d=D,heads=H,ctx=C` (`arena_compute::lm::GptSpec`). Workers parse the
+    /// weights with it; weights that do not fit it make the task unusable, as a bad shard does.
+    pub architecture: String,
+    /// Highest LoRA rank r a submitted adapter may have.
+    pub max_lora_rank: u32,
+    /// Most trainable parameters (the entries of every A and B) a submitted adapter may have.
+    pub max_trainable_params: u64,
+}
+
 /// Phase lengths and the unbonding delay, all counted in `clock` units.
 #[cw_serde]
 pub struct Phases {
@@ -243,6 +306,10 @@ pub struct TaskParams {
     /// makes withholding a key unprofitable.
     pub creator_bond: Uint128,
     pub model: ModelConstraints,
+    /// Classification (the default, and what a task without the field is) or a language model
+    /// with its base and adapter limits.
+    #[serde(default, skip_serializing_if = "TaskKind::is_classification")]
+    pub kind: TaskKind,
     pub rounds: u32,
     pub phases: Phases,
     /// k: validators sampled per submission, at least 3 (so that one validator is never the

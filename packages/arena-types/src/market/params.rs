@@ -5,7 +5,10 @@ use cosmwasm_std::{Decimal, HexBinary, Uint128};
 use thiserror::Error;
 
 use super::commitment::MAX_SCORE;
-use super::msg::{DataCommitment, EvaluationShard, Metric, ModelConstraints, ModelMetadata, Phases, TaskParams};
+use super::msg::{
+    DataCommitment, EvaluationShard, LanguageModelTask, Metric, ModelConstraints, ModelMetadata, Phases, TaskKind,
+    TaskParams, LORA_FAMILY,
+};
 use super::sampling::stake_power;
 
 /// Most rounds a task may run.
@@ -21,6 +24,9 @@ pub const MAX_URI_LEN: usize = 512;
 pub const MAX_NAME_LEN: usize = 64;
 /// Longest description or notes field.
 pub const MAX_TEXT_LEN: usize = 256;
+/// Highest `max_lora_rank` a language-model task may allow: LoRA ranks are small by design (the
+/// adapter is a low-rank update); 1,024 is above any useful rank of the bases Arena trains.
+pub const MAX_LORA_RANK: u32 = 1_024;
 
 /// Why task parameters or model metadata were refused.
 #[derive(Error, Debug, PartialEq, Eq)]
@@ -57,6 +63,12 @@ pub enum ParamError {
 
     #[error("{field} {got} exceeds the task's limit of {max}")]
     ModelTooLarge { field: &'static str, max: u64, got: u64 },
+
+    #[error(
+        "kind.language_model.max_trainable_params {max_trainable_params} is above model.max_parameters \
+         {max_parameters}: the market would refuse adapters the task allows; raise model.max_parameters"
+    )]
+    AdapterLimitAboveModel { max_trainable_params: u64, max_parameters: u64 },
 }
 
 fn range<T: PartialOrd + ToString>(field: &'static str, got: T, min: T, max: T) -> Result<(), ParamError> {
@@ -102,6 +114,27 @@ fn model(m: &ModelConstraints) -> Result<(), ParamError> {
     range("model.max_file_bytes", m.max_file_bytes, 1, u64::MAX)
 }
 
+/// A language-model task's base and limits: a base file named by URI and a 32-byte sha256, its
+/// architecture named (parsed by the nodes, which hold the model code), a rank
+/// limit in 1..=[`MAX_LORA_RANK`], a nonzero parameter limit the model constraints allow, and
+/// submissions named [`LORA_FAMILY`].
+fn language_model(lm: &LanguageModelTask, m: &ModelConstraints) -> Result<(), ParamError> {
+    data("kind.language_model.base.uri", "kind.language_model.base.sha256", &lm.base)?;
+    text("kind.language_model.architecture", &lm.architecture, MAX_NAME_LEN)?;
+    range("kind.language_model.max_lora_rank", lm.max_lora_rank, 1, MAX_LORA_RANK)?;
+    range("kind.language_model.max_trainable_params", lm.max_trainable_params, 1, u64::MAX)?;
+    if m.family != LORA_FAMILY {
+        return Err(ParamError::WrongModelFamily { expected: LORA_FAMILY.into(), got: m.family.clone() });
+    }
+    if lm.max_trainable_params > m.max_parameters {
+        return Err(ParamError::AdapterLimitAboveModel {
+            max_trainable_params: lm.max_trainable_params,
+            max_parameters: m.max_parameters,
+        });
+    }
+    Ok(())
+}
+
 impl TaskParams {
     /// A task with Arena's default economics, where the caller gives only what is its own (what
     /// is measured, on which data, with which model, for how long, and the creator's beacon and
@@ -127,6 +160,7 @@ impl TaskParams {
             evaluation,
             creator_bond: Uint128::new(1_000_000) * Uint128::from(rounds),
             model,
+            kind: TaskKind::Classification,
             rounds,
             phases,
             validators_per_submission: 3,
@@ -154,6 +188,9 @@ pub fn validate_task_params(p: &TaskParams) -> Result<(), ParamError> {
     digest("beacon", &p.beacon)?;
     data("training_data.uri", "training_data.sha256", &p.training_data)?;
     model(&p.model)?;
+    if let TaskKind::LanguageModel(lm) = &p.kind {
+        language_model(lm, &p.model)?;
+    }
     range("rounds", p.rounds, 1, MAX_ROUNDS)?;
     if p.evaluation.len() != p.rounds as usize {
         return Err(ParamError::ShardCount { rounds: p.rounds, shards: p.evaluation.len() });
@@ -323,6 +360,95 @@ pub(crate) mod tests {
             validate_task_params(&p),
             Err(ParamError::OutOfRange { field: "validators_per_submission", .. })
         ));
+    }
+
+    /// A valid language-model task: the demo's economics, a base, rank <= 8, 20,000 parameters.
+    pub fn lm_params() -> TaskParams {
+        TaskParams {
+            metric: Metric::bits_per_byte(),
+            model: ModelConstraints { family: LORA_FAMILY.into(), max_parameters: 20_000, max_file_bytes: 1_000_000 },
+            kind: TaskKind::LanguageModel(LanguageModelTask {
+                base: DataCommitment {
+                    uri: "file://base/model.safetensors".into(),
+                    sha256: HexBinary::from([7u8; 32]),
+                },
+                architecture: "gpt:layers=1,d=32,heads=2,ctx=64".into(),
+                max_lora_rank: 8,
+                max_trainable_params: 20_000,
+            }),
+            ..demo_params()
+        }
+    }
+
+    fn lm(p: &mut TaskParams) -> &mut LanguageModelTask {
+        match &mut p.kind {
+            TaskKind::LanguageModel(lm) => lm,
+            TaskKind::Classification => unreachable!("lm_params is a language-model task"),
+        }
+    }
+
+    #[test]
+    fn a_language_model_task_names_its_base_and_limits() {
+        assert_eq!(validate_task_params(&lm_params()), Ok(()));
+        let mut p = lm_params();
+        lm(&mut p).max_lora_rank = 0;
+        assert_eq!(
+            validate_task_params(&p),
+            Err(ParamError::OutOfRange {
+                field: "kind.language_model.max_lora_rank",
+                min: "1".into(),
+                max: "1024".into(),
+                got: "0".into()
+            })
+        );
+        let mut p = lm_params();
+        lm(&mut p).max_lora_rank = MAX_LORA_RANK + 1;
+        assert!(matches!(
+            validate_task_params(&p),
+            Err(ParamError::OutOfRange { field: "kind.language_model.max_lora_rank", .. })
+        ));
+        let mut p = lm_params();
+        lm(&mut p).max_trainable_params = 0;
+        assert!(matches!(
+            validate_task_params(&p),
+            Err(ParamError::OutOfRange { field: "kind.language_model.max_trainable_params", .. })
+        ));
+        let mut p = lm_params();
+        lm(&mut p).base.sha256 = HexBinary::from([7u8; 20]);
+        assert_eq!(
+            validate_task_params(&p),
+            Err(ParamError::BadDigest { field: "kind.language_model.base.sha256", len: 20 })
+        );
+        let mut p = lm_params();
+        lm(&mut p).base.uri = String::new();
+        assert_eq!(validate_task_params(&p), Err(ParamError::Empty { field: "kind.language_model.base.uri" }));
+        let mut p = lm_params();
+        lm(&mut p).architecture = " ".into();
+        assert_eq!(validate_task_params(&p), Err(ParamError::Empty { field: "kind.language_model.architecture" }));
+        let mut p = lm_params();
+        p.model.family = "mlp".into();
+        assert_eq!(
+            validate_task_params(&p),
+            Err(ParamError::WrongModelFamily { expected: "lora".into(), got: "mlp".into() })
+        );
+        let mut p = lm_params();
+        p.model.max_parameters = 19_999;
+        assert_eq!(
+            validate_task_params(&p),
+            Err(ParamError::AdapterLimitAboveModel { max_trainable_params: 20_000, max_parameters: 19_999 })
+        );
+    }
+
+    #[test]
+    fn a_task_without_a_kind_is_classification_and_is_written_as_before() {
+        let classification = demo_params();
+        let json = serde_json::to_value(&classification).unwrap();
+        assert!(json.get("kind").is_none(), "a classification task's JSON is unchanged: {json}");
+        assert_eq!(serde_json::from_value::<TaskParams>(json).unwrap().kind, TaskKind::Classification);
+        let lm = lm_params();
+        let json = serde_json::to_value(&lm).unwrap();
+        assert_eq!(json["kind"]["language_model"]["max_lora_rank"], 8);
+        assert_eq!(serde_json::from_value::<TaskParams>(json).unwrap(), lm);
     }
 
     #[test]
