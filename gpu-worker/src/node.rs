@@ -23,6 +23,7 @@ pub mod context;
 pub mod creator;
 pub mod error;
 pub mod journal;
+pub mod lm;
 pub mod serve;
 pub mod store;
 pub mod trainer;

@@ -112,6 +112,7 @@ impl Arena {
                 seed: account.into(),
                 public_url: None,
                 adversary: None,
+                ..TrainerConfig::default()
             },
             ..NodeConfig::new(self.manifest.clone(), self.task_id, role, self.state_dir(account), key)
         };

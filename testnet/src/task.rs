@@ -1,4 +1,5 @@
-//! Task parameters for local tasks: data sets named by path (their sha256 computed here), the
+//! Task parameters for local tasks (classification, [`TaskSpec`], and language-model fine-tuning,
+//! [`LmTaskSpec`]): data sets named by path (their sha256 computed here), the
 //! evaluation set split into one hidden shard per round, sensible economics, phase lengths in
 //! blocks, and the creator's beacon anchor. Used by `testnet create-task`, the demo and the chain
 //! tests.
@@ -14,7 +15,10 @@ use std::path::{Path, PathBuf};
 use arena_client::shard::encrypt_shard;
 use arena_client::{BeaconSecret, EvaluationKeys};
 use arena_types::market::commitment::evaluation_key_hash;
-use arena_types::market::msg::{DataCommitment, EvaluationShard, Metric, ModelConstraints, Phases, TaskParams};
+use arena_types::market::msg::{
+    DataCommitment, EvaluationShard, LanguageModelTask, Metric, ModelConstraints, Phases, TaskKind, TaskParams,
+    LORA_FAMILY,
+};
 use arena_types::market::phase::Clock;
 use cosmwasm_std::HexBinary;
 use sha2::{Digest, Sha256};
@@ -48,6 +52,74 @@ pub struct TaskSpec {
     pub rounds: u32,
     pub phases: PhaseBlocks,
     pub validators_per_submission: u32,
+}
+
+/// What a user chooses for a language-model task: fine-tune LoRA adapters of at most
+/// `max_lora_rank` and `max_trainable_params` over a fixed base, on ShareGPT chat, scored in bits
+/// per byte of the assistant's text of each round's hidden shard ([`Metric::bits_per_byte`]).
+#[derive(Clone, Debug)]
+pub struct LmTaskSpec {
+    /// Training and evaluation chat (ShareGPT JSONL, one conversation a line), relative to the
+    /// repository root or absolute.
+    pub train: PathBuf,
+    pub eval: PathBuf,
+    /// The base's `model.safetensors` (as `gpu-worker pretrain` writes it) and its architecture
+    /// (`gpt:layers=..,d=..,heads=..,ctx=..`, what its config.json says).
+    pub base: PathBuf,
+    pub architecture: String,
+    pub max_lora_rank: u32,
+    pub max_trainable_params: u64,
+    pub rounds: u32,
+    pub phases: PhaseBlocks,
+    pub validators_per_submission: u32,
+}
+
+impl LmTaskSpec {
+    /// The task's parameters, as [`TaskSpec::params`] makes a classification task's: the same
+    /// economics and phases; the evaluation chat cut into one sealed shard of whole conversations
+    /// per round; submissions are adapters (family `lora`) of at most `max_trainable_params`,
+    /// in files of at most 64 MB.
+    pub fn params(
+        &self,
+        secret: &BeaconSecret,
+        shard_dir: &Path,
+    ) -> Result<(TaskParams, EvaluationKeys), TestnetError> {
+        let p = self.phases;
+        let path = repo::resolve(&self.eval);
+        let text = std::fs::read_to_string(&path).map_err(TestnetError::io(format!("reading {}", path.display())))?;
+        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        let plain = split_rows(None, &lines, self.rounds).map_err(|reason| TestnetError::Data { path, reason })?;
+        let sealed = seal_shards(&plain, shard_dir, "jsonl")?;
+        let params = TaskParams {
+            validators_per_submission: self.validators_per_submission,
+            kind: TaskKind::LanguageModel(LanguageModelTask {
+                base: commitment(&self.base)?,
+                architecture: self.architecture.clone(),
+                max_lora_rank: self.max_lora_rank,
+                max_trainable_params: self.max_trainable_params,
+            }),
+            ..TaskParams::with_defaults(
+                Metric::bits_per_byte(),
+                HexBinary::from(secret.anchor(self.rounds)),
+                commitment(&self.train)?,
+                sealed.shards,
+                ModelConstraints {
+                    family: LORA_FAMILY.into(),
+                    max_parameters: self.max_trainable_params,
+                    max_file_bytes: 64_000_000,
+                },
+                Phases {
+                    clock: Clock::Height,
+                    submission: p.submission,
+                    model_reveal: p.model_reveal,
+                    commit: p.commit,
+                    reveal: p.reveal,
+                    unbonding: 2 * p.round_length(),
+                },
+            )
+        };
+        Ok((params, sealed.keys))
+    }
 }
 
 /// A task's hidden evaluation data: the shards as the task commits to them, and the keys that
@@ -123,12 +195,19 @@ pub fn seal_evaluation(eval: &Path, rounds: u32, dir: &Path) -> Result<SealedEva
     let path = repo::resolve(eval);
     let text = std::fs::read_to_string(&path).map_err(TestnetError::io(format!("reading {}", path.display())))?;
     let plain = split_shards(&text, rounds).map_err(|reason| TestnetError::Data { path: path.clone(), reason })?;
+    seal_shards(&plain, dir, "csv")
+}
+
+/// Seals each round's plaintext shard under a fresh key and writes the ciphertexts to
+/// `dir/round-<r>.<extension>.enc`.
+fn seal_shards(plain: &[String], dir: &Path, extension: &str) -> Result<SealedEvaluation, TestnetError> {
+    let rounds = plain.len() as u32;
     std::fs::create_dir_all(dir).map_err(TestnetError::io(format!("creating {}", dir.display())))?;
     let keys = EvaluationKeys::generate(rounds);
     let mut shards = Vec::new();
-    for (round, shard) in (1..=rounds).zip(&plain) {
+    for (round, shard) in (1..=rounds).zip(plain) {
         let key = keys.key(round).expect("one key per round");
-        let file = dir.join(format!("round-{round}.csv.enc"));
+        let file = dir.join(format!("round-{round}.{extension}.enc"));
         std::fs::write(&file, encrypt_shard(key, round, shard.as_bytes()))
             .map_err(TestnetError::io(format!("writing {}", file.display())))?;
         shards.push(EvaluationShard {
@@ -150,6 +229,12 @@ pub fn split_shards(text: &str, rounds: u32) -> Result<Vec<String>, String> {
         Some(first) if first.split(',').any(|f| f.trim().parse::<f64>().is_err()) => Some(lines.remove(0)),
         _ => None,
     };
+    split_rows(header, &lines, rounds)
+}
+
+/// Cuts `lines` into `rounds` contiguous, even shards (see [`split_shards`]), each headed by
+/// `header` if there is one.
+fn split_rows(header: Option<&str>, lines: &[&str], rounds: u32) -> Result<Vec<String>, String> {
     let (n, k) = (lines.len(), rounds as usize);
     if k == 0 || n < k {
         return Err(format!("{n} rows cannot make {rounds} non-empty shards, one per round"));
@@ -214,6 +299,42 @@ mod tests {
         let written: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(written.len(), 3);
         assert!(written.iter().all(|n| n.to_string_lossy().ends_with(".csv.enc")));
+    }
+
+    #[test]
+    fn a_language_model_task_is_valid_and_seals_whole_conversations() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("model.safetensors");
+        std::fs::write(&base, b"the base's weights").unwrap();
+        let secret = BeaconSecret::generate();
+        let spec = LmTaskSpec {
+            train: "data/shakespeare-instruct.jsonl".into(),
+            eval: "data/shakespeare-instruct.jsonl".into(),
+            base: base.clone(),
+            architecture: "gpt:layers=1,d=32,heads=2,ctx=64".into(),
+            max_lora_rank: 4,
+            max_trainable_params: 2_000,
+            rounds: 2,
+            phases: PHASES,
+            validators_per_submission: 3,
+        };
+        let (params, keys) = spec.params(&secret, &dir.path().join("shards")).unwrap();
+        validate_task_params(&params).unwrap();
+        let TaskKind::LanguageModel(lm) = &params.kind else { panic!("{:?}", params.kind) };
+        assert_eq!(lm.base.sha256.to_hex(), hex::encode(Sha256::digest(b"the base's weights")));
+        assert_eq!((lm.max_lora_rank, params.model.max_parameters), (4, 2_000));
+        assert_eq!(params.metric, Metric::bits_per_byte());
+        // Each shard is whole JSONL lines, no header; together they are the file.
+        let mut joined = String::new();
+        for (round, shard) in (1..=2).zip(&params.evaluation) {
+            assert!(shard.uri.ends_with(&format!("round-{round}.jsonl.enc")), "{}", shard.uri);
+            let sealed = std::fs::read(dir.path().join(format!("shards/round-{round}.jsonl.enc"))).unwrap();
+            joined.push_str(
+                std::str::from_utf8(&decrypt_shard(keys.key(round).unwrap(), round, &sealed).unwrap()).unwrap(),
+            );
+        }
+        let eval = std::fs::read_to_string(repo::resolve("data/shakespeare-instruct.jsonl")).unwrap();
+        assert_eq!(joined, eval);
     }
 
     #[test]

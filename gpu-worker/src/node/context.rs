@@ -3,9 +3,12 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::lm::{ChatData, GptSpec, GptWeights};
 use crate::{CsvOptions, Dataset};
 use arena_client::{Blocks, Client, Manifest, MarketClient, Signer};
-use arena_types::market::msg::{DataCommitment, EvaluationShard, ParticipantResponse, QueryMsg, Role, TaskResponse};
+use arena_types::market::msg::{
+    DataCommitment, EvaluationShard, LanguageModelTask, ParticipantResponse, QueryMsg, Role, TaskResponse,
+};
 
 use crate::node::config::{self, NodeConfig, NodeRole};
 use crate::node::error::NodeError;
@@ -13,6 +16,9 @@ use crate::node::store::{sha256_file, ModelStore};
 
 /// The largest evaluation shard a validator fetches.
 pub const MAX_SHARD_BYTES: u64 = 256 * 1024 * 1024;
+
+/// The largest base model a language-model node fetches.
+pub const MAX_BASE_BYTES: u64 = 1024 * 1024 * 1024;
 
 /// A node's view of its task: who it is, where the chain is, where its files are.
 pub struct Node {
@@ -110,6 +116,33 @@ impl Node {
 
     /// Loads one of the task's data sets, refusing a file whose sha256 is not the task's.
     pub fn load_data(&self, commitment: &DataCommitment) -> Result<Dataset, NodeError> {
+        let path = self.checked_data(commitment)?;
+        Ok(Dataset::from_csv(&path, &CsvOptions::default())?)
+    }
+
+    /// Loads a language-model task's chat data (ShareGPT JSONL, or plain text), refusing a file
+    /// whose sha256 is not the task's.
+    pub fn load_chat(&self, commitment: &DataCommitment) -> Result<ChatData, NodeError> {
+        let path = self.checked_data(commitment)?;
+        Ok(ChatData::from_file(&path)?)
+    }
+
+    /// A language-model task's base model: fetched by its URI (a `file://` one resolved as data
+    /// sets are) into the model store with its sha256 checked, and parsed as the task's
+    /// architecture. An error here is the task's (its creator's), not the node's.
+    pub async fn fetch_base(&self, lm: &LanguageModelTask) -> Result<GptWeights, NodeError> {
+        let uri = match lm.base.uri.strip_prefix("file://") {
+            Some(_) => format!("file://{}", self.resolve(&lm.base.uri)?.display()),
+            None => lm.base.uri.clone(),
+        };
+        let path = self.store.fetch(&uri, &lm.base.sha256.to_hex(), MAX_BASE_BYTES).await?;
+        let spec = GptSpec::parse(&lm.architecture)?;
+        let bytes = std::fs::read(&path).map_err(|e| crate::Error::io(&path, &e))?;
+        Ok(GptWeights::from_safetensors(&spec, &bytes, &path)?)
+    }
+
+    /// The path of one of the task's data sets once its sha256 is checked.
+    fn checked_data(&self, commitment: &DataCommitment) -> Result<PathBuf, NodeError> {
         let path = self.resolve(&commitment.uri)?;
         let expected = commitment.sha256.to_hex();
         let found = sha256_file(&path).ok_or_else(|| NodeError::Data {
@@ -124,7 +157,7 @@ impl Node {
                 found,
             });
         }
-        Ok(Dataset::from_csv(&path, &CsvOptions::default())?)
+        Ok(path)
     }
 
     /// Round `round`'s sealed evaluation shard, fetched once and kept under the state folder. Its

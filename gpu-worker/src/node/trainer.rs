@@ -1,5 +1,7 @@
 //! The training node: joins its task; in each round's submission phase trains a model on the
-//! task's training set, stores it, draws a salt, journals the sealed model and only then submits
+//! task's training set (a classifier from scratch, or for a language-model task a LoRA adapter
+//! over the task's base, fetched once with its sha256 checked, packed as one file:
+//! [`crate::node::lm`]), stores it, draws a salt, journals the sealed model and only then submits
 //! its sealed commitment; in the model-reveal phase opens the commitment from the journal.
 //!
 //! Both steps are idempotent and crash-safe: the chain says whether this node has a submission in
@@ -9,10 +11,11 @@
 
 use std::collections::BTreeSet;
 
+use crate::lm::{ChatData, GptWeights, LmTrainConfig, LoraAdapter, LoraConfig};
 use crate::{Backend, Dataset, Engine, ModelSpec, Optimizer, TrainConfig};
 use arena_retry::{run_steps, Next};
 use arena_types::market::commitment::model_commitment;
-use arena_types::market::msg::{ExecuteMsg, ModelMetadata, SubmissionResponse, TaskResponse};
+use arena_types::market::msg::{ExecuteMsg, ModelMetadata, SubmissionResponse, TaskKind, TaskResponse};
 use arena_types::market::phase::Phase;
 use cosmwasm_std::HexBinary;
 
@@ -20,28 +23,57 @@ use crate::node::adversary::{previous_winner, steal_shards, TrainerAdversary};
 use crate::node::context::Node;
 use crate::node::error::NodeError;
 use crate::node::journal::{SealJournal, SealedModel};
+use crate::node::lm::{adapter_metadata, pack_adapter};
 use crate::node::serve::model_url;
 
 /// Runs the trainer until the task's last round has closed.
 pub async fn run(node: Node, backend: Backend) -> Result<(), NodeError> {
     let task = node.task().await?;
     node.ensure_joined(&task).await?;
-    let data = node.load_data(&task.params.training_data)?;
-    let spec = ModelSpec::parse(&node.config.trainer.model)?;
+    let work = match &task.params.kind {
+        TaskKind::Classification => Work::Classifier {
+            data: node.load_data(&task.params.training_data)?,
+            spec: ModelSpec::parse(&node.config.trainer.model)?,
+        },
+        TaskKind::LanguageModel(lm) => {
+            if node.config.trainer.adversary.is_some() {
+                return Err(NodeError::Config {
+                    path: "[trainer]".into(),
+                    reason: "the demonstration adversaries play classification tasks only".into(),
+                });
+            }
+            let cfg = &node.config.trainer;
+            let lora = LoraConfig::parse(&format!(
+                "r={},alpha={},targets={}",
+                cfg.lora_rank, cfg.lora_alpha, cfg.lora_targets
+            ))
+            .map_err(|e| NodeError::Config { path: "[trainer]".into(), reason: e.to_string() })?;
+            let base = node.fetch_base(lm).await?;
+            tracing::info!(task = task.id, base = %lm.base.sha256, architecture = %base.spec, "fetched the base model");
+            Work::Adapter { data: node.load_chat(&task.params.training_data)?, base: Box::new(base), lora }
+        }
+    };
     let journal = SealJournal::open(node.config.state_dir.join("sealed"))?;
     let pace = node.follow_blocks().pace(node.poll());
-    let mut trainer = Trainer { node, backend, data, spec, journal, done: BTreeSet::new() };
+    let mut trainer = Trainer { node, backend, work, journal, done: BTreeSet::new() };
     run_steps("trainer", pace, &mut trainer).await
 }
 
 struct Trainer {
     node: Node,
     backend: Backend,
-    data: Dataset,
-    spec: ModelSpec,
+    work: Work,
     journal: SealJournal,
     /// (round, phase) steps this node has finished (or found finished, after a restart).
     done: BTreeSet<(u32, Step)>,
+}
+
+/// What this trainer makes each round, by the task's kind.
+enum Work {
+    /// A classifier of `spec` trained from scratch on the task's CSV data.
+    Classifier { data: Dataset, spec: ModelSpec },
+    /// A LoRA adapter of `lora` fine-tuned over the task's frozen base on its chat data.
+    Adapter { data: ChatData, base: Box<GptWeights>, lora: LoraConfig },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -179,24 +211,72 @@ impl Trainer {
     /// demonstration adversary configured does it. None: not yet (the copycat waits for the
     /// previous round's winner).
     async fn make_model(&self, task: &TaskResponse, round: u32) -> Result<Option<SealedModel>, NodeError> {
+        let data = match &self.work {
+            Work::Classifier { data, .. } => data,
+            Work::Adapter { data, base, lora } => {
+                return Ok(Some(self.finetune_and_store(task, round, data, base, lora).await?))
+            }
+        };
         match self.node.config.trainer.adversary {
             Some(TrainerAdversary::Copycat) if round > 1 => match previous_winner(&self.node, task, round).await? {
                 Some((bytes, metadata)) => Ok(Some(self.store_sealed(round, &bytes, metadata)?)),
                 None => Ok(None),
             },
             Some(TrainerAdversary::EvalThief) => {
-                let mut data = self.data.clone();
+                let mut data = data.clone();
                 for shard in steal_shards(&self.node, task, round).await? {
                     data = data.concat(&shard)?;
                 }
                 Ok(Some(self.train_and_store(task, round, data).await?))
             }
-            _ => Ok(Some(self.train_and_store(task, round, self.data.clone()).await?)),
+            _ => Ok(Some(self.train_and_store(task, round, data.clone()).await?)),
         }
+    }
+
+    /// Fine-tunes the round's adapter over the task's base (a fresh one from seed + round), packs
+    /// it as the one file its commitment covers ([`pack_adapter`]), stores it, and draws the salt.
+    async fn finetune_and_store(
+        &self,
+        task: &TaskResponse,
+        round: u32,
+        data: &ChatData,
+        base: &GptWeights,
+        lora: &LoraConfig,
+    ) -> Result<SealedModel, NodeError> {
+        let cfg = &self.node.config.trainer;
+        let seed = cfg.seed.wrapping_add(u64::from(round));
+        let train = LmTrainConfig {
+            steps: cfg.lm_steps,
+            lr: cfg.lm_learning_rate,
+            warmup: (cfg.lm_steps / 10).max(1),
+            seed,
+            ..LmTrainConfig::default()
+        };
+        let windows = data.windows(base.spec.ctx)?;
+        let init = LoraAdapter::init(&base.spec, lora, &task_base_sha256(task), seed);
+        tracing::info!(task = task.id, round, r = lora.r, alpha = lora.alpha, steps = train.steps, "fine-tuning");
+        let started = std::time::Instant::now();
+        let (backend, base) = (self.backend.clone(), base.clone());
+        let adapter = tokio::task::spawn_blocking(move || {
+            Engine::new(&backend)?.finetune_lora(&base, init, &windows, &train, &mut |_| {})
+        })
+        .await
+        .map_err(|e| NodeError::Task { task_id: task.id, reason: format!("fine-tuning thread: {e}") })??;
+        let bytes = pack_adapter(&adapter);
+        let notes = format!(
+            "lora r={} alpha={} {} steps lr {} seed {}",
+            lora.r, lora.alpha, cfg.lm_steps, cfg.lm_learning_rate, cfg.seed
+        );
+        let sealed = self.store_sealed(round, &bytes, adapter_metadata(&adapter, bytes.len(), notes))?;
+        tracing::info!(task = task.id, round, sha256 = %sealed.model_sha256, secs = started.elapsed().as_secs_f64(), "fine-tuned");
+        Ok(sealed)
     }
 
     /// Trains the round's model on `data`, stores it, and draws the salt that seals it.
     async fn train_and_store(&self, task: &TaskResponse, round: u32, data: Dataset) -> Result<SealedModel, NodeError> {
+        let Work::Classifier { spec, .. } = &self.work else {
+            unreachable!("classifiers are trained for classification tasks only")
+        };
         let cfg = &self.node.config.trainer;
         let optimizer = match cfg.optimizer.as_str() {
             "adam" => Optimizer::adam(cfg.learning_rate),
@@ -215,11 +295,11 @@ impl Trainer {
             seed: cfg.seed.wrapping_add(u64::from(round)),
             ..TrainConfig::default()
         };
-        tracing::info!(task = task.id, round, model = %self.spec, epochs = train.epochs, "training");
+        tracing::info!(task = task.id, round, model = %spec, epochs = train.epochs, "training");
         let started = std::time::Instant::now();
-        let (backend, spec) = (self.backend.clone(), self.spec.clone());
+        let (backend, spec_) = (self.backend.clone(), spec.clone());
         // GPU work blocks: it runs on a blocking thread with its own engine.
-        let model = tokio::task::spawn_blocking(move || Engine::new(&backend)?.train(&data, &spec, &train))
+        let model = tokio::task::spawn_blocking(move || Engine::new(&backend)?.train(&data, &spec_, &train))
             .await
             .map_err(|e| NodeError::Task { task_id: task.id, reason: format!("training thread: {e}") })??;
         let bytes = model.to_safetensors();
@@ -227,7 +307,7 @@ impl Trainer {
             family: model.spec.family().into(),
             parameters: model.parameters() as u64,
             file_bytes: bytes.len() as u64,
-            notes: Some(format!("{} {} epochs, {}, seed {}", self.spec, cfg.epochs, cfg.optimizer, cfg.seed)),
+            notes: Some(format!("{} {} epochs, {}, seed {}", spec, cfg.epochs, cfg.optimizer, cfg.seed)),
         };
         let sealed = self.store_sealed(round, &bytes, metadata)?;
         tracing::info!(task = task.id, round, sha256 = %sealed.model_sha256, secs = started.elapsed().as_secs_f64(), "trained");
@@ -244,6 +324,15 @@ impl Trainer {
         let mut salt = [0u8; 32];
         getrandom::getrandom(&mut salt).expect("the OS has randomness");
         Ok(SealedModel { round, model_sha256: sha256, uri, metadata, salt: hex::encode(salt) })
+    }
+}
+
+/// The task's base sha256 (hex), which adapters name as their base; empty for a classification
+/// task.
+fn task_base_sha256(task: &TaskResponse) -> String {
+    match &task.params.kind {
+        TaskKind::LanguageModel(lm) => lm.base.sha256.to_hex(),
+        TaskKind::Classification => String::new(),
     }
 }
 

@@ -11,15 +11,27 @@
 //! [`UNUSABLE_SHARD`] for each of its assignments, rather than score on unknown data or stay
 //! silent (and be slashed for liveness); the market then voids the submissions and pays their
 //! trainers from the creator's bond.
+//!
+//! A language-model task's shard is ShareGPT chat (JSONL); its baseline is the task's base
+//! model's own score on it (bits per byte of the assistant's text, as `score_ppm`), so a
+//! submission earns only by improving on the base. Each adapter is checked before it is scored
+//! ([`crate::node::lm::examine_adapter`]: the task's base, rank and parameter limits, finite
+//! weights, truthful metadata); a failure scores 0 with the reason journaled. A base that cannot
+//! be fetched or parsed as the task names it makes the round unusable, as a bad shard does.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
+use crate::lm::{ChatData, GptWeights, TokenWindows};
 use crate::{Backend, CsvOptions, Dataset, Engine, Model};
 use arena_client::shard::decrypt_shard;
 use arena_retry::{run_steps, Next};
 use arena_types::market::commitment::{score_commitment, MAX_SCORE, UNUSABLE_SHARD};
-use arena_types::market::msg::{AssignmentResponse, ExecuteMsg, RoundResponse, SubmissionResponse, TaskResponse};
+use arena_types::market::msg::{
+    AssignmentResponse, ExecuteMsg, LanguageModelTask, RevealedModel, RoundResponse, SubmissionResponse, TaskKind,
+    TaskResponse,
+};
 use arena_types::market::phase::Phase;
 use cosmwasm_std::HexBinary;
 use sha2::{Digest, Sha256};
@@ -28,6 +40,8 @@ use crate::node::check::check_model;
 use crate::node::context::Node;
 use crate::node::error::NodeError;
 use crate::node::journal::{Journal, PendingReveal};
+use crate::node::lm::examine_adapter;
+use crate::node::store::StoreError;
 
 /// Assignment and finalization are cranked this many items per transaction.
 const CRANK_PAGE: u32 = 50;
@@ -38,7 +52,7 @@ pub async fn run(node: Node, backend: Backend) -> Result<(), NodeError> {
     node.ensure_joined(&task).await?;
     let journal = Journal::open(node.config.state_dir.join("journal"))?;
     let pace = node.follow_blocks().pace(node.poll());
-    let mut validator = Validator { node, backend, journal, shards: BTreeMap::new() };
+    let mut validator = Validator { node, backend, journal, shards: BTreeMap::new(), base: None };
     run_steps("validator", pace, &mut validator).await
 }
 
@@ -48,15 +62,27 @@ struct Validator {
     journal: Journal,
     /// Each round's evaluation shard once opened (or refused), by round.
     shards: BTreeMap<u32, Shard>,
+    /// A language-model task's base, fetched and parsed once.
+    base: Option<Arc<GptWeights>>,
 }
 
 /// A round's evaluation shard as this validator found it.
 #[derive(Clone)]
 enum Shard {
-    /// Opened and checked: the data, and its baseline (majority-class accuracy, ppm).
-    Open { data: Dataset, baseline: u32 },
+    /// Opened and checked: the data, and its baseline (ppm).
+    Open { data: EvalData, baseline: u32 },
     /// Not what the task committed to (logged once when found): why.
     Unusable { reason: String },
+}
+
+/// An opened shard, by the task's kind.
+#[derive(Clone)]
+enum EvalData {
+    /// A classification task's CSV; the baseline is the majority class's accuracy.
+    Table(Dataset),
+    /// A language-model task's ShareGPT chat, windowed for the base with its assistant-only
+    /// mask, and the base; the baseline is the base's own score (no adapter).
+    Chat { windows: Arc<TokenWindows>, base: Arc<GptWeights> },
 }
 
 impl Validator {
@@ -226,10 +252,16 @@ impl Validator {
         let commitment = &task.params.evaluation[round.round as usize - 1];
         let sealed = self.node.fetch_shard(task.id, round.round, commitment).await?;
         let path = self.node.opened_shard_path(task.id, round.round);
-        let shard = match open_shard(key, round.round, &commitment.sha256.to_hex(), &sealed, &path) {
-            Ok(data) => {
-                let baseline = data.majority_class_ppm();
-                tracing::info!(round = round.round, rows = data.rows, baseline, "evaluation shard opened");
+        let opened = match &task.params.kind {
+            TaskKind::Classification => open_shard(key, round.round, &commitment.sha256.to_hex(), &sealed, &path)
+                .map(|data| (data.majority_class_ppm(), EvalData::Table(data))),
+            TaskKind::LanguageModel(lm) => {
+                self.open_chat_shard(lm, key, round.round, &commitment.sha256.to_hex(), &sealed).await?
+            }
+        };
+        let shard = match opened {
+            Ok((baseline, data)) => {
+                tracing::info!(round = round.round, baseline, "evaluation shard opened");
                 Shard::Open { data, baseline }
             }
             Err(reason) => {
@@ -248,10 +280,61 @@ impl Validator {
         Ok(Some(shard))
     }
 
+    /// A language-model round's shard: the base (fetched once; a base that cannot be fetched or
+    /// is not the named architecture is the task's fault, like a bad shard), the shard decrypted
+    /// and checked, parsed as ShareGPT chat and windowed for the base, and the base's own score
+    /// on it, the round's baseline. The inner error says why the shard is unusable.
+    async fn open_chat_shard(
+        &mut self,
+        lm: &LanguageModelTask,
+        key: &HexBinary,
+        round: u32,
+        expected_sha256: &str,
+        sealed: &[u8],
+    ) -> Result<Result<(u32, EvalData), String>, NodeError> {
+        let base = match &self.base {
+            Some(base) => base.clone(),
+            None => match self.node.fetch_base(lm).await {
+                Ok(base) => {
+                    let base = Arc::new(base);
+                    self.base = Some(base.clone());
+                    base
+                }
+                // Maybe away only for now: transient, so the next block's step tries again.
+                Err(e @ NodeError::Store(StoreError::Unreachable { .. })) => return Err(e),
+                Err(e) => return Ok(Err(format!("the task's base model: {e}"))),
+            },
+        };
+        let plain = match decrypt_checked(key, round, expected_sha256, sealed) {
+            Ok(plain) => plain,
+            Err(reason) => return Ok(Err(reason)),
+        };
+        let windows = match String::from_utf8(plain)
+            .map_err(|e| format!("not UTF-8 text: {e}"))
+            .and_then(|text| ChatData::from_jsonl(&format!("round {round}'s shard"), &text).map_err(|e| e.to_string()))
+            .and_then(|chat| chat.windows(base.spec.ctx).map_err(|e| e.to_string()))
+        {
+            Ok(windows) => Arc::new(windows),
+            Err(reason) => return Ok(Err(format!("not the task's data: {reason}"))),
+        };
+        let (backend, b, w) = (self.backend.clone(), base.clone(), windows.clone());
+        let baseline = tokio::task::spawn_blocking(move || Engine::new(&backend)?.evaluate_lm_adapter(&b, None, &w))
+            .await
+            .map_err(|e| NodeError::Task { task_id: self.node.task_id(), reason: format!("evaluation thread: {e}") })??
+            .score_ppm;
+        Ok(Ok((baseline, EvalData::Chat { windows, base })))
+    }
+
     /// The score this validator stands behind for one submission, with the round's baseline and a
     /// fresh salt. A model that cannot be fetched, does not match its hash, is not what its
     /// metadata says, or is broken scores 0, with the reason logged and journaled.
-    async fn score(&self, task: &TaskResponse, s: &SubmissionResponse, eval: &Dataset, baseline: u32) -> PendingReveal {
+    async fn score(
+        &self,
+        task: &TaskResponse,
+        s: &SubmissionResponse,
+        eval: &EvalData,
+        baseline: u32,
+    ) -> PendingReveal {
         let salt = fresh_salt();
         let (measured, rejected) = match self.evaluate(task, s, eval).await {
             Ok((score, rejected)) => (score, rejected),
@@ -281,7 +364,7 @@ impl Validator {
         &self,
         task: &TaskResponse,
         s: &SubmissionResponse,
-        eval: &Dataset,
+        eval: &EvalData,
     ) -> Result<(u32, Option<String>), String> {
         let model = s.model.as_ref().ok_or("no model was revealed")?;
         let path: PathBuf = self
@@ -290,7 +373,14 @@ impl Validator {
             .fetch(&model.uri, &model.sha256.to_hex(), task.params.model.max_file_bytes)
             .await
             .map_err(|e| e.to_string())?;
-        let (backend, eval) = (self.backend.clone(), eval.clone());
+        let eval = match (eval, &task.params.kind) {
+            (EvalData::Table(data), _) => data.clone(),
+            (EvalData::Chat { windows, base }, TaskKind::LanguageModel(lm)) => {
+                return self.evaluate_adapter(task, lm, model, &path, windows.clone(), base.clone()).await
+            }
+            (EvalData::Chat { .. }, TaskKind::Classification) => unreachable!("chat shards are opened for LM tasks"),
+        };
+        let backend = self.backend.clone();
         let (claimed, constraints) = (model.metadata.clone(), task.params.model.clone());
         tokio::task::spawn_blocking(move || -> crate::Result<(u32, Option<String>)> {
             // The file must be what its trainer said it is; an unreadable one is left to
@@ -303,6 +393,39 @@ impl Validator {
             }
             let evaluation = Engine::new(&backend)?.evaluate_file(&path, &eval)?;
             Ok((evaluation.score_ppm, evaluation.rejected))
+        })
+        .await
+        .map_err(|e| format!("evaluation thread: {e}"))?
+        .map_err(|e| e.to_string())
+    }
+}
+
+impl Validator {
+    /// A language-model submission: the artifact checked against the task's base and limits
+    /// ([`examine_adapter`]; a failure scores 0 with the reason), then the assistant's text of
+    /// the round's shard scored under the base with the adapter applied.
+    async fn evaluate_adapter(
+        &self,
+        task: &TaskResponse,
+        lm: &LanguageModelTask,
+        model: &RevealedModel,
+        path: &std::path::Path,
+        windows: Arc<TokenWindows>,
+        base: Arc<GptWeights>,
+    ) -> Result<(u32, Option<String>), String> {
+        let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let scratch = self.node.config.state_dir.join("adapters").join(model.sha256.to_hex());
+        let (lm, constraints, claimed) = (lm.clone(), task.params.model.clone(), model.metadata.clone());
+        let backend = self.backend.clone();
+        tokio::task::spawn_blocking(move || -> crate::Result<(u32, Option<String>)> {
+            let checked = examine_adapter(&bytes, &base.spec, &lm, &constraints, &claimed, &scratch);
+            std::fs::remove_dir_all(&scratch).ok();
+            let adapter = match checked {
+                Ok(adapter) => adapter,
+                Err(reason) => return Ok((0, Some(reason))),
+            };
+            let e = Engine::new(&backend)?.evaluate_lm_adapter(&base, Some(&adapter), &windows)?;
+            Ok((e.score_ppm, None))
         })
         .await
         .map_err(|e| format!("evaluation thread: {e}"))?
@@ -339,14 +462,20 @@ fn open_shard(
     sealed: &[u8],
     path: &std::path::Path,
 ) -> Result<Dataset, String> {
+    let plain = decrypt_checked(key, round, expected_sha256, sealed)?;
+    std::fs::write(path, &plain).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Dataset::from_csv(path, &CsvOptions::default()).map_err(|e| format!("not the task's data: {e}"))
+}
+
+/// Round `round`'s shard decrypted with the key on chain, its sha256 checked against the task's.
+fn decrypt_checked(key: &HexBinary, round: u32, expected_sha256: &str, sealed: &[u8]) -> Result<Vec<u8>, String> {
     let key: [u8; 32] = key.as_slice().try_into().map_err(|_| format!("the key on chain is {} bytes", key.len()))?;
     let plain = decrypt_shard(&key, round, sealed).map_err(|e| e.to_string())?;
     let found = hex::encode(Sha256::digest(&plain));
     if found != expected_sha256 {
         return Err(format!("the decrypted shard's sha256 is {found}, the task committed to {expected_sha256}"));
     }
-    std::fs::write(path, &plain).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    Dataset::from_csv(path, &CsvOptions::default()).map_err(|e| format!("not the task's data: {e}"))
+    Ok(plain)
 }
 
 /// The demonstration adversary's score: uniform over every score further than `outlier_bound`

@@ -99,6 +99,23 @@ pub struct TrainerConfig {
     /// Never set on a real network.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adversary: Option<TrainerAdversary>,
+    /// Language-model tasks: the LoRA rank r of the adapter fine-tuned each round (a task refuses
+    /// adapters over its `max_lora_rank`). `[Default: 8]`
+    #[serde(default = "default::lora_rank")]
+    pub lora_rank: usize,
+    /// Language-model tasks: LoRA's alpha (the update is scaled by alpha / r). `[Default: 16]`
+    #[serde(default = "default::lora_alpha")]
+    pub lora_alpha: f32,
+    /// Language-model tasks: the modules adapted, `attn` (`attn.c_attn`, `attn.c_proj`) or `all`
+    /// (the MLP's too). `[Default: "attn"]`
+    #[serde(default = "default::lora_targets")]
+    pub lora_targets: String,
+    /// Language-model tasks: optimizer steps of fine-tuning per round. `[Default: 100]`
+    #[serde(default = "default::lm_steps")]
+    pub lm_steps: usize,
+    /// Language-model tasks: the peak learning rate of fine-tuning. `[Default: 0.01]`
+    #[serde(default = "default::lm_learning_rate")]
+    pub lm_learning_rate: f32,
 }
 
 impl Default for TrainerConfig {
@@ -112,6 +129,11 @@ impl Default for TrainerConfig {
             seed: 1,
             public_url: None,
             adversary: None,
+            lora_rank: default::lora_rank(),
+            lora_alpha: default::lora_alpha(),
+            lora_targets: default::lora_targets(),
+            lm_steps: default::lm_steps(),
+            lm_learning_rate: default::lm_learning_rate(),
         }
     }
 }
@@ -178,6 +200,24 @@ pub mod default {
     pub fn poll_ms() -> u64 {
         2_000
     }
+    /// A small rank: adapters stay cheap to fetch and check, and within most tasks' limits.
+    pub fn lora_rank() -> usize {
+        8
+    }
+    /// alpha = 2 r, the usual choice.
+    pub fn lora_alpha() -> f32 {
+        16.0
+    }
+    pub fn lora_targets() -> String {
+        "attn".into()
+    }
+    pub fn lm_steps() -> usize {
+        100
+    }
+    /// `gpu-worker finetune`'s default peak rate.
+    pub fn lm_learning_rate() -> f32 {
+        1e-2
+    }
 }
 
 #[cfg(test)]
@@ -193,6 +233,11 @@ mod tests {
                 public_url: Some("http://127.0.0.1:8080".into()),
                 adversary: Some(TrainerAdversary::EvalThief),
                 learning_rate: 0.003,
+                lora_rank: 4,
+                lora_alpha: 4.0,
+                lora_targets: "all".into(),
+                lm_steps: 7,
+                lm_learning_rate: 0.01,
                 ..TrainerConfig::default()
             },
             validator: ValidatorConfig { crank: false, adversary: Some(ValidatorAdversary::Random) },

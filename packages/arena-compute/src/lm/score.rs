@@ -1,6 +1,9 @@
 //! The language-model score: bits per byte of held-out text, and the on-chain score derived from
-//! it. Pure functions of plain numbers, so arena-types can take them over unchanged (it is where
-//! the chain's other scoring rules live, docs/design.md's "the pure rules").
+//! it: the one implementation of the mapping a language-model task's metric names
+//! (`arena_types::market::msg::Metric::bits_per_byte`, which documents it). It stays here rather
+//! than in arena-types, where the chain's other rules live: arena-types depends on cosmwasm-std,
+//! which this crate must not pull in, and the market never computes it (floating point has no
+//! place in a contract; the market ranks the integers validators reveal).
 
 /// Bits per byte: the mean loss (nats per token) over `tokens` predicted tokens, converted to
 /// bits and spread over the `bytes` of UTF-8 text those tokens encode. With the byte-level
