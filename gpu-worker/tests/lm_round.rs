@@ -99,8 +99,9 @@ async fn start() -> LmArena {
     let (params, keys) = task.params(&secret, &shard_dir(files.path(), &secret.anchor(1))).unwrap();
     let creator = accounts::cosmos(CREATOR, "inj").unwrap();
     let (task_id, created) = market.create_task(&creator, 100_000_000, params).await.unwrap();
-    // What a language-model task costs to create (BENCHMARKS.md compares it with the gas bench's
-    // classification task): the base's URI and sha256, the architecture and the two limits.
+    // What a language-model task costs to create, to compare with the gas bench's classification
+    // task (`create_task` there): the base's URI and sha256, the architecture and the two limits
+    // are stored on top (~40 gas a byte).
     println!("create_task of a language-model task (1 round): {} gas", created.gas_used);
     secret.write_new(&BeaconSecret::path_in(home.path(), task_id)).unwrap();
     keys.write_new(&EvaluationKeys::path_in(home.path(), task_id)).unwrap();
