@@ -62,8 +62,9 @@ struct Validator {
     journal: Journal,
     /// Each round's evaluation shard once opened (or refused), by round.
     shards: BTreeMap<u32, Shard>,
-    /// A language-model task's base, fetched and parsed once.
-    base: Option<Arc<GptWeights>>,
+    /// A language-model task's base once fetched and parsed, or why it cannot be (the task's
+    /// fault: every round's shard is then unusable).
+    base: Option<Result<Arc<GptWeights>, String>>,
 }
 
 /// A round's evaluation shard as this validator found it.
@@ -134,6 +135,10 @@ impl Validator {
             // Fetched while sampling waits, so that scoring starts as soon as the key is out.
             let shard = &task.params.evaluation[round.round as usize - 1];
             self.node.fetch_shard(task.id, round.round, shard).await?;
+            // So is a language-model task's base; one that is unusable is reported with the shard.
+            if let TaskKind::LanguageModel(lm) = &task.params.kind {
+                let _ = self.base(lm).await?;
+            }
             return Ok(());
         }
         let open: Vec<AssignmentResponse> =
@@ -280,6 +285,22 @@ impl Validator {
         Ok(Some(shard))
     }
 
+    /// A language-model task's base, fetched and parsed once (a base that is only unreachable is
+    /// a transient error: the next block's step tries again).
+    async fn base(&mut self, lm: &LanguageModelTask) -> Result<Result<Arc<GptWeights>, String>, NodeError> {
+        if self.base.is_none() {
+            self.base = Some(match self.node.fetch_base(lm).await {
+                Ok(base) => {
+                    tracing::info!(base = %lm.base.sha256, architecture = %base.spec, "fetched the task's base model");
+                    Ok(Arc::new(base))
+                }
+                Err(e @ NodeError::Store(StoreError::Unreachable { .. })) => return Err(e),
+                Err(e) => Err(format!("the task's base model: {e}")),
+            });
+        }
+        Ok(self.base.clone().expect("set above"))
+    }
+
     /// A language-model round's shard: the base (fetched once; a base that cannot be fetched or
     /// is not the named architecture is the task's fault, like a bad shard), the shard decrypted
     /// and checked, parsed as ShareGPT chat and windowed for the base, and the base's own score
@@ -292,18 +313,9 @@ impl Validator {
         expected_sha256: &str,
         sealed: &[u8],
     ) -> Result<Result<(u32, EvalData), String>, NodeError> {
-        let base = match &self.base {
-            Some(base) => base.clone(),
-            None => match self.node.fetch_base(lm).await {
-                Ok(base) => {
-                    let base = Arc::new(base);
-                    self.base = Some(base.clone());
-                    base
-                }
-                // Maybe away only for now: transient, so the next block's step tries again.
-                Err(e @ NodeError::Store(StoreError::Unreachable { .. })) => return Err(e),
-                Err(e) => return Ok(Err(format!("the task's base model: {e}"))),
-            },
+        let base = match self.base(lm).await? {
+            Ok(base) => base,
+            Err(reason) => return Ok(Err(reason)),
         };
         let plain = match decrypt_checked(key, round, expected_sha256, sealed) {
             Ok(plain) => plain,
