@@ -14,16 +14,15 @@ use std::time::Duration;
 use arena_client::{BeaconSecret, BeaconStep, Client, KeyStep, MarketClient, Signer};
 use arena_explorer::server::router;
 use arena_explorer::source::ChainSource;
-use arena_types::market::commitment::{model_commitment, score_commitment};
-use arena_types::market::msg::{AssignmentsResponse, ExecuteMsg, ModelMetadata, QueryMsg, RankingResponse, Role};
+use arena_types::market::msg::{ExecuteMsg, QueryMsg, RankingResponse, Role};
 use arena_types::market::phase::Phase;
 use arena_types::settlement::msg::{
     BatchPolicy, BatchResponse, ExecuteMsg as BridgeExecute, ProofResponse, QueryMsg as BridgeQuery,
 };
 use common::browser::{find_chromium, Browser};
-use cosmwasm_std::HexBinary;
 use serde_json::Value;
 use testnet::network::{NetworkConfig, Ports};
+use testnet::script::ScriptedRound;
 use testnet::task::{PhaseBlocks, TaskSpec};
 use testnet::{accounts, contracts, deploy, Network};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -143,16 +142,8 @@ async fn the_explorer_follows_a_real_round_in_a_browser() {
         assert_eq!(b.eval("document.getElementById('phase').textContent").await.unwrap(), "submission");
     }
 
-    let model = |i: usize| ([10 + i as u8; 32], [20 + i as u8; 32]);
-    let mut submission_of = BTreeMap::new();
-    for (i, t) in trainers.iter().enumerate() {
-        let (sha, salt) = model(i);
-        let commitment = model_commitment(task_id, 1, t.address().as_ref(), &sha, &salt);
-        let outcome =
-            market.execute(t, &ExecuteMsg::Submit { task_id, commitment: HexBinary::from(commitment) }).await.unwrap();
-        let id: u64 = outcome.wasm_events().find_map(|e| e.attribute("submission_id")).unwrap().parse().unwrap();
-        submission_of.insert(id, i);
-    }
+    let script = ScriptedRound { market: &market, task_id, round: 1 };
+    let submission_of = script.submit_sealed(&trainers).await.unwrap();
     market.wait_for_phase(task_id, 1, Phase::ModelReveal).await.unwrap();
     if let Some(b) = browser.as_mut() {
         b.wait_for("document.getElementById('phase').textContent === 'model reveal'", Duration::from_secs(10))
@@ -160,55 +151,17 @@ async fn the_explorer_follows_a_real_round_in_a_browser() {
             .unwrap();
         assert_eq!(b.eval("document.querySelectorAll('#leaderboard tbody tr').length").await.unwrap(), 3);
     }
-    for (i, t) in trainers.iter().enumerate() {
-        let (sha, salt) = model(i);
-        let reveal = ExecuteMsg::RevealModel {
-            task_id,
-            model_sha256: HexBinary::from(sha),
-            uri: format!("file://models/{i}.safetensors"),
-            metadata: ModelMetadata { family: "mlp".into(), parameters: 1_000, file_bytes: 10_000, notes: None },
-            salt: HexBinary::from(salt),
-        };
-        market.execute(t, &reveal).await.unwrap();
-    }
-    market.wait_for_phase(task_id, 1, Phase::Commit).await.unwrap();
-    assert!(matches!(
-        market.reveal_due_evaluation_key(&creator, task_id, &keys).await.unwrap(),
-        KeyStep::Revealed { .. }
-    ));
-    assert!(matches!(market.reveal_due_beacon(&creator, task_id, &secret).await.unwrap(), BeaconStep::Revealed { .. }));
-    market.assign_all(&creator, task_id, 1, 50).await.unwrap();
-    let mut reveals = Vec::new();
-    for (j, v) in validators.iter().enumerate() {
-        let address = v.address().to_string();
-        let a: AssignmentsResponse = market.validator_assignments(task_id, &address, None, 100).await.unwrap();
-        let (mut commits, mut opens) = (Vec::new(), Vec::new());
-        for a in a.assignments {
-            let score = true_score[submission_of[&a.submission_id]] + j as u32 * 1_000;
-            let salt = [j as u8 + 1; 32];
-            let c = score_commitment(task_id, 1, a.submission_id, &address, score, BASELINE, &salt);
-            commits.push(ExecuteMsg::Commit {
-                task_id,
-                submission_id: a.submission_id,
-                commitment: HexBinary::from(c),
-            });
-            opens.push(ExecuteMsg::Reveal {
-                task_id,
-                submission_id: a.submission_id,
-                score,
-                baseline: BASELINE,
-                salt: HexBinary::from(salt),
-            });
-        }
-        market.execute_many(v, &commits).await.unwrap();
-        reveals.push((v, opens));
-    }
-    market.wait_for_phase(task_id, 1, Phase::Reveal).await.unwrap();
-    for (v, opens) in &reveals {
-        market.execute_many(v, opens).await.unwrap();
-    }
-    market.wait_for_phase(task_id, 1, Phase::Closed).await.unwrap();
-    market.finalize_round(&creator, task_id, 1, 50).await.unwrap();
+    script.reveal_models(&trainers).await.unwrap();
+    let (key, beacon) = script.open_commit_phase(&creator, &keys, &secret).await.unwrap();
+    assert!(matches!(key, KeyStep::Revealed { .. }));
+    assert!(matches!(beacon, BeaconStep::Revealed { .. }));
+    let scores = script
+        .validator_messages(&validators, BASELINE, |j, id| true_score[submission_of[&id]] + j as u32 * 1_000)
+        .await
+        .unwrap();
+    script.commit(&scores).await.unwrap();
+    script.reveal(&scores).await.unwrap();
+    script.finalize(&creator).await.unwrap();
 
     // The task page's leaderboard has the contract's scores, ranks and rewards.
     let contract = market.submissions(task_id, 1, None, 100).await.unwrap().submissions;

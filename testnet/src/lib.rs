@@ -9,6 +9,7 @@ free ports) and as the `testnet` binary (which keeps one network running for peo
 - [`network`]: both together, with their ports and home folder.
 - [`contracts`]: builds every CosmWasm contract to MVP wasm, checks it with `cosmwasm-check`.
 - [`demo`]: a whole multi-round competition with worker nodes and relayers, and its report.
+- [`script`]: one market round driven by hand, for the real-chain tests.
 - [`deploy`]: stores and instantiates the contracts; `testnet deploy` writes the [`manifest::Manifest`].
 */
 
@@ -26,6 +27,7 @@ pub mod probe;
 pub mod process;
 pub mod profile;
 pub mod repo;
+pub mod script;
 pub mod task;
 
 pub use error::TestnetError;

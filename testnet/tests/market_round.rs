@@ -3,19 +3,13 @@
 //! reveal the creator's beacon and evaluation key, assign, commit, reveal, finalize, claim; then consensus and rewards are checked against the formulas of arena-types and the
 //! token balances on chain.
 
-use std::collections::BTreeMap;
-
 use arena_client::{BeaconSecret, BeaconStep, Client, EvaluationKeys, KeyStep, MarketClient, Signer};
-use arena_types::market::commitment::{model_commitment, score_commitment};
 use arena_types::market::median::{lower_weighted_median, Standing, WeightedScore};
-use arena_types::market::msg::{
-    AssignmentsResponse, ExecuteMsg, ModelMetadata, QueryMsg, Role, SubmissionStatus, TaskParams,
-};
-use arena_types::market::phase::Phase;
-use cosmwasm_std::HexBinary;
+use arena_types::market::msg::{AssignmentsResponse, ExecuteMsg, QueryMsg, Role, SubmissionStatus, TaskParams};
 use cw20::{BalanceResponse, Cw20QueryMsg};
 use futures::future::join_all;
 use testnet::network::{NetworkConfig, Ports};
+use testnet::script::ScriptedRound;
 use testnet::task::{PhaseBlocks, TaskSpec};
 use testnet::{accounts, contracts, deploy, Network};
 
@@ -75,99 +69,44 @@ async fn a_whole_round_reaches_consensus_and_pays_by_formula() {
     assert_eq!((counted.own.u128(), counted.effective.u128()), (STAKE, STAKE), "{counted:?}");
 
     // Sealed submissions: only the commitment is public until the model-reveal phase.
-    let mut submission_of = BTreeMap::new();
-    let model = |i: usize| ([10 + i as u8; 32], [20 + i as u8; 32]);
-    for (i, t) in trainers.iter().enumerate() {
-        let (sha, salt) = model(i);
-        let commitment = model_commitment(task_id, 1, t.address().as_ref(), &sha, &salt);
-        let submit = ExecuteMsg::Submit { task_id, commitment: HexBinary::from(commitment) };
-        let outcome = market.execute(t, &submit).await.unwrap();
-        let id: u64 = outcome.wasm_events().find_map(|e| e.attribute("submission_id")).unwrap().parse().unwrap();
+    let script = ScriptedRound { market: &market, task_id, round: 1 };
+    let submission_of = script.submit_sealed(&trainers).await.unwrap();
+    for &id in submission_of.keys() {
         assert_eq!(market.submission(task_id, id).await.unwrap().model, None);
-        submission_of.insert(id, i);
     }
-    market.wait_for_phase(task_id, 1, Phase::ModelReveal).await.unwrap();
-    for (i, t) in trainers.iter().enumerate() {
-        let (sha, salt) = model(i);
-        let reveal = ExecuteMsg::RevealModel {
-            task_id,
-            model_sha256: HexBinary::from(sha),
-            uri: format!("file://models/{i}.safetensors"),
-            metadata: ModelMetadata { family: "mlp".into(), parameters: 1_000, file_bytes: 10_000, notes: None },
-            salt: HexBinary::from(salt),
-        };
-        market.execute(t, &reveal).await.unwrap();
-    }
+    script.reveal_models(&trainers).await.unwrap();
     let submissions = market.submissions(task_id, 1, None, 10).await.unwrap().submissions;
     assert_eq!(submissions.iter().filter(|s| s.model.is_some()).count(), 3);
 
-    market.wait_for_phase(task_id, 1, Phase::Commit).await.unwrap();
-    // The creator's evaluation key opens the round's shard; a second call finds it on chain.
-    let step = market.reveal_due_evaluation_key(&creator, task_id, &keys).await.unwrap();
-    assert!(matches!(step, KeyStep::Revealed { round: 1, .. }), "{step:?}");
+    // The creator's evaluation key opens the round's shard; sampling waits for the creator's
+    // beacon. Both are then the round's, and a second call finds each on chain.
+    let (key_step, beacon_step) = script.open_commit_phase(&creator, &keys, &secret).await.unwrap();
+    assert!(matches!(key_step, KeyStep::Revealed { round: 1, .. }), "{key_step:?}");
     let round = market.round(task_id, 1).await.unwrap();
     assert_eq!(round.evaluation_key.as_ref().map(|k| k.to_vec()), Some(keys.key(1).unwrap().to_vec()));
     assert!(matches!(market.reveal_due_evaluation_key(&creator, task_id, &keys).await.unwrap(), KeyStep::Finished));
-    // Sampling waits for the creator's beacon; once revealed, it is the round's.
-    let step = market.reveal_due_beacon(&creator, task_id, &secret).await.unwrap();
-    assert!(matches!(step, BeaconStep::Revealed { round: 1, .. }), "{step:?}");
+    assert!(matches!(beacon_step, BeaconStep::Revealed { round: 1, .. }), "{beacon_step:?}");
     let beacon = market.beacon(task_id).await.unwrap();
     assert_eq!((beacon.revealed_round, beacon.value.as_slice()), (1, &secret.value(1, 1)[..]));
-    market.assign_all(&creator, task_id, 1, 50).await.unwrap();
     assert!(matches!(market.reveal_due_beacon(&creator, task_id, &secret).await.unwrap(), BeaconStep::Finished));
 
-    let mut assigned = Vec::new();
-    for v in &validators {
-        let a: AssignmentsResponse =
-            market.validator_assignments(task_id, v.address().as_ref(), None, 100).await.unwrap();
-        assigned.push(a.assignments);
-    }
+    let assigned = script.assignments(&validators).await.unwrap();
     // The liar is the first validator the sample drew: with k = 3 of 5 any one validator is left out of all three
     // submissions about one time in sixteen, and a liar nobody asked could not be slashed.
-    let liar = validators[assigned.iter().position(|a| !a.is_empty()).unwrap()].address().to_string();
+    let liar_index = assigned.iter().position(|a| !a.is_empty()).unwrap();
+    let liar = validators[liar_index].address().to_string();
 
     // Each validator commits to all its assignments in one transaction, then reveals them in one.
-    let mut reveals: BTreeMap<String, Vec<ExecuteMsg>> = BTreeMap::new();
-    let mut commits: Vec<(&Signer, Vec<ExecuteMsg>)> = Vec::new();
-    for (j, (v, assignments)) in validators.iter().zip(assigned).enumerate() {
-        let address = v.address().to_string();
-        let mut batch = Vec::new();
-        for a in assignments {
-            let score =
-                if address == liar { 50_000 } else { true_score[submission_of[&a.submission_id]] + j as u32 * 1_000 };
-            let salt = [j as u8 + 1; 32];
-            let commitment = score_commitment(task_id, 1, a.submission_id, &address, score, BASELINE, &salt);
-            batch.push(ExecuteMsg::Commit {
-                task_id,
-                submission_id: a.submission_id,
-                commitment: HexBinary::from(commitment),
-            });
-            reveals.entry(address.clone()).or_default().push(ExecuteMsg::Reveal {
-                task_id,
-                submission_id: a.submission_id,
-                score,
-                baseline: BASELINE,
-                salt: HexBinary::from(salt),
-            });
+    let scores = script.score_messages(&validators, assigned, BASELINE, |j, id| {
+        if j == liar_index {
+            50_000
+        } else {
+            true_score[submission_of[&id]] + j as u32 * 1_000
         }
-        if !batch.is_empty() {
-            commits.push((v, batch));
-        }
-    }
-    for r in join_all(commits.iter().map(|(v, batch)| market.execute_many(v, batch))).await {
-        r.unwrap();
-    }
-
-    market.wait_for_phase(task_id, 1, Phase::Reveal).await.unwrap();
-    let reveal_txs =
-        validators.iter().filter_map(|v| reveals.get(v.address().as_ref()).map(|msgs| market.execute_many(v, msgs)));
-    let mut reveal_gas = Vec::new();
-    for r in join_all(reveal_txs).await {
-        reveal_gas.push(r.unwrap().gas_used);
-    }
-
-    market.wait_for_phase(task_id, 1, Phase::Closed).await.unwrap();
-    market.finalize_round(&creator, task_id, 1, 50).await.unwrap();
+    });
+    script.commit(&scores).await.unwrap();
+    let reveal_gas: Vec<u64> = script.reveal(&scores).await.unwrap().iter().map(|r| r.gas_used).collect();
+    script.finalize(&creator).await.unwrap();
 
     // Consensus: recompute each submission's lower weighted median from the revealed scores on chain.
     let round = market.round(task_id, 1).await.unwrap();

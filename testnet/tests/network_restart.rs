@@ -4,15 +4,11 @@
 //! completes: consensus, rewards, claims. Real processes (four `injectived`, anvil); every one is
 //! stopped when the test ends, also when it fails (`Network` stops its nodes when dropped).
 
-use std::collections::BTreeMap;
-
 use arena_client::{BeaconSecret, BeaconStep, Client, KeyStep, MarketClient, Signer};
-use arena_types::market::commitment::{model_commitment, score_commitment};
-use arena_types::market::msg::{AssignmentsResponse, ExecuteMsg, ModelMetadata, Role, SubmissionStatus};
-use arena_types::market::phase::Phase;
-use cosmwasm_std::HexBinary;
+use arena_types::market::msg::{ExecuteMsg, Role, SubmissionStatus};
 use futures::future::join_all;
 use testnet::network::{NetworkConfig, Ports, Validators};
+use testnet::script::ScriptedRound;
 use testnet::task::{PhaseBlocks, TaskSpec};
 use testnet::{accounts, contracts, deploy, Network};
 
@@ -52,68 +48,16 @@ async fn a_network_stopped_mid_round_and_started_on_its_homes_completes_the_roun
     for r in join_all(stakes).await {
         r.unwrap();
     }
-    let model = |i: usize| ([10 + i as u8; 32], [20 + i as u8; 32]);
-    let mut submission_of = BTreeMap::new();
-    for (i, t) in trainers.iter().enumerate() {
-        let (sha, salt) = model(i);
-        let commitment = model_commitment(task_id, 1, t.address().as_ref(), &sha, &salt);
-        let outcome =
-            market.execute(t, &ExecuteMsg::Submit { task_id, commitment: HexBinary::from(commitment) }).await.unwrap();
-        let id: u64 = outcome.wasm_events().find_map(|e| e.attribute("submission_id")).unwrap().parse().unwrap();
-        submission_of.insert(id, i);
-    }
-    market.wait_for_phase(task_id, 1, Phase::ModelReveal).await.unwrap();
-    for (i, t) in trainers.iter().enumerate() {
-        let (sha, salt) = model(i);
-        let reveal = ExecuteMsg::RevealModel {
-            task_id,
-            model_sha256: HexBinary::from(sha),
-            uri: format!("file://models/{i}.safetensors"),
-            metadata: ModelMetadata { family: "mlp".into(), parameters: 1_000, file_bytes: 10_000, notes: None },
-            salt: HexBinary::from(salt),
-        };
-        market.execute(t, &reveal).await.unwrap();
-    }
-    market.wait_for_phase(task_id, 1, Phase::Commit).await.unwrap();
-    assert!(matches!(
-        market.reveal_due_evaluation_key(&creator, task_id, &keys).await.unwrap(),
-        KeyStep::Revealed { .. }
-    ));
-    assert!(matches!(market.reveal_due_beacon(&creator, task_id, &secret).await.unwrap(), BeaconStep::Revealed { .. }));
-    market.assign_all(&creator, task_id, 1, 50).await.unwrap();
+    let script = ScriptedRound { market: &market, task_id, round: 1 };
+    let submission_of = script.submit_sealed(&trainers).await.unwrap();
+    script.reveal_models(&trainers).await.unwrap();
+    let (key, beacon) = script.open_commit_phase(&creator, &keys, &secret).await.unwrap();
+    assert!(matches!(key, KeyStep::Revealed { .. }));
+    assert!(matches!(beacon, BeaconStep::Revealed { .. }));
 
     // Each validator commits to its scores; the reveals wait for after the restart.
-    let mut reveals: Vec<(&Signer, Vec<ExecuteMsg>)> = Vec::new();
-    let mut commits = Vec::new();
-    for (j, v) in validators.iter().enumerate() {
-        let address = v.address().to_string();
-        let assigned: AssignmentsResponse = market.validator_assignments(task_id, &address, None, 100).await.unwrap();
-        let (mut commit, mut reveal) = (Vec::new(), Vec::new());
-        for a in assigned.assignments {
-            let score = SCORES[submission_of[&a.submission_id]];
-            let salt = [j as u8 + 1; 32];
-            let commitment = score_commitment(task_id, 1, a.submission_id, &address, score, BASELINE, &salt);
-            commit.push(ExecuteMsg::Commit {
-                task_id,
-                submission_id: a.submission_id,
-                commitment: HexBinary::from(commitment),
-            });
-            reveal.push(ExecuteMsg::Reveal {
-                task_id,
-                submission_id: a.submission_id,
-                score,
-                baseline: BASELINE,
-                salt: HexBinary::from(salt),
-            });
-        }
-        if !commit.is_empty() {
-            commits.push((v, commit));
-            reveals.push((v, reveal));
-        }
-    }
-    for r in join_all(commits.iter().map(|(v, msgs)| market.execute_many(v, msgs))).await {
-        r.unwrap();
-    }
+    let scores = script.validator_messages(&validators, BASELINE, |_, id| SCORES[submission_of[&id]]).await.unwrap();
+    script.commit(&scores).await.unwrap();
 
     // Down, in the commit phase with every commitment on chain; then up on the same homes.
     let stopped_at = client.latest_height().await.unwrap();
@@ -133,12 +77,9 @@ async fn a_network_stopped_mid_round_and_started_on_its_homes_completes_the_roun
         assert!(network.node_running(i), "validator {i} runs again");
     }
 
-    market.wait_for_phase(task_id, 1, Phase::Reveal).await.unwrap();
-    for r in join_all(reveals.iter().map(|(v, msgs)| market.execute_many(v, msgs))).await {
-        r.unwrap();
-    }
-    market.wait_for_phase(task_id, 1, Phase::Closed).await.unwrap();
-    market.finalize_round(&creator, task_id, 1, 50).await.unwrap();
+    let script = ScriptedRound { market: &market, task_id, round: 1 };
+    script.reveal(&scores).await.unwrap();
+    script.finalize(&creator).await.unwrap();
 
     let round = market.round(task_id, 1).await.unwrap();
     assert!(round.finalized);
