@@ -29,6 +29,7 @@ pub mod model;
 mod network;
 pub mod reference;
 mod rng;
+mod tensor_file;
 pub mod train;
 
 pub use data::{CsvOptions, DataFile, Dataset, Features, LabelColumn, Scaling, ScalingKind};

@@ -186,7 +186,6 @@ impl Model {
             tensors.push((format!("layers.{i}.weight"), vec![l.inputs, l.outputs], &l.weight));
             tensors.push((format!("layers.{i}.bias"), vec![l.outputs], &l.bias));
         }
-        let mut header = serde_json::Map::new();
         let meta = [
             ("architecture", self.spec.to_string()),
             ("classes", self.classes.to_string()),
@@ -198,27 +197,7 @@ impl Model {
         ];
         let meta: serde_json::Map<String, serde_json::Value> =
             meta.into_iter().map(|(k, v)| (k.to_string(), v.into())).collect();
-        header.insert("__metadata__".into(), meta.into());
-        let mut offset = 0usize;
-        for (name, shape, data) in &tensors {
-            let end = offset + data.len() * 4;
-            header.insert(
-                name.clone(),
-                serde_json::json!({ "dtype": "F32", "shape": shape, "data_offsets": [offset, end] }),
-            );
-            offset = end;
-        }
-        let mut json = serde_json::to_vec(&serde_json::Value::Object(header)).expect("a JSON map serializes");
-        json.resize(json.len().next_multiple_of(8), b' ');
-        let mut out = Vec::with_capacity(8 + json.len() + offset);
-        out.extend_from_slice(&(json.len() as u64).to_le_bytes());
-        out.extend_from_slice(&json);
-        for (_, _, data) in &tensors {
-            for v in data.iter() {
-                out.extend_from_slice(&v.to_le_bytes());
-            }
-        }
-        out
+        crate::tensor_file::f32_safetensors(meta.into(), &tensors)
     }
 
     /// The model's identity: sha256 (hex) of its safetensors bytes.

@@ -312,24 +312,9 @@ impl LoraAdapter {
 
     /// The `adapter_model.safetensors` bytes (our deterministic writer, as for the base).
     pub fn to_safetensors(&self) -> Vec<u8> {
-        let tensors = self.tensors();
-        let mut header = serde_json::Map::new();
-        header.insert("__metadata__".into(), json!({ "format": "pt" }));
-        let mut offset = 0usize;
-        for (name, shape, r) in &tensors {
-            let end = offset + r.len() * 4;
-            header.insert(name.clone(), json!({ "dtype": "F32", "shape": shape, "data_offsets": [offset, end] }));
-            offset = end;
-        }
-        let mut json = serde_json::to_vec(&Value::Object(header)).expect("a JSON map serializes");
-        json.resize(json.len().next_multiple_of(8), b' ');
-        let mut out = Vec::with_capacity(8 + json.len() + offset);
-        out.extend_from_slice(&(json.len() as u64).to_le_bytes());
-        out.extend_from_slice(&json);
-        for (_, _, r) in &tensors {
-            out.extend(self.params[r.clone()].iter().flat_map(|v| v.to_le_bytes()));
-        }
-        out
+        let tensors: Vec<(String, Vec<usize>, &[f32])> =
+            self.tensors().into_iter().map(|(name, shape, r)| (name, shape, &self.params[r])).collect();
+        crate::tensor_file::f32_safetensors(serde_json::json!({ "format": "pt" }), &tensors)
     }
 
     /// Writes `dir/adapter_config.json` and `dir/adapter_model.safetensors`; returns the sha256 of

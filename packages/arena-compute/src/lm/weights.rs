@@ -168,27 +168,13 @@ impl GptWeights {
     /// in layout order. Our own writer (the safetensors crate orders its header by a HashMap):
     /// the same weights always give the same bytes.
     pub fn to_safetensors(&self) -> Vec<u8> {
-        let tensors = self.layout.tensors(&self.spec);
-        let mut header = serde_json::Map::new();
-        header.insert("__metadata__".into(), serde_json::json!({ "format": "pt" }));
-        let mut offset = 0usize;
-        for (name, shape, r) in &tensors {
-            let end = offset + r.len() * 4;
-            header.insert(
-                name.clone(),
-                serde_json::json!({ "dtype": "F32", "shape": shape, "data_offsets": [offset, end] }),
-            );
-            offset = end;
-        }
-        let mut json = serde_json::to_vec(&serde_json::Value::Object(header)).expect("a JSON map serializes");
-        json.resize(json.len().next_multiple_of(8), b' ');
-        let mut out = Vec::with_capacity(8 + json.len() + offset);
-        out.extend_from_slice(&(json.len() as u64).to_le_bytes());
-        out.extend_from_slice(&json);
-        for (_, _, r) in &tensors {
-            out.extend(self.params[r.clone()].iter().flat_map(|v| v.to_le_bytes()));
-        }
-        out
+        let tensors: Vec<(String, Vec<usize>, &[f32])> = self
+            .layout
+            .tensors(&self.spec)
+            .into_iter()
+            .map(|(name, shape, r)| (name, shape, &self.params[r]))
+            .collect();
+        crate::tensor_file::f32_safetensors(serde_json::json!({ "format": "pt" }), &tensors)
     }
 
     /// Writes `dir/config.json` and `dir/model.safetensors` (creating `dir`); returns the sha256
