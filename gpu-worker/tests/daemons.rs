@@ -12,6 +12,8 @@
 //! evaluation to wait for and runs on phases of 40, 15, 40 and 30 blocks. A passing run with
 //! --nocapture prints each node's milestones to check this.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -163,15 +165,7 @@ impl Arena {
     }
 
     async fn wait_until_finalized(&self, timeout: Duration) {
-        let started = Instant::now();
-        while !self.market.round(self.task_id, 1).await.map(|r| r.finalized).unwrap_or(false) {
-            assert!(
-                started.elapsed() < timeout,
-                "round 1 was not finalized within {timeout:?}; node logs in {}",
-                self.home.path().display()
-            );
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
+        common::wait_until_finalized(&self.market, self.task_id, 1, self.home.path(), timeout).await
     }
 }
 

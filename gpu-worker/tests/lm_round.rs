@@ -152,15 +152,7 @@ impl LmArena {
     }
 
     async fn wait_until_finalized(&self, timeout: Duration) {
-        let started = Instant::now();
-        while !self.market.round(self.task_id, 1).await.map(|r| r.finalized).unwrap_or(false) {
-            assert!(
-                started.elapsed() < timeout,
-                "round 1 was not finalized within {timeout:?}; node logs in {}",
-                self.home.path().display()
-            );
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
+        common::wait_until_finalized(&self.market, self.task_id, 1, self.home.path(), timeout).await
     }
 }
 

@@ -2,7 +2,10 @@
 //! `packages/arena-compute/tests/common`).
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use arena_client::MarketClient;
 
 /// The repository's data folder.
 pub fn data_dir() -> PathBuf {
@@ -24,4 +27,18 @@ pub fn missing_gpu(reason: &dyn std::fmt::Display) {
         "{reason}\nThis test needs a GPU adapter: scripts/setup.sh installs lavapipe (mesa-vulkan-drivers, \
          libegl1, libgl1-mesa-dri) where the machine has none. Set {SKIP_GPU_VAR}=1 to skip GPU tests knowingly."
     );
+}
+
+/// Waits until `round` of `task_id` is finalized on chain, failing the test after `timeout` with
+/// where the nodes' logs are.
+pub async fn wait_until_finalized(market: &MarketClient, task_id: u64, round: u32, logs: &Path, timeout: Duration) {
+    let started = Instant::now();
+    while !market.round(task_id, round).await.map(|r| r.finalized).unwrap_or(false) {
+        assert!(
+            started.elapsed() < timeout,
+            "round {round} was not finalized within {timeout:?}; node logs in {}",
+            logs.display()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }
