@@ -52,8 +52,7 @@ fn node(profile: &ChainProfile, home: &Path) -> Result<Command, TestnetError> {
     // The binary makes a scratch folder (`injectiveappNNN`) in the temp dir on every run and
     // leaves it behind when the node is killed; inside the home it goes when the network does.
     let scratch = home.join("tmp");
-    std::fs::create_dir_all(&scratch)
-        .map_err(TestnetError::io(format!("creating {}", scratch.display())))?;
+    std::fs::create_dir_all(&scratch).map_err(TestnetError::io(format!("creating {}", scratch.display())))?;
     cmd.env("TMPDIR", scratch);
     cmd.arg("--home").arg(home);
     Ok(cmd)
