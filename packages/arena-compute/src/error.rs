@@ -70,6 +70,14 @@ pub enum Error {
     #[error("{what}: token {token} at position {position} is out of range for a vocabulary of {vocab}")]
     TokenOutOfRange { what: String, position: usize, token: u32, vocab: usize },
 
+    /// A language model's `tokenizer.json` does not load, or does not fit the model's vocabulary.
+    #[error("{path}: {reason}")]
+    Tokenizer { path: PathBuf, reason: String },
+
+    /// Text the tokenizer cannot encode (a Hugging Face tokenizer reads UTF-8 only).
+    #[error("{what}: cannot tokenize: {reason}")]
+    Tokenize { what: String, reason: String },
+
     /// A model spec string such as `mlp:128,64` could not be parsed.
     #[error("invalid model spec {spec:?}: {reason}")]
     ModelSpec { spec: String, reason: String },
@@ -115,6 +123,7 @@ impl Error {
                 | Error::LabelOutOfRange { .. }
                 | Error::ModelSpec { .. }
                 | Error::ModelConfig { .. }
+                | Error::Tokenizer { .. }
         )
     }
 }

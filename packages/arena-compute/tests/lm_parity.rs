@@ -10,6 +10,12 @@
 //! instant after). Only when that venv cannot be made (PyPI unreachable) does the test skip, and
 //! it prints why; any other failure fails it.
 //!
+//! A second test does the same for a byte-level BPE tokenizer (`tests/parity/bpe_parity.py`):
+//! trained by Hugging Face `tokenizers` on the plays and saved with a tiny GPT-2 of its
+//! vocabulary as one model directory, it gives Arena the same token ids as Python (exactly), and
+//! the model the same logits, the same mean loss over every window and the same count of target
+//! tokens and bytes.
+//!
 //! Tolerance: every logit within 1e-5 of torch's, relative to the largest logit magnitude (the
 //! two sum in different orders in f32; the test prints the worst difference: 1.3e-7 here, with
 //! loss differences of 1.4e-8), and the loss within 1e-6 relative.
@@ -17,7 +23,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use arena_compute::lm::{reference, GptWeights, LoraAdapter, LoraConfig};
+use arena_compute::lm::{reference, GptWeights, LoraAdapter, LoraConfig, TextCorpus, Tokenizer};
+use arena_compute::{Backend, Engine};
 use serde_json::Value;
 
 const LOGIT_TOLERANCE: f64 = 1e-5;
@@ -57,15 +64,18 @@ fn compare(what: &str, ours: &[f32], ours_loss: f64, theirs: &Value) {
     assert!(loss_err <= LOSS_TOLERANCE, "{what}: loss {ours_loss} vs torch's {loss}");
 }
 
+/// The venv's python, or None (with the reason printed) when it cannot be made here.
+fn python_or_skip() -> Option<PathBuf> {
+    python()
+        .map_err(|reason| {
+            eprintln!("SKIPPED lm_parity: the Python venv with torch/transformers/peft cannot be made here: {reason}")
+        })
+        .ok()
+}
+
 #[test]
 fn transformers_and_peft_agree_with_arena() {
-    let python = match python() {
-        Ok(p) => p,
-        Err(reason) => {
-            eprintln!("SKIPPED lm_parity: the Python venv with torch/transformers/peft cannot be made here: {reason}");
-            return;
-        }
-    };
+    let Some(python) = python_or_skip() else { return };
     let dir = tempfile::tempdir().unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/parity/gpt2_parity.py");
     let status = Command::new(&python).arg(&script).arg(dir.path()).status().expect("run the parity script");
@@ -123,4 +133,53 @@ fn transformers_and_peft_agree_with_arena() {
     let moved = fwd.logits.iter().zip(&plain.logits).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
     assert!(moved > 1e-2, "the adapter moves the logits well past the tolerance ({moved})");
     compare("Arena's adapter in PEFT", &fwd.logits, fwd.mean_loss(), &theirs);
+}
+
+#[test]
+fn a_hugging_face_bpe_tokenizer_and_model_agree_with_arena() {
+    let Some(python) = python_or_skip() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/parity/bpe_parity.py");
+    let plays = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/shakespeare.txt");
+    let status = Command::new(&python).arg(&script).arg(dir.path()).arg(&plays).status().expect("run the script");
+    assert!(status.success(), "{} {} failed", python.display(), script.display());
+    let results: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("bpe.json")).unwrap()).unwrap();
+    eprintln!("versions: {}", results["versions"]);
+
+    // The model directory decides the tokenizer: its tokenizer.json, of the config's vocabulary.
+    let model_dir = dir.path().join("model");
+    let (model, _) = GptWeights::load(&model_dir).expect("Arena loads transformers' GPT-2");
+    let tokenizer = Tokenizer::for_model(&model_dir, &model.spec).expect("the tokenizer fits the model");
+    assert!(matches!(tokenizer, Tokenizer::HuggingFace(_)));
+    assert_eq!((tokenizer.vocab() as u64, model.spec.vocab as u64), (512, results["vocab"].as_u64().unwrap()));
+
+    let text = std::fs::read(dir.path().join("text.txt")).unwrap();
+    let ids = tokenizer.encode(&text, "text.txt").unwrap().ids;
+    let theirs: Vec<u32> = results["ids"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
+    assert_eq!(ids, theirs, "the same token ids as Python's tokenizers");
+    assert_eq!(tokenizer.decode(&ids).unwrap(), text);
+
+    let t = model.spec.ctx;
+    let fwd = reference::forward(&model, 1, t, &ids[..t], &ids[1..=t]);
+    compare("BPE model, first window", &fwd.logits, fwd.mean_loss(), &results["first_window"]);
+
+    // Every window as evaluation cuts and counts them.
+    let windows = TextCorpus::from_bytes("text.txt", text).windows_with(&tokenizer, t).unwrap();
+    let e = Engine::new(&Backend::CpuReference).unwrap().evaluate_lm(&model, &windows).unwrap();
+    let expected = &results["windows"];
+    assert_eq!(
+        (e.tokens, e.bytes),
+        (expected["targets"].as_u64().unwrap(), expected["target_bytes"].as_u64().unwrap())
+    );
+    let loss = expected["mean_loss"].as_f64().unwrap();
+    let loss_err = (e.mean_loss - loss).abs() / loss;
+    eprintln!(
+        "BPE model, {} windows: loss {:.6} vs torch {loss:.6} ({loss_err:.2e}), {} tokens for {} bytes, {:.4} bits per byte",
+        windows.len(),
+        e.mean_loss,
+        e.tokens,
+        e.bytes,
+        e.bits_per_byte
+    );
+    assert!(loss_err <= LOSS_TOLERANCE, "mean loss {} vs torch's {loss}", e.mean_loss);
 }

@@ -14,7 +14,14 @@
 //! and conversations follow one another in file order (the byte tokenizer reads the markers as
 //! plain bytes). The mask is 1 on the bytes of each assistant VALUE and 0 elsewhere (markers, the
 //! system and user text): those bytes are the targets the loss averages over and the bytes bits
-//! per byte divides by. A plain-text file is one stream with every byte counted. Blank lines are
+//! per byte divides by. A plain-text file is one stream with every byte counted.
+//!
+//! **Tokens.** Each rendered segment (a marker, a VALUE, an end marker) is tokenized on its own
+//! and the token ids concatenated: no token ever spans two segments, so a token is wholly
+//! assistant text or wholly not, and the mask is exact per token (each assistant byte in exactly
+//! one counted token). With bytes this is the plain byte stream; with a BPE tokenizer, text that
+//! would merge across a turn boundary (an end marker's newline and the next marker) does not.
+//! A plain-text file is one segment, tokenized whole. Blank lines are
 //! skipped; a malformed line, a line without conversations, an empty or non-string value, an
 //! unknown role or a conversation without an assistant turn is refused with its line number.
 
@@ -23,7 +30,8 @@ use std::path::Path;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::data::{encode_bytes, TextCorpus, TokenWindows};
+use super::data::{TextCorpus, TokenWindows};
+use super::tokens::{Encoded, Tokenizer};
 use crate::{Error, Result};
 
 /// The template's markers.
@@ -62,8 +70,8 @@ impl Role {
 /// One conversation's turns.
 pub type Conversation = Vec<(Role, String)>;
 
-/// Rendered chat (or plain text): the bytes, a mask over them, and where each conversation
-/// starts (for a split that never cuts one).
+/// Rendered chat (or plain text): the bytes, a mask over them, where each conversation starts
+/// (for a split that never cuts one) and where each segment starts (tokenized apart).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ChatData {
     pub bytes: Vec<u8>,
@@ -71,14 +79,17 @@ pub struct ChatData {
     pub mask: Vec<u8>,
     /// Byte offset of each conversation.
     pub starts: Vec<usize>,
+    /// Byte offset of each segment (module doc), in order; the mask is constant within one.
+    pub segments: Vec<usize>,
     pub name: String,
 }
 
-/// The template applied to one conversation: (bytes, mask).
-pub fn render(conversation: &Conversation) -> (Vec<u8>, Vec<u8>) {
-    let (mut bytes, mut mask) = (Vec::new(), Vec::new());
+/// The template applied to one conversation: (bytes, mask, segment offsets).
+pub fn render(conversation: &Conversation) -> (Vec<u8>, Vec<u8>, Vec<usize>) {
+    let (mut bytes, mut mask, mut segments) = (Vec::new(), Vec::new(), Vec::new());
     for (role, value) in conversation {
         let mut push = |text: &str, counted: bool| {
+            segments.push(bytes.len());
             bytes.extend_from_slice(text.as_bytes());
             mask.resize(bytes.len(), counted as u8);
         };
@@ -86,7 +97,7 @@ pub fn render(conversation: &Conversation) -> (Vec<u8>, Vec<u8>) {
         push(value, *role == Role::Assistant);
         push(END, false);
     }
-    (bytes, mask)
+    (bytes, mask, segments)
 }
 
 /// Parses one ShareGPT line; `Err` says what is wrong with it.
@@ -119,7 +130,13 @@ pub fn parse_line(line: &str) -> std::result::Result<Conversation, String> {
 impl ChatData {
     /// Parses ShareGPT JSONL; `name` names the source in errors.
     pub fn from_jsonl(name: &str, text: &str) -> Result<ChatData> {
-        let mut data = ChatData { bytes: Vec::new(), mask: Vec::new(), starts: Vec::new(), name: name.to_string() };
+        let mut data = ChatData {
+            bytes: Vec::new(),
+            mask: Vec::new(),
+            starts: Vec::new(),
+            segments: Vec::new(),
+            name: name.to_string(),
+        };
         for (i, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
                 continue;
@@ -128,8 +145,9 @@ impl ChatData {
                 path: name.into(),
                 reason: format!("line {}: {reason}", i + 1),
             })?;
-            let (bytes, mask) = render(&conversation);
+            let (bytes, mask, segments) = render(&conversation);
             data.starts.push(data.bytes.len());
+            data.segments.extend(segments.iter().map(|s| s + data.bytes.len()));
             data.bytes.extend(bytes);
             data.mask.extend(mask);
         }
@@ -145,6 +163,7 @@ impl ChatData {
             mask: vec![1; corpus.bytes.len()],
             bytes: corpus.bytes.clone(),
             starts: vec![0],
+            segments: vec![0],
             name: corpus.name.clone(),
         }
     }
@@ -177,18 +196,27 @@ impl ChatData {
             bytes: self.bytes[range.clone()].to_vec(),
             mask: self.mask[range.clone()].to_vec(),
             starts: self.starts.iter().filter(|&&s| range.contains(&s)).map(|s| s - range.start).collect(),
+            // The cut is a conversation's start (a segment's), or plain text's one segment's
+            // line start, which begins the held-out part's only segment.
+            segments: std::iter::once(0)
+                .chain(self.segments.iter().filter(|&&s| s > range.start && s < range.end).map(|s| s - range.start))
+                .collect(),
             name: format!("{} ({which})", self.name),
         };
         (part(0..cut, "train"), part(cut..self.bytes.len(), "held-out"))
     }
 
-    /// Windows of ctx + 1 tokens as [`TextCorpus::windows`], carrying the mask; `target_bytes`
-    /// counts the masked targets.
+    /// Byte-token windows of ctx + 1: [`Self::windows_with`] the byte tokenizer.
     pub fn windows(&self, ctx: usize) -> Result<TokenWindows> {
-        let mut w = TextCorpus::from_bytes(&self.name, self.bytes.clone()).windows(ctx)?;
-        w.tokens = encode_bytes(&self.bytes);
-        w.mask = Some(self.mask.clone());
-        w.target_bytes = w.counted_targets();
+        self.windows_with(&Tokenizer::Bytes, ctx)
+    }
+
+    /// The segments tokenized apart by `tokenizer` (module doc), in windows of ctx + 1 tokens as
+    /// [`TextCorpus::windows_with`], carrying the mask; `target_bytes` counts the UTF-8 bytes of
+    /// the masked targets.
+    pub fn windows_with(&self, tokenizer: &Tokenizer, ctx: usize) -> Result<TokenWindows> {
+        let (encoded, mask) = self.encode(tokenizer)?;
+        let w = TokenWindows::cut(encoded, Some(mask), ctx, &self.name, self.sha256())?;
         if w.target_bytes == 0 {
             return Err(Error::EmptyDataset {
                 path: self.name.clone().into(),
@@ -196,6 +224,19 @@ impl ChatData {
             });
         }
         Ok(w)
+    }
+
+    /// Every segment through `tokenizer`, concatenated: the tokens and their mask.
+    pub fn encode(&self, tokenizer: &Tokenizer) -> Result<(Encoded, Vec<u8>)> {
+        let (mut all, mut mask) = (Encoded::default(), Vec::new());
+        let ends = self.segments.iter().skip(1).copied().chain([self.bytes.len()]);
+        for (start, end) in self.segments.iter().copied().zip(ends) {
+            let segment = tokenizer.encode(&self.bytes[start..end], &self.name)?;
+            mask.resize(mask.len() + segment.ids.len(), self.mask[start]);
+            all.ids.extend(segment.ids);
+            all.bytes.extend(segment.bytes);
+        }
+        Ok((all, mask))
     }
 }
 
@@ -208,7 +249,8 @@ mod tests {
     #[test]
     fn the_template_masks_assistant_text_only() {
         let c = parse_line(LINE).unwrap();
-        let (bytes, mask) = render(&c);
+        let (bytes, mask, segments) = render(&c);
+        assert_eq!(segments.len(), 3 * c.len());
         let text = String::from_utf8(bytes.clone()).unwrap();
         assert_eq!(text, "<|system|>Be brief.<|end|>\n<|user|>Hi<|end|>\n<|assistant|>Hé<|end|>\n");
         let counted: Vec<u8> = bytes.iter().zip(&mask).filter(|(_, &m)| m == 1).map(|(&b, _)| b).collect();

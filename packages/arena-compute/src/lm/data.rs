@@ -1,11 +1,12 @@
-//! Text for the language model: the byte-level tokenizer (one token per byte, vocabulary 256), a
+//! Text for the language model: the byte-level tokens (one token per byte, vocabulary 256), a
 //! corpus read from a file, its deterministic train / held-out split, and the token windows the
-//! model trains and evaluates on.
+//! model trains and evaluates on (through any [`Tokenizer`]).
 
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
+use super::tokens::{Encoded, Tokenizer};
 use crate::data::DataFile;
 use crate::{Error, Result};
 
@@ -34,7 +35,8 @@ impl TextCorpus {
         TextCorpus { bytes, files: Vec::new(), name: name.to_string() }
     }
 
-    /// Reads a text file (any bytes; the byte tokenizer needs no decoding).
+    /// Reads a text file (any bytes; the byte tokenizer needs no decoding, a `tokenizer.json`
+    /// refuses what is not UTF-8 when it encodes it).
     pub fn from_file(path: &Path) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, &e))?;
         if bytes.is_empty() {
@@ -67,27 +69,16 @@ impl TextCorpus {
         (part(&self.bytes[..cut], "train"), part(&self.bytes[cut..], "held-out"))
     }
 
-    /// The byte tokens in windows of `ctx + 1`: window i covers tokens i ctx ..= (i + 1) ctx, so
-    /// consecutive windows share one token and every token after the first is a target exactly
-    /// once. A tail too short for a whole window is left out (and not counted in `target_bytes`).
+    /// The byte tokens in windows of `ctx + 1`: [`Self::windows_with`] the byte tokenizer.
     pub fn windows(&self, ctx: usize) -> Result<TokenWindows> {
-        let tokens = encode_bytes(&self.bytes);
-        let count = tokens.len().saturating_sub(1) / ctx;
-        if count == 0 {
-            return Err(Error::EmptyDataset {
-                path: self.name.clone().into(),
-                reason: format!("{} bytes is less than one window of {} tokens", tokens.len(), ctx + 1),
-            });
-        }
-        Ok(TokenWindows {
-            window: ctx + 1,
-            starts: (0..count).map(|i| i * ctx).collect(),
-            target_bytes: (count * ctx) as u64,
-            mask: None,
-            name: self.name.clone(),
-            sha256: self.sha256(),
-            tokens,
-        })
+        self.windows_with(&Tokenizer::Bytes, ctx)
+    }
+
+    /// The text as `tokenizer`'s tokens (one sequence) in windows of `ctx + 1`
+    /// ([`TokenWindows::cut`]), every target counted.
+    pub fn windows_with(&self, tokenizer: &Tokenizer, ctx: usize) -> Result<TokenWindows> {
+        let encoded = tokenizer.encode(&self.bytes, &self.name)?;
+        TokenWindows::cut(encoded, None, ctx, &self.name, self.sha256())
     }
 }
 
@@ -99,8 +90,10 @@ pub struct TokenWindows {
     pub window: usize,
     /// Where each window starts in `tokens`.
     pub starts: Vec<usize>,
+    /// Per token, the UTF-8 bytes of the text it stands for (1 each for byte tokens).
+    pub token_bytes: Vec<u32>,
     /// UTF-8 bytes of the predicted text (the targets that count), the denominator of bits per
-    /// byte.
+    /// byte: [`Self::window_bytes`] summed over the windows.
     pub target_bytes: u64,
     /// Per token, whether predicting it counts (1) in the loss and the score: the assistant's
     /// text of a chat ([`super::ChatData`]); `None` counts every target.
@@ -111,6 +104,33 @@ pub struct TokenWindows {
 }
 
 impl TokenWindows {
+    /// Cuts `encoded` into windows of `ctx + 1` tokens: window i covers tokens i ctx ..=
+    /// (i + 1) ctx, so consecutive windows share one token and every token after the first is a
+    /// target exactly once (its bytes counted once, in that window). A tail too short for a whole
+    /// window is left out (and not counted in `target_bytes`). `mask`: per token, whether it
+    /// counts as a target (None: all do).
+    pub fn cut(encoded: Encoded, mask: Option<Vec<u8>>, ctx: usize, name: &str, sha256: String) -> Result<Self> {
+        let count = encoded.ids.len().saturating_sub(1) / ctx;
+        if count == 0 {
+            return Err(Error::EmptyDataset {
+                path: name.into(),
+                reason: format!("{} tokens is less than one window of {} tokens", encoded.ids.len(), ctx + 1),
+            });
+        }
+        let mut windows = TokenWindows {
+            tokens: encoded.ids,
+            token_bytes: encoded.bytes,
+            window: ctx + 1,
+            starts: (0..count).map(|i| i * ctx).collect(),
+            target_bytes: 0,
+            mask,
+            name: name.to_string(),
+            sha256,
+        };
+        windows.target_bytes = (0..count).map(|i| windows.window_bytes(i)).sum();
+        Ok(windows)
+    }
+
     pub fn len(&self) -> usize {
         self.starts.len()
     }
@@ -135,6 +155,12 @@ impl TokenWindows {
             Some(m) => m[self.starts[i] + 1..self.starts[i] + self.window].to_vec(),
             None => vec![1; self.window - 1],
         }
+    }
+
+    /// UTF-8 bytes of window i's counted targets.
+    pub fn window_bytes(&self, i: usize) -> u64 {
+        let targets = &self.token_bytes[self.starts[i] + 1..self.starts[i] + self.window];
+        targets.iter().zip(self.target_mask(i)).filter(|&(_, m)| m != 0).map(|(&b, _)| b as u64).sum()
     }
 
     /// Predicted tokens that count in the loss and the score, over all windows.

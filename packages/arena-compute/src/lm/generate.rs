@@ -7,6 +7,7 @@ use crate::rng::SplitMix64;
 use crate::{Error, Result};
 
 use super::reference;
+use super::tokens::{TextStream, Tokenizer};
 use super::weights::GptWeights;
 
 /// How to sample.
@@ -44,6 +45,36 @@ pub fn generate(w: &GptWeights, prompt: &[u32], cfg: &SampleConfig, on_token: &m
         out.push(next);
     }
     Ok(out)
+}
+
+/// [`generate`] on text: `prompt` encoded by `tokenizer`, each new token decoded through it and
+/// passed to `on_text` as soon as its text is whole (the byte tokenizer passes raw bytes, one at
+/// a time, as they come; the caller decides how to show bytes that are not UTF-8). Returns the
+/// generated text (after the prompt).
+pub fn generate_text(
+    w: &GptWeights,
+    tokenizer: &Tokenizer,
+    prompt: &str,
+    cfg: &SampleConfig,
+    on_text: &mut dyn FnMut(&[u8]),
+) -> Result<Vec<u8>> {
+    let prompt = tokenizer.encode(prompt.as_bytes(), "the prompt")?.ids;
+    let mut stream = TextStream::new(tokenizer);
+    let (mut text, mut failed) = (Vec::new(), None);
+    generate(w, &prompt, cfg, &mut |token| match stream.push(token) {
+        Ok(piece) => {
+            on_text(&piece);
+            text.extend(piece);
+        }
+        Err(e) => failed = failed.take().or(Some(e)),
+    })?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    let rest = stream.finish()?;
+    on_text(&rest);
+    text.extend(rest);
+    Ok(text)
 }
 
 /// A token from the logits: argmax at temperature 0, else a draw from softmax(logits / T)

@@ -1,5 +1,6 @@
 //! GPT-2-layout language models: the architecture ([`GptSpec`]), the parameters in Hugging Face's
-//! layout ([`GptWeights`]), byte-level text ([`TextCorpus`], [`TokenWindows`]), the CPU reference
+//! layout ([`GptWeights`]), text as tokens ([`Tokenizer`]: bytes, or a Hugging Face
+//! `tokenizer.json`; [`TextCorpus`], [`TokenWindows`]), the CPU reference
 //! of the forward and backward pass ([`reference`]), training and evaluation on the device or the
 //! reference ([`crate::Engine::train_lm`], [`crate::Engine::evaluate_lm`]) and the bits-per-byte
 //! score ([`score`]).
@@ -25,17 +26,19 @@ pub mod lora;
 pub mod reference;
 pub mod score;
 mod spec;
+mod tokens;
 mod train;
 mod weights;
 
 pub use chat::{ChatData, Conversation, Role};
 pub use data::{decode_bytes, encode_bytes, TextCorpus, TokenWindows};
-pub use generate::{generate, SampleConfig};
+pub use generate::{generate, generate_text, SampleConfig};
 pub(crate) use gpu::DeviceModel;
 pub use lora::{
     check_max_rank, LoraAdapter, LoraConfig, LoraModule, LoraTarget, ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE,
 };
 pub use spec::{GptSpec, BYTE_VOCAB, GPT2_EPS};
+pub use tokens::{Encoded, TextStream, Tokenizer, TOKENIZER_FILE};
 pub use train::{LmEvaluation, LmProgress, LmTrainConfig};
 pub use weights::{BlockLayout, GptWeights, Layout, CONFIG_FILE, WEIGHTS_FILE};
 
