@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
 use gpu_worker::lm::{
-    self, ChatData, GptSpec, GptWeights, LmTrainConfig, LoraAdapter, LoraConfig, SampleConfig, TextCorpus,
+    self, ChatData, GptSpec, GptWeights, LmTrainConfig, LoraAdapter, LoraConfig, SampleConfig, TextCorpus, Tokenizer,
+    BYTE_VOCAB,
 };
 use gpu_worker::node::{commands, NodeError, NodeRole};
 use gpu_worker::{
@@ -113,12 +114,18 @@ enum Command {
         #[arg(long, short)]
         out: PathBuf,
     },
-    /// Train a GPT-2-layout language model from scratch on a text file (byte tokens) and write it
-    /// in Hugging Face's layout (config.json + model.safetensors).
+    /// Train a GPT-2-layout language model from scratch on a text file (byte tokens, or a
+    /// Hugging Face tokenizer.json's) and write it in Hugging Face's layout (config.json +
+    /// model.safetensors, and the tokenizer.json when one is given).
     Pretrain {
-        /// Architecture: gpt:layers=L,d=D,heads=H,ctx=T.
+        /// Architecture: gpt:layers=L,d=D,heads=H,ctx=T[,vocab=V]; with --tokenizer the vocabulary
+        /// defaults to the tokenizer's.
         #[arg(long, default_value = "gpt:layers=2,d=64,heads=4,ctx=128")]
         model: String,
+        /// A Hugging Face tokenizer.json to tokenize with (default: bytes); copied into the model
+        /// directory, where finetune, eval and generate find it.
+        #[arg(long)]
+        tokenizer: Option<PathBuf>,
         /// A text file; its last --held-out fraction is kept out of training and scored at the end.
         #[arg(long)]
         data: PathBuf,
@@ -126,7 +133,7 @@ enum Command {
         held_out: f64,
         #[arg(long, default_value_t = 300)]
         steps: usize,
-        /// Sequences (windows of ctx + 1 bytes) per step.
+        /// Sequences (windows of ctx + 1 tokens) per step.
         #[arg(long, default_value_t = 8)]
         batch: usize,
         /// Peak learning rate (linear warm-up, cosine decay to a tenth).
@@ -143,7 +150,8 @@ enum Command {
         #[arg(long, short)]
         out: PathBuf,
     },
-    /// Fine-tune a LoRA adapter on a frozen language model (a model directory) with chat data
+    /// Fine-tune a LoRA adapter on a frozen language model (a model directory, with its
+    /// tokenizer.json if it has one) with chat data
     /// (ShareGPT JSONL: the loss counts the assistant's text only) or plain text, and write it in
     /// PEFT's layout (adapter_config.json + adapter_model.safetensors).
     Finetune {
@@ -183,7 +191,7 @@ enum Command {
         lora: Option<PathBuf>,
         #[arg(long, default_value = "\n")]
         prompt: String,
-        /// Bytes to generate.
+        /// Tokens to generate.
         #[arg(long, default_value_t = 200)]
         tokens: usize,
         /// Softmax temperature; 0 is greedy.
@@ -336,8 +344,29 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             let engine = engine(cli)?;
             train(&engine, &dataset, &spec, &cfg, out)
         }
-        Command::Pretrain { model, data, held_out, steps, batch, lr, weight_decay, max_grad_norm, seed, out } => {
-            let spec = GptSpec::parse(model)?;
+        Command::Pretrain {
+            model,
+            tokenizer,
+            data,
+            held_out,
+            steps,
+            batch,
+            lr,
+            weight_decay,
+            max_grad_norm,
+            seed,
+            out,
+        } => {
+            let mut spec = GptSpec::parse(model)?;
+            let tokenizer = match tokenizer {
+                Some(path) => Tokenizer::from_file(path)?,
+                None => Tokenizer::Bytes,
+            };
+            if spec.vocab == BYTE_VOCAB {
+                // The spec string's default: the tokenizer's vocabulary.
+                spec.vocab = tokenizer.vocab();
+            }
+            tokenizer.check_vocab(&spec, Path::new(model))?;
             let cfg = LmTrainConfig {
                 steps: *steps,
                 batch: *batch,
@@ -347,7 +376,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 seed: *seed,
                 ..LmTrainConfig::default()
             };
-            pretrain(&engine(cli)?, &spec, data, *held_out, &cfg, out)
+            pretrain(&engine(cli)?, (&spec, &tokenizer), data, *held_out, &cfg, out)
         }
         Command::Finetune { base, lora, data, held_out, steps, batch, lr, seed, out } => {
             let cfg = LmTrainConfig {
@@ -406,7 +435,7 @@ fn train(engine: &Engine, data: &Dataset, spec: &ModelSpec, cfg: &TrainConfig, o
 
 fn pretrain(
     engine: &Engine,
-    spec: &GptSpec,
+    (spec, tokenizer): (&GptSpec, &Tokenizer),
     data: &Path,
     held_out: f64,
     cfg: &LmTrainConfig,
@@ -414,12 +443,14 @@ fn pretrain(
 ) -> anyhow::Result<ExitCode> {
     let corpus = TextCorpus::from_file(data)?;
     let (train, held) = corpus.split(held_out);
-    let windows = train.windows(spec.ctx)?;
+    let windows = train.windows_with(tokenizer, spec.ctx)?;
     eprintln!(
-        "pretraining {spec} ({} parameters) on {} ({} bytes for training, {} held out, sha256 {}) with {} ({})",
+        "pretraining {spec} ({} parameters) on {} ({} bytes for training as {} tokens, {} held out, sha256 {}) \
+         with {} ({})",
         spec.parameters(),
         data.display(),
         train.bytes.len(),
+        windows.tokens.len(),
         held.bytes.len(),
         corpus.sha256(),
         engine.adapter(),
@@ -435,22 +466,33 @@ fn pretrain(
     })?;
     bar.finish();
     if held_out > 0.0 {
-        let e = engine.evaluate_lm(&model, &held.windows(spec.ctx)?)?;
+        let e = engine.evaluate_lm(&model, &held.windows_with(tokenizer, spec.ctx)?)?;
         println!("held out  {:.4} bits per byte over {} bytes, score {} ppm", e.bits_per_byte, e.bytes, e.score_ppm);
     }
     let sha = model.save(out)?;
+    tokenizer.save(out)?;
     println!("wrote {} ({} parameters), model.safetensors sha256 {sha}", out.display(), spec.parameters());
     Ok(ExitCode::SUCCESS)
 }
 
-/// Loads a base and, if given, its adapter (checked against the base's sha256) merged in; returns
-/// the weights, the base's sha256 and the adapter's.
-fn load_lm(model: &Path, lora: Option<&Path>) -> gpu_worker::Result<(GptWeights, String, Option<String>)> {
-    let (base, sha) = GptWeights::load(model)?;
-    let Some(dir) = lora else { return Ok((base, sha, None)) };
+/// A model directory's weights with its sha256, and its tokenizer (its tokenizer.json, or bytes).
+fn load_base(dir: &Path) -> gpu_worker::Result<(GptWeights, String, Tokenizer)> {
+    let (weights, sha) = GptWeights::load(dir)?;
+    let tokenizer = Tokenizer::for_model(dir, &weights.spec)?;
+    Ok((weights, sha, tokenizer))
+}
+
+/// What [`load_lm`] gives: the weights (adapter merged in), the base's sha256, the adapter's, and
+/// the tokenizer.
+type LoadedLm = (GptWeights, String, Option<String>, Tokenizer);
+
+/// Loads a base and, if given, its adapter (checked against the base's sha256) merged in.
+fn load_lm(model: &Path, lora: Option<&Path>) -> gpu_worker::Result<LoadedLm> {
+    let (base, sha, tokenizer) = load_base(model)?;
+    let Some(dir) = lora else { return Ok((base, sha, None, tokenizer)) };
     let (adapter, adapter_sha) = LoraAdapter::load(dir, &base.spec)?;
     adapter.check_base(&sha, dir)?;
-    Ok((adapter.merge(&base)?, sha, Some(adapter_sha)))
+    Ok((adapter.merge(&base)?, sha, Some(adapter_sha), tokenizer))
 }
 
 fn finetune(
@@ -462,10 +504,10 @@ fn finetune(
     cfg: &LmTrainConfig,
     out: &Path,
 ) -> anyhow::Result<ExitCode> {
-    let (base, base_sha) = GptWeights::load(base_dir)?;
+    let (base, base_sha, tokenizer) = load_base(base_dir)?;
     let chat = ChatData::from_file(data)?;
     let (train, held) = chat.split(held_out);
-    let windows = train.windows(base.spec.ctx)?;
+    let windows = train.windows_with(&tokenizer, base.spec.ctx)?;
     let init = LoraAdapter::init(&base.spec, lora, &base_sha, cfg.seed);
     eprintln!(
         "fine-tuning a LoRA adapter (r {}, alpha {}, {} parameters on {} modules) on {} ({}, sha256 {base_sha}) with \
@@ -483,7 +525,7 @@ fn finetune(
         engine.adapter(),
         engine.backend()
     );
-    let held = if held_out > 0.0 { Some(held.windows(base.spec.ctx)?) } else { None };
+    let held = if held_out > 0.0 { Some(held.windows_with(&tokenizer, base.spec.ctx)?) } else { None };
     if let Some(h) = &held {
         let e = engine.evaluate_lm_adapter(&base, None, h)?;
         println!("held out  {:.4} bits per byte over {} bytes with the base alone", e.bits_per_byte, e.bytes);
@@ -508,12 +550,12 @@ fn finetune(
 
 fn generate(model: &Path, lora: Option<&Path>, prompt: &str, cfg: &SampleConfig) -> anyhow::Result<ExitCode> {
     use std::io::Write;
-    let (w, _, _) = load_lm(model, lora)?;
+    let (w, _, _, tokenizer) = load_lm(model, lora)?;
     let mut stdout = std::io::stdout();
     stdout.write_all(prompt.as_bytes())?;
-    lm::generate(&w, &lm::encode_bytes(prompt.as_bytes()), cfg, &mut |t| {
-        // Byte tokens: raw bytes out (a multi-byte character arrives a byte at a time).
-        let _ = stdout.write_all(&[t as u8]).and_then(|_| stdout.flush());
+    lm::generate_text(&w, &tokenizer, prompt, cfg, &mut |text| {
+        // Raw bytes out, as they come (byte tokens may not be UTF-8; the terminal shows them).
+        let _ = stdout.write_all(text).and_then(|_| stdout.flush());
     })?;
     println!();
     Ok(ExitCode::SUCCESS)
@@ -525,13 +567,14 @@ fn eval_lm(cli: &Cli, model: &Path, lora: Option<&Path>, data: &Path, json: bool
     let corpus = ChatData::from_file(data)?;
     let engine = engine(cli)?;
     let file_sha = |p: PathBuf| std::fs::read(p).ok().map(|b| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&b)));
-    let (w, sha, adapter_sha) = match load_lm(model, lora) {
+    let (w, sha, adapter_sha, tokenizer) = match load_lm(model, lora) {
         Err(e) if json && e.is_model_fault() => {
             let reject = serde_json::json!({
                 "score_ppm": 0,
                 "rejected": e.to_string(),
                 "model_sha256": file_sha(model.join(lm::WEIGHTS_FILE)),
                 "adapter_sha256": lora.and_then(|d| file_sha(d.join(lm::ADAPTER_WEIGHTS_FILE))),
+                "tokenizer_sha256": file_sha(model.join(lm::TOKENIZER_FILE)),
                 "data_sha256": corpus.sha256(),
             });
             println!("{}", serde_json::to_string_pretty(&reject)?);
@@ -539,18 +582,22 @@ fn eval_lm(cli: &Cli, model: &Path, lora: Option<&Path>, data: &Path, json: bool
         }
         other => other?,
     };
-    let e = engine.evaluate_lm(&w, &corpus.windows(w.spec.ctx)?)?;
+    let e = engine.evaluate_lm(&w, &corpus.windows_with(&tokenizer, w.spec.ctx)?)?;
     if json {
         let mut v = e.to_json();
         v["loss"] = e.mean_loss.into();
         v["model_sha256"] = sha.into();
         v["adapter_sha256"] = adapter_sha.into();
+        v["tokenizer_sha256"] = tokenizer.sha256().into();
         v["architecture"] = w.spec.to_string().into();
         v["rejected"] = serde_json::Value::Null;
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }
     println!("model     {} ({}, model.safetensors sha256 {sha})", model.display(), w.spec);
+    if let Some(t) = tokenizer.sha256() {
+        println!("tokenizer {} (sha256 {t})", model.join(lm::TOKENIZER_FILE).display());
+    }
     if let (Some(dir), Some(a)) = (lora, &adapter_sha) {
         println!("adapter   {} (adapter_model.safetensors sha256 {a}), merged", dir.display());
     }

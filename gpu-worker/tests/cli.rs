@@ -106,3 +106,87 @@ fn info_lists_adapters_with_backend_and_limits() {
     let (ok, out, _) = run(gpu_worker().args(["--backend", "cpu-reference", "info"]));
     assert!(ok && out.contains("cpu-reference"));
 }
+
+/// A small byte-level BPE tokenizer.json as GPT-2's is laid out: every byte as its printable
+/// stand-in character (GPT-2's table: printable Latin-1 stands for itself, the other bytes for
+/// U+0100 on), then the first `merges` (at most 10) of a few common English pairs.
+fn byte_level_bpe_json(merges: usize) -> String {
+    let printable = |b: u32| (33..=126).contains(&b) || (161..=172).contains(&b) || (174..=255).contains(&b);
+    let mut next_stand_in = 256;
+    let mut vocab: Vec<String> = (0..256u32)
+        .map(|b| {
+            let c = if printable(b) {
+                b
+            } else {
+                next_stand_in += 1;
+                next_stand_in - 1
+            };
+            char::from_u32(c).unwrap().to_string()
+        })
+        .collect();
+    let pairs = [("Ġ", "t"), ("h", "e"), ("Ġt", "he"), ("Ġ", "a"), ("o", "u"), ("i", "n"), ("e", "r"), ("Ġ", "s")];
+    let merges = &[pairs.as_slice(), &[("Ġ", "m"), ("Ġ", "w")]].concat()[..merges];
+    vocab.extend(merges.iter().map(|(a, b)| format!("{a}{b}")));
+    let byte_level =
+        serde_json::json!({"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": false, "use_regex": true});
+    serde_json::json!({
+        "version": "1.0",
+        "added_tokens": [],
+        "normalizer": null,
+        "pre_tokenizer": byte_level,
+        "post_processor": byte_level,
+        "decoder": byte_level,
+        "model": {
+            "type": "BPE",
+            "vocab": vocab.iter().enumerate().map(|(i, t)| (t.clone(), i.into())).collect::<serde_json::Map<_, _>>(),
+            "merges": merges.iter().map(|(a, b)| format!("{a} {b}")).collect::<Vec<_>>(),
+        },
+    })
+    .to_string()
+}
+
+#[test]
+fn a_bpe_model_pretrains_evaluates_and_generates_through_its_tokenizer_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let tokenizer = dir.path().join("bpe.json");
+    std::fs::write(&tokenizer, byte_level_bpe_json(8)).unwrap();
+    let text = dir.path().join("plays.txt");
+    std::fs::write(&text, &std::fs::read(data_dir().join("shakespeare.txt")).unwrap()[..20_000]).unwrap();
+    let model = dir.path().join("model");
+    let cpu = ["--backend", "cpu-reference"];
+    let (ok, out, err) = run(gpu_worker()
+        .args(cpu)
+        .args(["pretrain", "--model", "gpt:layers=1,d=16,heads=2,ctx=32", "--steps", "3", "--tokenizer"])
+        .arg(&tokenizer)
+        .arg("--data")
+        .arg(&text)
+        .arg("--out")
+        .arg(&model));
+    assert!(ok, "{err}");
+    assert!(err.contains("vocab=264"), "the vocabulary is the tokenizer's: {err}");
+    assert!(out.contains("held out"), "{out}");
+    assert_eq!(std::fs::read(model.join("tokenizer.json")).unwrap(), std::fs::read(&tokenizer).unwrap());
+
+    let chat = dir.path().join("chat.jsonl");
+    let lines = std::fs::read_to_string(data_dir().join("shakespeare-instruct.jsonl")).unwrap();
+    std::fs::write(&chat, lines.lines().take(30).collect::<Vec<_>>().join("\n")).unwrap();
+    let (ok, out, err) =
+        run(gpu_worker().args(cpu).args(["eval", "--json", "--model"]).arg(&model).arg("--data").arg(&chat));
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let (tokens, bytes) = (v["tokens"].as_u64().unwrap(), v["bytes"].as_u64().unwrap());
+    assert!(0 < tokens && tokens < bytes, "merged tokens stand for several bytes: {v}");
+    let expected = v["mean_loss"].as_f64().unwrap() * tokens as f64 / std::f64::consts::LN_2 / bytes as f64;
+    assert!((v["bits_per_byte"].as_f64().unwrap() - expected).abs() < 1e-9, "{v}");
+    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(std::fs::read(&tokenizer).unwrap()));
+    assert_eq!(v["tokenizer_sha256"], sha.as_str());
+
+    let (ok, out, err) =
+        run(gpu_worker().args(cpu).args(["generate", "--prompt", "the", "--tokens", "8", "--model"]).arg(&model));
+    assert!(ok && out.starts_with("the"), "{err}");
+
+    // A tokenizer with ids the model has no embedding for is refused, naming the file.
+    std::fs::write(model.join("tokenizer.json"), byte_level_bpe_json(10)).unwrap();
+    let (ok, _, err) = run(gpu_worker().args(cpu).args(["eval", "--model"]).arg(&model).arg("--data").arg(&chat));
+    assert!(!ok && err.contains("tokenizer.json") && err.contains("has vocab_size = 264"), "{err}");
+}

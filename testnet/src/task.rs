@@ -97,6 +97,8 @@ impl LmTaskSpec {
                 architecture: self.architecture.clone(),
                 max_lora_rank: self.max_lora_rank,
                 max_trainable_params: self.max_trainable_params,
+                // The testnet's bases are byte-level (gpu-worker pretrain without --tokenizer).
+                tokenizer: None,
             }),
             ..TaskParams::with_defaults(
                 Metric::bits_per_byte(),

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::lm::{ChatData, GptSpec, GptWeights};
+use crate::lm::{ChatData, GptSpec, GptWeights, Tokenizer};
 use crate::{CsvOptions, Dataset};
 use arena_client::{Blocks, Client, Manifest, MarketClient, Signer};
 use arena_types::market::msg::{
@@ -12,6 +12,7 @@ use arena_types::market::msg::{
 
 use crate::node::config::{self, NodeConfig, NodeRole};
 use crate::node::error::NodeError;
+use crate::node::lm::TaskBase;
 use crate::node::store::{sha256_file, ModelStore};
 
 /// The largest evaluation shard a validator fetches.
@@ -19,6 +20,9 @@ pub const MAX_SHARD_BYTES: u64 = 256 * 1024 * 1024;
 
 /// The largest base model a language-model node fetches.
 pub const MAX_BASE_BYTES: u64 = 1024 * 1024 * 1024;
+
+/// The largest tokenizer.json a language-model node fetches (GPT-2's is 1.4 MB).
+pub const MAX_TOKENIZER_BYTES: u64 = 64 * 1024 * 1024;
 
 /// A node's view of its task: who it is, where the chain is, where its files are.
 pub struct Node {
@@ -127,18 +131,30 @@ impl Node {
         Ok(ChatData::from_file(&path)?)
     }
 
-    /// A language-model task's base model: fetched by its URI (a `file://` one resolved as data
-    /// sets are) into the model store with its sha256 checked, and parsed as the task's
-    /// architecture. An error here is the task's (its creator's), not the node's.
-    pub async fn fetch_base(&self, lm: &LanguageModelTask) -> Result<GptWeights, NodeError> {
-        let uri = match lm.base.uri.strip_prefix("file://") {
-            Some(_) => format!("file://{}", self.resolve(&lm.base.uri)?.display()),
-            None => lm.base.uri.clone(),
-        };
-        let path = self.store.fetch(&uri, &lm.base.sha256.to_hex(), MAX_BASE_BYTES).await?;
+    /// A language-model task's base model and tokenizer: each fetched by its URI (a `file://`
+    /// one resolved as data sets are) into the model store with its sha256 checked; the weights
+    /// parsed as the task's architecture, the tokenizer (bytes when the task names none) checked
+    /// against its vocabulary. An error here is the task's (its creator's), not the node's.
+    pub async fn fetch_base(&self, lm: &LanguageModelTask) -> Result<TaskBase, NodeError> {
+        let path = self.fetch_committed(&lm.base, MAX_BASE_BYTES).await?;
         let spec = GptSpec::parse(&lm.architecture)?;
         let bytes = std::fs::read(&path).map_err(|e| crate::Error::io(&path, &e))?;
-        Ok(GptWeights::from_safetensors(&spec, &bytes, &path)?)
+        let weights = GptWeights::from_safetensors(&spec, &bytes, &path)?;
+        let tokenizer = match &lm.tokenizer {
+            Some(commitment) => Tokenizer::from_file(&self.fetch_committed(commitment, MAX_TOKENIZER_BYTES).await?)?,
+            None => Tokenizer::Bytes,
+        };
+        tokenizer.check_vocab(&spec, &path)?;
+        Ok(TaskBase { weights, tokenizer })
+    }
+
+    /// A file the task commits to, in the model store with its sha256 checked.
+    async fn fetch_committed(&self, commitment: &DataCommitment, max_bytes: u64) -> Result<PathBuf, NodeError> {
+        let uri = match commitment.uri.strip_prefix("file://") {
+            Some(_) => format!("file://{}", self.resolve(&commitment.uri)?.display()),
+            None => commitment.uri.clone(),
+        };
+        Ok(self.store.fetch(&uri, &commitment.sha256.to_hex(), max_bytes).await?)
     }
 
     /// The path of one of the task's data sets once its sha256 is checked.

@@ -18,6 +18,10 @@
 //! `max_trainable_params`, and the metadata its trainer revealed is true (family `lora`, that
 //! parameter count, that byte size). Any failure scores 0 with the reason journaled, which
 //! `gpu-worker status` shows.
+//!
+//! **The base** ([`TaskBase`]): the task's weights and the tokenizer its text goes through, a
+//! Hugging Face `tokenizer.json` the task commits to beside the weights, or bytes when it names
+//! none; trainers and validators tokenize the chat with it, so every score counts the same tokens.
 
 use std::path::Path;
 
@@ -25,7 +29,15 @@ use arena_types::market::msg::{LanguageModelTask, ModelConstraints, ModelMetadat
 use arena_types::market::params::validate_metadata;
 use serde_json::Value;
 
-use crate::lm::{GptSpec, LoraAdapter, ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE};
+use crate::lm::{GptSpec, GptWeights, LoraAdapter, Tokenizer, ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE};
+
+/// A language-model task's fixed base, as fetched and checked
+/// ([`crate::node::context::Node::fetch_base`]).
+pub struct TaskBase {
+    pub weights: GptWeights,
+    /// The task's `tokenizer.json`, or bytes.
+    pub tokenizer: Tokenizer,
+}
 
 /// The `__metadata__` key of the committed artifact that holds `adapter_config.json`.
 pub const ADAPTER_CONFIG_KEY: &str = "adapter_config";
@@ -166,6 +178,7 @@ mod tests {
             architecture: spec().to_string(),
             max_lora_rank: 4,
             max_trainable_params: 5_000,
+            tokenizer: None,
         }
     }
 

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::lm::{ChatData, GptWeights, LmTrainConfig, LoraAdapter, LoraConfig};
+use crate::lm::{ChatData, LmTrainConfig, LoraAdapter, LoraConfig};
 use crate::{Backend, Dataset, Engine, ModelSpec, Optimizer, TrainConfig};
 use arena_retry::{run_steps, Next};
 use arena_types::market::commitment::model_commitment;
@@ -23,7 +23,7 @@ use crate::node::adversary::{previous_winner, steal_shards, TrainerAdversary};
 use crate::node::context::Node;
 use crate::node::error::NodeError;
 use crate::node::journal::{SealJournal, SealedModel};
-use crate::node::lm::{adapter_metadata, pack_adapter};
+use crate::node::lm::{adapter_metadata, pack_adapter, TaskBase};
 use crate::node::serve::model_url;
 
 /// Runs the trainer until the task's last round has closed.
@@ -49,7 +49,13 @@ pub async fn run(node: Node, backend: Backend) -> Result<(), NodeError> {
             ))
             .map_err(|e| NodeError::Config { path: "[trainer]".into(), reason: e.to_string() })?;
             let base = node.fetch_base(lm).await?;
-            tracing::info!(task = task.id, base = %lm.base.sha256, architecture = %base.spec, "fetched the base model");
+            tracing::info!(
+                task = task.id,
+                base = %lm.base.sha256,
+                architecture = %base.weights.spec,
+                tokenizer = ?base.tokenizer,
+                "fetched the base model"
+            );
             Work::Adapter { data: node.load_chat(&task.params.training_data)?, base: Box::new(base), lora }
         }
     };
@@ -73,7 +79,7 @@ enum Work {
     /// A classifier of `spec` trained from scratch on the task's CSV data.
     Classifier { data: Dataset, spec: ModelSpec },
     /// A LoRA adapter of `lora` fine-tuned over the task's frozen base on its chat data.
-    Adapter { data: ChatData, base: Box<GptWeights>, lora: LoraConfig },
+    Adapter { data: ChatData, base: Box<TaskBase>, lora: LoraConfig },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -240,7 +246,7 @@ impl Trainer {
         task: &TaskResponse,
         round: u32,
         data: &ChatData,
-        base: &GptWeights,
+        base: &TaskBase,
         lora: &LoraConfig,
     ) -> Result<SealedModel, NodeError> {
         let cfg = &self.node.config.trainer;
@@ -252,11 +258,11 @@ impl Trainer {
             seed,
             ..LmTrainConfig::default()
         };
-        let windows = data.windows(base.spec.ctx)?;
-        let init = LoraAdapter::init(&base.spec, lora, &task_base_sha256(task), seed);
+        let windows = data.windows_with(&base.tokenizer, base.weights.spec.ctx)?;
+        let init = LoraAdapter::init(&base.weights.spec, lora, &task_base_sha256(task), seed);
         tracing::info!(task = task.id, round, r = lora.r, alpha = lora.alpha, steps = train.steps, "fine-tuning");
         let started = std::time::Instant::now();
-        let (backend, base) = (self.backend.clone(), base.clone());
+        let (backend, base) = (self.backend.clone(), base.weights.clone());
         let adapter = tokio::task::spawn_blocking(move || {
             Engine::new(&backend)?.finetune_lora(&base, init, &windows, &train, &mut |_| {})
         })

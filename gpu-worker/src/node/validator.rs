@@ -16,14 +16,16 @@
 //! model's own score on it (bits per byte of the assistant's text, as `score_ppm`), so a
 //! submission earns only by improving on the base. Each adapter is checked before it is scored
 //! ([`crate::node::lm::examine_adapter`]: the task's base, rank and parameter limits, finite
-//! weights, truthful metadata); a failure scores 0 with the reason journaled. A base that cannot
-//! be fetched or parsed as the task names it makes the round unusable, as a bad shard does.
+//! weights, truthful metadata); a failure scores 0 with the reason journaled. The shard's chat
+//! goes through the task's tokenizer (its committed `tokenizer.json`, or bytes). A base (or
+//! tokenizer) that cannot be fetched or parsed as the task names it makes the round unusable, as a
+//! bad shard does.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::lm::{ChatData, GptWeights, TokenWindows};
+use crate::lm::{ChatData, TokenWindows};
 use crate::{Backend, CsvOptions, Dataset, Engine, Model};
 use arena_client::shard::decrypt_shard;
 use arena_retry::{run_steps, Next};
@@ -40,7 +42,7 @@ use crate::node::check::check_model;
 use crate::node::context::Node;
 use crate::node::error::NodeError;
 use crate::node::journal::{Journal, PendingReveal};
-use crate::node::lm::examine_adapter;
+use crate::node::lm::{examine_adapter, TaskBase};
 use crate::node::store::StoreError;
 
 /// Assignment and finalization are cranked this many items per transaction.
@@ -64,7 +66,7 @@ struct Validator {
     shards: BTreeMap<u32, Shard>,
     /// A language-model task's base once fetched and parsed, or why it cannot be (the task's
     /// fault: every round's shard is then unusable).
-    base: Option<Result<Arc<GptWeights>, String>>,
+    base: Option<Result<Arc<TaskBase>, String>>,
 }
 
 /// A round's evaluation shard as this validator found it.
@@ -81,9 +83,9 @@ enum Shard {
 enum EvalData {
     /// A classification task's CSV; the baseline is the majority class's accuracy.
     Table(Dataset),
-    /// A language-model task's ShareGPT chat, windowed for the base with its assistant-only
-    /// mask, and the base; the baseline is the base's own score (no adapter).
-    Chat { windows: Arc<TokenWindows>, base: Arc<GptWeights> },
+    /// A language-model task's ShareGPT chat, tokenized and windowed for the base with its
+    /// assistant-only mask, and the base; the baseline is the base's own score (no adapter).
+    Chat { windows: Arc<TokenWindows>, base: Arc<TaskBase> },
 }
 
 impl Validator {
@@ -287,11 +289,16 @@ impl Validator {
 
     /// A language-model task's base, fetched and parsed once (a base that is only unreachable is
     /// a transient error: the next block's step tries again).
-    async fn base(&mut self, lm: &LanguageModelTask) -> Result<Result<Arc<GptWeights>, String>, NodeError> {
+    async fn base(&mut self, lm: &LanguageModelTask) -> Result<Result<Arc<TaskBase>, String>, NodeError> {
         if self.base.is_none() {
             self.base = Some(match self.node.fetch_base(lm).await {
                 Ok(base) => {
-                    tracing::info!(base = %lm.base.sha256, architecture = %base.spec, "fetched the task's base model");
+                    tracing::info!(
+                        base = %lm.base.sha256,
+                        architecture = %base.weights.spec,
+                        tokenizer = ?base.tokenizer,
+                        "fetched the task's base model"
+                    );
                     Ok(Arc::new(base))
                 }
                 Err(e @ NodeError::Store(StoreError::Unreachable { .. })) => return Err(e),
@@ -324,16 +331,20 @@ impl Validator {
         let windows = match String::from_utf8(plain)
             .map_err(|e| format!("not UTF-8 text: {e}"))
             .and_then(|text| ChatData::from_jsonl(&format!("round {round}'s shard"), &text).map_err(|e| e.to_string()))
-            .and_then(|chat| chat.windows(base.spec.ctx).map_err(|e| e.to_string()))
+            .and_then(|chat| chat.windows_with(&base.tokenizer, base.weights.spec.ctx).map_err(|e| e.to_string()))
         {
             Ok(windows) => Arc::new(windows),
             Err(reason) => return Ok(Err(format!("not the task's data: {reason}"))),
         };
         let (backend, b, w) = (self.backend.clone(), base.clone(), windows.clone());
-        let baseline = tokio::task::spawn_blocking(move || Engine::new(&backend)?.evaluate_lm_adapter(&b, None, &w))
-            .await
-            .map_err(|e| NodeError::Task { task_id: self.node.task_id(), reason: format!("evaluation thread: {e}") })??
-            .score_ppm;
+        let baseline =
+            tokio::task::spawn_blocking(move || Engine::new(&backend)?.evaluate_lm_adapter(&b.weights, None, &w))
+                .await
+                .map_err(|e| NodeError::Task {
+                    task_id: self.node.task_id(),
+                    reason: format!("evaluation thread: {e}"),
+                })??
+                .score_ppm;
         Ok(Ok((baseline, EvalData::Chat { windows, base })))
     }
 
@@ -423,20 +434,20 @@ impl Validator {
         model: &RevealedModel,
         path: &std::path::Path,
         windows: Arc<TokenWindows>,
-        base: Arc<GptWeights>,
+        base: Arc<TaskBase>,
     ) -> Result<(u32, Option<String>), String> {
         let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let scratch = self.node.config.state_dir.join("adapters").join(model.sha256.to_hex());
         let (lm, constraints, claimed) = (lm.clone(), task.params.model.clone(), model.metadata.clone());
         let backend = self.backend.clone();
         tokio::task::spawn_blocking(move || -> crate::Result<(u32, Option<String>)> {
-            let checked = examine_adapter(&bytes, &base.spec, &lm, &constraints, &claimed, &scratch);
+            let checked = examine_adapter(&bytes, &base.weights.spec, &lm, &constraints, &claimed, &scratch);
             std::fs::remove_dir_all(&scratch).ok();
             let adapter = match checked {
                 Ok(adapter) => adapter,
                 Err(reason) => return Ok((0, Some(reason))),
             };
-            let e = Engine::new(&backend)?.evaluate_lm_adapter(&base, Some(&adapter), &windows)?;
+            let e = Engine::new(&backend)?.evaluate_lm_adapter(&base.weights, Some(&adapter), &windows)?;
             Ok((e.score_ppm, None))
         })
         .await

@@ -74,7 +74,7 @@ fn a_model_directory_picks_its_tokenizer_and_checks_the_vocabulary() {
         Error::Tokenizer { path, reason } => {
             assert_eq!(path, dir.path().join(TOKENIZER_FILE));
             assert!(reason.contains(&format!("ids go up to {}", BPE_VOCAB - 1)), "{reason}");
-            assert!(reason.contains("says vocab_size = 256"), "{reason}");
+            assert!(reason.contains("config.json) has vocab_size = 256"), "{reason}");
         }
         other => panic!("{other:?}"),
     }
@@ -82,6 +82,11 @@ fn a_model_directory_picks_its_tokenizer_and_checks_the_vocabulary() {
     assert_eq!(picked.sha256(), bpe.sha256());
     // A padded embedding table (more rows than ids) is accepted.
     assert!(Tokenizer::for_model(dir.path(), &spec(BPE_VOCAB + 64)).is_ok());
+    // Saving a byte model into the directory takes the old tokenizer.json away.
+    Tokenizer::Bytes.save(dir.path()).unwrap();
+    assert!(matches!(Tokenizer::for_model(dir.path(), &spec(256)), Ok(Tokenizer::Bytes)));
+    picked.save(dir.path()).unwrap();
+    assert_eq!(Tokenizer::for_model(dir.path(), &spec(BPE_VOCAB)).unwrap().sha256(), bpe.sha256());
 }
 
 #[test]

@@ -28,7 +28,13 @@ fn lm_kind() -> LanguageModelTask {
         architecture: "gpt:layers=1,d=32,heads=2,ctx=64".into(),
         max_lora_rank: 8,
         max_trainable_params: 20_000,
+        tokenizer: None,
     }
+}
+
+/// The base's tokenizer.json, for a BPE base.
+fn tokenizer() -> DataCommitment {
+    DataCommitment { uri: "file://base/tokenizer.json".into(), sha256: HexBinary::from([5u8; 32]) }
 }
 
 /// An adapter's metadata as a trainer reveals it.
@@ -51,6 +57,14 @@ fn a_language_model_task_shows_its_base_and_limits() {
     let shown = suite.task(task).params;
     assert_eq!(shown.kind, TaskKind::LanguageModel(lm_kind()));
     assert_eq!(shown.metric.name, "bits_per_byte_ppm");
+}
+
+#[test]
+fn a_bpe_language_model_task_shows_its_tokenizer() {
+    let kind = LanguageModelTask { tokenizer: Some(tokenizer()), ..lm_kind() };
+    let params = TaskParams { kind: TaskKind::LanguageModel(kind.clone()), ..lm_params() };
+    let (suite, task, _start, _ts, _vs) = running_task(params, 0, 0);
+    assert_eq!(suite.task(task).params.kind, TaskKind::LanguageModel(kind));
 }
 
 #[test]
@@ -101,6 +115,12 @@ fn bad_language_model_parameters_are_refused_with_the_field() {
     assert_eq!(
         err,
         ContractError::InvalidParam(ParamError::BadDigest { field: "kind.language_model.base.sha256", len: 31 })
+    );
+    let bad_tokenizer = DataCommitment { sha256: HexBinary::from([5u8; 33]), ..tokenizer() };
+    let err = suite.create_task(&creator, 1_000, with(&|lm| lm.tokenizer = Some(bad_tokenizer.clone()))).unwrap_err();
+    assert_eq!(
+        err,
+        ContractError::InvalidParam(ParamError::BadDigest { field: "kind.language_model.tokenizer.sha256", len: 33 })
     );
     let err = suite.create_task(&creator, 1_000, with(&|lm| lm.max_trainable_params = 20_001)).unwrap_err();
     assert_eq!(

@@ -83,24 +83,25 @@ impl Tokenizer {
     }
 
     /// Refuses a tokenizer that can produce an id at or above `spec.vocab` (config.json's
-    /// `vocab_size`; `config` names that file). A larger table than the tokenizer needs is
-    /// accepted: checkpoints pad their embeddings (nanoGPT's 50,304 rows for GPT-2's 50,257 ids),
-    /// and those rows are simply never an input or a target.
-    pub fn check_vocab(&self, spec: &GptSpec, config: &Path) -> Result<()> {
+    /// `vocab_size`, the rows of the embedding table), naming `model` (the file that gave
+    /// `spec`). A larger table than the tokenizer needs is accepted: checkpoints pad their
+    /// embeddings (nanoGPT's 50,304 rows for GPT-2's 50,257 ids), and those rows are simply never
+    /// an input or a target.
+    pub fn check_vocab(&self, spec: &GptSpec, model: &Path) -> Result<()> {
         if self.vocab() <= spec.vocab {
             return Ok(());
         }
         let (path, what) = match self {
-            Tokenizer::Bytes => (config.to_path_buf(), format!("there is no {TOKENIZER_FILE}, so tokens are bytes")),
+            Tokenizer::Bytes => (model.to_path_buf(), format!("there is no {TOKENIZER_FILE}, so tokens are bytes")),
             Tokenizer::HuggingFace(h) => (h.path.clone(), format!("this {TOKENIZER_FILE} is used")),
         };
         Err(Error::Tokenizer {
             path,
             reason: format!(
-                "{what}, whose ids go up to {}, but {} says vocab_size = {}: the model has no embedding for the \
-                 ids above; give the model the tokenizer it was trained with (or vocab_size >= {})",
+                "{what}, whose ids go up to {}, but the model ({}) has vocab_size = {}: it has no embedding for \
+                 the ids above; give the model the tokenizer it was trained with (or vocab_size >= {})",
                 self.vocab() - 1,
-                config.display(),
+                model.display(),
                 spec.vocab,
                 self.vocab()
             ),
@@ -123,14 +124,16 @@ impl Tokenizer {
         }
     }
 
-    /// Writes `dir/tokenizer.json` (the file as it was read) for a Hugging Face tokenizer;
-    /// nothing for bytes, which need no file.
+    /// Makes the model directory `dir` read as this tokenizer ([`Self::for_model`]): writes
+    /// `dir/tokenizer.json` (the file as it was read) for a Hugging Face tokenizer; for bytes,
+    /// which need no file, removes one an earlier model left there.
     pub fn save(&self, dir: &Path) -> Result<()> {
-        if let Tokenizer::HuggingFace(h) = self {
-            let path = dir.join(TOKENIZER_FILE);
-            std::fs::write(&path, &h.json).map_err(|e| Error::io(&path, &e))?;
+        let path = dir.join(TOKENIZER_FILE);
+        match self {
+            Tokenizer::HuggingFace(h) => std::fs::write(&path, &h.json).map_err(|e| Error::io(&path, &e)),
+            Tokenizer::Bytes if path.is_file() => std::fs::remove_file(&path).map_err(|e| Error::io(&path, &e)),
+            Tokenizer::Bytes => Ok(()),
         }
-        Ok(())
     }
 
     /// Encodes `text` (`what` names it in errors) without special tokens. Each token's byte count

@@ -270,6 +270,11 @@ pub struct LanguageModelTask {
     pub max_lora_rank: u32,
     /// Most trainable parameters (the entries of every A and B) a submitted adapter may have.
     pub max_trainable_params: u64,
+    /// The base's Hugging Face `tokenizer.json`, when its tokens are not bytes: trainers and
+    /// validators tokenize with this file (its sha256 checked), so every score counts the same
+    /// tokens. Left out (the JSON of tasks stored before it, and byte-level bases): byte tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokenizer: Option<DataCommitment>,
 }
 
 /// Phase lengths and the unbonding delay, all counted in `clock` units.

@@ -114,12 +114,16 @@ fn model(m: &ModelConstraints) -> Result<(), ParamError> {
     range("model.max_file_bytes", m.max_file_bytes, 1, u64::MAX)
 }
 
-/// A language-model task's base and limits: a base file named by URI and a 32-byte sha256, its
+/// A language-model task's base and limits: a base file (and its tokenizer's, if any) named by
+/// URI and a 32-byte sha256, its
 /// architecture named (parsed by the nodes, which hold the model code), a rank
 /// limit in 1..=[`MAX_LORA_RANK`], a nonzero parameter limit the model constraints allow, and
 /// submissions named [`LORA_FAMILY`].
 fn language_model(lm: &LanguageModelTask, m: &ModelConstraints) -> Result<(), ParamError> {
     data("kind.language_model.base.uri", "kind.language_model.base.sha256", &lm.base)?;
+    if let Some(tokenizer) = &lm.tokenizer {
+        data("kind.language_model.tokenizer.uri", "kind.language_model.tokenizer.sha256", tokenizer)?;
+    }
     text("kind.language_model.architecture", &lm.architecture, MAX_NAME_LEN)?;
     range("kind.language_model.max_lora_rank", lm.max_lora_rank, 1, MAX_LORA_RANK)?;
     range("kind.language_model.max_trainable_params", lm.max_trainable_params, 1, u64::MAX)?;
@@ -375,6 +379,7 @@ pub(crate) mod tests {
                 architecture: "gpt:layers=1,d=32,heads=2,ctx=64".into(),
                 max_lora_rank: 8,
                 max_trainable_params: 20_000,
+                tokenizer: None,
             }),
             ..demo_params()
         }
@@ -437,6 +442,18 @@ pub(crate) mod tests {
             validate_task_params(&p),
             Err(ParamError::AdapterLimitAboveModel { max_trainable_params: 20_000, max_parameters: 19_999 })
         );
+        // A BPE base commits to its tokenizer.json as it does to its weights.
+        let mut p = lm_params();
+        let tokenizer = DataCommitment { uri: "file://base/tokenizer.json".into(), sha256: HexBinary::from([5u8; 32]) };
+        lm(&mut p).tokenizer = Some(tokenizer.clone());
+        assert_eq!(validate_task_params(&p), Ok(()));
+        lm(&mut p).tokenizer = Some(DataCommitment { sha256: HexBinary::from([5u8; 31]), ..tokenizer.clone() });
+        assert_eq!(
+            validate_task_params(&p),
+            Err(ParamError::BadDigest { field: "kind.language_model.tokenizer.sha256", len: 31 })
+        );
+        lm(&mut p).tokenizer = Some(DataCommitment { uri: String::new(), ..tokenizer });
+        assert_eq!(validate_task_params(&p), Err(ParamError::Empty { field: "kind.language_model.tokenizer.uri" }));
     }
 
     #[test]
@@ -448,6 +465,7 @@ pub(crate) mod tests {
         let lm = lm_params();
         let json = serde_json::to_value(&lm).unwrap();
         assert_eq!(json["kind"]["language_model"]["max_lora_rank"], 8);
+        assert!(json["kind"]["language_model"].get("tokenizer").is_none(), "a byte-level task's JSON is unchanged");
         assert_eq!(serde_json::from_value::<TaskParams>(json).unwrap(), lm);
     }
 
