@@ -45,8 +45,9 @@ pub struct GpuOptions {
     pub adapter: Option<String>,
     /// Overrides the matmul kernel chosen by adapter type (tests and benchmarks compare both).
     pub matmul: Option<MatmulVariant>,
-    /// Caps the bytes of one data chunk below the device's storage-binding limit (tests use it to
-    /// exercise chunking on small data).
+    /// Caps the bytes of one data chunk below the device's storage-binding limit: the
+    /// classifier's data, a language model's logits, token-table blocks and attention
+    /// probabilities (tests use it to exercise chunking on small data).
     pub max_chunk_bytes: Option<u64>,
 }
 

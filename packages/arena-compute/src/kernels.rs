@@ -10,6 +10,7 @@ mod embedding;
 mod host;
 mod layernorm;
 mod layers;
+mod lm_head;
 mod lm_host;
 mod lora;
 mod matmul;
@@ -26,9 +27,10 @@ pub(crate) use batch::{advance, gather, GatherShape};
 pub(crate) use embedding::{embed, embed_pos_grad, embed_token_grad, EmbedShape};
 pub(crate) use layernorm::{layernorm, layernorm_backward, layernorm_param_grad, NormTensors};
 pub(crate) use layers::{act_backward, bias_act, bias_grad, softmax_xent};
+pub(crate) use lm_head::{lm_head, vocab_xent, HeadGrads, HeadPlan, HeadTensors};
 pub use lm_host::AdamWRun;
 pub(crate) use lora::{row_scale, scale_add};
-pub(crate) use matmul::matmul;
+pub(crate) use matmul::{matmul, matmul_columns};
 pub use matmul::{MatmulShape, MatmulVariant};
 pub use optimizer::OptimizerParams;
 pub(crate) use optimizer::{adam, sgd};
@@ -53,7 +55,7 @@ pub(crate) enum Kernel {
     Gather,
     Advance,
     // The language model's (lm::): embedding.wgsl, layernorm.wgsl, attention.wgsl, residual.wgsl,
-    // adamw.wgsl.
+    // adamw.wgsl, lora.wgsl, vocab_xent.wgsl.
     Embed,
     EmbedTokenGrad,
     EmbedPosGrad,
@@ -70,12 +72,14 @@ pub(crate) enum Kernel {
     AdamW,
     ScaleAdd,
     RowScale,
+    VocabXent,
 }
 
 /// Invocations per workgroup of the element-wise kernels and of one level of a reduction.
 pub(crate) const LINEAR_WORKGROUP: u32 = 256;
 /// Invocations per workgroup of the kernels that give one invocation a row or a column
-/// (softmax-xent, the bias gradient).
+/// (the classifier's softmax-xent over a few classes, the bias gradient; a language model's rows
+/// of a whole vocabulary get a workgroup each instead: vocab_xent.wgsl).
 pub(crate) const ROW_WORKGROUP: u32 = 64;
 /// Matmul: MATMUL_INVOCATIONS x MATMUL_INVOCATIONS invocations per workgroup, each computing a 4 x 4
 /// block of C, so a workgroup computes a MATMUL_TILE x MATMUL_TILE tile.
@@ -120,6 +124,7 @@ impl Kernel {
         const RESIDUAL: &str = concat!(include_str!("kernels/linear.wgsl"), include_str!("kernels/residual.wgsl"));
         const ADAMW: &str = concat!(include_str!("kernels/linear.wgsl"), include_str!("kernels/adamw.wgsl"));
         const LORA: &str = concat!(include_str!("kernels/linear.wgsl"), include_str!("kernels/lora.wgsl"));
+        const VOCAB_XENT: &str = include_str!("kernels/vocab_xent.wgsl");
         let source = match self {
             Kernel::MatmulBlocked => MATMUL_BLOCKED,
             Kernel::MatmulTiled => MATMUL_TILED,
@@ -135,6 +140,7 @@ impl Kernel {
             Kernel::BiasAdd | Kernel::BiasResidual => RESIDUAL,
             Kernel::SumSquares | Kernel::AdamW => ADAMW,
             Kernel::ScaleAdd | Kernel::RowScale => LORA,
+            Kernel::VocabXent => VOCAB_XENT,
         };
         (wgsl_sizes() + source, self.entry())
     }
@@ -169,6 +175,7 @@ impl Kernel {
             Kernel::AdamW => "adamw",
             Kernel::ScaleAdd => "scale_add",
             Kernel::RowScale => "row_scale",
+            Kernel::VocabXent => "vocab_xent",
         }
     }
 }

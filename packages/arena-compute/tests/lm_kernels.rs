@@ -222,3 +222,105 @@ fn a_whole_training_step_matches_the_reference_and_repeats_bit_for_bit() {
     let (loss2, grads2, after2) = gpu.run_lm_step(&w, t, &toks, &targets, &p, step).unwrap();
     assert!(loss == loss2 && grads == grads2 && after == after2, "the same step twice gives the same bits");
 }
+
+/// Row r's loss and gradient (softmax - onehot) in f64 from the logits as stored.
+fn xent_f64(row: &[f32], target: usize) -> (f64, Vec<f64>) {
+    let m = row.iter().fold(f32::MIN, |a, &v| a.max(v)) as f64;
+    let s: f64 = row.iter().map(|&v| (v as f64 - m).exp()).sum();
+    let grad = row.iter().enumerate().map(|(j, &v)| (v as f64 - m).exp() / s - (j == target) as u8 as f64).collect();
+    (s.ln() - (row[target] as f64 - m), grad)
+}
+
+#[test]
+fn vocabulary_cross_entropy_matches_the_reference_and_finite_differences_and_repeats() {
+    let Some(gpu) = gpu() else { return };
+    // 257: one past the 256 invocations of a row's workgroup; 50,257: GPT-2's vocabulary, ~196
+    // logits per invocation. 45 and 3 rows: no multiple of anything.
+    for (rows, vocab, seed) in [(45, 257, 30), (3, 50_257, 31)] {
+        let logits = values(rows * vocab, seed, 8.0);
+        let targets = tokens(rows, vocab, seed + 1);
+        let (loss, grad) = gpu.run_vocab_xent(vocab, &logits, &targets).unwrap();
+        let (mut rgrad, mut rloss, mut correct) = (vec![0.0; logits.len()], vec![0.0; rows], vec![0; rows]);
+        base::softmax_xent(vocab, &logits, &targets, &mut rgrad, &mut rloss, &mut correct);
+        // The tree adds the row's exponentials in another order than the reference's loop, whose
+        // one running f32 sum over 50,257 terms drifts by ~5e-5 relative (measured): the f64
+        // check below holds the kernel to 1e-5.
+        close(&loss, &rloss, 1e-5, 1e-6, &format!("loss, vocab {vocab}"));
+        let scale = 1.0 / (rows * vocab) as f32;
+        close(&grad, &rgrad, 2e-4, 1e-5 * scale, &format!("gradient, vocab {vocab}"));
+        for r in 0..rows {
+            let row = &logits[r * vocab..(r + 1) * vocab];
+            let (want, wgrad) = xent_f64(row, targets[r] as usize);
+            assert!((loss[r] as f64 - want).abs() <= 2e-6 * want.max(1.0), "row {r}: {} vs f64 {want}", loss[r]);
+            let got = &grad[r * vocab..(r + 1) * vocab];
+            for (j, (&g, &w)) in got.iter().zip(&wgrad).enumerate() {
+                let w = w / rows as f64;
+                assert!((g as f64 - w).abs() <= 1e-5 * w.abs() + 1e-9, "grad[{r}, {j}] {g} vs f64 {w}");
+            }
+        }
+
+        // Central differences of the kernel's own loss, each perturbed row a row of one dispatch:
+        // the target's logit, the row's largest and one other, in row 0.
+        let h = 1e-2f32;
+        let row0 = &logits[..vocab];
+        let top = (0..vocab).fold(0, |a, j| if row0[j] > row0[a] { j } else { a });
+        let picks = [targets[0] as usize, top, vocab / 3];
+        let mut shifted = Vec::new();
+        for &j in &picks {
+            for sign in [1.0, -1.0] {
+                let mut row = row0.to_vec();
+                row[j] += sign * h;
+                shifted.extend(row);
+            }
+        }
+        let (fd_loss, _) = gpu.run_vocab_xent(vocab, &shifted, &vec![targets[0]; 2 * picks.len()]).unwrap();
+        for (i, &j) in picks.iter().enumerate() {
+            let fd = (fd_loss[2 * i] as f64 - fd_loss[2 * i + 1] as f64) / (2.0 * h as f64);
+            let analytic = grad[j] as f64 * rows as f64;
+            assert!(
+                (fd - analytic).abs() < 2e-3,
+                "d loss / d z[{j}], vocab {vocab}: {fd} by differences vs {analytic}"
+            );
+        }
+
+        let again = gpu.run_vocab_xent(vocab, &logits, &targets).unwrap();
+        assert!(again == (loss, grad), "fixed-order sums: the same bits every run");
+    }
+}
+
+/// A device whose data chunks are capped at `bytes`, forcing the head, the token table and the
+/// attention probabilities into chunks.
+fn gpu_capped(bytes: u64) -> Option<arena_compute::Gpu> {
+    common::gpu_with(arena_compute::GpuOptions { max_chunk_bytes: Some(bytes), ..Default::default() })
+}
+
+#[test]
+fn chunked_logits_table_and_attention_give_bit_identical_losses() {
+    let (Some(whole), Some(chunked)) = (gpu(), gpu_capped(12_000)) else { return };
+    let (b, t) = (3, 37);
+    // Training, vocabulary 41: 111 rows of logits (18 KB) in chunks of 64 rows; P (5.5 KB per
+    // sequence and head) in chunks of 2 of the 9 pairs.
+    let spec = GptSpec::parse("gpt:layers=2,d=24,heads=3,ctx=40,vocab=41").unwrap();
+    let w = GptWeights::init(&spec, 8);
+    let (toks, targets) = (tokens(b * t, 41, 40), tokens(b * t, 41, 41));
+    let p = AdamWParams { b1: 0.9, b2: 0.99, eps: 1e-8, weight_decay: 0.1, max_norm: 1.0 };
+    let step = [1e-3, 10.0, 100.0];
+    let (loss, grads, after) = whole.run_lm_step(&w, t, &toks, &targets, &p, step).unwrap();
+    let (closs, cgrads, cafter) = chunked.run_lm_step(&w, t, &toks, &targets, &p, step).unwrap();
+    assert!(loss == closs, "the same losses, bit for bit");
+    // Only the token table's gradient sums over rows: chunk by chunk, so rounded otherwise.
+    let wte = w.layout.wte.clone();
+    assert_eq!(grads[wte.end..], cgrads[wte.end..], "every other gradient is the same");
+    let scale = grads[wte.clone()].iter().fold(0.0f32, |a, g| a.max(g.abs()));
+    close(&cgrads[wte.clone()], &grads[wte], 1e-5, 1e-6 * scale, "token table gradient");
+    close(&cafter.params, &after.params, 1e-5, 1e-6, "weights after the step");
+
+    // Evaluation, vocabulary 1,000: the 96 KB token table in blocks of 64 tokens for the
+    // embedding and the head, against the unchunked run and the reference.
+    let spec = GptSpec::parse("gpt:layers=2,d=24,heads=3,ctx=40,vocab=1000").unwrap();
+    let w = GptWeights::init(&spec, 9);
+    let (toks, targets) = (tokens(b * t, 1000, 42), tokens(b * t, 1000, 43));
+    let loss = whole.run_lm_losses(&w, t, &toks, &targets).unwrap();
+    assert!(loss == chunked.run_lm_losses(&w, t, &toks, &targets).unwrap(), "blocks: the same losses");
+    close(&loss, &reference::forward(&w, b, t, &toks, &targets).row_loss, 1e-5, 1e-6, "loss vs reference");
+}

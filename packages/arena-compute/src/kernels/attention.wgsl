@@ -8,7 +8,11 @@
 // shares, where here every sum runs over j = 0, 1, ... like lm::reference. The shared matmul
 // kernels have no batch dimension, so the b * heads small products are these dedicated loops.
 // Entries above the diagonal are never read: rows are written with zeros there.
-
+//
+// P grows as t^2 (4 MiB per head and sequence at t = 1024: 48 MiB for GPT-2 small's 12 heads), so
+// a dispatch covers the (sequence, head) pairs pair0..pair0 + pairs, pair = s * heads + h, and
+// P and dS hold only those pairs' rows: the host splits a batch into such chunks, each within one
+// storage binding. Which pairs share a dispatch changes no sum.
 struct Params {
     b: u32,
     t: u32,
@@ -16,9 +20,9 @@ struct Params {
     hd: u32,
     // 1 / sqrt(hd), computed on the host.
     scale: f32,
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
+    pair0: u32,
+    pairs: u32,
+    _pad: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -37,17 +41,24 @@ fn at(s: u32, i: u32, part: u32, h: u32) -> u32 {
     return (s * p.t + i) * 3u * d + part * d + h * p.hd;
 }
 
-// One invocation per row (s, h, i), row = (s * heads + h) * t + i: scores q_i . k_j * scale for
-// j <= i, their max, then probs = exp(score - max) / sum.
+// (sequence, head, position) of row `local` of this dispatch's P (row = local pair * t + i).
+fn row_at(local: u32) -> vec3<u32> {
+    let pair = p.pair0 + local / p.t;
+    return vec3<u32>(pair / p.heads, pair % p.heads, local % p.t);
+}
+
+// One invocation per row (s, h, i) of the chunk: scores q_i . k_j * scale for j <= i, their max,
+// then probs = exp(score - max) / sum.
 @compute @workgroup_size(ROW_WORKGROUP)
 fn attn_softmax(@builtin(global_invocation_id) gid: vec3<u32>) {
     let row = gid.x;
-    if (row >= p.b * p.heads * p.t) {
+    if (row >= p.pairs * p.t) {
         return;
     }
-    let i = row % p.t;
-    let h = (row / p.t) % p.heads;
-    let s = row / (p.t * p.heads);
+    let at_row = row_at(row);
+    let s = at_row.x;
+    let h = at_row.y;
+    let i = at_row.z;
     let base = row * p.t;
     let q = at(s, i, 0u, h);
     var m = -3.4028235e38;
@@ -74,26 +85,26 @@ fn attn_softmax(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
 }
 
-// o[s, i, h hd + c] = sum over j <= i of P[s, h, i, j] v_j[c]; one invocation per element.
+// o[s, i, h hd + c] = sum over j <= i of P[s, h, i, j] v_j[c]; one invocation per element of
+// the chunk's pairs (local row * hd + c).
 @compute @workgroup_size(LINEAR_WORKGROUP)
 fn attn_apply(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let idx = flat_index(gid, groups);
-    let d = p.heads * p.hd;
-    if (idx >= p.b * p.t * d) {
+    if (idx >= p.pairs * p.t * p.hd) {
         return;
     }
-    let n = idx / d;
-    let col = idx % d;
-    let h = col / p.hd;
-    let c = col % p.hd;
-    let s = n / p.t;
-    let i = n % p.t;
-    let base = ((s * p.heads + h) * p.t + i) * p.t;
+    let row = idx / p.hd;
+    let c = idx % p.hd;
+    let at_row = row_at(row);
+    let s = at_row.x;
+    let h = at_row.y;
+    let i = at_row.z;
+    let base = row * p.t;
     var acc = 0.0;
     for (var j = 0u; j <= i; j++) {
         acc = acc + probs_in[base + j] * qkv[at(s, j, 2u, h) + c];
     }
-    o[idx] = acc;
+    o[(s * p.t + i) * p.heads * p.hd + h * p.hd + c] = acc;
 }
 
 // One invocation per row: dP_j = dout_i . v_j, then dS_j = P_j (dP_j - sum_j P_j dP_j) * scale
@@ -101,12 +112,13 @@ fn attn_apply(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
 @compute @workgroup_size(ROW_WORKGROUP)
 fn attn_grad_scores(@builtin(global_invocation_id) gid: vec3<u32>) {
     let row = gid.x;
-    if (row >= p.b * p.heads * p.t) {
+    if (row >= p.pairs * p.t) {
         return;
     }
-    let i = row % p.t;
-    let h = (row / p.t) % p.heads;
-    let s = row / (p.t * p.heads);
+    let at_row = row_at(row);
+    let s = at_row.x;
+    let h = at_row.y;
+    let i = at_row.z;
     let base = row * p.t;
     let g = (s * p.t + i) * p.heads * p.hd + h * p.hd;
     var dot = 0.0;
@@ -128,24 +140,26 @@ fn attn_grad_scores(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
 }
 
-// dqkv, one invocation per element: dq_i = sum over j <= i of dS[i, j] k_j; dk_j = sum over
-// i >= j of dS[i, j] q_i; dv_j = sum over i >= j of P[i, j] dout_i. Gathers, not scatters: each
-// output element is one invocation's ordered sum.
+// dqkv, one invocation per element of the chunk's pairs (part, local row, c): dq_i = sum over
+// j <= i of dS[i, j] k_j; dk_j = sum over i >= j of dS[i, j] q_i; dv_j = sum over i >= j of
+// P[i, j] dout_i. Gathers, not scatters: each output element is one invocation's ordered sum.
 @compute @workgroup_size(LINEAR_WORKGROUP)
 fn attn_grad_qkv(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let idx = flat_index(gid, groups);
-    let d = p.heads * p.hd;
-    if (idx >= p.b * p.t * 3u * d) {
+    let per_part = p.pairs * p.t * p.hd;
+    if (idx >= 3u * per_part) {
         return;
     }
-    let n = idx / (3u * d);
-    let col = idx % (3u * d);
-    let part = col / d;
-    let h = (col % d) / p.hd;
-    let c = col % p.hd;
-    let s = n / p.t;
-    let i = n % p.t;
-    let head = (s * p.heads + h) * p.t;
+    let part = idx / per_part;
+    let row = (idx % per_part) / p.hd;
+    let c = idx % p.hd;
+    let at_row = row_at(row);
+    let s = at_row.x;
+    let h = at_row.y;
+    let i = at_row.z;
+    let d = p.heads * p.hd;
+    // The first row of this (sequence, head) in the chunk's P and dS.
+    let head = row - i;
     var acc = 0.0;
     if (part == 0u) {
         for (var j = 0u; j <= i; j++) {
@@ -160,5 +174,5 @@ fn attn_grad_qkv(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
             acc = acc + probs_in[(head + r) * p.t + i] * dout[(s * p.t + r) * d + h * p.hd + c];
         }
     }
-    dqkv[idx] = acc;
+    dqkv[at(s, i, part, h) + c] = acc;
 }

@@ -1,5 +1,7 @@
 //! Dispatch of the token + position embedding and its gradients (embedding.wgsl).
 
+use std::ops::Range;
+
 use super::{grid, Kernel, Op, Slice};
 use crate::device::Gpu;
 
@@ -16,18 +18,28 @@ pub(crate) struct EmbedShape {
 }
 
 impl EmbedShape {
-    fn params(&self) -> [u32; 8] {
-        [self.b * self.t, self.d, self.t, self.vocab, self.ctx, self.b, 0, 0].map(|v| v as u32)
+    /// With the block of token rows `embed` reads (the whole table for the gradients).
+    fn params(&self, block: Range<usize>) -> [u32; 8] {
+        [self.b * self.t, self.d, self.t, self.vocab, self.ctx, self.b, block.start, block.len()].map(|v| v as u32)
     }
 }
 
-/// x[n] = wte[tokens[n]] + wpe[n mod t].
-pub(crate) fn embed(gpu: &Gpu, s: EmbedShape, tokens: Slice, wte: Slice, wpe: Slice, x: Slice) -> Op {
+/// x[n] = wte[tokens[n]] + wpe[n mod t] for the positions whose token is in `block`; `wte` holds
+/// the block's rows. One dispatch per block covers a table larger than one storage binding.
+pub(crate) fn embed(
+    gpu: &Gpu,
+    s: EmbedShape,
+    block: Range<usize>,
+    tokens: Slice,
+    wte: Slice,
+    wpe: Slice,
+    x: Slice,
+) -> Op {
     let rows = s.b * s.t;
-    assert!(s.t <= s.ctx && tokens.len >= rows && wte.len >= s.vocab * s.d && wpe.len >= s.t * s.d);
-    assert!(x.len >= rows * s.d);
+    assert!(s.t <= s.ctx && tokens.len >= rows && wpe.len >= s.t * s.d && x.len >= rows * s.d);
+    assert!(block.end <= s.vocab && wte.len >= block.len() * s.d);
     let bindings = [(1, tokens), (2, wte), (3, wpe), (4, x)];
-    Op::new(gpu, Kernel::Embed, &s.params(), &bindings, grid(rows * s.d))
+    Op::new(gpu, Kernel::Embed, &s.params(block), &bindings, grid(rows * s.d))
 }
 
 /// dwte[v] += the sum of dx over token v's positions, `order` and `starts` from
@@ -36,11 +48,11 @@ pub(crate) fn embed_token_grad(gpu: &Gpu, s: EmbedShape, order: Slice, starts: S
     let rows = s.b * s.t;
     assert!(order.len >= rows && starts.len > s.vocab && dx.len >= rows * s.d && dwte.len >= s.vocab * s.d);
     let bindings = [(5, order), (6, starts), (7, dx), (8, dwte)];
-    Op::new(gpu, Kernel::EmbedTokenGrad, &s.params(), &bindings, grid(s.vocab * s.d))
+    Op::new(gpu, Kernel::EmbedTokenGrad, &s.params(0..s.vocab), &bindings, grid(s.vocab * s.d))
 }
 
 /// dwpe = the sum of dx over sequences for positions below t, 0 for the rest of the table.
 pub(crate) fn embed_pos_grad(gpu: &Gpu, s: EmbedShape, dx: Slice, dwpe: Slice) -> Op {
     assert!(dx.len >= s.b * s.t * s.d && dwpe.len >= s.ctx * s.d);
-    Op::new(gpu, Kernel::EmbedPosGrad, &s.params(), &[(7, dx), (9, dwpe)], grid(s.ctx * s.d))
+    Op::new(gpu, Kernel::EmbedPosGrad, &s.params(0..s.vocab), &[(7, dx), (9, dwpe)], grid(s.ctx * s.d))
 }

@@ -11,8 +11,10 @@ struct Params {
     vocab: u32,
     ctx: u32,
     b: u32,
-    _pad0: u32,
-    _pad1: u32,
+    // embed's rows of the token table: tokens block0..block0 + block_len, wte's rows 0..block_len
+    // (the whole table, or one block of a table larger than one storage binding).
+    block0: u32,
+    block_len: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -26,8 +28,9 @@ struct Params {
 @group(0) @binding(8) var<storage, read_write> dwte: array<f32>;
 @group(0) @binding(9) var<storage, read_write> dwpe: array<f32>;
 
-// x[n, c] = wte[tokens[n], c] + wpe[n mod t, c]. The host checks tokens against the vocabulary;
-// the clamp only keeps a bad id inside the table.
+// x[n, c] = wte[tokens[n], c] + wpe[n mod t, c] for the positions whose token is in this block
+// (the blocks' dispatches write disjoint positions). The host checks tokens against the
+// vocabulary; the clamp only keeps a bad id inside the table.
 @compute @workgroup_size(LINEAR_WORKGROUP)
 fn embed(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let i = flat_index(gid, groups);
@@ -37,7 +40,10 @@ fn embed(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
     let n = i / p.d;
     let c = i % p.d;
     let tok = min(tokens[n], p.vocab - 1u);
-    x[i] = wte[tok * p.d + c] + wpe[(n % p.t) * p.d + c];
+    if (tok < p.block0 || tok - p.block0 >= p.block_len) {
+        return;
+    }
+    x[i] = wte[(tok - p.block0) * p.d + c] + wpe[(n % p.t) * p.d + c];
 }
 
 // dwte[v, c] += sum of dx[n, c] over the positions n of token v (order[starts[v]..starts[v+1]]).

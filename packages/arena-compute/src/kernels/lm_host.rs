@@ -53,7 +53,7 @@ impl Gpu {
     ) -> Result<Vec<f32>> {
         let s = EmbedShape { b, t, d, vocab: wte.len() / d, ctx };
         let (tb, eb, pb, xb) = (ubuf(self, tokens), buf(self, wte), buf(self, wpe), zeros(self, b * t * d));
-        self.run_lm_ops(&[super::embed(self, s, all(&tb), all(&eb), all(&pb), all(&xb))]);
+        self.run_lm_ops(&[super::embed(self, s, 0..s.vocab, all(&tb), all(&eb), all(&pb), all(&xb))]);
         self.read(&xb, 0, b * t * d)
     }
 
@@ -131,7 +131,7 @@ impl Gpu {
         hd: usize,
         qkv: &[f32],
     ) -> Result<(Vec<f32>, Vec<f32>)> {
-        let s = AttnShape { b, t, heads, hd };
+        let s = AttnShape::new(b, t, heads, hd);
         let (np, no) = (b * heads * t * t, b * t * heads * hd);
         let (qb, pb, ob) = (buf(self, qkv), zeros(self, np), zeros(self, no));
         self.run_lm_ops(&[
@@ -153,7 +153,7 @@ impl Gpu {
         p: &[f32],
         dout: &[f32],
     ) -> Result<(Vec<f32>, Vec<f32>)> {
-        let s = AttnShape { b, t, heads, hd };
+        let s = AttnShape::new(b, t, heads, hd);
         let (qb, pb, db) = (buf(self, qkv), buf(self, p), buf(self, dout));
         let (sb, gb) = (zeros(self, p.len()), zeros(self, qkv.len()));
         self.run_lm_ops(&[
@@ -161,6 +161,15 @@ impl Gpu {
             super::attn_grad_qkv(self, s, all(&qb), all(&pb), all(&db), all(&sb), all(&gb)),
         ]);
         Ok((self.read(&sb, 0, p.len())?, self.read(&gb, 0, qkv.len())?))
+    }
+
+    /// Cross-entropy of rows of `vocab` logits against `targets`, one dispatch: (each row's loss,
+    /// the gradient of the mean loss).
+    pub fn run_vocab_xent(&self, vocab: usize, logits: &[f32], targets: &[u32]) -> Result<(Vec<f32>, Vec<f32>)> {
+        let rows = targets.len();
+        let (lb, tb, rb) = (buf(self, logits), ubuf(self, targets), zeros(self, rows));
+        self.run_lm_ops(&[super::vocab_xent(self, rows, vocab, 0, rows, true, all(&lb), all(&tb), all(&rb))]);
+        Ok((self.read(&rb, 0, rows)?, self.read(&lb, 0, logits.len())?))
     }
 
     /// (z + bias, res + (z + bias)) for rows x cols.
@@ -204,6 +213,12 @@ impl Gpu {
         self.run_lm_ops(&ops);
         let norm_sq = self.read::<f32>(&partial[level % 2], 0, 1)?[0];
         Ok(AdamWRun { norm_sq, w: self.read(&wb, 0, n)?, m: self.read(&mb, 0, n)?, v: self.read(&vb, 0, n)? })
+    }
+
+    /// The forward pass and each position's loss of `tokens.len() / t` sequences on the device
+    /// (an evaluation model: logits in row chunks, attention in pair chunks, as `evaluate_lm`).
+    pub fn run_lm_losses(&self, w: &GptWeights, t: usize, tokens: &[u32], targets: &[u32]) -> Result<Vec<f32>> {
+        crate::lm::DeviceModel::new(self, w.clone(), tokens.len() / t, t, None).row_losses(tokens, targets)
     }
 
     /// One whole training step of a language model on the device (forward, loss, backward,

@@ -74,12 +74,28 @@ impl MatmulShape {
 }
 
 pub(crate) fn matmul(gpu: &Gpu, variant: MatmulVariant, s: MatmulShape, a: Slice, b: Slice, c: Slice) -> Op {
+    matmul_columns(gpu, variant, s, a, b, c, s.n)
+}
+
+/// [`matmul`] writing C as columns of a wider row-major matrix: row i of C starts at element
+/// i * c_row_stride of `c` (the language-model head writes a block of vocabulary columns so).
+pub(crate) fn matmul_columns(
+    gpu: &Gpu,
+    variant: MatmulVariant,
+    s: MatmulShape,
+    a: Slice,
+    b: Slice,
+    c: Slice,
+    c_row_stride: usize,
+) -> Op {
     s.check(a.len, b.len, c.len);
+    assert!(c_row_stride >= s.n && c.len >= (s.m - 1) * c_row_stride + s.n, "matmul {s:?}: C's rows");
     let kernel = match variant {
         MatmulVariant::RegisterBlocked => Kernel::MatmulBlocked,
         MatmulVariant::Tiled => Kernel::MatmulTiled,
     };
-    let params = [s.m, s.n, s.k, s.a_row_stride, s.a_col_stride, s.b_row_stride, s.b_col_stride, 0].map(|v| v as u32);
+    let params =
+        [s.m, s.n, s.k, s.a_row_stride, s.a_col_stride, s.b_row_stride, s.b_col_stride, c_row_stride].map(|v| v as u32);
     let tile = MATMUL_TILE as usize;
     let groups = [s.n.div_ceil(tile) as u32, s.m.div_ceil(tile) as u32, 1];
     Op::new(gpu, kernel, &params, &[(1, a), (2, b), (3, c)], groups)

@@ -1,6 +1,7 @@
 // Prepended to both matmul variants (WGSL has no include): their shared shape, strides, bindings
 // and store. A is m x k, B is k x n, C is m x n; element (i, j) of A is a[i * a_row_stride +
-// j * a_col_stride], and likewise for B, so a transposed operand is only a swap of strides.
+// j * a_col_stride], and likewise for B, so a transposed operand is only a swap of strides. Row i
+// of C starts at c[i * c_row_stride] (n, or wider when C is a block of columns of a wider matrix).
 
 struct Params {
     m: u32,
@@ -10,7 +11,7 @@ struct Params {
     a_col_stride: u32,
     b_row_stride: u32,
     b_col_stride: u32,
-    _pad: u32,
+    c_row_stride: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -27,7 +28,7 @@ fn store_row(row: u32, col0: u32, v: vec4<f32>) {
     for (var j = 0u; j < 4u; j++) {
         let col = col0 + MATMUL_INVOCATIONS * j;
         if (col < p.n) {
-            c[row * p.n + col] = v[j];
+            c[row * p.c_row_stride + col] = v[j];
         }
     }
 }

@@ -4,17 +4,57 @@
 //! (tokens, targets, the token sort for the embedding gradient, and the step's learning rate and
 //! bias corrections) with `write_buffer` and submits one compute pass; nothing is read back
 //! until the caller asks for the loss or the weights.
+//!
+//! What grows past one storage binding at GPT-2 size is split (see `kernels::lm_head` and
+//! attention.wgsl): the head's logits run in chunks of rows through one reused buffer, a token
+//! table past the limit is read in blocks, and the attention probabilities of a layer are held in
+//! chunks of (sequence, head) pairs. Evaluation keeps one set of those chunks for all layers
+//! (only the backward pass needs each layer's). The other activations are [positions, 4d] at
+//! most, which [`max_batch`] keeps within a binding.
 
 use std::collections::HashMap;
 
 use crate::device::Gpu;
-use crate::kernels::{self as k, AdamWParams, AttnShape, EmbedShape, MatmulShape, NormTensors, Op, Slice};
+use crate::kernels::{
+    self as k, AdamWParams, AttnShape, EmbedShape, HeadGrads, HeadPlan, HeadTensors, MatmulShape, NormTensors, Op,
+    Slice,
+};
 use crate::model::Activation;
-use crate::Result;
+use crate::{Error, Result};
 
 use super::lora::{LoraAdapter, LoraTarget};
 use super::reference::token_segments;
+use super::spec::GptSpec;
 use super::weights::GptWeights;
+
+/// Refuses device training of `w` where a tensor that training binds whole would outgrow one
+/// storage binding: the token table (the head's backward reads it whole; within the chunk size),
+/// and for a whole model (not an adapter) all parameters (AdamW, the gradient norm).
+pub(crate) fn check_trainable(gpu: &Gpu, w: &GptWeights, whole_model: bool) -> Result<()> {
+    let table = (w.layout.wte.len() * 4) as u64;
+    let params = (w.layout.len * 4) as u64;
+    let binding = gpu.adapter().max_storage_buffer_binding_size;
+    let (what, bytes, limit) = if table > gpu.chunk_bytes() {
+        ("token table", table, gpu.chunk_bytes())
+    } else if whole_model && params > binding {
+        ("parameters", params, binding)
+    } else {
+        return Ok(());
+    };
+    Err(Error::Config(format!(
+        "training {} on {} needs its {what} ({bytes} bytes) within one storage binding ({limit} bytes): \
+         evaluation splits them, training does not; train a smaller model or on a device that binds more",
+        w.spec,
+        gpu.adapter().name,
+    )))
+}
+
+/// The most sequences of `t` tokens a device batch of `spec` holds with each activation
+/// ([positions, 4d] the widest) within one storage binding of `gpu`; at least 1.
+pub(crate) fn max_batch(gpu: &Gpu, spec: &GptSpec, t: usize) -> usize {
+    let widest = (t * 4 * spec.d * 4) as u64;
+    ((gpu.chunk_bytes() / widest) as usize).max(1)
+}
 
 /// One block's activations.
 struct BlockBufs {
@@ -22,7 +62,6 @@ struct BlockBufs {
     rstd1: wgpu::Buffer,
     h1: wgpu::Buffer,
     qkv: wgpu::Buffer,
-    p: wgpu::Buffer,
     o: wgpu::Buffer,
     x_mid: wgpu::Buffer,
     mean2: wgpu::Buffer,
@@ -48,8 +87,12 @@ struct Optim {
     dh: wgpu::Buffer,
     dout: wgpu::Buffer,
     dg: wgpu::Buffer,
+    /// One chunk of the scores' gradient (see `attn_pairs`).
     ds: wgpu::Buffer,
     dqkv: wgpu::Buffer,
+    /// The head's second and later row chunks' share of the token table's gradient (empty with
+    /// one chunk).
+    dwte_part: wgpu::Buffer,
     order: wgpu::Buffer,
     starts: wgpu::Buffer,
 }
@@ -83,15 +126,18 @@ pub(crate) struct DeviceModel<'g> {
     /// resid[0] is the embedding, resid[l + 1] block l's output.
     resid: Vec<wgpu::Buffer>,
     blocks: Vec<BlockBufs>,
+    /// Per layer (one set shared by all layers when evaluating), the attention probabilities in
+    /// chunks of `attn_pairs` (sequence, head) pairs.
+    probs: Vec<Vec<wgpu::Buffer>>,
+    attn_pairs: usize,
+    head: HeadPlan,
     z: wgpu::Buffer,
     mean_f: wgpu::Buffer,
     rstd_f: wgpu::Buffer,
     hf: wgpu::Buffer,
+    /// One row chunk of logits (the gradient in place when training).
     logits: wgpu::Buffer,
-    dlogits: wgpu::Buffer,
     row_loss: wgpu::Buffer,
-    row_correct: wgpu::Buffer,
-    xent_state: wgpu::Buffer,
     optim: Option<Optim>,
     lora: Option<LoraBufs>,
     /// Ops per batch size: forward + loss, then (training) backward + optimizer.
@@ -128,7 +174,13 @@ impl<'g> DeviceModel<'g> {
         let s = weights.spec;
         let (d, n) = (s.d, capacity * t);
         let f = |label: &str, floats: usize| gpu.storage_zeroed(label, (floats * 4) as u64);
-        let scores = capacity * s.heads * t * t;
+        let attn_pairs = AttnShape::new(capacity, t, s.heads, s.head_dim()).pairs_within(gpu.chunk_bytes());
+        let scores = attn_pairs * t * t;
+        let head = HeadPlan::new(n, d, s.vocab, gpu.chunk_bytes());
+        let attn_chunks = (capacity * s.heads).div_ceil(attn_pairs);
+        let layer_probs = |_: usize| (0..attn_chunks).map(|_| f("attention", scores)).collect();
+        let probs = if train.is_some() { (0..s.layers).map(layer_probs).collect() } else { vec![layer_probs(0)] };
+        let dwte_part = if n > head.rows { s.vocab * d } else { 0 };
         let len = adapter.as_ref().map_or(weights.layout.len, LoraAdapter::len);
         let lora = adapter.map(|adapter| {
             let r = adapter.config.r;
@@ -156,6 +208,7 @@ impl<'g> DeviceModel<'g> {
             dg: f("dg", n * 4 * d),
             ds: f("ds", scores),
             dqkv: f("dqkv", n * 3 * d),
+            dwte_part: f("dwte part", dwte_part),
             order: f("order", n),
             starts: f("starts", s.vocab + 1),
         });
@@ -173,7 +226,6 @@ impl<'g> DeviceModel<'g> {
                     rstd1: f("rstd1", n),
                     h1: f("h1", n * d),
                     qkv: f("qkv", n * 3 * d),
-                    p: f("attention", scores),
                     o: f("attention out", n * d),
                     x_mid: f("x mid", n * d),
                     mean2: f("mean2", n),
@@ -183,15 +235,15 @@ impl<'g> DeviceModel<'g> {
                     g: f("mlp gelu", n * 4 * d),
                 })
                 .collect(),
+            probs,
+            attn_pairs,
+            head,
             z: f("projection", n * d),
             mean_f: f("mean f", n),
             rstd_f: f("rstd f", n),
             hf: f("hf", n * d),
-            logits: f("logits", n * s.vocab),
-            dlogits: f("dlogits", n * s.vocab),
+            logits: f("logits", head.rows.min(n) * s.vocab),
             row_loss: f("row loss", n),
-            row_correct: f("row correct", n),
-            xent_state: f("xent state", 4),
             optim,
             lora,
             ops: HashMap::new(),
@@ -207,9 +259,17 @@ impl<'g> DeviceModel<'g> {
         let n = b * self.t;
         let w = |r: &std::ops::Range<usize>| Slice::new(&self.params, r.start, r.len());
         let mm = |shape: MatmulShape, a: Slice, bm: Slice, c: Slice| k::matmul(gpu, variant, shape, a, bm, c);
-        let attn = AttnShape { b, t, heads: s.heads, hd: s.head_dim() };
+        let attn = AttnShape::new(b, t, s.heads, s.head_dim()).chunks(self.attn_pairs);
+        let probs = |layer: usize| &self.probs[layer.min(self.probs.len() - 1)];
         let emb = EmbedShape { b, t, d, vocab: v, ctx: s.ctx };
-        let mut ops = vec![k::embed(gpu, emb, whole(&self.tokens), w(&l.wte), w(&l.wpe), whole(&self.resid[0]))];
+        let mut ops: Vec<Op> = self
+            .head
+            .blocks(v)
+            .map(|block| {
+                let table = Slice::new(&self.params, l.wte.start + block.start * d, block.len() * d);
+                k::embed(gpu, emb, block, whole(&self.tokens), table, w(&l.wpe), whole(&self.resid[0]))
+            })
+            .collect();
         // The adapter's module for (layer, target): its index, A and B.
         let lora_module = |layer: usize, target: LoraTarget| {
             let lb = self.lora.as_ref()?;
@@ -244,12 +304,12 @@ impl<'g> DeviceModel<'g> {
                 mm(MatmulShape::nn(n, d, 3 * d), whole(&a.h1), w(&bl.attn_w), whole(&a.qkv)),
             ]);
             lora_forward(&mut ops, i, LoraTarget::AttnQkv, whole(&a.h1), whole(&a.qkv));
-            ops.extend([
-                k::bias_add(gpu, n, 3 * d, w(&bl.attn_b), whole(&a.qkv)),
-                k::attn_softmax(gpu, attn, whole(&a.qkv), whole(&a.p)),
-                k::attn_apply(gpu, attn, whole(&a.qkv), whole(&a.p), whole(&a.o)),
-                mm(MatmulShape::nn(n, d, d), whole(&a.o), w(&bl.proj_w), whole(&self.z)),
-            ]);
+            ops.push(k::bias_add(gpu, n, 3 * d, w(&bl.attn_b), whole(&a.qkv)));
+            for (chunk, p) in attn.iter().zip(probs(i)) {
+                ops.push(k::attn_softmax(gpu, *chunk, whole(&a.qkv), whole(p)));
+                ops.push(k::attn_apply(gpu, *chunk, whole(&a.qkv), whole(p), whole(&a.o)));
+            }
+            ops.push(mm(MatmulShape::nn(n, d, d), whole(&a.o), w(&bl.proj_w), whole(&self.z)));
             lora_forward(&mut ops, i, LoraTarget::AttnProj, whole(&a.o), whole(&self.z));
             ops.extend([
                 k::bias_residual(gpu, n, d, whole(&self.resid[i]), whole(&self.z), w(&bl.proj_b), whole(&a.x_mid)),
@@ -274,25 +334,23 @@ impl<'g> DeviceModel<'g> {
         }
         let x_out = whole(&self.resid[s.layers]);
         let norm_f = NormTensors { x: x_out, w: w(&l.ln_f_w), mean: whole(&self.mean_f), rstd: whole(&self.rstd_f) };
-        ops.extend([
-            k::layernorm(gpu, n, d, s.eps, norm_f, w(&l.ln_f_b), whole(&self.hf)),
-            mm(MatmulShape::nt(n, d, v), whole(&self.hf), w(&l.wte), whole(&self.logits)),
-            k::softmax_xent(
-                gpu,
-                n,
-                v,
-                n,
-                whole(&self.logits),
-                whole(&self.targets),
-                whole(&self.dlogits),
-                whole(&self.row_loss),
-                whole(&self.row_correct),
-                whole(&self.xent_state),
-            ),
-        ]);
-        let Some(o) = &self.optim else { return ops };
+        ops.push(k::layernorm(gpu, n, d, s.eps, norm_f, w(&l.ln_f_b), whole(&self.hf)));
         // With an adapter the base is frozen: no base weight gradients, the adapter's instead.
         let frozen = self.lora.is_some();
+        let head_grads = self.optim.as_ref().map(|o| HeadGrads {
+            dh: &o.dh,
+            dwte: (!frozen).then(|| (Slice::new(&o.grads, l.wte.start, l.wte.len()), &o.dwte_part)),
+            row_scale: self.lora.as_ref().map(|lb| &lb.row_scale),
+        });
+        let head = HeadTensors {
+            hf: &self.hf,
+            wte: w(&l.wte),
+            targets: whole(&self.targets),
+            row_loss: whole(&self.row_loss),
+            logits: &self.logits,
+        };
+        ops.extend(k::lm_head(gpu, variant, self.head, n, d, v, head, head_grads));
+        let Some(o) = &self.optim else { return ops };
         let g = |r: &std::ops::Range<usize>| Slice::new(&o.grads, r.start, r.len());
         // The adapter's gradients and dx += (s dy B) A: reference::lora_backward's steps.
         let lora_backward = |ops: &mut Vec<Op>, layer: usize, target: LoraTarget, x: Slice, dy: Slice, dx: Slice| {
@@ -310,15 +368,7 @@ impl<'g> DeviceModel<'g> {
                 k::scale_add(gpu, n * m.fan_in, 1.0, true, z, dx),
             ]);
         };
-        if let Some(lb) = &self.lora {
-            ops.push(k::row_scale(gpu, n, v, whole(&lb.row_scale), whole(&self.dlogits)));
-        } else {
-            ops.push(mm(MatmulShape::tn(v, n, d), whole(&self.dlogits), whole(&self.hf), g(&l.wte)));
-        }
-        ops.extend([
-            mm(MatmulShape::nn(n, v, d), whole(&self.dlogits), w(&l.wte), whole(&o.dh)),
-            k::layernorm_backward(gpu, n, d, norm_f, whole(&o.dh), whole(&o.dx), false),
-        ]);
+        ops.push(k::layernorm_backward(gpu, n, d, norm_f, whole(&o.dh), whole(&o.dx), false));
         if !frozen {
             ops.push(k::layernorm_param_grad(gpu, n, d, norm_f, whole(&o.dh), g(&l.ln_f_w), g(&l.ln_f_b)));
         }
@@ -359,10 +409,11 @@ impl<'g> DeviceModel<'g> {
             }
             ops.push(mm(MatmulShape::nt(n, d, d), dx, w(&bl.proj_w), whole(&o.dout)));
             lora_backward(&mut ops, i, LoraTarget::AttnProj, whole(&a.o), dx, whole(&o.dout));
-            ops.extend([
-                k::attn_grad_scores(gpu, attn, whole(&a.qkv), whole(&a.p), whole(&o.dout), whole(&o.ds)),
-                k::attn_grad_qkv(gpu, attn, whole(&a.qkv), whole(&a.p), whole(&o.dout), whole(&o.ds), dqkv),
-            ]);
+            for (chunk, p) in attn.iter().zip(probs(i)) {
+                let (qkv, p, dout, ds) = (whole(&a.qkv), whole(p), whole(&o.dout), whole(&o.ds));
+                ops.push(k::attn_grad_scores(gpu, *chunk, qkv, p, dout, ds));
+                ops.push(k::attn_grad_qkv(gpu, *chunk, qkv, p, dout, ds, dqkv));
+            }
             if !frozen {
                 ops.extend([
                     mm(MatmulShape::tn(d, n, 3 * d), whole(&a.h1), dqkv, g(&bl.attn_w)),

@@ -17,7 +17,7 @@ use crate::rng::SplitMix64;
 use crate::{Error, Result};
 
 use super::data::TokenWindows;
-use super::gpu::DeviceModel;
+use super::gpu::{check_trainable, max_batch, DeviceModel};
 use super::lora::LoraAdapter;
 use super::reference;
 use super::score::{bits_per_byte, score_ppm};
@@ -273,6 +273,9 @@ pub(crate) fn train(
             data.name
         )));
     }
+    if let Some(gpu) = gpu {
+        check_trainable(gpu, &init, true)?;
+    }
     let t = data.window - 1;
     let mut stepper: Box<dyn Stepper + '_> = match gpu {
         Some(gpu) => Box::new(DeviceModel::new(gpu, init, cfg.batch, t, Some(cfg.adamw()))),
@@ -321,6 +324,9 @@ pub(crate) fn train_lora(
     check_fit(base, data)?;
     if init.spec != base.spec {
         return Err(Error::Config(format!("an adapter for {} cannot train on {}", init.spec, base.spec)));
+    }
+    if let Some(gpu) = gpu {
+        check_trainable(gpu, base, false)?;
     }
     let t = data.window - 1;
     let p = cfg.adamw();
@@ -412,16 +418,18 @@ impl LmEvaluation {
     }
 }
 
-/// The summed loss over every window of `data`, in batches of [`EVAL_BATCH`] (the sum is in
-/// f64, position order: the same on every run).
+/// The summed loss over every window of `data`, in batches of [`EVAL_BATCH`] (fewer where a
+/// device batch of this model would outgrow a storage binding; a position's loss does not depend
+/// on its batch). The sum is in f64, position order: the same on every run.
 pub(crate) fn loss_sum(gpu: Option<&Gpu>, w: &GptWeights, data: &TokenWindows) -> Result<f64> {
     check_fit(w, data)?;
     let t = data.window - 1;
-    let mut device = gpu.map(|gpu| DeviceModel::new(gpu, w.clone(), EVAL_BATCH.min(data.len()), t, None));
+    let batch = gpu.map_or(EVAL_BATCH, |gpu| EVAL_BATCH.min(max_batch(gpu, &w.spec, t)));
+    let mut device = gpu.map(|gpu| DeviceModel::new(gpu, w.clone(), batch.min(data.len()), t, None));
     let mut total = 0.0f64;
-    for first in (0..data.len()).step_by(EVAL_BATCH) {
+    for first in (0..data.len()).step_by(batch) {
         let (mut tokens, mut targets, mut mask) = (Vec::new(), Vec::new(), Vec::new());
-        for i in first..(first + EVAL_BATCH).min(data.len()) {
+        for i in first..(first + batch).min(data.len()) {
             let win = data.get(i);
             tokens.extend_from_slice(&win[..t]);
             targets.extend_from_slice(&win[1..]);

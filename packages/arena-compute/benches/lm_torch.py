@@ -1,0 +1,104 @@
+"""PyTorch CPU baseline for `cargo bench -p arena-compute --bench lm` (benches/lm.rs runs this
+with the venv from scripts/python-venv.sh and reads one JSON object from stdout).
+
+The same shapes as the Rust rows: GPT2LMHeadModel (transformers, eager attention, dropout 0,
+tied embeddings, gelu_new, LayerNorm eps 1e-5) with
+- the byte-level model (2 layers, d 64, 4 heads, ctx 128, vocab 256): training steps of a batch
+  of 8 x 128 tokens with AdamW (lr 3e-3, betas 0.9/0.99, eps 1e-8, weight decay 0.1) and global
+  gradient clipping at 1.0, and evaluation (no_grad forward + loss) of batches of 16 x 128;
+- a GPT-2-small-shaped model (12 layers, d 768, 12 heads, vocab 50,257, random weights): a
+  no_grad forward + loss of one sequence of `--gpt2-tokens` tokens.
+Tokens are seeded random ids: the time does not depend on them.
+"""
+
+import argparse
+import json
+import time
+
+import torch
+from transformers import GPT2Config, GPT2LMHeadModel
+
+
+def model(layers, d, heads, ctx, vocab):
+    config = GPT2Config(
+        n_layer=layers,
+        n_embd=d,
+        n_head=heads,
+        n_positions=ctx,
+        vocab_size=vocab,
+        resid_pdrop=0.0,
+        embd_pdrop=0.0,
+        attn_pdrop=0.0,
+        layer_norm_epsilon=1e-5,
+        activation_function="gelu_new",
+        tie_word_embeddings=True,
+        bos_token_id=vocab - 1,
+        eos_token_id=vocab - 1,
+    )
+    config._attn_implementation = "eager"
+    return GPT2LMHeadModel(config)
+
+
+def tokens_per_second(run, tokens, repeats):
+    run()  # warm-up: allocations, first-call dispatch
+    start = time.perf_counter()
+    for _ in range(repeats):
+        run()
+    return tokens * repeats / (time.perf_counter() - start)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--train-steps", type=int, default=30)
+    parser.add_argument("--eval-batches", type=int, default=20)
+    parser.add_argument("--gpt2-tokens", type=int, default=256)
+    parser.add_argument("--gpt2-repeats", type=int, default=3)
+    args = parser.parse_args()
+    torch.manual_seed(1)
+
+    small = model(2, 64, 4, 128, 256)
+    optimizer = torch.optim.AdamW(small.parameters(), lr=3e-3, betas=(0.9, 0.99), eps=1e-8, weight_decay=0.1)
+    train_batch = torch.randint(0, 256, (8, 128))
+    eval_batch = torch.randint(0, 256, (16, 128))
+
+    def train_step():
+        small.train()
+        optimizer.zero_grad(set_to_none=True)
+        small(input_ids=train_batch, labels=train_batch).loss.backward()
+        torch.nn.utils.clip_grad_norm_(small.parameters(), 1.0)
+        optimizer.step()
+
+    def evaluate():
+        small.eval()
+        with torch.no_grad():
+            small(input_ids=eval_batch, labels=eval_batch).loss.item()
+
+    # labels = inputs: Hugging Face shifts them, so 127 predicted positions per sequence, as a
+    # window of 129 bytes gives 128 elsewhere; the few percent are within the noise of a shared
+    # machine and the rows count the tokens fed.
+    train = tokens_per_second(train_step, 8 * 128, args.train_steps)
+    evaluation = tokens_per_second(evaluate, 16 * 128, args.eval_batches)
+
+    gpt2 = model(12, 768, 12, 1024, 50257).eval()
+    sequence = torch.randint(0, 50257, (1, args.gpt2_tokens))
+
+    def forward():
+        with torch.no_grad():
+            gpt2(input_ids=sequence, labels=sequence).loss.item()
+
+    gpt2_forward = tokens_per_second(forward, args.gpt2_tokens, args.gpt2_repeats)
+    print(
+        json.dumps(
+            {
+                "torch": torch.__version__,
+                "threads": torch.get_num_threads(),
+                "byte_model_train_tokens_per_s": train,
+                "byte_model_eval_tokens_per_s": evaluation,
+                "gpt2_forward_tokens_per_s": gpt2_forward,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
