@@ -66,7 +66,9 @@ pub fn generate_text(
             on_text(&piece);
             text.extend(piece);
         }
-        Err(e) => failed = failed.take().or(Some(e)),
+        Err(e) => {
+            failed.get_or_insert(e);
+        }
     })?;
     if let Some(e) = failed {
         return Err(e);
