@@ -27,6 +27,7 @@ use cosmwasm_std::Uint128;
 use gpu_worker::lm::{ChatData, GptSpec, GptWeights, LmTrainConfig, TextCorpus};
 use gpu_worker::node::lm::unpack_adapter;
 use gpu_worker::{Backend, Engine};
+use testnet::instruct::{split_instruct, ChatFiles};
 use testnet::network::{NetworkConfig, Ports};
 use testnet::process::Service;
 use testnet::task::{shard_dir, LmTaskSpec, PhaseBlocks};
@@ -55,19 +56,10 @@ struct LmArena {
     base: GptWeights,
 }
 
-/// `lines` of the vendored ShareGPT chat, written to `path`.
-fn write_lines(path: &Path, lines: std::ops::Range<usize>) {
-    let text = std::fs::read_to_string(common::data_dir().join("shakespeare-instruct.jsonl")).unwrap();
-    let chosen: String = text.lines().skip(lines.start).take(lines.len()).map(|l| format!("{l}\n")).collect();
-    std::fs::write(path, chosen).unwrap();
-}
-
 async fn start() -> LmArena {
     let home = tempfile::tempdir().unwrap();
     let files = tempfile::tempdir_in(repo::root().join("target")).unwrap();
-    let (train, eval) = (files.path().join("train.jsonl"), files.path().join("eval.jsonl"));
-    write_lines(&train, 0..200);
-    write_lines(&eval, 1_100..1_130);
+    let ChatFiles { train, eval } = split_instruct(files.path(), 0..200, 1_100..1_130).unwrap();
     // The base: a few pretraining steps on the training chat's text, so that it predicts bytes
     // better than uniformly and an adapter has something to improve on.
     let spec = GptSpec::parse(ARCHITECTURE).unwrap();

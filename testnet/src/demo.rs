@@ -14,9 +14,17 @@
 //! endpoints after it: the relayers so that the attestation threshold is also a threshold of
 //! independent views of the chain, the worker nodes so that the queries of ten polling nodes are
 //! shared between the chain's nodes and a node's failure moves only its share of the participants.
+//!
+//! Beside the digits task, the same creator posts a language-model task ([`lm`]): three trainers
+//! fine-tune LoRA adapters of a tiny GPT pretrained once and cached ([`base`]), the same
+//! validators score them in bits per byte, and the report adds its leaderboard and a few samples
+//! from each model.
 
+pub mod base;
 pub mod cast;
+pub mod lm;
 pub mod report;
+pub mod report_lm;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -29,9 +37,10 @@ use arena_types::market::msg::{AssignmentsResponse, ConfigResponse, ExecuteMsg, 
 use arena_types::market::phase::Phase;
 use arena_types::settlement::msg as bridge;
 
-use self::cast::{name_of, Reads, CREATOR, TRAINERS, VALIDATORS};
+use self::cast::{name_of, paid_participants, Reads, CREATOR, TRAINERS, VALIDATORS};
+use self::lm::LmOptions;
 use self::report::{
-    BatchReport, ChainNodeReport, ClaimReport, Report, RoundReport, Stage, SubmissionReport, TheftReport,
+    BatchReport, ChainNodeReport, ClaimReport, Report, RoundReport, Stage, SubmissionReport, TheftReport, Totals,
     ValidatorReport,
 };
 use crate::error::TestnetError;
@@ -54,6 +63,8 @@ pub struct DemoOptions {
     pub keep_running: bool,
     /// Validator nodes of the chain, of equal voting power.
     pub chain_validators: usize,
+    /// The language-model task beside the digits task.
+    pub language_model: LmOptions,
 }
 
 impl DemoOptions {
@@ -65,11 +76,19 @@ impl DemoOptions {
             validators_per_submission: 3,
             keep_running: false,
             chain_validators: 4,
+            // One round, as long as a digits round: it ends with the digits task's first.
+            language_model: LmOptions {
+                rounds: 1,
+                phases: PhaseBlocks { submission: 90, model_reveal: 30, commit: 70, reveal: 50 },
+                finetune_steps: 30,
+                sample_prompts: 3,
+                sample_bytes: 120,
+            },
         }
     }
 }
 
-/// The reward pool, in micro-ARENA (100 ARENA).
+/// The reward pool of each task, in micro-ARENA (100 ARENA).
 const POOL: u128 = 100_000_000;
 
 /// Runs the demo; everything it started is stopped when it returns (or when its future is
@@ -89,6 +108,22 @@ pub async fn run(opts: &DemoOptions) -> Result<Report, TestnetError> {
     say("building the contracts (cargo's progress below)");
     let artifacts = contracts::build_with(&[], contracts::BuildOptions { progress: true, ..Default::default() })?;
     clock.done("contracts built");
+
+    say("the language-model task's base: from the cache, or pretrained once on the GPU and cached");
+    let base = tokio::task::spawn_blocking(|| {
+        let recipe = base::BaseRecipe::demo();
+        let backend = gpu_worker::Backend::Gpu(Default::default());
+        base::cached_base(&recipe, &base::cache_root()?, &backend).map(|base| (recipe, base))
+    })
+    .await
+    .expect("the base's thread does not panic")?;
+    say(&format!(
+        "base {}: {} ({})",
+        base.0.architecture,
+        base.1.dir.display(),
+        if base.1.reused { "reused" } else { "pretrained now" }
+    ));
+    clock.done("language-model base");
 
     say(&format!("starting a local chain of {} validator(s) and anvil", opts.chain_validators));
     let network = Network::start(&NetworkConfig {
@@ -142,6 +177,16 @@ pub async fn run(opts: &DemoOptions) -> Result<Report, TestnetError> {
         opts.rounds,
         POOL / 1_000_000
     ));
+    let lm_opts = &opts.language_model;
+    let lm_task =
+        lm::post_task(&market, &creator, &opts.home, lm_opts, opts.validators_per_submission, POOL, base).await?;
+    say(&format!(
+        "task {} posted: language-model fine-tuning (LoRA rank <= {}), {} round(s), pool {} ARENA",
+        lm_task.task_id,
+        lm::MAX_LORA_RANK,
+        lm_opts.rounds,
+        POOL / 1_000_000
+    ));
 
     // Who reads which node: the worker nodes in order (creator, trainers, validators), then the
     // relayers again from node 0, so that relayer i reads node i mod N.
@@ -186,6 +231,7 @@ pub async fn run(opts: &DemoOptions) -> Result<Report, TestnetError> {
             |node| node.validator = cast::validator_config(v),
         )?);
     }
+    let mut lm_services = lm::start_nodes(&opts.home, &manifest_path, &lm_task, lm_opts, &mut reads_for)?;
     let mut relayer_ports = Vec::new();
     for i in 0..accounts::RELAYERS.len() {
         let reads = Reads::spread(&network.nodes, i);
@@ -197,8 +243,9 @@ pub async fn run(opts: &DemoOptions) -> Result<Report, TestnetError> {
         relayer_ports.push(ports);
     }
     say(&format!(
-        "started the creator, {} trainers, {} validators, {} relayers (logs in {})",
+        "started the creators, {} + {} trainers, {} validators (a node per task each), {} relayers (logs in {})",
         TRAINERS.len(),
+        cast::LM_TRAINERS.len(),
         VALIDATORS.len(),
         relayer_ports.len(),
         opts.home.display()
@@ -208,11 +255,36 @@ pub async fn run(opts: &DemoOptions) -> Result<Report, TestnetError> {
     say(&format!("explorer: {explorer_url} (follow the round in a browser)"));
     clock.done("task and nodes");
 
-    let seen = watch_rounds(&market, task_id, opts.rounds, &mut services).await?;
+    // The language-model task's samples are generated (on the CPU) as soon as its rounds are
+    // over, while the digits task's may still run and the settlement mostly waits for blocks.
+    let lm_rounds_then_sampling = async {
+        let seen = watch_rounds(&market, "language model", lm_task.task_id, lm_opts.rounds, &mut lm_services).await?;
+        let scratch = opts.home.join("lm-adapters");
+        let adapters = lm::revealed_adapters(&market, &lm_task, lm_opts.rounds, &scratch).await?;
+        let (base, eval, lm_opts) = (lm_task.base.weights.clone(), lm_task.chat.eval.clone(), lm_opts.clone());
+        let sampling = tokio::task::spawn_blocking(move || lm::samples(&base, &adapters, &eval, &lm_opts));
+        Ok::<_, TestnetError>((seen, sampling))
+    };
+    let (seen, (lm_seen, sampling)) = tokio::try_join!(
+        watch_rounds(&market, "digits", task_id, opts.rounds, &mut services),
+        lm_rounds_then_sampling,
+    )?;
     clock.done("rounds");
 
-    let mut report = collect_rounds(&market, task_id, &seen).await?;
+    let mut stats = ValidatorStats::new();
+    let mut report =
+        Report { task_id, rounds: collect_rounds(&market, task_id, &seen, &mut stats).await?, ..Default::default() };
+    let lm_rounds = collect_rounds(&market, lm_task.task_id, &lm_seen, &mut stats).await?;
+    report.validators = collect_validators(&market, &[task_id, lm_task.task_id], &stats).await?;
+    report.totals = totals(&market, &[task_id, lm_task.task_id], report.rounds.iter().chain(&lm_rounds)).await?;
     report.shard_thefts = read_thefts(&opts.home)?;
+    say(&format!(
+        "{} + {} rounds finalized: {} paid of {} emitted",
+        report.rounds.len(),
+        lm_rounds.len(),
+        report.totals.paid,
+        report.totals.emitted
+    ));
     let (recipients, claimed_on_cosmos) = withdraw_all(&market).await?;
     let bridge_address = &deployed["arena-bridge"].address;
     let batches = wait_for_settlement(&client, bridge_address, recipients.values().map(|r| r.1).sum()).await?;
@@ -222,6 +294,9 @@ pub async fn run(opts: &DemoOptions) -> Result<Report, TestnetError> {
         claim_all(&client, bridge_address, &network.evm_rpc_url(), &evm, &batches, &recipients).await?;
     report.settlement.batches = batches;
     clock.done("claims on EVM");
+    let samples = sampling.await.expect("the sampling thread does not panic")?;
+    report.language_model = Some(lm::report(&lm_task, lm_rounds, samples));
+    clock.done("language-model samples (beyond the settlement)");
 
     report.totals.withdrawn_to_evm = recipients.values().map(|r| r.1).sum();
     report.totals.claimed_on_cosmos = claimed_on_cosmos;
@@ -245,6 +320,7 @@ pub async fn run(opts: &DemoOptions) -> Result<Report, TestnetError> {
 
     report.explorer_url = explorer_url;
     drop(services);
+    drop(lm_services);
     if opts.keep_running {
         explorer.detach();
         network.detach();
@@ -297,10 +373,12 @@ struct CreatorSeen {
     keys: BTreeMap<u32, u64>,
 }
 
-/// Prints each phase as the task enters it, and each beacon and evaluation key the creator
-/// reveals, until every round is finalized. A node that dies is an error (its log says why).
+/// Prints each phase as the task (called `label`) enters it, and each beacon and evaluation key
+/// the creator reveals, until every round is finalized. A node of `services` (the task's) that
+/// dies is an error (its log says why).
 async fn watch_rounds(
     market: &MarketClient,
+    label: &str,
     task_id: u64,
     rounds: u32,
     services: &mut [Service],
@@ -313,7 +391,7 @@ async fn watch_rounds(
         if beacon.revealed_round > 0 && !seen.beacons.contains_key(&beacon.revealed_round) {
             let height = market.client().latest_height().await?;
             println!(
-                "[{:>6.1}s] round {}'s beacon revealed by height {height}",
+                "[{:>6.1}s] {label}: round {}'s beacon revealed by height {height}",
                 started.elapsed().as_secs_f64(),
                 beacon.revealed_round
             );
@@ -324,7 +402,7 @@ async fn watch_rounds(
         if !seen.keys.contains_key(&current) && market.round(task_id, current).await?.evaluation_key.is_some() {
             let height = market.client().latest_height().await?;
             println!(
-                "[{:>6.1}s] round {current}'s evaluation key revealed by height {height} (deadline {}): its shard opens",
+                "[{:>6.1}s] {label}: round {current}'s evaluation key revealed by height {height} (deadline {}): its shard opens",
                 started.elapsed().as_secs_f64(),
                 task.schedule.key_deadline(current)
             );
@@ -334,7 +412,7 @@ async fn watch_rounds(
         if last != Some(now) {
             let round = market.round(task_id, task.now.round).await?;
             println!(
-                "[{:>6.1}s] round {}/{}: {:?} phase until height {} ({} submitted, {} assigned); {} finalized",
+                "[{:>6.1}s] {label}: round {}/{}: {:?} phase until height {} ({} submitted, {} assigned); {} finalized",
                 started.elapsed().as_secs_f64(),
                 task.now.round,
                 rounds,
@@ -363,12 +441,20 @@ async fn watch_rounds(
     }
 }
 
-/// The leaderboard of every round and the validators' record, from chain state; `seen` is what
-/// [`watch_rounds`] saw of the creator.
-async fn collect_rounds(market: &MarketClient, task_id: u64, seen: &CreatorSeen) -> Result<Report, TestnetError> {
+/// Per validator address, over the tasks collected: reveals, reveals in consensus, and the sum of
+/// |score - consensus| in ppm.
+type ValidatorStats = BTreeMap<String, (u32, u32, u64)>;
+
+/// The leaderboard of every round of a task, from chain state, adding its validators' reveals to
+/// `stats`; `seen` is what [`watch_rounds`] saw of the creator.
+async fn collect_rounds(
+    market: &MarketClient,
+    task_id: u64,
+    seen: &CreatorSeen,
+    stats: &mut ValidatorStats,
+) -> Result<Vec<RoundReport>, TestnetError> {
     let task = market.task(task_id).await?;
-    let mut report = Report { task_id, ..Default::default() };
-    let mut stats: BTreeMap<String, (u32, u32, u64)> = BTreeMap::new();
+    let mut rounds = Vec::new();
     for round in 1..=task.params.rounds {
         let r = market.round(task_id, round).await?;
         let mut submissions = Vec::new();
@@ -402,7 +488,7 @@ async fn collect_rounds(market: &MarketClient, task_id: u64, seen: &CreatorSeen)
             });
         }
         submissions.sort_by_key(|s| (s.rank.unwrap_or(u32::MAX), s.submission_id));
-        report.rounds.push(RoundReport {
+        rounds.push(RoundReport {
             round,
             emission: r.emission.u128(),
             paid: r.paid.u128(),
@@ -413,13 +499,28 @@ async fn collect_rounds(market: &MarketClient, task_id: u64, seen: &CreatorSeen)
             submissions,
         });
     }
-    let slashes: SlashEventsResponse =
-        market.query(&QueryMsg::SlashEvents { task_id, start_after: None, limit: Some(100) }).await?;
+    Ok(rounds)
+}
+
+/// Each validator's record over `task_ids` (`stats` from [`collect_rounds`] of each), what it can
+/// claim (all tasks), and what it was slashed in them.
+async fn collect_validators(
+    market: &MarketClient,
+    task_ids: &[u64],
+    stats: &ValidatorStats,
+) -> Result<Vec<ValidatorReport>, TestnetError> {
+    let mut slashes = Vec::new();
+    for &task_id in task_ids {
+        let page: SlashEventsResponse =
+            market.query(&QueryMsg::SlashEvents { task_id, start_after: None, limit: Some(100) }).await?;
+        slashes.extend(page.events);
+    }
+    let mut validators = Vec::new();
     for v in &VALIDATORS {
         let address = accounts::cosmos(v.account, "inj")?.address().to_string();
         let (reveals, in_consensus, deviation) = stats.get(&address).copied().unwrap_or_default();
-        let slashed = slashes.events.iter().filter(|e| e.validator.as_str() == address).map(|e| e.amount.u128()).sum();
-        report.validators.push(ValidatorReport {
+        let slashed = slashes.iter().filter(|e| e.validator.as_str() == address).map(|e| e.amount.u128()).sum();
+        validators.push(ValidatorReport {
             name: v.name.to_string(),
             reward: market.claimable(&address).await?,
             address,
@@ -429,18 +530,26 @@ async fn collect_rounds(market: &MarketClient, task_id: u64, seen: &CreatorSeen)
             slashed,
         });
     }
-    report.totals.pool = POOL;
-    report.totals.emitted = report.rounds.iter().map(|r| r.emission).sum();
-    report.totals.paid = report.rounds.iter().map(|r| r.paid).sum();
-    report.totals.slashed = task.accounts.slashed.u128();
-    // The leaderboards are printed once, with the settlement, at the end.
-    say(&format!(
-        "{} rounds finalized: {} paid of {} emitted",
-        report.rounds.len(),
-        report.totals.paid,
-        report.totals.emitted
-    ));
-    Ok(report)
+    Ok(validators)
+}
+
+/// The pools, emissions, payments and slashes of `task_ids`, whose rounds are `rounds`.
+async fn totals(
+    market: &MarketClient,
+    task_ids: &[u64],
+    rounds: impl Iterator<Item = &RoundReport> + Clone,
+) -> Result<Totals, TestnetError> {
+    let mut slashed = 0;
+    for &task_id in task_ids {
+        slashed += market.task(task_id).await?.accounts.slashed.u128();
+    }
+    Ok(Totals {
+        pool: POOL * task_ids.len() as u128,
+        emitted: rounds.clone().map(|r| r.emission).sum(),
+        paid: rounds.map(|r| r.paid).sum(),
+        slashed,
+        ..Default::default()
+    })
 }
 
 /// What the eval thief recorded of its attempts on the sealed shards (`theft.json` in its state
@@ -465,9 +574,7 @@ async fn withdraw_all(market: &MarketClient) -> Result<(BTreeMap<String, (Addres
     let min = market.query::<ConfigResponse>(&QueryMsg::Config {}).await?.min_evm_withdrawal.u128();
     let mut out = BTreeMap::new();
     let mut claimed_on_cosmos = 0;
-    let participants =
-        TRAINERS.iter().map(|t| (t.name, t.account)).chain(VALIDATORS.iter().map(|v| (v.name, v.account)));
-    for (name, account) in participants {
+    for (name, account) in paid_participants() {
         let signer: Signer = accounts::cosmos(account, "inj")?;
         let amount = market.claimable(signer.address().as_ref()).await?;
         if amount == 0 {

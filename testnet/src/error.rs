@@ -47,6 +47,10 @@ pub enum TestnetError {
 
     #[error(transparent)]
     Client(#[from] arena_client::ClientError),
+
+    /// Pretraining, loading or sampling a language model (the demo's language-model task).
+    #[error("language model: {0}")]
+    Compute(#[from] gpu_worker::Error),
 }
 
 // Boxed: an EvmError (alloy's transport and contract errors inside) is several times the size of

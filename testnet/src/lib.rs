@@ -10,6 +10,7 @@ free ports) and as the `testnet` binary (which keeps one network running for peo
 - [`contracts`]: builds every CosmWasm contract to MVP wasm, checks it with `cosmwasm-check`.
 - [`demo`]: a whole multi-round competition with worker nodes and relayers, and its report.
 - [`script`]: one market round driven by hand, for the real-chain tests.
+- [`instruct`]: the vendored instruction set cut into a language-model task's chat files.
 - [`deploy`]: stores and instantiates the contracts; `testnet deploy` writes the [`manifest::Manifest`].
 */
 
@@ -22,6 +23,7 @@ pub mod demo;
 pub mod deploy;
 pub mod error;
 pub mod evm;
+pub mod instruct;
 pub mod network;
 pub mod probe;
 pub mod process;

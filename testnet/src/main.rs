@@ -61,8 +61,10 @@ enum Command {
     Accounts,
     /// Run a whole arena competition on a fresh network of its own (a chain of 4 validators by
     /// default): a digits task, 5 trainer nodes (one weak, one copycat, one eval thief), 4
-    /// validator nodes (one dishonest), 3 relayers; then print the chain's nodes, the
-    /// leaderboards, the validators' record and the settlement, and write report.json/.html.
+    /// validator nodes (one dishonest), 3 relayers, and beside it a language-model task (3 LoRA
+    /// trainers over a tiny cached base, the same validators); then print the chain's nodes, the
+    /// leaderboards, samples of the language models, the validators' record and the settlement,
+    /// and write report.json/.html.
     Demo {
         /// The demo's folder (network, node logs, report) [default: .arena/demo].
         #[arg(long)]
@@ -181,12 +183,12 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Demo { dir, rounds, keep_running, validators } => {
             let opts = testnet::demo::DemoOptions {
-                home: dir.unwrap_or_else(testnet::demo::default_home),
                 rounds: rounds.rounds,
                 phases: rounds.phases(),
                 validators_per_submission: rounds.k,
                 keep_running,
                 chain_validators: usize::from(validators),
+                ..testnet::demo::DemoOptions::new(dir.unwrap_or_else(testnet::demo::default_home))
             };
             demo(opts).await
         }

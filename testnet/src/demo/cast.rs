@@ -1,6 +1,7 @@
-//! Who plays in the demo: the task's creator (its node reveals the beacon and the evaluation
+//! Who plays in the demo: the tasks' creator (its nodes reveal the beacons and the evaluation
 //! keys), trainers with different models (one deliberately weak, one copycat, one eval thief),
-//! validators (one dishonest), relayers; their config files and their processes.
+//! language-model trainers with different LoRA ranks, validators (one dishonest), relayers; their
+//! config files and their processes.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -86,6 +87,26 @@ pub const TRAINERS: [Trainer; 5] = [
     },
 ];
 
+/// A trainer of the language-model task: devnet account, LoRA rank (alpha is 2r) and peak
+/// learning rate of its fine-tuning (round r starts from seed + r).
+pub struct LmTrainer {
+    pub name: &'static str,
+    pub account: u32,
+    pub lora_rank: usize,
+    pub learning_rate: f32,
+    pub seed: u64,
+}
+
+/// The language-model task's three trainers. The task allows rank 4 at most: the rank-8 trainer
+/// shows the validators' refusal (its adapter scores 0, with the reason in their status), the
+/// other two beat the base and are paid. Their learning rates differ so that the leaderboard
+/// compares more than the rank.
+pub const LM_TRAINERS: [LmTrainer; 3] = [
+    LmTrainer { name: "lm-trainer-r2", account: 11, lora_rank: 2, learning_rate: 2e-2, seed: 11 },
+    LmTrainer { name: "lm-trainer-r4", account: 12, lora_rank: 4, learning_rate: 1e-2, seed: 12 },
+    LmTrainer { name: "lm-trainer-r8", account: 13, lora_rank: 8, learning_rate: 1e-2, seed: 13 },
+];
+
 /// A validator: devnet account, and whether it lies (reveals random scores).
 pub struct Validator {
     pub name: &'static str,
@@ -106,13 +127,19 @@ pub const CREATOR: u32 = 1;
 
 /// The name of the participant behind a Cosmos address, for tables.
 pub fn name_of(address: &str, prefix: &str) -> String {
-    let named = TRAINERS.iter().map(|t| (t.name, t.account)).chain(VALIDATORS.iter().map(|v| (v.name, v.account)));
-    for (name, account) in named {
+    for (name, account) in paid_participants() {
         if accounts::cosmos(account, prefix).is_ok_and(|s| s.address().as_ref() == address) {
             return name.to_string();
         }
     }
     address.to_string()
+}
+
+/// Everyone who may earn rewards (trainers of both tasks, validators): name and devnet account.
+pub fn paid_participants() -> impl Iterator<Item = (&'static str, u32)> {
+    let trainers = TRAINERS.iter().map(|t| (t.name, t.account));
+    let lm_trainers = LM_TRAINERS.iter().map(|t| (t.name, t.account));
+    trainers.chain(lm_trainers).chain(VALIDATORS.iter().map(|v| (v.name, v.account)))
 }
 
 /// A binary built beside the running one (`cargo build` puts them in the same folder).
@@ -193,6 +220,18 @@ pub fn trainer_config(t: &Trainer) -> TrainerConfig {
         seed: t.seed,
         public_url: None,
         adversary: t.adversary,
+        ..TrainerConfig::default()
+    }
+}
+
+/// The `[trainer]` section of a language-model trainer fine-tuning `steps` steps a round.
+pub fn lm_trainer_config(t: &LmTrainer, steps: usize) -> TrainerConfig {
+    TrainerConfig {
+        seed: t.seed,
+        lora_rank: t.lora_rank,
+        lora_alpha: 2.0 * t.lora_rank as f32,
+        lm_steps: steps,
+        lm_learning_rate: t.learning_rate,
         ..TrainerConfig::default()
     }
 }

@@ -3,8 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::report_lm::LmReport;
+
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Report {
+    /// The digits task's.
     pub task_id: u64,
     /// The chain's validator nodes at the end of the run.
     pub chain: Vec<ChainNodeReport>,
@@ -14,6 +17,8 @@ pub struct Report {
     /// Per validator, over all rounds.
     pub validators: Vec<ValidatorReport>,
     pub settlement: SettlementReport,
+    /// The language-model task run beside the digits task (the validators above work both).
+    pub language_model: Option<LmReport>,
     /// Wall time of each stage, in order.
     pub stages: Vec<Stage>,
     pub totals: Totals,
@@ -125,6 +130,7 @@ pub struct Stage {
     pub seconds: f64,
 }
 
+/// Across both tasks: the validators' rewards (claimable per account) cannot be told apart by task.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Totals {
     pub pool: u128,
@@ -163,7 +169,7 @@ fn height(h: Option<u64>) -> String {
     h.map_or("-".into(), |h| h.to_string())
 }
 
-fn tokens(micro: u128) -> String {
+pub(super) fn tokens(micro: u128) -> String {
     format!("{}.{:06}", micro / 1_000_000, micro % 1_000_000)
 }
 
@@ -213,6 +219,9 @@ impl Report {
                     s.status
                 );
             }
+        }
+        if let Some(lm) = &self.language_model {
+            out += &lm.to_text();
         }
         out += "\nFair play: submissions that earned nothing by rule\n";
         for line in self.fair_play_lines() {
@@ -361,7 +370,8 @@ impl Report {
         body += &bar_chart(&bars);
         body += "<h2>Rewards per participant (ARENA)</h2>";
         let mut rewards: Vec<(String, f64, &str)> = Vec::new();
-        for r in &self.rounds {
+        let lm_rounds = self.language_model.iter().flat_map(|lm| &lm.rounds);
+        for r in self.rounds.iter().chain(lm_rounds) {
             for s in &r.submissions {
                 match rewards.iter_mut().find(|(n, _, _)| *n == s.trainer) {
                     Some(entry) => entry.1 += s.reward as f64 / 1e6,
@@ -393,6 +403,9 @@ impl Report {
                 ]
             });
             body += &table(&["sub", "trainer", "model", "consensus", "baseline", "rank", "reward", "status"], rows);
+        }
+        if let Some(lm) = &self.language_model {
+            body += &lm.to_html();
         }
         body += "<h2>Fair play: submissions that earned nothing by rule</h2><ul>";
         for line in self.fair_play_lines() {
@@ -467,7 +480,8 @@ const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:1em auto;max-w
     th,td{padding:.3em .7em;border-bottom:1px solid #ddd;text-align:right;white-space:nowrap}\
     th:first-child,td:first-child,th:nth-child(2),td:nth-child(2){text-align:left}\
     th{cursor:pointer;background:#f3f5f8;user-select:none}th:after{content:' \\2195';color:#aaa}\
-    svg{width:100%;max-width:720px;height:auto}.bar{fill:#3b6fb6}text{font-size:12px}";
+    svg{width:100%;max-width:720px;height:auto}.bar{fill:#3b6fb6}text{font-size:12px}\
+    .sample,.samples td{font-family:monospace;white-space:pre-wrap;text-align:left}";
 
 /// Sorts a table by the clicked header, numbers as numbers (a leading number, as in "12.50%").
 const SORT_SCRIPT: &str = "document.querySelectorAll('table').forEach(t=>t.querySelectorAll('th').forEach((th,i)=>\
@@ -477,7 +491,7 @@ const SORT_SCRIPT: &str = "document.querySelectorAll('table').forEach(t=>t.query
     th.dataset.up=up?'1':'0';rows.forEach(r=>body.appendChild(r))})));";
 
 /// An HTML table (in a horizontally scrolling box, for narrow screens).
-fn table(headers: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> String {
+pub(super) fn table(headers: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> String {
     let mut html = String::from("<div class=\"scroll\"><table><thead><tr>");
     for h in headers {
         html += &format!("<th>{}</th>", html_escape(h));
@@ -514,7 +528,7 @@ fn bar_chart(bars: &[(String, f64, &str)]) -> String {
     svg + "</svg>"
 }
 
-fn html_escape(s: &str) -> String {
+pub(super) fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
