@@ -8,7 +8,7 @@
 //! and prints a Markdown table. PyTorch runs `benches/lm_torch.py` with the venv that
 //! `scripts/python-venv.sh` makes (`~/.cache/arena/venv`); without it the PyTorch rows say so and
 //! the others still run. Settings (environment): `BENCH_LM_STEPS` (device training steps, 30),
-//! `BENCH_LM_CPU_STEPS` (3), `BENCH_GPT2_TOKENS` (the GPT-2 sequence, 256: lavapipe takes ~10 s
+//! `BENCH_LM_CPU_STEPS` (10), `BENCH_GPT2_TOKENS` (the GPT-2 sequence, 256: lavapipe takes ~10 s
 //! per pass at 256 and ~4x that at 1,024), `BENCH_GPT2_CPU=0` skips the CPU reference's GPT-2
 //! pass (a minute or more).
 
@@ -56,8 +56,9 @@ fn eval_rate(engine: &Engine, w: &GptWeights, data: &TokenWindows) -> f64 {
     e.tokens as f64 / start.elapsed().as_secs_f64()
 }
 
-/// PyTorch's figures, or why there are none.
-fn torch(root: &Path, gpt2_tokens: usize, steps: usize) -> Result<Value, String> {
+/// PyTorch's figures with `threads` intra-op threads (`None`: torch's default), or why there are
+/// none.
+fn torch(root: &Path, gpt2_tokens: usize, steps: usize, threads: Option<usize>) -> Result<Value, String> {
     let home = std::env::var("HOME").unwrap_or_default();
     let python = PathBuf::from(home).join(".cache/arena/venv/bin/python");
     if !python.exists() {
@@ -67,6 +68,7 @@ fn torch(root: &Path, gpt2_tokens: usize, steps: usize) -> Result<Value, String>
     let out = Command::new(&python)
         .arg(&script)
         .args(["--train-steps", &steps.to_string(), "--gpt2-tokens", &gpt2_tokens.to_string()])
+        .args(["--threads", &threads.unwrap_or(0).to_string()])
         .output()
         .map_err(|e| format!("running {}: {e}", script.display()))?;
     if !out.status.success() {
@@ -81,7 +83,7 @@ fn main() {
     }
     std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir());
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let (steps, cpu_steps) = (env_usize("BENCH_LM_STEPS", 30), env_usize("BENCH_LM_CPU_STEPS", 3));
+    let (steps, cpu_steps) = (env_usize("BENCH_LM_STEPS", 30), env_usize("BENCH_LM_CPU_STEPS", 10));
     let gpt2_tokens = env_usize("BENCH_GPT2_TOKENS", 256);
     let load_before = load_average();
     let gpu = Engine::new(&Backend::Gpu(GpuOptions::default()))
@@ -154,25 +156,35 @@ fn main() {
         row(&gpt2, "arena: cpu reference", "forward", None, "skipped (BENCH_GPT2_CPU=0)".into());
     }
 
-    let torch = torch(&root, gpt2_tokens, steps);
-    let torch_backend = match &torch {
-        Ok(t) => format!("pytorch {} cpu, {} threads, eager", t["torch"].as_str().unwrap_or("?"), t["threads"]),
-        Err(_) => "pytorch cpu".to_string(),
-    };
-    let figure = |key: &str| torch.as_ref().ok().and_then(|t| t[key].as_f64());
-    let missing = torch.as_ref().err().cloned().unwrap_or_default();
-    row(BYTE_MODEL, &torch_backend, "train", figure("byte_model_train_tokens_per_s"), missing.clone());
-    row(BYTE_MODEL, &torch_backend, "eval", figure("byte_model_eval_tokens_per_s"), missing.clone());
-    row(&gpt2, &torch_backend, "forward", figure("gpt2_forward_tokens_per_s"), missing);
-    if let Err(why) = &torch {
-        eprintln!("PyTorch rows missing: {why}");
+    // PyTorch at its default thread count (the baseline of the ratios) and at one thread: on a
+    // shared machine its threads wait for each other at every op, one thread does not.
+    let mut baseline_backend = String::new();
+    for threads in [None, Some(1)] {
+        let torch = torch(&root, gpt2_tokens, steps, threads);
+        let backend = match &torch {
+            Ok(t) => format!("pytorch {} cpu, {} threads, eager", t["torch"].as_str().unwrap_or("?"), t["threads"]),
+            Err(_) => format!("pytorch cpu, threads {}", threads.map_or("default".into(), |n| n.to_string())),
+        };
+        let figure = |key: &str| torch.as_ref().ok().and_then(|t| t[key].as_f64());
+        let missing = torch.as_ref().err().cloned().unwrap_or_default();
+        row(BYTE_MODEL, &backend, "train", figure("byte_model_train_tokens_per_s"), missing.clone());
+        row(BYTE_MODEL, &backend, "eval", figure("byte_model_eval_tokens_per_s"), missing.clone());
+        row(&gpt2, &backend, "forward", figure("gpt2_forward_tokens_per_s"), missing);
+        if let Err(why) = &torch {
+            eprintln!("PyTorch rows missing: {why}");
+        }
+        if threads.is_none() {
+            baseline_backend = backend;
+        }
     }
 
     // Ratios against PyTorch CPU, per (workload, metric).
     let baseline = |r: &Value| {
         rows.iter()
             .find(|b| {
-                b["backend"] == torch_backend.as_str() && b["workload"] == r["workload"] && b["metric"] == r["metric"]
+                b["backend"] == baseline_backend.as_str()
+                    && b["workload"] == r["workload"]
+                    && b["metric"] == r["metric"]
             })
             .and_then(|b| b["tokens_per_s"].as_f64())
     };

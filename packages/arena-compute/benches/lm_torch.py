@@ -53,7 +53,10 @@ def main():
     parser.add_argument("--eval-batches", type=int, default=20)
     parser.add_argument("--gpt2-tokens", type=int, default=256)
     parser.add_argument("--gpt2-repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=0, help="intra-op threads; 0 keeps torch's default")
     args = parser.parse_args()
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
     torch.manual_seed(1)
 
     small = model(2, 64, 4, 128, 256)

@@ -17,7 +17,7 @@
 
 mod common;
 
-use arena_compute::kernels::AdamWParams;
+use arena_compute::kernels::{AdamWParams, MatmulVariant};
 use arena_compute::lm::{reference, GptSpec, GptWeights};
 use arena_compute::{reference as base, Activation};
 use common::{gpu, values};
@@ -290,13 +290,13 @@ fn vocabulary_cross_entropy_matches_the_reference_and_finite_differences_and_rep
 
 /// A device whose data chunks are capped at `bytes`, forcing the head, the token table and the
 /// attention probabilities into chunks.
-fn gpu_capped(bytes: u64) -> Option<arena_compute::Gpu> {
-    common::gpu_with(arena_compute::GpuOptions { max_chunk_bytes: Some(bytes), ..Default::default() })
+fn gpu_capped(bytes: u64, matmul: Option<MatmulVariant>) -> Option<arena_compute::Gpu> {
+    common::gpu_with(arena_compute::GpuOptions { max_chunk_bytes: Some(bytes), matmul, ..Default::default() })
 }
 
 #[test]
 fn chunked_logits_table_and_attention_give_bit_identical_losses() {
-    let (Some(whole), Some(chunked)) = (gpu(), gpu_capped(12_000)) else { return };
+    let (Some(whole), Some(chunked)) = (gpu(), gpu_capped(12_000, None)) else { return };
     let (b, t) = (3, 37);
     // Training, vocabulary 41: 111 rows of logits (18 KB) in chunks of 64 rows; P (5.5 KB per
     // sequence and head) in chunks of 2 of the 9 pairs.
@@ -322,5 +322,8 @@ fn chunked_logits_table_and_attention_give_bit_identical_losses() {
     let (toks, targets) = (tokens(b * t, 1000, 42), tokens(b * t, 1000, 43));
     let loss = whole.run_lm_losses(&w, t, &toks, &targets).unwrap();
     assert!(loss == chunked.run_lm_losses(&w, t, &toks, &targets).unwrap(), "blocks: the same losses");
+    // The blocks' logits are columns written with a row stride by either matmul kernel.
+    let Some(tiled) = gpu_capped(12_000, Some(MatmulVariant::Tiled)) else { return };
+    assert!(loss == tiled.run_lm_losses(&w, t, &toks, &targets).unwrap(), "the tiled matmul: the same losses");
     close(&loss, &reference::forward(&w, b, t, &toks, &targets).row_loss, 1e-5, 1e-6, "loss vs reference");
 }

@@ -1,5 +1,7 @@
 //! Dispatch of causal multi-head attention forward and backward (attention.wgsl), over a chunk of
-//! (sequence, head) pairs at a time so that P and dS stay within one storage binding.
+//! (sequence, head) pairs at a time so that P and dS stay within one storage binding. Scores +
+//! masked softmax, then P V, not one fused (flash) kernel: the backward pass reads P, and every
+//! sum runs in lm::reference's order (attention.wgsl's header says more).
 
 use super::{grid, Kernel, Op, Slice, ROW_WORKGROUP};
 use crate::device::Gpu;
