@@ -8,9 +8,9 @@
 //! and prints a Markdown table. PyTorch runs `benches/lm_torch.py` with the venv that
 //! `scripts/python-venv.sh` makes (`~/.cache/arena/venv`); without it the PyTorch rows say so and
 //! the others still run. Settings (environment): `BENCH_LM_STEPS` (device training steps, 30),
-//! `BENCH_LM_CPU_STEPS` (10), `BENCH_GPT2_TOKENS` (the GPT-2 sequence, 256: lavapipe takes ~10 s
-//! per pass at 256 and ~4x that at 1,024), `BENCH_GPT2_CPU=0` skips the CPU reference's GPT-2
-//! pass (a minute or more).
+//! `BENCH_LM_CPU_STEPS` (10), `BENCH_GPT2_TOKENS` (the GPT-2 sequence, 256: 11-24 s a pass on
+//! lavapipe here, and 1,024 is over 4x the work), `BENCH_GPT2_CPU=0` skips the CPU reference's
+//! GPT-2 pass (70-78 s at 256 here).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
