@@ -160,3 +160,17 @@ fn a_gpt2_sized_vocabulary_and_context_run_within_one_binding_each() {
     assert!(losses.iter().all(|l| l.is_finite()));
     assert!((mean - (spec.vocab as f64).ln()).abs() < 0.5, "{mean}");
 }
+
+#[test]
+fn training_refuses_a_token_table_past_one_binding_with_a_reason() {
+    // A 1 kB chunk stands in for a binding the table outgrows (GPT-2's 154 MB table against
+    // lavapipe's 128 MiB): the head's backward reads the table whole, so training says so up front.
+    let Some(_) = gpu() else { return };
+    let engine = Engine::new(&Backend::Gpu(GpuOptions { max_chunk_bytes: Some(1_000), ..Default::default() })).unwrap();
+    let spec = GptSpec::parse("gpt:layers=1,d=16,heads=2,ctx=24").unwrap();
+    let data = corpus().0.windows(spec.ctx).unwrap();
+    let cfg = LmTrainConfig { steps: 1, batch: 1, ..LmTrainConfig::default() };
+    let err = engine.pretrain_lm(&spec, &data, &cfg, &mut |_| {}).unwrap_err();
+    assert!(matches!(err, arena_compute::Error::Config(_)), "{err}");
+    assert!(err.to_string().contains("token table (16384 bytes)"), "{err}");
+}
