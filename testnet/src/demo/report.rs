@@ -231,7 +231,7 @@ impl Report {
         for line in self.theft_lines() {
             out += &format!("  {line}\n");
         }
-        out += "\nValidators (all rounds)\n";
+        out += "\nValidators (both tasks, all rounds)\n";
         out += &format!(
             "  {:<16} {:>7} {:>12} {:>14} {:>14} {:>12}\n",
             "validator", "reveals", "in consensus", "mean deviation", "reward", "slashed"
@@ -417,7 +417,7 @@ impl Report {
             body += &format!("<li>{}</li>", html_escape(&line));
         }
         body += "</ul>";
-        body += "<h2>Validators (all rounds)</h2>";
+        body += "<h2>Validators (both tasks, all rounds)</h2>";
         let rows = self.validators.iter().map(|v| {
             vec![
                 v.name.clone(),
