@@ -121,7 +121,10 @@ pub fn cached_base(recipe: &BaseRecipe, root: &Path, backend: &Backend) -> Resul
             }
         }
     }
-    let (weights, sha256) = GptWeights::load(&dir)?;
+    let (weights, sha256) = GptWeights::load(&dir).map_err(|e| TestnetError::Data {
+        path: dir.clone(),
+        reason: format!("the cached base does not load ({e}); delete the folder to pretrain it again"),
+    })?;
     tracing::info!(dir = %dir.display(), %sha256, reused, "the language-model base");
     Ok(CachedBase { weights, dir, sha256, reused })
 }
