@@ -5,7 +5,12 @@
 //! others are scored by consensus, exactly as this test scores them itself, above the baseline
 //! (the base's own score on the shard), and paid.
 //!
-//! Budget (2-core VM, debug build): the base (gpt:layers=1,d=32,heads=2,ctx=64, 23,008
+//! The base tokenizes with a byte-level BPE `tokenizer.json` (GPT-2's layout, 10 merges: 266
+//! tokens), which the task commits to beside the base: every node fetches it, checks its sha256
+//! and tokenizes the chat with it, and bits per byte still count the assistant's UTF-8 bytes. (The
+//! demo's language-model task is the byte-level one: `testnet/tests/demo.rs`.)
+//!
+//! Budget (2-core VM, debug build): the base (gpt:layers=1,d=32,heads=2,ctx=64,vocab=266, 23,328
 //! parameters) is pretrained here for 20 steps on the CPU reference (~5 s); the nodes run on the
 //! CPU reference too (`GPU_WORKER_BACKEND=cpu-reference`: deterministic, so this test's own
 //! evaluation must equal the consensus, and no GPU is needed). Each trainer's 30 fine-tuning
@@ -24,7 +29,7 @@ use arena_config::worker::{NodeConfig, NodeRole, TrainerConfig};
 use arena_config::KeySource;
 use arena_types::market::msg::{SubmissionStatus, TaskKind, LORA_FAMILY};
 use cosmwasm_std::Uint128;
-use gpu_worker::lm::{ChatData, GptSpec, GptWeights, LmTrainConfig, TextCorpus};
+use gpu_worker::lm::{ChatData, GptSpec, GptWeights, LmTrainConfig, TextCorpus, Tokenizer};
 use gpu_worker::node::lm::unpack_adapter;
 use gpu_worker::{Backend, Engine};
 use testnet::instruct::{split_instruct, ChatFiles};
@@ -34,7 +39,9 @@ use testnet::task::{shard_dir, LmTaskSpec, PhaseBlocks};
 use testnet::{accounts, contracts, deploy, repo, Network};
 
 const STAKE: u64 = 1_000_000;
-const ARCHITECTURE: &str = "gpt:layers=1,d=32,heads=2,ctx=64";
+/// The BPE's 266 tokens are the vocabulary.
+const ARCHITECTURE: &str = "gpt:layers=1,d=32,heads=2,ctx=64,vocab=266";
+const BPE_MERGES: usize = 10;
 const PHASES: PhaseBlocks = PhaseBlocks { submission: 250, model_reveal: 40, commit: 120, reveal: 80 };
 const MAX_LORA_RANK: u32 = 4;
 /// Attention adapters of d = 32 have 192 r parameters: rank 8's 1,536 fit this limit, so the
@@ -54,6 +61,7 @@ struct LmArena {
     manifest: PathBuf,
     task_id: u64,
     base: GptWeights,
+    tokenizer: Tokenizer,
 }
 
 async fn start() -> LmArena {
@@ -63,11 +71,16 @@ async fn start() -> LmArena {
     // The base: a few pretraining steps on the training chat's text, so that it predicts bytes
     // better than uniformly and an adapter has something to improve on.
     let spec = GptSpec::parse(ARCHITECTURE).unwrap();
+    let bpe = common::byte_level_bpe_json(BPE_MERGES).into_bytes();
+    let tokenizer = Tokenizer::from_json(bpe, Path::new("tokenizer.json")).unwrap();
+    assert_eq!(tokenizer.vocab(), spec.vocab);
     let text = TextCorpus::from_bytes("train", ChatData::from_file(&train).unwrap().bytes);
     let cfg = LmTrainConfig { steps: 20, warmup: 2, ..LmTrainConfig::default() };
     let engine = Engine::new(&Backend::CpuReference).unwrap();
-    let base = engine.pretrain_lm(&spec, &text.windows(spec.ctx).unwrap(), &cfg, &mut |_| {}).unwrap();
+    let windows = text.windows_with(&tokenizer, spec.ctx).unwrap();
+    let base = engine.pretrain_lm(&spec, &windows, &cfg, &mut |_| {}).unwrap();
     base.save(&files.path().join("base")).unwrap();
+    tokenizer.save(&files.path().join("base")).unwrap();
 
     let network = Network::start(&NetworkConfig::new(home.path().join("net"), Ports::free().unwrap())).unwrap();
     let artifacts = contracts::build(&["arena-token", "arena-market"]).unwrap();
@@ -82,6 +95,7 @@ async fn start() -> LmArena {
         eval,
         base: files.path().join("base/model.safetensors"),
         architecture: ARCHITECTURE.into(),
+        tokenizer: Some(files.path().join("base/tokenizer.json")),
         max_lora_rank: MAX_LORA_RANK,
         max_trainable_params: MAX_TRAINABLE_PARAMS,
         rounds: 1,
@@ -97,7 +111,7 @@ async fn start() -> LmArena {
     println!("create_task of a language-model task (1 round): {} gas", created.gas_used);
     secret.write_new(&BeaconSecret::path_in(home.path(), task_id)).unwrap();
     keys.write_new(&EvaluationKeys::path_in(home.path(), task_id)).unwrap();
-    LmArena { _network: network, home, files, market, manifest, task_id, base }
+    LmArena { _network: network, home, files, market, manifest, task_id, base, tokenizer }
 }
 
 impl LmArena {
@@ -182,6 +196,8 @@ async fn three_trainers_fine_tune_and_the_adapter_over_the_rank_limit_scores_zer
     let task = arena.market.task(arena.task_id).await.unwrap();
     let TaskKind::LanguageModel(lm) = &task.params.kind else { panic!("not a language-model task: {task:?}") };
     assert_eq!((lm.max_lora_rank, lm.architecture.as_str()), (MAX_LORA_RANK, ARCHITECTURE));
+    let committed = lm.tokenizer.as_ref().expect("the task commits to the base's tokenizer");
+    assert_eq!(Some(committed.sha256.to_hex()), arena.tokenizer.sha256());
     let mut nodes = vec![arena.spawn_node(CREATOR, NodeRole::Creator, 0)];
     for (account, rank) in TRAINERS {
         nodes.push(arena.spawn_node(account, NodeRole::Trainer, rank));
@@ -194,7 +210,10 @@ async fn three_trainers_fine_tune_and_the_adapter_over_the_rank_limit_scores_zer
     // What the validators scored, computed here: the shard is the whole evaluation file (one
     // round); the baseline is the base's own score on it.
     let engine = Engine::new(&Backend::CpuReference).unwrap();
-    let shard = ChatData::from_file(&arena.files.path().join("eval.jsonl")).unwrap().windows(64).unwrap();
+    let eval = ChatData::from_file(&arena.files.path().join("eval.jsonl")).unwrap();
+    let shard = eval.windows_with(&arena.tokenizer, 64).unwrap();
+    let bytes: u64 = shard.token_bytes.iter().map(|&b| u64::from(b)).sum();
+    assert!((shard.tokens.len() as u64) < bytes, "the BPE's merges make fewer tokens than bytes");
     let baseline = engine.evaluate_lm_adapter(&arena.base, None, &shard).unwrap().score_ppm;
     let submissions = arena.market.submissions(arena.task_id, 1, None, 10).await.unwrap().submissions;
     assert_eq!(submissions.len(), 3, "one submission per trainer: {submissions:?}");

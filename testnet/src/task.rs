@@ -67,6 +67,9 @@ pub struct LmTaskSpec {
     /// (`gpt:layers=..,d=..,heads=..,ctx=..`, what its config.json says).
     pub base: PathBuf,
     pub architecture: String,
+    /// The base's `tokenizer.json` when it has one (`gpu-worker pretrain --tokenizer`): the task
+    /// commits to it beside the base, so every node tokenizes alike. `None`: byte tokens.
+    pub tokenizer: Option<PathBuf>,
     pub max_lora_rank: u32,
     pub max_trainable_params: u64,
     pub rounds: u32,
@@ -97,8 +100,7 @@ impl LmTaskSpec {
                 architecture: self.architecture.clone(),
                 max_lora_rank: self.max_lora_rank,
                 max_trainable_params: self.max_trainable_params,
-                // The testnet's bases are byte-level (gpu-worker pretrain without --tokenizer).
-                tokenizer: None,
+                tokenizer: self.tokenizer.as_deref().map(commitment).transpose()?,
             }),
             ..TaskParams::with_defaults(
                 Metric::bits_per_byte(),
@@ -314,6 +316,7 @@ mod tests {
             eval: "data/shakespeare-instruct.jsonl".into(),
             base: base.clone(),
             architecture: "gpt:layers=1,d=32,heads=2,ctx=64".into(),
+            tokenizer: None,
             max_lora_rank: 4,
             max_trainable_params: 2_000,
             rounds: 2,

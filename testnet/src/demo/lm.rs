@@ -71,6 +71,7 @@ pub async fn post_task(
         eval: chat.eval.clone(),
         base: base.weights_file(),
         architecture: recipe.architecture.clone(),
+        tokenizer: None,
         max_lora_rank: MAX_LORA_RANK,
         max_trainable_params: MAX_TRAINABLE_PARAMS,
         rounds: opts.rounds,
