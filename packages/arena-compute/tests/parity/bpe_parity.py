@@ -20,6 +20,7 @@ import sys
 import tokenizers
 import torch
 import transformers
+from tiny_gpt2 import tiny_gpt2_config
 from tokenizers import decoders, models, pre_tokenizers, processors, trainers
 
 out, text_file = sys.argv[1], sys.argv[2]
@@ -40,18 +41,8 @@ tok.train([text_file], trainer)
 tok.save(os.path.join(model_dir, "tokenizer.json"))
 
 torch.manual_seed(11)
-config = transformers.GPT2Config(
+config = tiny_gpt2_config(
     vocab_size=tok.get_vocab_size(),
-    n_positions=24,
-    n_embd=32,
-    n_layer=2,
-    n_head=4,
-    activation_function="gelu_new",
-    resid_pdrop=0.0,
-    embd_pdrop=0.0,
-    attn_pdrop=0.0,
-    layer_norm_epsilon=1e-5,
-    tie_word_embeddings=True,
     bos_token_id=tok.token_to_id("<|endoftext|>"),
     eos_token_id=tok.token_to_id("<|endoftext|>"),
 )

@@ -25,6 +25,7 @@ import sys
 import peft
 import torch
 import transformers
+from tiny_gpt2 import tiny_gpt2_config
 
 if sys.argv[1] == "--load":
     base_dir, adapter_dir, tokens_json, out_json = sys.argv[2:6]
@@ -42,21 +43,7 @@ if sys.argv[1] == "--load":
 
 out = sys.argv[1]
 torch.manual_seed(7)
-# The sizes cross nothing in particular; what matters is every tensor kind, 2 blocks, several
-# heads, the byte vocabulary and a sequence of the whole context.
-config = transformers.GPT2Config(
-    vocab_size=256,
-    n_positions=24,
-    n_embd=32,
-    n_layer=2,
-    n_head=4,
-    activation_function="gelu_new",
-    resid_pdrop=0.0,
-    embd_pdrop=0.0,
-    attn_pdrop=0.0,
-    layer_norm_epsilon=1e-5,
-    tie_word_embeddings=True,
-)
+config = tiny_gpt2_config(vocab_size=256)  # the byte vocabulary
 model = transformers.GPT2LMHeadModel(config).to(torch.float32)
 model.config._attn_implementation = "eager"
 with torch.no_grad():
