@@ -20,7 +20,7 @@ mod residual;
 
 use std::num::NonZeroU64;
 
-pub(crate) use adamw::{adamw, sum_squares, sum_squares_split};
+pub(crate) use adamw::{clipped_adamw, sum_squares_split, AdamWTensors};
 pub use adamw::{AdamWParams, SUM_SQUARES_GROUPS};
 pub(crate) use attention::{attn_apply, attn_grad_qkv, attn_grad_scores, attn_softmax, AttnShape};
 pub(crate) use batch::{advance, gather, GatherShape};
@@ -30,7 +30,7 @@ pub(crate) use layers::{act_backward, bias_act, bias_grad, softmax_xent};
 pub(crate) use lm_head::{lm_head, vocab_xent, HeadGrads, HeadPlan, HeadTensors};
 pub use lm_host::AdamWRun;
 pub(crate) use lora::{row_scale, scale_add};
-pub(crate) use matmul::{matmul, matmul_columns};
+pub(crate) use matmul::{matmul, matmul_accumulate, matmul_columns};
 pub use matmul::{MatmulShape, MatmulVariant};
 pub use optimizer::OptimizerParams;
 pub(crate) use optimizer::{adam, sgd};

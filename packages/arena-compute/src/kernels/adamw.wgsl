@@ -24,7 +24,9 @@ struct Params {
     eps: f32,
     weight_decay: f32,
     max_norm: f32,
-    _pad: u32,
+    // sum_squares: the first group's index in `partial` (a range of a vector larger than one
+    // binding writes its groups after the earlier ranges'); adamw ignores it.
+    group0: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -59,7 +61,7 @@ fn sum_squares(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
         workgroupBarrier();
     }
     if (l == 0u) {
-        partial[wg.x] = part[0];
+        partial[p.group0 + wg.x] = part[0];
     }
 }
 

@@ -18,7 +18,7 @@ pub(crate) struct EmbedShape {
 }
 
 impl EmbedShape {
-    /// With the block of token rows `embed` reads (the whole table for the gradients).
+    /// With the block of token rows `embed` reads or `embed_token_grad` writes.
     fn params(&self, block: Range<usize>) -> [u32; 8] {
         [self.b * self.t, self.d, self.t, self.vocab, self.ctx, self.b, block.start, block.len()].map(|v| v as u32)
     }
@@ -42,13 +42,25 @@ pub(crate) fn embed(
     Op::new(gpu, Kernel::Embed, &s.params(block), &bindings, grid(rows * s.d))
 }
 
-/// dwte[v] += the sum of dx over token v's positions, `order` and `starts` from
-/// `lm::reference::token_segments`.
-pub(crate) fn embed_token_grad(gpu: &Gpu, s: EmbedShape, order: Slice, starts: Slice, dx: Slice, dwte: Slice) -> Op {
+/// dwte[v] += the sum of dx over token v's positions for the tokens v in `block`, `dwte` holding
+/// the block's rows; `order` and `starts` from `lm::reference::token_segments`. One dispatch per
+/// block covers a table larger than one storage binding (each row's sum is one invocation's).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn embed_token_grad(
+    gpu: &Gpu,
+    s: EmbedShape,
+    block: Range<usize>,
+    order: Slice,
+    starts: Slice,
+    dx: Slice,
+    dwte: Slice,
+) -> Op {
     let rows = s.b * s.t;
-    assert!(order.len >= rows && starts.len > s.vocab && dx.len >= rows * s.d && dwte.len >= s.vocab * s.d);
+    assert!(order.len >= rows && starts.len > s.vocab && dx.len >= rows * s.d);
+    assert!(block.end <= s.vocab && dwte.len >= block.len() * s.d);
     let bindings = [(5, order), (6, starts), (7, dx), (8, dwte)];
-    Op::new(gpu, Kernel::EmbedTokenGrad, &s.params(0..s.vocab), &bindings, grid(s.vocab * s.d))
+    let n = block.len() * s.d;
+    Op::new(gpu, Kernel::EmbedTokenGrad, &s.params(block), &bindings, grid(n))
 }
 
 /// dwpe = the sum of dx over sequences for positions below t, 0 for the rest of the table.

@@ -11,8 +11,9 @@ struct Params {
     vocab: u32,
     ctx: u32,
     b: u32,
-    // embed's rows of the token table: tokens block0..block0 + block_len, wte's rows 0..block_len
-    // (the whole table, or one block of a table larger than one storage binding).
+    // The rows of the token table embed reads and embed_token_grad writes: tokens
+    // block0..block0 + block_len, wte's and dwte's rows 0..block_len (the whole table, or one
+    // block of a table larger than one storage binding).
     block0: u32,
     block_len: u32,
 }
@@ -46,15 +47,15 @@ fn embed(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
     x[i] = wte[(tok - p.block0) * p.d + c] + wpe[(n % p.t) * p.d + c];
 }
 
-// dwte[v, c] += sum of dx[n, c] over the positions n of token v (order[starts[v]..starts[v+1]]).
-// Adds: the tied output layer's gradient is already there.
+// dwte[v, c] += sum of dx[n, c] over the positions n of token v (order[starts[v]..starts[v+1]]),
+// for the block's tokens v. Adds: the tied output layer's gradient is already there.
 @compute @workgroup_size(LINEAR_WORKGROUP)
 fn embed_token_grad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let i = flat_index(gid, groups);
-    if (i >= p.vocab * p.d) {
+    if (i >= p.block_len * p.d) {
         return;
     }
-    let v = i / p.d;
+    let v = p.block0 + i / p.d;
     let c = i % p.d;
     var s = 0.0;
     for (var k = starts[v]; k < starts[v + 1u]; k++) {

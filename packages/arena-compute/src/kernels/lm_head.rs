@@ -9,12 +9,13 @@
 //! done before the next chunk starts. A table larger than one binding (GPT-2's wte: 154 MB) is
 //! read in blocks of vocabulary rows, each block's logits written as columns of the chunk.
 //! Neither split changes a sum: each logit is one dot product and each row's loss one workgroup's,
-//! so the losses are bit-identical whatever the chunking. Only the table's gradient, summed over
-//! all rows, adds chunk by chunk when there is more than one.
+//! so the losses are bit-identical whatever the chunking; in training, the table's gradient (a sum
+//! over rows) and dh (a sum over the vocabulary) continue their sums chunk by chunk and block by
+//! block in place (`matmul_accumulate`), so they are too.
 
 use std::ops::Range;
 
-use super::{matmul, matmul_columns, row_scale, scale_add, Kernel, MatmulShape, MatmulVariant, Op, Slice};
+use super::{matmul, matmul_accumulate, matmul_columns, row_scale, Kernel, MatmulShape, MatmulVariant, Op, Slice};
 use crate::device::Gpu;
 
 /// Storage offsets must be multiples of 256 bytes: chunks start at multiples of 64 rows (and of 64
@@ -89,11 +90,11 @@ pub(crate) struct HeadTensors<'a> {
     pub(crate) logits: &'a wgpu::Buffer,
 }
 
-/// The head's backward: dh [n, d]; the table's gradient (`None` when frozen under an adapter),
-/// with scratch for all but the first chunk's share; the adapter's per-row loss scales.
+/// The head's backward: dh [n, d]; the table's gradient (`None` when frozen under an adapter); the
+/// adapter's per-row loss scales.
 pub(crate) struct HeadGrads<'a> {
     pub(crate) dh: &'a wgpu::Buffer,
-    pub(crate) dwte: Option<(Slice<'a>, &'a wgpu::Buffer)>,
+    pub(crate) dwte: Option<Slice<'a>>,
     pub(crate) row_scale: Option<&'a wgpu::Buffer>,
 }
 
@@ -109,35 +110,50 @@ pub(crate) fn lm_head(
     x: HeadTensors,
     grads: Option<HeadGrads>,
 ) -> Vec<Op> {
-    assert!(grads.is_none() || plan.vocab_block == vocab, "training needs the token table within one storage binding");
     let rows_of =
         |buffer, rows: &Range<usize>, width: usize| Slice::new(buffer, rows.start * width, rows.len() * width);
+    // A block of a [vocab, d] table's rows.
+    fn block_of<'a>(table: Slice<'a>, block: &Range<usize>, d: usize) -> Slice<'a> {
+        Slice::new(table.buffer, table.offset + block.start * d, block.len() * d)
+    }
+    // C = A B, or C += A B continuing C's sums where an earlier chunk or block started them.
+    let product = |first: bool, shape, a, b, c| {
+        if first {
+            matmul(gpu, variant, shape, a, b, c)
+        } else {
+            matmul_accumulate(gpu, variant, shape, a, b, c)
+        }
+    };
     let mut ops = Vec::new();
     for (c, rows) in plan.chunks(n).enumerate() {
         let m = rows.len();
         let logits = Slice::new(x.logits, 0, m * vocab);
+        // A block's columns of the chunk's logits (or their gradient): [m, block] from the block's
+        // first column, rows `vocab` apart.
+        let columns = |block: &Range<usize>| Slice::new(x.logits, block.start, m * vocab - block.start);
         for block in plan.blocks(vocab) {
-            let table = Slice::new(x.wte.buffer, x.wte.offset + block.start * d, block.len() * d);
-            let columns = Slice::new(x.logits, block.start, m * vocab - block.start);
             let shape = MatmulShape::nt(m, d, block.len());
-            ops.push(matmul_columns(gpu, variant, shape, rows_of(x.hf, &rows, d), table, columns, vocab));
+            let table = block_of(x.wte, &block, d);
+            ops.push(matmul_columns(gpu, variant, shape, rows_of(x.hf, &rows, d), table, columns(&block), vocab));
         }
         ops.push(vocab_xent(gpu, m, vocab, rows.start, n, grads.is_some(), logits, x.targets, x.row_loss));
         let Some(g) = &grads else { continue };
         if let Some(scales) = g.row_scale {
             ops.push(row_scale(gpu, m, vocab, rows_of(scales, &rows, 1), logits));
         }
-        if let Some((dwte, part)) = g.dwte {
-            let shape = MatmulShape::tn(vocab, m, d);
-            if c == 0 {
-                ops.push(matmul(gpu, variant, shape, logits, rows_of(x.hf, &rows, d), dwte));
-            } else {
-                let part = Slice::new(part, 0, vocab * d);
-                ops.push(matmul(gpu, variant, shape, logits, rows_of(x.hf, &rows, d), part));
-                ops.push(scale_add(gpu, vocab * d, 1.0, true, part, dwte));
+        // Both products split a sum: dwte's over the rows (chunks), dh's over the vocabulary
+        // (blocks). Each continues its sum in place, so they are bit-identical however split.
+        for block in plan.blocks(vocab) {
+            if let Some(dwte) = g.dwte {
+                // dwte[block] (+)= dlogits[:, block]ᵀ hf[rows].
+                let shape = MatmulShape { a_row_stride: 1, a_col_stride: vocab, ..MatmulShape::nn(block.len(), m, d) };
+                ops.push(product(c == 0, shape, columns(&block), rows_of(x.hf, &rows, d), block_of(dwte, &block, d)));
             }
+            // dh[rows] (+)= dlogits[:, block] wte[block].
+            let shape = MatmulShape { a_row_stride: vocab, ..MatmulShape::nn(m, block.len(), d) };
+            let dh = rows_of(g.dh, &rows, d);
+            ops.push(product(block.start == 0, shape, columns(&block), block_of(x.wte, &block, d), dh));
         }
-        ops.push(matmul(gpu, variant, MatmulShape::nn(m, vocab, d), logits, x.wte, rows_of(g.dh, &rows, d)));
     }
     ops
 }

@@ -75,7 +75,7 @@ impl Gpu {
         let (ob, sb, xb) = (ubuf(self, &order), ubuf(self, &starts), buf(self, dx));
         let (wb, pb) = (buf(self, dwte_in), zeros(self, ctx * d));
         self.run_lm_ops(&[
-            super::embed_token_grad(self, s, all(&ob), all(&sb), all(&xb), all(&wb)),
+            super::embed_token_grad(self, s, 0..vocab, all(&ob), all(&sb), all(&xb), all(&wb)),
             super::embed_pos_grad(self, s, all(&xb), all(&pb)),
         ]);
         Ok((self.read(&wb, 0, dwte_in.len())?, self.read(&pb, 0, ctx * d)?))
@@ -198,20 +198,19 @@ impl Gpu {
     ) -> Result<AdamWRun> {
         let n = w.len();
         let (wb, gb, mb, vb, sb) = (buf(self, w), buf(self, grad), buf(self, m), buf(self, v), buf(self, &step));
-        let (mut groups, _) = super::sum_squares_split(n);
+        let groups = super::sum_squares_split(n).0;
         let partial = [zeros(self, groups), zeros(self, groups)];
-        let mut ops = vec![super::sum_squares(self, all(&gb), Slice::new(&partial[0], 0, groups))];
-        let mut level = 0;
-        while groups > 1 {
-            let next = groups.div_ceil(super::LINEAR_WORKGROUP as usize);
-            let (from, to) = (&partial[level % 2], &partial[(level + 1) % 2]);
-            ops.push(super::sum_f32(self, Slice::new(from, 0, groups), Slice::new(to, 0, next)));
-            (groups, level) = (next, level + 1);
-        }
-        let norm = Slice::new(&partial[level % 2], 0, 1);
-        ops.push(super::adamw(self, p, decay_len, all(&wb), all(&gb), all(&mb), all(&vb), norm, all(&sb)));
+        let x = super::AdamWTensors {
+            w: all(&wb),
+            grad: all(&gb),
+            m: all(&mb),
+            v: all(&vb),
+            partial: [&partial[0], &partial[1]],
+            step: all(&sb),
+        };
+        let (ops, norm) = super::clipped_adamw(self, p, decay_len, self.chunk_bytes(), x);
         self.run_lm_ops(&ops);
-        let norm_sq = self.read::<f32>(&partial[level % 2], 0, 1)?[0];
+        let norm_sq = self.read::<f32>(norm.buffer, norm.offset, 1)?[0];
         Ok(AdamWRun { norm_sq, w: self.read(&wb, 0, n)?, m: self.read(&mb, 0, n)?, v: self.read(&vb, 0, n)? })
     }
 

@@ -88,14 +88,42 @@ pub(crate) fn matmul_columns(
     c: Slice,
     c_row_stride: usize,
 ) -> Op {
+    dispatch(gpu, variant, s, [a, b, c], c_row_stride, false)
+}
+
+/// C += A * B, each element's sum continuing from C's value over k = 0, 1, ...: a product whose k
+/// is split in blocks (a token table read in blocks, rows in chunks) then sums in exactly the
+/// order of the unsplit one, so the result is bit-identical however it is split.
+pub(crate) fn matmul_accumulate(gpu: &Gpu, variant: MatmulVariant, s: MatmulShape, a: Slice, b: Slice, c: Slice) -> Op {
+    dispatch(gpu, variant, s, [a, b, c], s.n, true)
+}
+
+fn dispatch(
+    gpu: &Gpu,
+    variant: MatmulVariant,
+    s: MatmulShape,
+    [a, b, c]: [Slice; 3],
+    c_row_stride: usize,
+    accumulate: bool,
+) -> Op {
     s.check(a.len, b.len, c.len);
     assert!(c_row_stride >= s.n && c.len >= (s.m - 1) * c_row_stride + s.n, "matmul {s:?}: C's rows");
     let kernel = match variant {
         MatmulVariant::RegisterBlocked => Kernel::MatmulBlocked,
         MatmulVariant::Tiled => Kernel::MatmulTiled,
     };
-    let params =
-        [s.m, s.n, s.k, s.a_row_stride, s.a_col_stride, s.b_row_stride, s.b_col_stride, c_row_stride].map(|v| v as u32);
+    let params = [
+        s.m,
+        s.n,
+        s.k,
+        s.a_row_stride,
+        s.a_col_stride,
+        s.b_row_stride,
+        s.b_col_stride,
+        c_row_stride,
+        accumulate as usize,
+    ]
+    .map(|v| v as u32);
     let tile = MATMUL_TILE as usize;
     let groups = [s.n.div_ceil(tile) as u32, s.m.div_ceil(tile) as u32, 1];
     Op::new(gpu, kernel, &params, &[(1, a), (2, b), (3, c)], groups)

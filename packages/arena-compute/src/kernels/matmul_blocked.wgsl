@@ -8,8 +8,8 @@
 // workgroup. An invocation owns rows lid.y + 16*i and columns lid.x + 16*j, so neighbouring
 // invocations (the SIMD lanes of llvmpipe) read neighbouring elements of B.
 //
-// Every element is summed over k = 0, 1, ..., k-1 starting from 0.0, one multiply and one add per
-// step: the same order as the tiled variant and the CPU reference, so on a device that does not
+// Every element is summed over k = 0, 1, ..., k-1 starting from 0.0 (or C's value: initial_row),
+// one multiply and one add per step: the same order as the tiled variant and the CPU reference, so on a device that does not
 // contract to FMA (lavapipe) all three are bit-identical.
 
 @compute @workgroup_size(MATMUL_INVOCATIONS, MATMUL_INVOCATIONS)
@@ -24,10 +24,10 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
         a_base[i] = min(row0 + MATMUL_INVOCATIONS * i, p.m - 1u) * p.a_row_stride;
         b_base[i] = min(col0 + MATMUL_INVOCATIONS * i, p.n - 1u) * p.b_col_stride;
     }
-    var acc0 = vec4<f32>(0.0);
-    var acc1 = vec4<f32>(0.0);
-    var acc2 = vec4<f32>(0.0);
-    var acc3 = vec4<f32>(0.0);
+    var acc0 = initial_row(row0, col0);
+    var acc1 = initial_row(row0 + MATMUL_INVOCATIONS, col0);
+    var acc2 = initial_row(row0 + 2u * MATMUL_INVOCATIONS, col0);
+    var acc3 = initial_row(row0 + 3u * MATMUL_INVOCATIONS, col0);
     for (var kk = 0u; kk < p.k; kk++) {
         let ak = kk * p.a_col_stride;
         let bk = kk * p.b_row_stride;

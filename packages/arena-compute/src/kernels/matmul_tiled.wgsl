@@ -4,7 +4,8 @@
 // Same parameters, strides and 64 x 64 output tile (16 x 16 invocations, 4 x 4 each) as
 // matmul_blocked.wgsl. The k dimension is walked in slices of 16: each invocation loads 4 elements of
 // A and 4 of B into workgroup memory (zero beyond the matrix edges, and 0 * 0 adds exactly nothing),
-// then accumulates over the slice. Every element is still summed over k in increasing order from 0.0.
+// then accumulates over the slice. Every element is still summed over k in increasing order from 0.0 (or from C's value, see
+// initial_row).
 
 // Each of the MATMUL_INVOCATIONS^2 invocations loads 4 elements of each matrix per slice.
 const TK: u32 = 4u * MATMUL_INVOCATIONS * MATMUL_INVOCATIONS / MATMUL_TILE;
@@ -17,10 +18,12 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     let tile_row = wg.y * MATMUL_TILE;
     let tile_col = wg.x * MATMUL_TILE;
     let flat = lid.y * MATMUL_INVOCATIONS + lid.x;
-    var acc0 = vec4<f32>(0.0);
-    var acc1 = vec4<f32>(0.0);
-    var acc2 = vec4<f32>(0.0);
-    var acc3 = vec4<f32>(0.0);
+    let row0 = tile_row + lid.y;
+    let col0 = tile_col + lid.x;
+    var acc0 = initial_row(row0, col0);
+    var acc1 = initial_row(row0 + MATMUL_INVOCATIONS, col0);
+    var acc2 = initial_row(row0 + 2u * MATMUL_INVOCATIONS, col0);
+    var acc3 = initial_row(row0 + 3u * MATMUL_INVOCATIONS, col0);
     let slices = (p.k + TK - 1u) / TK;
     for (var s = 0u; s < slices; s++) {
         let k0 = s * TK;
@@ -57,8 +60,6 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
         }
         workgroupBarrier();
     }
-    let row0 = tile_row + lid.y;
-    let col0 = tile_col + lid.x;
     store_row(row0, col0, acc0);
     store_row(row0 + MATMUL_INVOCATIONS, col0, acc1);
     store_row(row0 + 2u * MATMUL_INVOCATIONS, col0, acc2);

@@ -7,8 +7,9 @@
 //!
 //! What grows past one storage binding at GPT-2 size is split (see `kernels::lm_head` and
 //! attention.wgsl): the head's logits run in chunks of rows through one reused buffer, a token
-//! table past the limit is read in blocks, and the attention probabilities of a layer are held in
-//! chunks of (sequence, head) pairs. Evaluation keeps one set of those chunks for all layers
+//! table past the limit is read (and its gradient written) in blocks, the attention probabilities
+//! of a layer are held in chunks of (sequence, head) pairs, and AdamW and the gradient norm run
+//! over the parameter vector in ranges (`kernels::clipped_adamw`). Evaluation keeps one set of those chunks for all layers
 //! (only the backward pass needs each layer's). The other activations are [positions, 4d] at
 //! most, which [`max_batch`] keeps within a binding.
 
@@ -27,23 +28,18 @@ use super::reference::token_segments;
 use super::spec::GptSpec;
 use super::weights::GptWeights;
 
-/// Refuses device training of `w` where a tensor that training binds whole would outgrow one
-/// storage binding: the token table (the head's backward reads it whole; within the chunk size),
-/// and for a whole model (not an adapter) all parameters (AdamW, the gradient norm).
-pub(crate) fn check_trainable(gpu: &Gpu, w: &GptWeights, whole_model: bool) -> Result<()> {
-    let table = (w.layout.wte.len() * 4) as u64;
-    let params = (w.layout.len * 4) as u64;
-    let binding = gpu.adapter().max_storage_buffer_binding_size;
-    let (what, bytes, limit) = if table > gpu.chunk_bytes() {
-        ("token table", table, gpu.chunk_bytes())
-    } else if whole_model && params > binding {
-        ("parameters", params, binding)
-    } else {
+/// Refuses device training of `w` where its parameter vector (and so its gradient and moments)
+/// would outgrow the largest buffer the device makes: nothing else a step allocates is as large, and
+/// every tensor past one storage binding is bound in ranges or blocks.
+pub(crate) fn check_trainable(gpu: &Gpu, w: &GptWeights) -> Result<()> {
+    let bytes = (w.layout.len * 4) as u64;
+    let limit = gpu.adapter().max_buffer_size;
+    if bytes <= limit {
         return Ok(());
-    };
+    }
     Err(Error::Config(format!(
-        "training {} on {} needs its {what} ({bytes} bytes) within one storage binding ({limit} bytes): \
-         evaluation splits them, training does not; train a smaller model or on a device that binds more",
+        "training {} on {} needs its parameters ({bytes} bytes) in one buffer, past the device's largest \
+         ({limit} bytes); train a smaller model, or an adapter over it (finetune_lora)",
         w.spec,
         gpu.adapter().name,
     )))
@@ -90,9 +86,6 @@ struct Optim {
     /// One chunk of the scores' gradient (see `attn_pairs`).
     ds: wgpu::Buffer,
     dqkv: wgpu::Buffer,
-    /// The head's second and later row chunks' share of the token table's gradient (empty with
-    /// one chunk).
-    dwte_part: wgpu::Buffer,
     order: wgpu::Buffer,
     starts: wgpu::Buffer,
 }
@@ -180,7 +173,6 @@ impl<'g> DeviceModel<'g> {
         let attn_chunks = (capacity * s.heads).div_ceil(attn_pairs);
         let layer_probs = |_: usize| (0..attn_chunks).map(|_| f("attention", scores)).collect();
         let probs = if train.is_some() { (0..s.layers).map(layer_probs).collect() } else { vec![layer_probs(0)] };
-        let dwte_part = if n > head.rows { s.vocab * d } else { 0 };
         let len = adapter.as_ref().map_or(weights.layout.len, LoraAdapter::len);
         let lora = adapter.map(|adapter| {
             let r = adapter.config.r;
@@ -208,7 +200,6 @@ impl<'g> DeviceModel<'g> {
             dg: f("dg", n * 4 * d),
             ds: f("ds", scores),
             dqkv: f("dqkv", n * 3 * d),
-            dwte_part: f("dwte part", dwte_part),
             order: f("order", n),
             starts: f("starts", s.vocab + 1),
         });
@@ -337,9 +328,11 @@ impl<'g> DeviceModel<'g> {
         ops.push(k::layernorm(gpu, n, d, s.eps, norm_f, w(&l.ln_f_b), whole(&self.hf)));
         // With an adapter the base is frozen: no base weight gradients, the adapter's instead.
         let frozen = self.lora.is_some();
+        let g =
+            |r: &std::ops::Range<usize>| Slice::new(&self.optim.as_ref().expect("training").grads, r.start, r.len());
         let head_grads = self.optim.as_ref().map(|o| HeadGrads {
             dh: &o.dh,
-            dwte: (!frozen).then(|| (Slice::new(&o.grads, l.wte.start, l.wte.len()), &o.dwte_part)),
+            dwte: (!frozen).then(|| g(&l.wte)),
             row_scale: self.lora.as_ref().map(|lb| &lb.row_scale),
         });
         let head = HeadTensors {
@@ -351,7 +344,6 @@ impl<'g> DeviceModel<'g> {
         };
         ops.extend(k::lm_head(gpu, variant, self.head, n, d, v, head, head_grads));
         let Some(o) = &self.optim else { return ops };
-        let g = |r: &std::ops::Range<usize>| Slice::new(&o.grads, r.start, r.len());
         // The adapter's gradients and dx += (s dy B) A: reference::lora_backward's steps.
         let lora_backward = |ops: &mut Vec<Op>, layer: usize, target: LoraTarget, x: Slice, dy: Slice, dx: Slice| {
             let Some((lb, i)) = lora_module(layer, target) else { return };
@@ -428,39 +420,34 @@ impl<'g> DeviceModel<'g> {
             }
         }
         if !frozen {
-            ops.extend([
-                k::embed_pos_grad(gpu, emb, whole(&o.dx), g(&l.wpe)),
-                k::embed_token_grad(gpu, emb, whole(&o.order), whole(&o.starts), whole(&o.dx), g(&l.wte)),
-            ]);
+            ops.push(k::embed_pos_grad(gpu, emb, whole(&o.dx), g(&l.wpe)));
+            for block in self.head.blocks(v) {
+                let rows = l.wte.start + block.start * d..l.wte.start + block.end * d;
+                ops.push(k::embed_token_grad(
+                    gpu,
+                    emb,
+                    block,
+                    whole(&o.order),
+                    whole(&o.starts),
+                    whole(&o.dx),
+                    g(&rows),
+                ));
+            }
         }
-        // The squared gradient norm: one level of sums of squares, then fixed-tree levels.
-        let len = self.lora.as_ref().map_or(l.len, |lb| lb.adapter.len());
-        let (mut groups, _) = k::sum_squares_split(len);
-        ops.push(k::sum_squares(gpu, whole(&o.grads), Slice::new(&o.partial[0], 0, groups)));
-        let mut level = 0;
-        while groups > 1 {
-            let next = groups.div_ceil(k::LINEAR_WORKGROUP as usize);
-            let (from, to) = (&o.partial[level % 2], &o.partial[(level + 1) % 2]);
-            ops.push(k::sum_f32(gpu, Slice::new(from, 0, groups), Slice::new(to, 0, next)));
-            (groups, level) = (next, level + 1);
-        }
-        let norm_sq = Slice::new(&o.partial[level % 2], 0, 1);
         // Adapters take no weight decay.
         let (decay_len, params) = match &self.lora {
             Some(lb) => (0, whole(&lb.params)),
             None => (l.decay_len, whole(&self.params)),
         };
-        ops.push(k::adamw(
-            gpu,
-            &o.params,
-            decay_len,
-            params,
-            whole(&o.grads),
-            whole(&o.m),
-            whole(&o.v),
-            norm_sq,
-            whole(&o.step),
-        ));
+        let optimizer = k::AdamWTensors {
+            w: params,
+            grad: Slice::new(&o.grads, 0, params.len),
+            m: whole(&o.m),
+            v: whole(&o.v),
+            partial: [&o.partial[0], &o.partial[1]],
+            step: whole(&o.step),
+        };
+        ops.extend(k::clipped_adamw(gpu, &o.params, decay_len, gpu.chunk_bytes(), optimizer).0);
         ops
     }
 

@@ -274,7 +274,7 @@ pub(crate) fn train(
         )));
     }
     if let Some(gpu) = gpu {
-        check_trainable(gpu, &init, true)?;
+        check_trainable(gpu, &init)?;
     }
     let t = data.window - 1;
     let mut stepper: Box<dyn Stepper + '_> = match gpu {
@@ -324,9 +324,6 @@ pub(crate) fn train_lora(
     check_fit(base, data)?;
     if init.spec != base.spec {
         return Err(Error::Config(format!("an adapter for {} cannot train on {}", init.spec, base.spec)));
-    }
-    if let Some(gpu) = gpu {
-        check_trainable(gpu, base, false)?;
     }
     let t = data.window - 1;
     let p = cfg.adamw();
