@@ -2,7 +2,8 @@
 //! byte-level `gpt:layers=2,d=64,heads=4,ctx=128` on the device (lavapipe where there is no GPU),
 //! on the CPU reference and on PyTorch CPU, and a GPT-2-small-shaped forward pass + loss (12
 //! layers, d 768, 12 heads, vocabulary 50,257, random weights, one sequence) on the same three,
-//! all in one run; ratios against PyTorch CPU.
+//! and LoRA fine-tuning of that base (r 8 on the attention projections, batch 1 x 256 tokens) on
+//! the device and on PyTorch + PEFT, all in one run; ratios against PyTorch CPU.
 //!
 //! `cargo bench -p arena-compute --bench lm`; writes `target/bench/lm.json` at the workspace root
 //! and prints a Markdown table. PyTorch runs `benches/lm_torch.py` with the venv that
@@ -10,13 +11,16 @@
 //! the others still run. Settings (environment): `BENCH_LM_STEPS` (device training steps, 30),
 //! `BENCH_LM_CPU_STEPS` (10), `BENCH_GPT2_TOKENS` (the GPT-2 sequence, 256: 11-24 s a pass on
 //! lavapipe here, and 1,024 is over 4x the work), `BENCH_GPT2_CPU=0` skips the CPU reference's
-//! GPT-2 pass (70-78 s at 256 here).
+//! GPT-2 pass (70-78 s at 256 here), `BENCH_LORA_LAYERS` (the LoRA base's layers, 12) and
+//! `BENCH_LORA_STEPS` (timed LoRA steps after one untimed, 2).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use arena_compute::lm::{reference, GptSpec, GptWeights, LmTrainConfig, TextCorpus, TokenWindows};
+use arena_compute::lm::{
+    reference, Encoded, GptSpec, GptWeights, LmTrainConfig, LoraAdapter, LoraConfig, TextCorpus, TokenWindows,
+};
 use arena_compute::{Backend, Engine, GpuOptions};
 use serde_json::{json, Value};
 
@@ -49,6 +53,17 @@ fn train_rate(engine: &Engine, init: &GptWeights, data: &TokenWindows, steps: us
     (steps * cfg.batch * (data.window - 1)) as f64 / start.elapsed().as_secs_f64()
 }
 
+/// LoRA fine-tuning tokens/s of `steps` steps, one window of `data` each, r 8 on the attention
+/// projections over the frozen `base`: timed from the end of the first step (which compiles the
+/// pipelines after uploading the base) to the end of the last.
+fn lora_rate(engine: &Engine, base: &GptWeights, data: &TokenWindows, steps: usize) -> f64 {
+    let init = LoraAdapter::init(&base.spec, &LoraConfig::parse("r=8,alpha=16,targets=attn").unwrap(), "", 1);
+    let cfg = LmTrainConfig { steps: steps + 1, batch: 1, report_every: 1, ..LmTrainConfig::default() };
+    let mut ends = Vec::new();
+    engine.finetune_lora(base, init, data, &cfg, &mut |p| ends.push(p.elapsed)).unwrap();
+    (steps * (data.window - 1)) as f64 / (ends[steps] - ends[0]).as_secs_f64()
+}
+
 /// Evaluation tokens/s over every window of `data`.
 fn eval_rate(engine: &Engine, w: &GptWeights, data: &TokenWindows) -> f64 {
     let start = Instant::now();
@@ -58,7 +73,13 @@ fn eval_rate(engine: &Engine, w: &GptWeights, data: &TokenWindows) -> f64 {
 
 /// PyTorch's figures with `threads` intra-op threads (`None`: torch's default), or why there are
 /// none.
-fn torch(root: &Path, gpt2_tokens: usize, steps: usize, threads: Option<usize>) -> Result<Value, String> {
+fn torch(
+    root: &Path,
+    gpt2_tokens: usize,
+    steps: usize,
+    lora: (usize, usize),
+    threads: Option<usize>,
+) -> Result<Value, String> {
     let home = std::env::var("HOME").unwrap_or_default();
     let python = PathBuf::from(home).join(".cache/arena/venv/bin/python");
     if !python.exists() {
@@ -68,6 +89,7 @@ fn torch(root: &Path, gpt2_tokens: usize, steps: usize, threads: Option<usize>) 
     let out = Command::new(&python)
         .arg(&script)
         .args(["--train-steps", &steps.to_string(), "--gpt2-tokens", &gpt2_tokens.to_string()])
+        .args(["--lora-layers", &lora.0.to_string(), "--lora-steps", &lora.1.to_string()])
         .args(["--threads", &threads.unwrap_or(0).to_string()])
         .output()
         .map_err(|e| format!("running {}: {e}", script.display()))?;
@@ -156,11 +178,23 @@ fn main() {
         row(&gpt2, "arena: cpu reference", "forward", None, "skipped (BENCH_GPT2_CPU=0)".into());
     }
 
+    // LoRA fine-tuning of a GPT-2-small-shaped base (its first `lora_layers` layers).
+    let (lora_layers, lora_steps) = (env_usize("BENCH_LORA_LAYERS", 12), env_usize("BENCH_LORA_STEPS", 2));
+    let spec = GptSpec::parse(&format!("gpt:layers={lora_layers},d=768,heads=12,ctx=1024,vocab=50257")).unwrap();
+    let lora_base = GptWeights::init(&spec, 2);
+    let ids: Vec<u32> = (0..=(lora_steps + 1) * 256).map(|i| (i as u32).wrapping_mul(2_654_435_761) % 50_257).collect();
+    let bytes = vec![1; ids.len()];
+    let data = TokenWindows::cut(Encoded { ids, bytes }, None, 256, "seeded ids", String::new()).unwrap();
+    let lora = format!("LoRA r 8 (attention) on a GPT-2 small shape, {lora_layers} layers, 1 x 256 tokens");
+    let rate = lora_rate(&gpu, &lora_base, &data, lora_steps);
+    let note = format!("{lora_steps} steps after one untimed, AdamW, clip 1.0; base frozen");
+    row(&lora, &device_backend, "train", Some(rate), note);
+
     // PyTorch at its default thread count (the baseline of the ratios) and at one thread: on a
     // shared machine its threads wait for each other at every op, one thread does not.
     let mut baseline_backend = String::new();
     for threads in [None, Some(1)] {
-        let torch = torch(&root, gpt2_tokens, steps, threads);
+        let torch = torch(&root, gpt2_tokens, steps, (lora_layers, lora_steps), threads);
         let backend = match &torch {
             Ok(t) => format!("pytorch {} cpu, {} threads, eager", t["torch"].as_str().unwrap_or("?"), t["threads"]),
             Err(_) => format!("pytorch cpu, threads {}", threads.map_or("default".into(), |n| n.to_string())),
@@ -169,7 +203,15 @@ fn main() {
         let missing = torch.as_ref().err().cloned().unwrap_or_default();
         row(BYTE_MODEL, &backend, "train", figure("byte_model_train_tokens_per_s"), missing.clone());
         row(BYTE_MODEL, &backend, "eval", figure("byte_model_eval_tokens_per_s"), missing.clone());
-        row(&gpt2, &backend, "forward", figure("gpt2_forward_tokens_per_s"), missing);
+        row(&gpt2, &backend, "forward", figure("gpt2_forward_tokens_per_s"), missing.clone());
+        let peft = |m: String| {
+            if m.is_empty() {
+                format!("+ peft {}", torch.as_ref().map_or("?", |t| t["peft"].as_str().unwrap_or("?")))
+            } else {
+                m
+            }
+        };
+        row(&lora, &backend, "train", figure("gpt2_lora_train_tokens_per_s"), peft(missing));
         if let Err(why) = &torch {
             eprintln!("PyTorch rows missing: {why}");
         }

@@ -7,7 +7,10 @@ tied embeddings, gelu_new, LayerNorm eps 1e-5) with
   of 8 x 128 tokens with AdamW (lr 3e-3, betas 0.9/0.99, eps 1e-8, weight decay 0.1) and global
   gradient clipping at 1.0, and evaluation (no_grad forward + loss) of batches of 16 x 128;
 - a GPT-2-small-shaped model (12 layers, d 768, 12 heads, vocab 50,257, random weights): a
-  no_grad forward + loss of one sequence of `--gpt2-tokens` tokens.
+  no_grad forward + loss of one sequence of `--gpt2-tokens` tokens;
+- LoRA fine-tuning (PEFT: r 8, alpha 16, no dropout, on attn.c_attn and attn.c_proj) of that shape
+  with `--lora-layers` layers, frozen: training steps of one sequence of 256 tokens, AdamW (lr
+  3e-3, betas 0.9/0.99, eps 1e-8, no weight decay) with gradient clipping at 1.0.
 Tokens are seeded random ids: the time does not depend on them.
 """
 
@@ -15,6 +18,7 @@ import argparse
 import json
 import time
 
+import peft
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 
@@ -53,6 +57,8 @@ def main():
     parser.add_argument("--eval-batches", type=int, default=20)
     parser.add_argument("--gpt2-tokens", type=int, default=256)
     parser.add_argument("--gpt2-repeats", type=int, default=3)
+    parser.add_argument("--lora-layers", type=int, default=12)
+    parser.add_argument("--lora-steps", type=int, default=2)
     parser.add_argument("--threads", type=int, default=0, help="intra-op threads; 0 keeps torch's default")
     args = parser.parse_args()
     if args.threads > 0:
@@ -90,14 +96,33 @@ def main():
             gpt2(input_ids=sequence, labels=sequence).loss.item()
 
     gpt2_forward = tokens_per_second(forward, args.gpt2_tokens, args.gpt2_repeats)
+
+    lora_config = peft.LoraConfig(
+        r=8, lora_alpha=16, lora_dropout=0.0, target_modules=["attn.c_attn", "attn.c_proj"], fan_in_fan_out=True
+    )
+    tuned = peft.get_peft_model(model(args.lora_layers, 768, 12, 1024, 50257), lora_config)
+    adapter = [p for p in tuned.parameters() if p.requires_grad]
+    lora_optimizer = torch.optim.AdamW(adapter, lr=3e-3, betas=(0.9, 0.99), eps=1e-8, weight_decay=0.0)
+    lora_sequence = torch.randint(0, 50257, (1, 256))
+
+    def lora_step():
+        tuned.train()
+        lora_optimizer.zero_grad(set_to_none=True)
+        tuned(input_ids=lora_sequence, labels=lora_sequence).loss.backward()
+        torch.nn.utils.clip_grad_norm_(adapter, 1.0)
+        lora_optimizer.step()
+
+    lora_train = tokens_per_second(lora_step, 256, args.lora_steps)
     print(
         json.dumps(
             {
                 "torch": torch.__version__,
+                "peft": peft.__version__,
                 "threads": torch.get_num_threads(),
                 "byte_model_train_tokens_per_s": train,
                 "byte_model_eval_tokens_per_s": evaluation,
                 "gpt2_forward_tokens_per_s": gpt2_forward,
+                "gpt2_lora_train_tokens_per_s": lora_train,
             }
         )
     )

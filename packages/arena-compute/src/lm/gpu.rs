@@ -328,11 +328,9 @@ impl<'g> DeviceModel<'g> {
         ops.push(k::layernorm(gpu, n, d, s.eps, norm_f, w(&l.ln_f_b), whole(&self.hf)));
         // With an adapter the base is frozen: no base weight gradients, the adapter's instead.
         let frozen = self.lora.is_some();
-        let g =
-            |r: &std::ops::Range<usize>| Slice::new(&self.optim.as_ref().expect("training").grads, r.start, r.len());
         let head_grads = self.optim.as_ref().map(|o| HeadGrads {
             dh: &o.dh,
-            dwte: (!frozen).then(|| g(&l.wte)),
+            dwte: (!frozen).then(|| Slice::new(&o.grads, l.wte.start, l.wte.len())),
             row_scale: self.lora.as_ref().map(|lb| &lb.row_scale),
         });
         let head = HeadTensors {
@@ -344,6 +342,7 @@ impl<'g> DeviceModel<'g> {
         };
         ops.extend(k::lm_head(gpu, variant, self.head, n, d, v, head, head_grads));
         let Some(o) = &self.optim else { return ops };
+        let g = |r: &std::ops::Range<usize>| Slice::new(&o.grads, r.start, r.len());
         // The adapter's gradients and dx += (s dy B) A: reference::lora_backward's steps.
         let lora_backward = |ops: &mut Vec<Op>, layer: usize, target: LoraTarget, x: Slice, dy: Slice, dx: Slice| {
             let Some((lb, i)) = lora_module(layer, target) else { return };
