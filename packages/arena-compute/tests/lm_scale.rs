@@ -3,7 +3,9 @@
 //! (154 MB) outgrows lavapipe's 128 MiB binding, so the frozen head's forward and backward read it
 //! in blocks. A step equals, bit for bit, the same step with every split forced tiny; and the step
 //! follows the CPU reference within `lm_lora.rs`'s tolerances, on a 2,048-token vocabulary and 32
-//! positions (the debug-built reference would take minutes at 50,257 x 96).
+//! positions (the debug-built reference would take minutes at 50,257 x 96). A whole-model step at
+//! those widths (189 MB of parameters) binds the table, the gradient norm and AdamW in pieces and
+//! steps every parameter as the reference's AdamW does on the device's gradient.
 
 mod common;
 
@@ -99,4 +101,25 @@ fn a_gpt2_width_lora_step_follows_the_reference() {
     let norm_sq = reference::grad_norm_sq(&grads);
     reference::adamw(&ADAM, STEP[0], STEP[1], STEP[2], norm_sq, 0, &mut w, &grads, &mut m, &mut v);
     close(&after.params, &w, 1e-6, 1e-7, "adapter after the step");
+}
+
+#[test]
+fn a_gpt2_width_training_step_binds_its_parameters_in_ranges() {
+    let Some(gpu) = gpu_capped(128 << 20) else { return };
+    // 47.3 M parameters (189 MB): AdamW and the gradient norm in 2 ranges, the table's gradient
+    // (and the embedding's) in 2 blocks.
+    let (w, _) = model("gpt:layers=1,d=768,heads=12,ctx=64,vocab=50257");
+    let t = w.spec.ctx;
+    let (tokens, targets, _) = batch(t, w.spec.vocab);
+    let (loss, grads, after) = gpu.run_lm_step(&w, t, &tokens, &targets, &ADAM, STEP).unwrap();
+    assert!(loss.iter().all(|l| l.is_finite()) && grads.iter().all(|g| g.is_finite()));
+    let table = &grads[w.layout.wte.clone()];
+    for token in [tokens[0] as usize, tokens[t - 1] as usize, targets[t - 1] as usize] {
+        assert!(table[token * 768..(token + 1) * 768].iter().any(|&g| g != 0.0), "token {token}'s row has a gradient");
+    }
+    // AdamW with decay on the prefix, on the device's own gradient.
+    let (mut want, mut m, mut v) = (w.params.clone(), vec![0.0; w.layout.len], vec![0.0; w.layout.len]);
+    let norm_sq = reference::grad_norm_sq(&grads);
+    reference::adamw(&ADAM, STEP[0], STEP[1], STEP[2], norm_sq, w.layout.decay_len, &mut want, &grads, &mut m, &mut v);
+    close(&after.params, &want, 1e-6, 1e-7, "weights after the step");
 }
