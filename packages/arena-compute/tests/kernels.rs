@@ -18,16 +18,9 @@ mod common;
 
 use arena_compute::kernels::{MatmulShape, MatmulVariant, OptimizerParams};
 use arena_compute::{reference, Activation, GpuOptions};
-use common::{gpu, gpu_with, values};
+use common::{close, gpu, gpu_with, values};
 
 const U: f32 = 1.0 / (1u32 << 24) as f32;
-
-fn close(got: &[f32], want: &[f32], rel: f32, abs: f32, what: &str) {
-    assert_eq!(got.len(), want.len(), "{what}: lengths");
-    for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!((g - w).abs() <= abs + rel * w.abs(), "{what}[{i}]: gpu {g} vs reference {w}");
-    }
-}
 
 fn matmul_within_bound(s: &MatmulShape, a: &[f32], b: &[f32], got: &[f32]) {
     let mut want = vec![0.0; s.m * s.n];

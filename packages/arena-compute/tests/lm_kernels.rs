@@ -20,14 +20,7 @@ mod common;
 use arena_compute::kernels::{AdamWParams, MatmulVariant};
 use arena_compute::lm::{reference, GptSpec, GptWeights, LoraAdapter, LoraConfig};
 use arena_compute::{reference as base, Activation};
-use common::{gpu, values};
-
-fn close(got: &[f32], want: &[f32], rel: f32, abs: f32, what: &str) {
-    assert_eq!(got.len(), want.len(), "{what}: lengths");
-    for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!((g - w).abs() <= abs + rel * w.abs(), "{what}[{i}]: gpu {g} vs reference {w}");
-    }
-}
+use common::{close, gpu, values};
 
 fn tokens(n: usize, vocab: usize, seed: u64) -> Vec<u32> {
     values(n, seed, 1.0).iter().map(|v| ((v + 1.0) * 0.5 * vocab as f32) as u32 % vocab as u32).collect()

@@ -20,6 +20,7 @@ use arena_compute::lm::{
     ADAPTER_WEIGHTS_FILE,
 };
 use arena_compute::{Backend, Engine, Error};
+use common::close;
 
 /// A tiny base with nonzero biases and an adapter on all four modules with nonzero B.
 fn tiny() -> (GptWeights, LoraAdapter, Vec<u32>, Vec<u32>, Vec<u8>) {
@@ -82,13 +83,6 @@ fn adapter_gradient_matches_finite_differences_under_the_mask() {
     }
     assert!(grads.iter().any(|g| g.abs() > 1e-3), "the check saw real gradients");
     eprintln!("largest |backward - finite difference| of the adapter: {worst:e}");
-}
-
-fn close(got: &[f32], want: &[f32], rel: f32, abs: f32, what: &str) {
-    assert_eq!(got.len(), want.len(), "{what}: lengths");
-    for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!((g - w).abs() <= abs + rel * w.abs(), "{what}[{i}]: gpu {g} vs reference {w}");
-    }
 }
 
 /// The device's LoRA step (the adapter on all four modules, the loss masked) against the

@@ -12,17 +12,10 @@ mod common;
 use arena_compute::kernels::AdamWParams;
 use arena_compute::lm::{reference, GptSpec, GptWeights, Layout, LoraAdapter, LoraConfig};
 use arena_compute::{Gpu, GpuOptions};
-use common::{gpu_with, values};
+use common::{close, gpu_with, values};
 
 const ADAM: AdamWParams = AdamWParams { b1: 0.9, b2: 0.99, eps: 1e-8, weight_decay: 0.1, max_norm: 1.0 };
 const STEP: [f32; 3] = [1e-3, 10.0, 100.0];
-
-fn close(got: &[f32], want: &[f32], rel: f32, abs: f32, what: &str) {
-    assert_eq!(got.len(), want.len(), "{what}: lengths");
-    for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!((g - w).abs() <= abs + rel * w.abs(), "{what}[{i}]: gpu {g} vs reference {w}");
-    }
-}
 
 /// A device whose chunks are at most `bytes` (also on a device that binds more than lavapipe).
 fn gpu_capped(bytes: u64) -> Option<Gpu> {
