@@ -196,7 +196,12 @@ fn main() {
     for threads in [None, Some(1)] {
         let torch = torch(&root, gpt2_tokens, steps, (lora_layers, lora_steps), threads);
         let backend = match &torch {
-            Ok(t) => format!("pytorch {} cpu, {} threads, eager", t["torch"].as_str().unwrap_or("?"), t["threads"]),
+            Ok(t) => format!(
+                "pytorch {} {}, {} threads, eager",
+                t["torch"].as_str().unwrap_or("?"),
+                t["device"].as_str().unwrap_or("cpu"),
+                t["threads"]
+            ),
             Err(_) => format!("pytorch cpu, threads {}", threads.map_or("default".into(), |n| n.to_string())),
         };
         let figure = |key: &str| torch.as_ref().ok().and_then(|t| t[key].as_f64());
