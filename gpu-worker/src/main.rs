@@ -27,7 +27,8 @@ struct Cli {
     /// Compute backend.
     #[arg(long, value_enum, default_value_t = BackendArg::Auto, global = true, env = "GPU_WORKER_BACKEND")]
     backend: BackendArg,
-    /// Adapter: an index from `gpu-worker info` or part of its name (default: the best one).
+    /// GPU adapter: an index from `gpu-worker info` or part of its name (default: the best one).
+    /// A language model's LoRA adapter is given with --lora.
     #[arg(long, global = true, env = "GPU_WORKER_ADAPTER")]
     adapter: Option<String>,
     #[command(subcommand)]
@@ -269,6 +270,13 @@ fn backend(cli: &Cli) -> Backend {
 }
 
 fn engine(cli: &Cli) -> gpu_worker::Result<Engine> {
+    // `--adapter` picks the GPU; a LoRA adapter's directory there is a slip worth naming.
+    if let Some(dir) = cli.adapter.as_deref().filter(|a| Path::new(a).join(lm::ADAPTER_CONFIG_FILE).is_file()) {
+        return Err(gpu_worker::Error::Config(format!(
+            "--adapter picks the GPU adapter (an index or a name from `gpu-worker info`), and {dir} is a LoRA \
+             adapter's directory: give it with --lora {dir}"
+        )));
+    }
     Engine::new(&backend(cli))
 }
 

@@ -152,3 +152,20 @@ fn a_bpe_model_pretrains_evaluates_and_generates_through_its_tokenizer_json() {
     let (ok, _, err) = run(gpu_worker().args(cpu).args(["eval", "--model"]).arg(&model).arg("--data").arg(&chat));
     assert!(!ok && err.contains("tokenizer.json") && err.contains("has vocab_size = 264"), "{err}");
 }
+
+/// `--adapter` picks the GPU; a LoRA adapter's directory given there is named as the slip it is.
+#[test]
+fn a_lora_directory_given_as_the_gpu_adapter_says_to_use_lora() {
+    let dir = tempfile::tempdir().unwrap();
+    let lora = dir.path().join("adapter");
+    std::fs::create_dir(&lora).unwrap();
+    std::fs::write(lora.join("adapter_config.json"), "{}").unwrap();
+    let (ok, _, err) = run(gpu_worker()
+        .arg("--adapter")
+        .arg(&lora)
+        .args(["pretrain", "--steps", "1", "--data"])
+        .arg(data_dir().join("shakespeare.txt"))
+        .arg("--out")
+        .arg(dir.path().join("model")));
+    assert!(!ok && err.contains("is a LoRA adapter's directory: give it with --lora"), "{err}");
+}
