@@ -9,13 +9,15 @@
 #
 # Each binary runs from its package's folder, as under `cargo test`, with its output in
 # target/test-logs/; a failing binary's output is printed whole at the end. The slowest binaries
-# (measured: see the suite's times in the session notes) start first, so the last one to start
-# is not the longest.
+# start first, so the last one to start is not the longest.
 
-# Binaries started first, longest first: they set the suite's wall time.
-SLOW_TEST_BINARIES=(arena-relayer/settlement_e2e gpu-worker/daemons gpu-worker/lm_round testnet/round_faults
-  testnet/demo arena-compute/lm_training testnet/network_restart arena-market/cdylib-arena_market
-  testnet/validators arena-explorer/devnet arena-relayer/failover_e2e arena-compute/lm_parity)
+# Binaries started first, longest first (seconds in runs beside the others on 2 cores:
+# settlement_faults 178, daemons 140, settlement_e2e 140, lm_training 138, lm_round 127,
+# round_faults 123, demo 117, ...): they set the suite's wall time.
+SLOW_TEST_BINARIES=(arena-relayer/settlement_faults gpu-worker/daemons arena-relayer/settlement_e2e
+  arena-compute/lm_training gpu-worker/lm_round testnet/round_faults testnet/demo testnet/network_restart
+  arena-market/cdylib-arena_market testnet/validators arena-explorer/devnet testnet/market_round
+  arena-relayer/failover_e2e arena-compute/lm_scale arena-relayer/evm_settlement)
 
 # Builds the test binaries (diagnostics on stderr) and prints "executable<TAB>package
 # folder<TAB>package/target" for each.

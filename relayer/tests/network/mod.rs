@@ -405,3 +405,65 @@ fn write_private(path: &Path, text: &str) -> PathBuf {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
     path.to_path_buf()
 }
+
+// What the settlement tests (settlement_e2e.rs, settlement_faults.rs) share.
+
+/// One network at a time in a test binary: the machine has two cores (and the test runner runs
+/// binaries side by side).
+pub static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+pub const WITHDRAWALS: u32 = 30;
+pub const MAX_LEAVES: u32 = 10;
+
+/// What was withdrawn to each EVM address.
+pub fn expected_balances(sent: &[(Address, u128)]) -> BTreeMap<Address, U256> {
+    let mut expected: BTreeMap<Address, U256> =
+        accounts::EVM_ADDRESSES.iter().map(|a| (a.parse().unwrap(), U256::ZERO)).collect();
+    for (recipient, amount) in sent {
+        *expected.get_mut(recipient).unwrap() += U256::from(*amount);
+    }
+    expected
+}
+
+/// Every batch is posted exactly once with the bridge's root, and the bridge records the posting
+/// transaction; the batches hold exactly the withdrawals.
+pub async fn assert_posted_exactly_once(h: &Harness, batches: &[BatchResponse], sent: &[(Address, u128)]) {
+    let events = h.batch_posted_events().await;
+    let mut per_batch: BTreeMap<u64, usize> = BTreeMap::new();
+    for (batch_id, _, _) in &events {
+        *per_batch.entry(*batch_id).or_default() += 1;
+    }
+    let ids: Vec<u64> = batches.iter().map(|b| b.batch_id).collect();
+    assert_eq!(per_batch.keys().copied().collect::<Vec<_>>(), ids, "BatchPosted events {events:?}");
+    assert!(per_batch.values().all(|n| *n == 1), "a batch was posted twice: {per_batch:?}");
+    for batch in batches {
+        let (_, tx, root) = events.iter().find(|(id, _, _)| *id == batch.batch_id).unwrap();
+        assert_eq!(root.to_string(), batch.root.to_lowercase(), "batch {}", batch.batch_id);
+        assert_eq!(batch.evm_tx_hash.as_deref(), Some(tx.to_string().as_str()), "batch {}", batch.batch_id);
+    }
+    let leaves: u32 = batches.iter().map(|b| b.count).sum();
+    let total: u128 = batches.iter().map(|b| b.total.u128()).sum();
+    assert_eq!(leaves as usize, sent.len());
+    assert_eq!(total, sent.iter().map(|(_, a)| a).sum::<u128>());
+}
+
+/// Claims every leaf of every recipient with the library (proofs over gRPC from `relayer`); each
+/// claim must raise the balance by exactly the leaf's amount.
+pub async fn claim_all_with_library(h: &Harness, batches: &[BatchResponse], relayer: &str) {
+    for i in 0..10usize {
+        let evm = h.evm(i).await;
+        let recipient: Address = accounts::EVM_ADDRESSES[i].parse().unwrap();
+        for batch in batches {
+            let proof = arena_relayer::claim::fetch_proof(relayer, batch.batch_id, recipient).await.unwrap();
+            if proof.leaves.is_empty() {
+                continue;
+            }
+            let before = evm.balance_of(recipient).await.unwrap();
+            let report = arena_relayer::claim::claim(relayer, batch.batch_id, recipient, &evm).await.unwrap();
+            let claimed: U256 = report.claimed.iter().map(|(_, amount, _)| *amount).sum();
+            let leaves: U256 = proof.leaves.iter().map(|l| l.amount.parse::<U256>().unwrap()).sum();
+            assert_eq!(claimed, leaves);
+            assert_eq!(report.balance, before + claimed, "recipient {recipient} batch {}", batch.batch_id);
+        }
+    }
+}
