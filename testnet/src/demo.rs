@@ -428,14 +428,16 @@ async fn watch_rounds(
         if task.rounds_finalized >= rounds {
             return Ok(seen);
         }
-        for node in services.iter_mut().filter(|s| s.name == "gpu-worker") {
-            if !node.is_running() && task.now.phase != Phase::Closed {
+        let exited = services
+            .iter_mut()
+            .filter(|s| s.name == "gpu-worker")
+            .find_map(|s| (!s.is_running()).then(|| s.log.clone()));
+        if let Some(log) = exited {
+            // Early only if the task is still open now: the creator leaves as soon as it sees the
+            // last round close, which can happen after `task` above was read.
+            if market.task(task_id).await?.now.phase != Phase::Closed {
                 let secs = started.elapsed().as_secs();
-                return Err(TestnetError::NotReady {
-                    what: "a worker node (it exited early)",
-                    secs,
-                    log: node.log.clone(),
-                });
+                return Err(TestnetError::NotReady { what: "a worker node (it exited early)", secs, log });
             }
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
