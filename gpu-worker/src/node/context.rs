@@ -150,10 +150,7 @@ impl Node {
 
     /// A file the task commits to, in the model store with its sha256 checked.
     async fn fetch_committed(&self, commitment: &DataCommitment, max_bytes: u64) -> Result<PathBuf, NodeError> {
-        let uri = match commitment.uri.strip_prefix("file://") {
-            Some(_) => format!("file://{}", self.resolve(&commitment.uri)?.display()),
-            None => commitment.uri.clone(),
-        };
+        let uri = self.store_uri(&commitment.uri)?;
         Ok(self.store.fetch(&uri, &commitment.sha256.to_hex(), max_bytes).await?)
     }
 
@@ -183,11 +180,7 @@ impl Node {
         if let Ok(bytes) = std::fs::read(&cached) {
             return Ok(bytes);
         }
-        let uri = match shard.uri.strip_prefix("file://") {
-            Some(_) => format!("file://{}", self.resolve(&shard.uri)?.display()),
-            None => shard.uri.clone(),
-        };
-        let bytes = self.store.read_uri(&uri, MAX_SHARD_BYTES).await?;
+        let bytes = self.store.read_uri(&self.store_uri(&shard.uri)?, MAX_SHARD_BYTES).await?;
         let io = |e: std::io::Error| NodeError::Data { uri: shard.uri.clone(), reason: format!("caching it: {e}") };
         let tmp = cached.with_extension("partial");
         std::fs::write(&tmp, &bytes).map_err(io)?;
@@ -210,6 +203,15 @@ impl Node {
         let dir = self.config.state_dir.join("shards");
         std::fs::create_dir_all(&dir).ok();
         dir.join(format!("task-{task_id}-round-{round}.{extension}"))
+    }
+
+    /// A task's URI as the model store reads it: a `file://` one resolved under `data_root` as
+    /// data sets are, any other unchanged.
+    fn store_uri(&self, uri: &str) -> Result<String, NodeError> {
+        match uri.strip_prefix("file://") {
+            Some(_) => Ok(format!("file://{}", self.resolve(uri)?.display())),
+            None => Ok(uri.to_string()),
+        }
     }
 
     fn resolve(&self, uri: &str) -> Result<PathBuf, NodeError> {
